@@ -1,0 +1,176 @@
+// The model spec: everything needed to plan memory and build a model, as plain data (JSON-friendly).
+// Strings live here only; build() resolves them to the numeric codes below so hot loops never compare strings.
+
+export type ActivationName = "linear" | "relu" | "leaky_relu" | "sigmoid" | "tanh" | "softmax";
+export type LossName = "mse" | "softmax_cross_entropy" | "sigmoid_cross_entropy";
+export type DType = "float32" | "fixed";
+
+export interface LayerSpec {
+  units: number;
+  activation: ActivationName;
+}
+
+export type ScheduleSpec =
+  | { type: "constant" }
+  /** lr = learningRate * gamma^floor(step / every) */
+  | { type: "step"; every: number; gamma: number }
+  /** lr = min + (learningRate - min) (1 + cos(pi min(step, steps) / steps)) / 2 */
+  | { type: "cosine"; steps: number; minLearningRate?: number };
+
+export interface OptimizerSpec {
+  type: "sgd" | "adam";
+  learningRate: number;
+  /** SGD only: v = momentum v + g; W -= lr v. 0 = plain SGD. */
+  momentum?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** L2 weight decay on weights (not biases): g += weightDecay W. */
+  weightDecay?: number;
+  /** Scale all gradients down so their global L2 norm is at most this (0 = off). */
+  clipNorm?: number;
+  schedule?: ScheduleSpec;
+}
+
+export interface ModelSpec {
+  inputs: number;
+  layers: LayerSpec[];
+  loss: LossName;
+  optimizer: OptimizerSpec;
+  /** Samples per training step (columns of every activation matrix). */
+  batchSize: number;
+  /** Seed of the weight initialisation. */
+  seed: number;
+  /** The first `frozen` layers are not trained and get no gradient or optimizer memory. */
+  frozen?: number;
+  /** Store dW/db even where the update could be fused into backward (for inspection). */
+  keepGradients?: boolean;
+  /** Slope of leaky_relu for negative inputs. */
+  leakySlope?: number;
+  dtype?: DType;
+}
+
+export const Act = { Linear: 0, Relu: 1, Leaky: 2, Sigmoid: 3, Tanh: 4, Softmax: 5 } as const;
+export type Act = (typeof Act)[keyof typeof Act];
+export const LossCode = { Mse: 0, SoftmaxCE: 1, SigmoidCE: 2 } as const;
+export type LossCode = (typeof LossCode)[keyof typeof LossCode];
+export const Opt = { Sgd: 0, Momentum: 1, Adam: 2 } as const;
+export type Opt = (typeof Opt)[keyof typeof Opt];
+export const Sched = { Constant: 0, Step: 1, Cosine: 2 } as const;
+export type Sched = (typeof Sched)[keyof typeof Sched];
+
+const ACTIVATIONS: readonly ActivationName[] = ["linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"];
+const LOSSES: readonly LossName[] = ["mse", "softmax_cross_entropy", "sigmoid_cross_entropy"];
+
+/** Largest layer width and batch accepted: keeps every index and byte count far inside int32. */
+export const MAX_UNITS = 65535;
+export const MAX_BATCH = 4096;
+
+/** A spec with every default filled in and every name resolved to a code. */
+export interface ResolvedSpec {
+  inputs: number;
+  units: number[];
+  activations: Act[];
+  loss: LossCode;
+  optimizer: Opt;
+  learningRate: number;
+  momentum: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  clipNorm: number;
+  schedule: Sched;
+  scheduleEvery: number;
+  scheduleGamma: number;
+  scheduleSteps: number;
+  minLearningRate: number;
+  batchSize: number;
+  seed: number;
+  frozen: number;
+  keepGradients: boolean;
+  leakySlope: number;
+  dtype: DType;
+}
+
+function fail(message: string): never {
+  throw new Error("invalid model spec: " + message);
+}
+
+function positiveInt(v: unknown, what: string, max: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) fail(`${what} must be an integer in 1..${max}, got ${String(v)}`);
+  return v;
+}
+
+function finiteIn(v: unknown, what: string, lo: number, hi: number, loOpen = false, hiOpen = false): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || (loOpen ? v <= lo : v < lo) || (hiOpen ? v >= hi : v > hi)) {
+    fail(`${what} must be a finite number in ${loOpen ? "(" : "["}${lo}, ${hi}${hiOpen ? ")" : "]"}, got ${String(v)}`);
+  }
+  return v;
+}
+
+/** Validate a spec and fill in defaults. Throws an Error naming the first problem found. */
+export function resolveSpec(spec: ModelSpec): ResolvedSpec {
+  if (spec === null || typeof spec !== "object") fail("spec must be an object");
+  const inputs = positiveInt(spec.inputs, "inputs", MAX_UNITS);
+  if (!Array.isArray(spec.layers) || spec.layers.length === 0) fail("layers must be a non-empty array");
+  const units: number[] = [];
+  const activations: Act[] = [];
+  spec.layers.forEach((layer, l) => {
+    units.push(positiveInt(layer?.units, `layers[${l}].units`, MAX_UNITS));
+    const a = ACTIVATIONS.indexOf(layer.activation);
+    if (a < 0) fail(`layers[${l}].activation must be one of ${ACTIVATIONS.join(", ")}, got ${String(layer.activation)}`);
+    if (a === Act.Softmax && l !== spec.layers.length - 1) fail(`softmax is only supported on the output layer (layers[${l}])`);
+    activations.push(a as Act);
+  });
+  const loss = LOSSES.indexOf(spec.loss);
+  if (loss < 0) fail(`loss must be one of ${LOSSES.join(", ")}, got ${String(spec.loss)}`);
+  const last = activations[activations.length - 1];
+  if ((loss === LossCode.SoftmaxCE) !== (last === Act.Softmax)) fail("softmax_cross_entropy requires a softmax output layer, and softmax requires that loss");
+  if (loss === LossCode.SoftmaxCE && units[units.length - 1] < 2) fail("softmax_cross_entropy needs at least 2 output units");
+  if (loss === LossCode.SigmoidCE && last !== Act.Sigmoid) fail("sigmoid_cross_entropy requires a sigmoid output layer");
+
+  const o = spec.optimizer;
+  if (o === null || typeof o !== "object") fail("optimizer must be an object");
+  if (o.type !== "sgd" && o.type !== "adam") fail(`optimizer.type must be "sgd" or "adam", got ${String(o.type)}`);
+  const learningRate = finiteIn(o.learningRate, "optimizer.learningRate", 0, 1e3, true);
+  const momentum = finiteIn(o.momentum ?? 0, "optimizer.momentum", 0, 1, false, true);
+  if (o.type === "adam" && o.momentum) fail("optimizer.momentum applies to sgd only (adam uses beta1)");
+  const beta1 = finiteIn(o.beta1 ?? 0.9, "optimizer.beta1", 0, 1, false, true);
+  const beta2 = finiteIn(o.beta2 ?? 0.999, "optimizer.beta2", 0, 1, false, true);
+  const epsilon = finiteIn(o.epsilon ?? 1e-7, "optimizer.epsilon", 0, 1, true);
+  const weightDecay = finiteIn(o.weightDecay ?? 0, "optimizer.weightDecay", 0, 1);
+  const clipNorm = finiteIn(o.clipNorm ?? 0, "optimizer.clipNorm", 0, 1e9);
+
+  let schedule: Sched = Sched.Constant, scheduleEvery = 1, scheduleGamma = 1, scheduleSteps = 1, minLearningRate = 0;
+  const s = o.schedule;
+  if (s !== undefined && s.type !== "constant") {
+    if (s.type === "step") {
+      schedule = Sched.Step;
+      scheduleEvery = positiveInt(s.every, "optimizer.schedule.every", 0x7fffffff);
+      scheduleGamma = finiteIn(s.gamma, "optimizer.schedule.gamma", 0, 1, true);
+    } else if (s.type === "cosine") {
+      schedule = Sched.Cosine;
+      scheduleSteps = positiveInt(s.steps, "optimizer.schedule.steps", 0x7fffffff);
+      minLearningRate = finiteIn(s.minLearningRate ?? 0, "optimizer.schedule.minLearningRate", 0, learningRate);
+    } else {
+      fail(`optimizer.schedule.type must be constant, step or cosine, got ${String((s as { type: unknown }).type)}`);
+    }
+  }
+
+  const batchSize = positiveInt(spec.batchSize, "batchSize", MAX_BATCH);
+  if (typeof spec.seed !== "number" || !Number.isInteger(spec.seed)) fail(`seed must be an integer, got ${String(spec.seed)}`);
+  const frozen = spec.frozen ?? 0;
+  if (!Number.isInteger(frozen) || frozen < 0 || frozen >= units.length) fail(`frozen must be an integer in 0..${units.length - 1} (at least the last layer trains), got ${String(frozen)}`);
+  const leakySlope = finiteIn(spec.leakySlope ?? 0.01, "leakySlope", 0, 1, true, true);
+  const dtype = spec.dtype ?? "float32";
+  if (dtype !== "float32" && dtype !== "fixed") fail(`dtype must be "float32" or "fixed", got ${String(dtype)}`);
+
+  return {
+    inputs, units, activations, loss: loss as LossCode,
+    optimizer: o.type === "adam" ? Opt.Adam : momentum > 0 ? Opt.Momentum : Opt.Sgd,
+    learningRate, momentum, beta1, beta2, epsilon, weightDecay, clipNorm,
+    schedule, scheduleEvery, scheduleGamma, scheduleSteps, minLearningRate,
+    batchSize, seed: spec.seed, frozen, keepGradients: spec.keepGradients === true, leakySlope, dtype,
+  };
+}

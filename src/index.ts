@@ -1,0 +1,6 @@
+// tinyprop device-side API: everything here runs unchanged in Node and under Moddable XS.
+export { Model, buildModel, type Layer, type Evaluation } from "./engine/model";
+export { plan, type MemoryPlan, type LayerPlan, type Slice } from "./engine/plan";
+export { resolveSpec, type ModelSpec, type LayerSpec, type OptimizerSpec, type ScheduleSpec, type ActivationName, type LossName } from "./engine/spec";
+export { Random } from "./engine/random";
+export * as math from "./engine/math";
