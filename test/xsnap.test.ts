@@ -94,6 +94,24 @@ describe("XsEngine", () => {
     expect(c30 - c20).toBe(c20 - c10);
   });
 
+  it("measures compute inside a script with resetMeter", async () => {
+    const [line] = await xs.run(
+      "resetMeter(0, 0); { let s = 0; for (let i = 0; i < 100; i++) s += i; } const c = resetMeter(0, 0); print(c)",
+    );
+    const inScript = Number(line);
+    const whole = (await xs.evaluate("{ let s = 0; for (let i = 0; i < 100; i++) s += i; }")).meter.compute;
+    expect(inScript).toBeGreaterThan(1500);
+    expect(Math.abs(whole - inScript)).toBeLessThan(50);
+  });
+
+  it("does not meter parsing", async () => {
+    const body = Array.from({ length: 5000 }, (_, i) => `x = x + ${i};`).join("\n");
+    const define = (await xs.evaluate(`globalThis.long = function () { let x = 0; ${body} return x; };`)).meter;
+    const call = (await xs.evaluate("long();")).meter;
+    expect(define.compute).toBeLessThan(100);
+    expect(call.compute).toBeGreaterThan(5 * 5000);
+  });
+
   describe("allocation detection", () => {
     beforeAll(async () => {
       await xs.evaluate("globalThis.f32 = new Float32Array(256); globalThis.i32 = new Int32Array(256);");
