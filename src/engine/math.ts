@@ -4,6 +4,9 @@
 // Math.sqrt is correctly rounded by IEEE 754 and may be used directly.
 
 const LN2 = 0.6931471805599453;
+// ln2 split so that k * LN2_HI is exact for |k| < 2^11 (Cody-Waite reduction keeps r accurate for large x).
+const LN2_HI = 6.93147180369123816490e-1;
+const LN2_LO = 1.90821492927058770002e-10;
 const INV_LN2 = 1.4426950408889634;
 const HALF_PI = 1.5707963267948966;
 export const PI = 3.141592653589793;
@@ -39,7 +42,7 @@ export function exp(x: number): number {
   if (x < -745.2) return 0;
   // x = k ln2 + r with |r| <= ln2/2, so e^x = 2^k (1 + expm1(r)).
   const k = Math.floor(x * INV_LN2 + 0.5);
-  const r = x - k * LN2;
+  const r = x - k * LN2_HI - k * LN2_LO;
   const m = 1 + expm1Small(r);
   // Split the scaling so that subnormal results are not flushed by an out-of-table 2^k.
   return k < -1022 ? m * pow2(k + 60) * pow2(-60) : m * pow2(k);
