@@ -1,0 +1,5 @@
+// Wire protocol v1: framing, CRC, COBS, message codecs. Spec: docs/protocol.md.
+export * from "./crc32.js";
+export * from "./cobs.js";
+export * from "./frame.js";
+export * from "./messages.js";
