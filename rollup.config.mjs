@@ -14,6 +14,7 @@ const configs = [
   { input: "src/index.ts", output: { file: "dist/xs/tinyprop.js", format: "iife", name: "tinyprop" }, plugins: [ts()] },
   { input: "src/index.ts", output: { file: "dist/node/tinyprop.js", format: "es" }, plugins: [ts()] },
   { input: "host-sim/cli.ts", output: { file: "dist/host/cli.js", format: "es", banner: "#!/usr/bin/env node" }, external, plugins: [ts()] },
+  { input: "bench/baseline.ts", output: { file: "dist/bench/baseline.js", format: "iife", name: "baseline" }, plugins: [ts()] },
   { input: "bench/bench.ts", output: { file: "dist/bench/bench.js", format: "es" }, external, plugins: [ts()] },
 ];
 
