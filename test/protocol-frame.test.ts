@@ -413,6 +413,8 @@ describe("FrameEncoder", () => {
     expect(e.encode(P.MSG_LOG, 0, 0, 52, new Uint8Array(200))).toBeGreaterThan(0);
     expect(e.encode(P.MSG_LOG, 0, 0, 52, new Uint8Array(60))).toBe(-1);
     expect(e.encode(P.MSG_LOG, 0, 0, 52, new Uint8Array(maxWireLength(52)))).toBeGreaterThan(0);
+    expect(e.encode(0, 0, 0, 0, new Uint8Array(100))).toBe(-1);
+    expect(e.encode(256, 0, 0, 0, new Uint8Array(100))).toBe(-1);
   });
 });
 

@@ -61,7 +61,7 @@ export function seqInRange(x: number, lo: number, hi: number): boolean {
 /**
  * Called once per accepted frame. `view` is the decoder's single DataView over its buffer; the payload is
  * view bytes [offset, offset + length). It stays valid until the decoder is given more bytes, so copy or
- * use it before returning, or call pause().
+ * use it before returning, or call pause(). The handler must not call push() itself.
  */
 export type FrameHandler = (
   type: number, seq: number, ack: number, view: DataView, offset: number, length: number,
@@ -226,6 +226,7 @@ export class FrameEncoder {
   encode(type: number, seq: number, ack: number, payloadLength: number,
     out: Uint8Array, outOffset = 0, outEnd = out.length): number {
     if (!(payloadLength >= 0 && payloadLength <= this.maxPayload)) return -1;
+    if (!(type >= 1 && type <= 0xff)) return -1; // 0 is never a valid type; more would not fit the byte
     const buf = this.bytes;
     const view = this.view;
     buf[HDR_VERSION] = PROTOCOL_VERSION;

@@ -247,7 +247,7 @@ function capsError(m: Caps): number {
   if (!isUint(d[0], 0xffff) || !isUint(d[1], 0xffff) || !isUint(d[2], 0xffff) ||
     shapeElements(m.inputRank, d[0], d[1], d[2]) === 0) return ERR_SHAPE_MISMATCH;
   if (!(m.layerCount >= 1 && m.layerCount <= MAX_LAYERS)) return ERR_BAD_VALUE;
-  for (let i = 0; i < m.layerCount; i++) if (!(m.layerSizes[i] >= 1 && m.layerSizes[i] <= 0xffff)) return ERR_BAD_VALUE;
+  for (let i = 0; i < m.layerCount; i++) if (!(isUint(m.layerSizes[i], 0xffff) && m.layerSizes[i] >= 1)) return ERR_BAD_VALUE;
   return ERR_OK;
 }
 
