@@ -4,3 +4,5 @@ export { plan, type MemoryPlan, type LayerPlan, type Slice } from "./engine/plan
 export { resolveSpec, type ModelSpec, type LayerSpec, type OptimizerSpec, type ScheduleSpec, type ActivationName, type LossName } from "./engine/spec";
 export { Random } from "./engine/random";
 export * as math from "./engine/math";
+export * as protocol from "./protocol/index";
+export { gestureModelSpec, GESTURE_CLASSES } from "./app/gesture-model";
