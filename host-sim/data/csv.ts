@@ -1,0 +1,281 @@
+// Strict CSV reader for sensor data (host side, Node).
+//
+// Format accepted:
+//   - first non-blank line is a header of unique, non-empty column names (a UTF-8 BOM is ignored);
+//   - every other non-blank line is a data row with exactly as many comma-separated fields as the header;
+//   - numeric fields are plain decimal numbers (optional sign, digits, optional fraction and exponent);
+//     hex, empty fields, "NaN", "Infinity" and values that overflow to ±Infinity are rejected;
+//   - an optional label column (by name) holds a free-text class name; if a label set is given, any other
+//     label is rejected;
+//   - quoting is not supported (a '"' anywhere in a row is an error); "\r\n" and "\n" line ends both work;
+//   - blank (whitespace-only) lines are skipped but still counted for line numbers.
+//
+// Every error is a CsvError whose message starts with "<source>:<line>: " (1-based line numbers, counting
+// the header as line 1), so a user can jump straight to the offending line.
+//
+// There is one parser, CsvStream, which is fed lines or arbitrary text chunks. parseCsv / readCsvFile run a
+// whole text through it and only return once every line has parsed, so a whole-file read never yields a
+// partial result: it either returns all rows or throws.
+
+import { readFileSync } from "node:fs";
+
+export class CsvError extends Error {
+  override name = "CsvError";
+  constructor(
+    /** File name (or other source label) the error refers to. */
+    readonly source: string,
+    /** 1-based line number. */
+    readonly line: number,
+    /** Description without the location prefix. */
+    readonly detail: string,
+  ) {
+    super(`${source}:${line}: ${detail}`);
+  }
+}
+
+export interface CsvOptions {
+  /** Name used in error messages, normally the file path. Default "<csv>". */
+  source?: string;
+  /**
+   * Numeric columns to extract, in the order wanted in `values`. All must be in the header (else error).
+   * Header columns that are neither listed here nor the label column are ignored (not even parsed).
+   * Default: every header column except the label column, in header order.
+   */
+  columns?: readonly string[];
+  /** Name of the label column. If given, it must be in the header and every row gets a `label`. */
+  labelColumn?: string;
+  /** Allowed labels. If given (with labelColumn), any other label is an error. */
+  labels?: readonly string[];
+}
+
+export interface CsvRow {
+  /** 1-based line number of this row in the source. */
+  line: number;
+  /** Values of the numeric columns, in `columns` order. */
+  values: Float64Array;
+  /** Label text when a label column is configured. */
+  label?: string;
+}
+
+export interface CsvTable {
+  source: string;
+  /** Full header, as in the file. */
+  header: string[];
+  /** Extracted numeric columns (order of `values`). */
+  columns: string[];
+  /** Number of data rows. */
+  rowCount: number;
+  /** Row-major values: values[r * columns.length + c]. */
+  values: Float64Array;
+  /** 1-based source line of each row. */
+  lines: Int32Array;
+  /** Per-row labels when a label column is configured. */
+  labels?: string[];
+}
+
+const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NON_FINITE_RE = /^[+-]?(?:nan|inf|infinity)$/i;
+
+/** Parse one numeric field; returns the value or an error detail string. */
+function parseNumber(field: string, column: string): number | string {
+  const t = field.trim();
+  if (t === "") return `empty value in column "${column}"`;
+  if (NON_FINITE_RE.test(t)) return `non-finite value "${t}" in column "${column}"`;
+  if (!NUMBER_RE.test(t)) return `non-numeric value "${t}" in column "${column}"`;
+  const v = Number(t);
+  if (!Number.isFinite(v)) return `non-finite value "${t}" in column "${column}" (overflows)`;
+  return v;
+}
+
+function looksNumeric(field: string): boolean {
+  const t = field.trim();
+  return NUMBER_RE.test(t) || NON_FINITE_RE.test(t);
+}
+
+/**
+ * Incremental parser. Feed it with `pushLine` (one line, without its line end) or `push` (any chunk of
+ * text, lines may be split across chunks), then call `end()` once the input is finished.
+ *
+ * `pushLine` throws a CsvError for a bad line but leaves the parser usable, so a live reader can report
+ * and skip the line. `push` stops at the first bad line and the stream is then failed: every later call
+ * rethrows the same error (a whole-file read must not continue past a bad line).
+ */
+export class CsvStream {
+  readonly source: string;
+  private readonly opts: CsvOptions;
+  private lineNo = 0;
+  private pending = "";
+  private failed: CsvError | undefined;
+  private ended = false;
+  private _header: string[] | undefined;
+  private _columns: string[] = [];
+  private colIndex: Int32Array = new Int32Array(0);
+  private labelIndex = -1;
+  private labelSet: Set<string> | undefined;
+
+  constructor(options: CsvOptions = {}) {
+    this.opts = options;
+    this.source = options.source ?? "<csv>";
+    if (options.labels && options.labelColumn !== undefined) this.labelSet = new Set(options.labels);
+  }
+
+  /** Header names once the header line has been read. */
+  get header(): string[] | undefined {
+    return this._header;
+  }
+  /** Numeric columns extracted (order of CsvRow.values); empty until the header has been read. */
+  get columns(): string[] {
+    return this._columns;
+  }
+  /** Number of lines consumed so far (the last line number seen). */
+  get linesRead(): number {
+    return this.lineNo;
+  }
+
+  /**
+   * Parse one line (no line terminator; a trailing "\r" is tolerated). Returns the row, or undefined for
+   * the header line and blank lines.
+   */
+  pushLine(text: string): CsvRow | undefined {
+    if (this.failed) throw this.failed;
+    if (this.ended) throw new Error(`${this.source}: CsvStream used after end()`);
+    const line = ++this.lineNo;
+    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (text.endsWith("\r")) text = text.slice(0, -1);
+    if (text.trim() === "") return undefined;
+    if (this._header === undefined) {
+      this.readHeader(text, line);
+      return undefined;
+    }
+    return this.readRow(text, line);
+  }
+
+  /** Feed a chunk of text. Returns the rows completed by this chunk. */
+  push(chunk: string): CsvRow[] {
+    if (this.failed) throw this.failed;
+    const rows: CsvRow[] = [];
+    let text = this.pending + chunk;
+    let start = 0;
+    for (let nl = text.indexOf("\n", start); nl >= 0; nl = text.indexOf("\n", start)) {
+      this.pushAndCollect(text.slice(start, nl), rows);
+      start = nl + 1;
+    }
+    this.pending = text.slice(start);
+    return rows;
+  }
+
+  /**
+   * Finish the input: parses a last line that had no line end, and checks that a header was seen
+   * (an input with no header is an "empty file" error). Returns the rows completed by this call.
+   */
+  end(): CsvRow[] {
+    if (this.failed) throw this.failed;
+    const rows: CsvRow[] = [];
+    if (this.pending !== "") {
+      const last = this.pending;
+      this.pending = "";
+      this.pushAndCollect(last, rows);
+    }
+    if (this._header === undefined) this.fail(1, "empty file (no header row)");
+    this.ended = true;
+    return rows;
+  }
+
+  private pushAndCollect(text: string, rows: CsvRow[]): void {
+    let row: CsvRow | undefined;
+    try {
+      row = this.pushLine(text);
+    } catch (e) {
+      if (e instanceof CsvError) this.failed = e;
+      throw e;
+    }
+    if (row) rows.push(row);
+  }
+
+  private fail(line: number, detail: string): never {
+    throw new CsvError(this.source, line, detail);
+  }
+
+  private readHeader(text: string, line: number): void {
+    if (text.includes('"')) this.fail(line, "malformed header: quoted fields are not supported");
+    const names = text.split(",").map((s) => s.trim());
+    if (names.every(looksNumeric)) this.fail(line, `missing header row (first line looks like data: "${text}")`);
+    const seen = new Set<string>();
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!;
+      if (n === "") this.fail(line, `malformed header: column ${i + 1} has an empty name`);
+      if (seen.has(n)) this.fail(line, `malformed header: duplicate column "${n}"`);
+      seen.add(n);
+    }
+    const { labelColumn } = this.opts;
+    let labelIndex = -1;
+    if (labelColumn !== undefined) {
+      labelIndex = names.indexOf(labelColumn);
+      if (labelIndex < 0) this.fail(line, `missing label column "${labelColumn}" (header: ${names.join(",")})`);
+    }
+    const wanted = this.opts.columns ?? names.filter((_, i) => i !== labelIndex);
+    const missing = wanted.filter((c) => !seen.has(c));
+    if (missing.length > 0) this.fail(line, `missing column(s) ${missing.map((c) => `"${c}"`).join(", ")} (header: ${names.join(",")})`);
+    if (labelColumn !== undefined && wanted.includes(labelColumn)) this.fail(line, `label column "${labelColumn}" is also requested as a numeric column`);
+    if (wanted.length === 0) this.fail(line, "no numeric columns");
+    this._header = names;
+    this._columns = [...wanted];
+    this.colIndex = Int32Array.from(wanted, (c) => names.indexOf(c));
+    this.labelIndex = labelIndex;
+  }
+
+  private readRow(text: string, line: number): CsvRow {
+    if (text.includes('"')) this.fail(line, "malformed row: quoted fields are not supported");
+    const fields = text.split(",");
+    const header = this._header!;
+    if (fields.length !== header.length) this.fail(line, `wrong number of columns: expected ${header.length}, got ${fields.length}`);
+    const values = new Float64Array(this.colIndex.length);
+    for (let c = 0; c < this.colIndex.length; c++) {
+      const i = this.colIndex[c]!;
+      const v = parseNumber(fields[i]!, header[i]!);
+      if (typeof v === "string") this.fail(line, v);
+      values[c] = v;
+    }
+    if (this.labelIndex < 0) return { line, values };
+    const label = fields[this.labelIndex]!.trim();
+    if (label === "") this.fail(line, `empty label in column "${header[this.labelIndex]}"`);
+    if (this.labelSet && !this.labelSet.has(label)) {
+      this.fail(line, `unknown label "${label}" (expected one of: ${[...this.labelSet].join(", ")})`);
+    }
+    return { line, values, label };
+  }
+}
+
+/**
+ * Parse a whole CSV text. Returns every row or throws a CsvError; an input with a header but no data rows
+ * is an error too (a sensor file without samples is always a mistake).
+ */
+export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
+  const stream = new CsvStream(options);
+  const rows = stream.push(text);
+  rows.push(...stream.end());
+  if (rows.length === 0) throw new CsvError(stream.source, stream.linesRead, "no data rows after the header");
+  const width = stream.columns.length;
+  const values = new Float64Array(rows.length * width);
+  const lines = new Int32Array(rows.length);
+  rows.forEach((r, i) => {
+    values.set(r.values, i * width);
+    lines[i] = r.line;
+  });
+  const table: CsvTable = {
+    source: stream.source,
+    header: [...stream.header!],
+    columns: [...stream.columns],
+    rowCount: rows.length,
+    values,
+    lines,
+  };
+  if (options.labelColumn !== undefined) table.labels = rows.map((r) => r.label!);
+  return table;
+}
+
+/** Read and parse a CSV file (UTF-8). `source` defaults to the path. */
+export function readCsvFile(path: string, options: CsvOptions = {}): CsvTable {
+  const text = readFileSync(path, "utf8");
+  return parseCsv(text, { ...options, source: options.source ?? path });
+}
