@@ -64,9 +64,17 @@ export class Model {
   /** The batch seen by the last forward(): read again by backward() as the first layer's input. */
   private input: ArrayLike<number> = new Float32Array(0);
   private cols = 0;
-  /** b1^t and b2^t for Adam's bias correction, kept by multiplication (no Math.pow). */
-  private beta1Power = 1;
-  private beta2Power = 1;
+  /**
+   * b1^t and b2^t for Adam's bias correction, kept by multiplication (no Math.pow). Public so model files
+   * and checkpoints can save and restore them exactly; do not change them otherwise.
+   */
+  beta1Power = 1;
+  beta2Power = 1;
+
+  /** Optimizer state arrays (views into the arena: velocity, or Adam's m then v), for model files and checkpoints. */
+  get optimizerState(): readonly Float32Array[] {
+    return this.state;
+  }
 
   constructor(spec: ModelSpec) {
     const r = resolveSpec(spec);
