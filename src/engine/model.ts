@@ -343,36 +343,44 @@ export class Model {
   private checkInputs(where: string, x: ArrayLike<number>, count: number): void {
     if (!Number.isInteger(count) || count < 0) throw new Error(`${where}: invalid sample count ${count}`);
     const need = count * this.inputs;
-    if (x === null || typeof x !== "object" || x.length !== need) {
+    if (!isArrayLike(x) || x.length !== need) {
       throw new Error(`${where}: x has ${x?.length} values, expected ${need} (${count} samples × ${this.inputs} inputs)`);
     }
     this.checkFinite(where, x, 0, need);
   }
 
   private checkFinite(where: string, x: ArrayLike<number>, from: number, n: number): void {
+    // Typed arrays hold numbers by construction; only plain arrays need the (string-comparing) typeof.
+    const typed = ArrayBuffer.isView(x);
     for (let i = from; i < from + n; i++) {
       const v = x[i];
-      if (typeof v !== "number" || v - v !== 0) throw new Error(`${where}: x[${i}] is ${v}, not a finite number`);
+      if (v - v !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: x[${i}] is ${v}, not a finite number`);
     }
   }
 
   private checkTargets(where: string, y: ArrayLike<number>, count: number): void {
     const n = this.outputs;
+    const typed = ArrayBuffer.isView(y);
     if (this.lossCode === LossCode.SoftmaxCE) {
-      if (y === null || typeof y !== "object" || y.length !== count) throw new Error(`${where}: y has ${y?.length} labels, expected ${count} class indices`);
+      if (!isArrayLike(y) || y.length !== count) throw new Error(`${where}: y has ${y?.length} labels, expected ${count} class indices`);
       for (let i = 0; i < count; i++) {
         const v = y[i];
-        if (typeof v !== "number" || !(v >= 0 && v < n) || v % 1 !== 0) throw new Error(`${where}: label y[${i}] = ${v} is not a class index in 0..${n - 1}`);
+        if (!(v >= 0 && v < n) || v % 1 !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: label y[${i}] = ${v} is not a class index in 0..${n - 1}`);
       }
       return;
     }
-    if (y === null || typeof y !== "object" || y.length !== count * n) throw new Error(`${where}: y has ${y?.length} targets, expected ${count * n} (${count} samples × ${n} outputs)`);
+    if (!isArrayLike(y) || y.length !== count * n) throw new Error(`${where}: y has ${y?.length} targets, expected ${count * n} (${count} samples × ${n} outputs)`);
     for (let i = 0; i < count * n; i++) {
       const v = y[i];
-      if (typeof v !== "number" || v - v !== 0) throw new Error(`${where}: target y[${i}] is ${v}, not a finite number`);
+      if (v - v !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: target y[${i}] is ${v}, not a finite number`);
       if (this.lossCode === LossCode.SigmoidCE && (v < 0 || v > 1)) throw new Error(`${where}: target y[${i}] = ${v} is outside [0, 1] for sigmoid cross-entropy`);
     }
   }
+}
+
+/** A typed array or plain array (checked without comparing type-name strings in the hot path). */
+function isArrayLike(v: unknown): v is ArrayLike<number> {
+  return ArrayBuffer.isView(v) || Array.isArray(v);
 }
 
 function argmax(a: ArrayLike<number>, offset: number, n: number): number {
