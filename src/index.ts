@@ -6,3 +6,4 @@ export { Random } from "./engine/random";
 export * as math from "./engine/math";
 export * as protocol from "./protocol/index";
 export { gestureModelSpec, GESTURE_CLASSES } from "./app/gesture-model";
+export * as modelfile from "./modelfile/index";

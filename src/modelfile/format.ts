@@ -1,0 +1,506 @@
+// Model files (.tpm), format version 1: docs/model-format.md is the specification; this file follows it.
+// Runs under XS: Uint8Array/DataView only, and loadInto() validates everything before it touches the model.
+import { Model } from "../engine/model";
+import { resolveSpec, type ActivationName, type LossName, type ModelSpec, type ResolvedSpec, type ScheduleSpec } from "../engine/spec";
+import { crc32Final, crc32Update, CRC32_INIT } from "../protocol/crc32";
+
+export const MODEL_FILE_VERSION = 1;
+/** 0x89 'T' 'P' 'M'. */
+export const MODEL_FILE_MAGIC = [0x89, 0x54, 0x50, 0x4d] as const;
+
+export const TAG_SPEC = 1;
+export const TAG_QFORMAT = 2;
+export const TAG_PARAMS = 3;
+export const TAG_TRAINING = 4;
+const SECTION_CRITICAL = 1;
+
+const HEADER = 16;
+const SECTION_HEADER = 8;
+const CRC = 4;
+const SPEC_FIXED = 128;
+const SPEC_LAYER = 8;
+const PARAMS_HEADER = 8;
+const TRAINING_HEADER = 48;
+
+const DTYPE_FLOAT32 = 0;
+const DTYPE_FIXED = 1;
+const ENC_FLOAT32 = 0;
+const OPT_SGD = 0, OPT_ADAM = 1;
+/** Engine Opt codes (src/engine/spec.ts Opt): Sgd 0, Momentum 1, Adam 2. */
+const ENGINE_ADAM = 2, ENGINE_MOMENTUM = 1;
+
+const ACTIVATIONS: readonly ActivationName[] = ["linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"];
+const LOSSES: readonly LossName[] = ["mse", "softmax_cross_entropy", "sigmoid_cross_entropy"];
+const LEAKY = 2;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function fail(message: string): never {
+  throw new Error("model file: " + message);
+}
+
+const align4 = (n: number) => (n + 3) & ~3;
+
+// --- saving ----------------------------------------------------------------------------------------
+
+export interface SaveOptions {
+  /** Include the TRAINING section (optimizer state, step). Default false. */
+  state?: boolean;
+  /** Last committed batch id (u32) to record; implies state. */
+  lastBatchId?: number;
+}
+
+function withTraining(opts: SaveOptions | undefined): boolean {
+  return opts !== undefined && (opts.state === true || opts.lastBatchId !== undefined);
+}
+
+function dtypeOf(model: Model): number {
+  return model.config.dtype === "fixed" ? DTYPE_FIXED : DTYPE_FLOAT32;
+}
+
+/** Exact byte size of the file saveModel(model, opts) writes. */
+export function modelFileSize(model: Model, opts?: SaveOptions): number {
+  if (dtypeOf(model) !== DTYPE_FLOAT32) fail("dtype fixed is not supported by this build");
+  const L = model.config.units.length;
+  let n = HEADER + SECTION_HEADER + align4(SPEC_FIXED + SPEC_LAYER * L);
+  n += SECTION_HEADER + align4(PARAMS_HEADER + 4 * model.plan.parameterCount);
+  if (withTraining(opts)) n += SECTION_HEADER + TRAINING_HEADER + 4 * model.optimizerState.length * model.plan.trainableCount;
+  return n + CRC;
+}
+
+/** Copy n float32 values into out at byte offset `at` (byte copy on little-endian machines). */
+function putFloats(v: DataView, out: Uint8Array, at: number, src: Float32Array): void {
+  if (LITTLE_ENDIAN) {
+    out.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), at);
+  } else {
+    for (let i = 0; i < src.length; i++) v.setFloat32(at + 4 * i, src[i], true);
+  }
+}
+
+function getFloats(v: DataView, bytes: Uint8Array, at: number, dst: Float32Array): void {
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(bytes.subarray(at, at + dst.byteLength));
+  } else {
+    for (let i = 0; i < dst.length; i++) dst[i] = v.getFloat32(at + 4 * i, true);
+  }
+}
+
+function checkBatchId(id: number): void {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) fail(`lastBatchId must be an integer in 0..2^32-1, got ${id}`);
+}
+
+/**
+ * Write the model file into out (at least modelFileSize(model, opts) bytes) from offset 0 and return its
+ * length. Allocates nothing but a DataView: the device reuses one buffer for every checkpoint.
+ */
+export function saveModelInto(model: Model, out: Uint8Array, opts?: SaveOptions): number {
+  const size = modelFileSize(model, opts);
+  if (out.length < size) fail(`output buffer has ${out.length} bytes, the file needs ${size}`);
+  if (opts?.lastBatchId !== undefined) checkBatchId(opts.lastBatchId);
+  const r = model.config;
+  const L = r.units.length;
+  const training = withTraining(opts);
+  out.fill(0, 0, size);
+  const v = new DataView(out.buffer, out.byteOffset, size);
+  out[0] = MODEL_FILE_MAGIC[0]; out[1] = MODEL_FILE_MAGIC[1]; out[2] = MODEL_FILE_MAGIC[2]; out[3] = MODEL_FILE_MAGIC[3];
+  v.setUint16(4, MODEL_FILE_VERSION, true);
+  v.setUint16(6, 0, true);
+  v.setUint32(8, size, true);
+  v.setUint32(12, training ? 3 : 2, true);
+
+  // SPEC
+  let at = HEADER;
+  const specLength = SPEC_FIXED + SPEC_LAYER * L;
+  v.setUint16(at, TAG_SPEC, true); v.setUint16(at + 2, SECTION_CRITICAL, true); v.setUint32(at + 4, specLength, true);
+  let p = at + SECTION_HEADER;
+  v.setUint8(p, dtypeOf(model));
+  v.setUint8(p + 1, r.loss);
+  v.setUint8(p + 2, r.optimizer === ENGINE_ADAM ? OPT_ADAM : OPT_SGD);
+  v.setUint8(p + 3, r.schedule);
+  v.setUint8(p + 4, r.keepGradients ? 1 : 0);
+  v.setUint16(p + 6, L, true);
+  v.setUint32(p + 8, r.inputs, true);
+  v.setUint32(p + 12, r.batchSize, true);
+  v.setUint32(p + 16, r.frozen, true);
+  v.setFloat64(p + 24, r.seed, true);
+  v.setFloat64(p + 32, r.learningRate, true);
+  v.setFloat64(p + 40, r.momentum, true);
+  v.setFloat64(p + 48, r.beta1, true);
+  v.setFloat64(p + 56, r.beta2, true);
+  v.setFloat64(p + 64, r.epsilon, true);
+  v.setFloat64(p + 72, r.weightDecay, true);
+  v.setFloat64(p + 80, r.clipNorm, true);
+  v.setFloat64(p + 88, r.leakySlope, true);
+  v.setFloat64(p + 96, r.scheduleEvery, true);
+  v.setFloat64(p + 104, r.scheduleGamma, true);
+  v.setFloat64(p + 112, r.scheduleSteps, true);
+  v.setFloat64(p + 120, r.minLearningRate, true);
+  for (let l = 0; l < L; l++) {
+    v.setUint32(p + SPEC_FIXED + SPEC_LAYER * l, r.units[l], true);
+    v.setUint8(p + SPEC_FIXED + SPEC_LAYER * l + 4, r.activations[l]);
+  }
+  at = p + align4(specLength);
+
+  // PARAMS
+  const count = model.plan.parameterCount;
+  v.setUint16(at, TAG_PARAMS, true); v.setUint16(at + 2, SECTION_CRITICAL, true); v.setUint32(at + 4, PARAMS_HEADER + 4 * count, true);
+  p = at + SECTION_HEADER;
+  v.setUint8(p, ENC_FLOAT32);
+  v.setUint32(p + 4, count, true);
+  putFloats(v, out, p + PARAMS_HEADER, model.parameters);
+  at = p + PARAMS_HEADER + 4 * count;
+
+  // TRAINING
+  if (training) {
+    const state = model.optimizerState;
+    const n = model.plan.trainableCount;
+    v.setUint16(at, TAG_TRAINING, true); v.setUint16(at + 2, 0, true); v.setUint32(at + 4, TRAINING_HEADER + 4 * state.length * n, true);
+    p = at + SECTION_HEADER;
+    if (!(model.step >= 0 && model.step <= 0xffffffff)) fail(`step ${model.step} does not fit in u32`);
+    v.setUint32(p, model.step, true);
+    v.setUint32(p + 4, model.rejectedSteps >>> 0, true);
+    const id = opts?.lastBatchId;
+    v.setUint32(p + 8, id === undefined ? 0 : id, true);
+    v.setUint8(p + 12, id === undefined ? 0 : 1);
+    v.setUint8(p + 13, r.optimizer);
+    v.setUint8(p + 14, state.length);
+    v.setUint32(p + 16, model.plan.trainableStart, true);
+    v.setUint32(p + 20, n, true);
+    v.setFloat64(p + 32, model.beta1Power, true);
+    v.setFloat64(p + 40, model.beta2Power, true);
+    for (let k = 0; k < state.length; k++) putFloats(v, out, p + TRAINING_HEADER + 4 * n * k, state[k]);
+    at = p + TRAINING_HEADER + 4 * n * state.length;
+  }
+  if (at !== size - CRC) fail(`internal error: wrote ${at + CRC} bytes, planned ${size}`);
+  v.setUint32(at, crc32Final(crc32Update(CRC32_INIT, out, 0, at)), true);
+  return size;
+}
+
+/** The model as a new .tpm file. */
+export function saveModel(model: Model, opts?: SaveOptions): Uint8Array {
+  const out = new Uint8Array(modelFileSize(model, opts));
+  saveModelInto(model, out, opts);
+  return out;
+}
+
+// --- reading ---------------------------------------------------------------------------------------
+
+/** Byte offsets of the sections found by scan(), or -1 when absent (payload start; length alongside). */
+interface Sections {
+  spec: number;
+  specLength: number;
+  qformat: number;
+  params: number;
+  paramsLength: number;
+  training: number;
+  trainingLength: number;
+}
+
+/** Check magic, version, length, CRC and the section table. Returns a DataView and the section offsets. */
+function scan(bytes: Uint8Array): { v: DataView; s: Sections } {
+  if (!(bytes instanceof Uint8Array)) fail("expected a Uint8Array");
+  const n = bytes.length;
+  if (n < HEADER + CRC) fail(`truncated: ${n} bytes, a model file has at least ${HEADER + CRC}`);
+  if (bytes[0] !== MODEL_FILE_MAGIC[0] || bytes[1] !== MODEL_FILE_MAGIC[1] || bytes[2] !== MODEL_FILE_MAGIC[2] || bytes[3] !== MODEL_FILE_MAGIC[3]) {
+    fail("bad magic: not a tinyprop model file");
+  }
+  const v = new DataView(bytes.buffer, bytes.byteOffset, n);
+  const version = v.getUint16(4, true);
+  if (version !== MODEL_FILE_VERSION) fail(`unsupported format version ${version} (this build reads version ${MODEL_FILE_VERSION})`);
+  if (v.getUint16(6, true) !== 0) fail("unknown header flags");
+  const length = v.getUint32(8, true);
+  if (length !== n) fail(length > n ? `truncated: the header says ${length} bytes, got ${n}` : `length mismatch: the header says ${length} bytes, got ${n}`);
+  const stored = v.getInt32(n - CRC, true);
+  if ((~crc32Update(CRC32_INIT, bytes, 0, n - CRC)) !== stored) fail("CRC mismatch: the file is corrupted");
+
+  const s: Sections = { spec: -1, specLength: 0, qformat: -1, params: -1, paramsLength: 0, training: -1, trainingLength: 0 };
+  const count = v.getUint32(12, true);
+  let at = HEADER;
+  const end = n - CRC;
+  for (let i = 0; i < count; i++) {
+    if (at + SECTION_HEADER > end) fail(`section ${i} starts beyond the end of the file`);
+    const tag = v.getUint16(at, true), flags = v.getUint16(at + 2, true), len = v.getUint32(at + 4, true);
+    const p = at + SECTION_HEADER;
+    if (len > end - p) fail(`section ${i} (tag ${tag}) runs past the end of the file`);
+    if ((flags & ~SECTION_CRITICAL) !== 0) fail(`section ${i} (tag ${tag}) has unknown flags`);
+    if (i === 0 && tag !== TAG_SPEC) fail("the first section must be SPEC");
+    if (tag === TAG_SPEC) {
+      if (s.spec >= 0) fail("duplicate SPEC section");
+      s.spec = p; s.specLength = len;
+    } else if (tag === TAG_QFORMAT) {
+      if (s.qformat >= 0) fail("duplicate QFORMAT section");
+      s.qformat = p;
+    } else if (tag === TAG_PARAMS) {
+      if (s.params >= 0) fail("duplicate PARAMS section");
+      s.params = p; s.paramsLength = len;
+    } else if (tag === TAG_TRAINING) {
+      if (s.training >= 0) fail("duplicate TRAINING section");
+      s.training = p; s.trainingLength = len;
+    } else if ((flags & SECTION_CRITICAL) !== 0) {
+      fail(`unknown critical section tag ${tag}: written by a newer tinyprop`);
+    }
+    at = p + align4(len);
+    if (at > end) fail(`section ${i} padding runs past the end of the file`);
+  }
+  if (at !== end) fail(`${end - at} bytes after the last section`);
+  if (s.spec < 0) fail("no SPEC section");
+  if (s.params < 0) fail("no PARAMS section");
+  if (s.specLength < SPEC_FIXED) fail("SPEC section too short");
+  const L = v.getUint16(s.spec + 6, true);
+  if (L < 1 || s.specLength !== SPEC_FIXED + SPEC_LAYER * L) fail(`SPEC section length ${s.specLength} does not match ${L} layers`);
+  const dtype = v.getUint8(s.spec);
+  if (dtype === DTYPE_FIXED) fail("dtype fixed is not supported by this build");
+  if (dtype !== DTYPE_FLOAT32) fail(`unknown dtype code ${dtype}`);
+  if (s.qformat >= 0) fail("QFORMAT section in a float32 file");
+  return { v, s };
+}
+
+/** Parameter count implied by the SPEC section. */
+function specParameterCount(v: DataView, spec: number): number {
+  const L = v.getUint16(spec + 6, true);
+  let inputs = v.getUint32(spec + 8, true), count = 0;
+  for (let l = 0; l < L; l++) {
+    const units = v.getUint32(spec + SPEC_FIXED + SPEC_LAYER * l, true);
+    count += units * (inputs + 1);
+    inputs = units;
+  }
+  return count;
+}
+
+function checkParams(v: DataView, s: Sections): number {
+  const enc = v.getUint8(s.params);
+  if (enc !== ENC_FLOAT32) fail(`PARAMS encoding ${enc} does not match dtype float32`);
+  const count = v.getUint32(s.params + 4, true);
+  const expected = specParameterCount(v, s.spec);
+  if (count !== expected) fail(`PARAMS has ${count} values, the spec needs ${expected}`);
+  if (s.paramsLength !== PARAMS_HEADER + 4 * count) fail(`PARAMS section length ${s.paramsLength} does not match ${count} float32 values`);
+  return count;
+}
+
+/** TRAINING section fields (offsets into the file). */
+function checkTraining(v: DataView, s: Sections): { arrays: number; start: number; count: number } {
+  const p = s.training;
+  if (s.trainingLength < TRAINING_HEADER) fail("TRAINING section too short");
+  const arrays = v.getUint8(p + 14), start = v.getUint32(p + 16, true), count = v.getUint32(p + 20, true);
+  const opt = v.getUint8(p + 13);
+  if (opt > ENGINE_ADAM) fail(`TRAINING optimizer code ${opt} is unknown`);
+  if (arrays !== (opt === ENGINE_ADAM ? 2 : opt === ENGINE_MOMENTUM ? 1 : 0)) fail("TRAINING state array count does not match its optimizer");
+  if (s.trainingLength !== TRAINING_HEADER + 4 * arrays * count) fail("TRAINING section length does not match its state arrays");
+  const total = specParameterCount(v, s.spec);
+  if (start > total || count !== total - start) fail("TRAINING trainable range does not match the spec");
+  return { arrays, start, count };
+}
+
+/** What a file holds, without building a model. */
+export interface ModelFileSummary {
+  version: number;
+  bytes: number;
+  dtype: "float32" | "fixed";
+  inputs: number;
+  units: number[];
+  activations: ActivationName[];
+  loss: LossName;
+  parameterCount: number;
+  frozen: number;
+  batchSize: number;
+  hasTraining: boolean;
+  step: number;
+  /** -1 when the file records none. */
+  lastBatchId: number;
+}
+
+/** Verify the file (magic, version, CRC, sections) and summarise it. */
+export function readHeader(bytes: Uint8Array): ModelFileSummary {
+  const { v, s } = scan(bytes);
+  const L = v.getUint16(s.spec + 6, true);
+  const units: number[] = [], activations: ActivationName[] = [];
+  for (let l = 0; l < L; l++) {
+    units.push(v.getUint32(s.spec + SPEC_FIXED + SPEC_LAYER * l, true));
+    const a = v.getUint8(s.spec + SPEC_FIXED + SPEC_LAYER * l + 4);
+    if (a >= ACTIVATIONS.length) fail(`layer ${l} has unknown activation code ${a}`);
+    activations.push(ACTIVATIONS[a]);
+  }
+  const lossCode = v.getUint8(s.spec + 1);
+  if (lossCode >= LOSSES.length) fail(`unknown loss code ${lossCode}`);
+  const t = s.training;
+  return {
+    version: v.getUint16(4, true), bytes: bytes.length, dtype: "float32",
+    inputs: v.getUint32(s.spec + 8, true), units, activations, loss: LOSSES[lossCode],
+    parameterCount: checkParams(v, s),
+    frozen: v.getUint32(s.spec + 16, true), batchSize: v.getUint32(s.spec + 12, true),
+    hasTraining: t >= 0,
+    step: t >= 0 ? v.getUint32(t, true) : 0,
+    lastBatchId: t >= 0 && (v.getUint8(t + 12) & 1) !== 0 ? v.getUint32(t + 8, true) : -1,
+  };
+}
+
+function specFrom(v: DataView, p: number): ModelSpec {
+  const L = v.getUint16(p + 6, true);
+  const layers = [];
+  for (let l = 0; l < L; l++) {
+    const a = v.getUint8(p + SPEC_FIXED + SPEC_LAYER * l + 4);
+    if (a >= ACTIVATIONS.length) fail(`layer ${l} has unknown activation code ${a}`);
+    layers.push({ units: v.getUint32(p + SPEC_FIXED + SPEC_LAYER * l, true), activation: ACTIVATIONS[a] });
+  }
+  const lossCode = v.getUint8(p + 1);
+  if (lossCode >= LOSSES.length) fail(`unknown loss code ${lossCode}`);
+  const opt = v.getUint8(p + 2), sched = v.getUint8(p + 3);
+  if (opt > OPT_ADAM) fail(`unknown optimizer code ${opt}`);
+  const f = (o: number) => v.getFloat64(p + o, true);
+  let schedule: ScheduleSpec;
+  if (sched === 0) schedule = { type: "constant" };
+  else if (sched === 1) schedule = { type: "step", every: f(96), gamma: f(104) };
+  else if (sched === 2) schedule = { type: "cosine", steps: f(112), minLearningRate: f(120) };
+  else fail(`unknown schedule code ${sched}`);
+  const optimizer: ModelSpec["optimizer"] = opt === OPT_ADAM
+    ? { type: "adam", learningRate: f(32), beta1: f(48), beta2: f(56), epsilon: f(64), weightDecay: f(72), clipNorm: f(80), schedule }
+    : { type: "sgd", learningRate: f(32), momentum: f(40), beta1: f(48), beta2: f(56), epsilon: f(64), weightDecay: f(72), clipNorm: f(80), schedule };
+  const spec: ModelSpec = {
+    inputs: v.getUint32(p + 8, true), layers, loss: LOSSES[lossCode], optimizer,
+    batchSize: v.getUint32(p + 12, true), seed: f(24), frozen: v.getUint32(p + 16, true),
+    leakySlope: f(88), dtype: "float32",
+  };
+  if ((v.getUint8(p + 4) & 1) !== 0) spec.keepGradients = true;
+  try {
+    resolveSpec(spec);
+  } catch (e) {
+    fail(`the spec in the file is invalid: ${(e as Error).message}`);
+  }
+  return spec;
+}
+
+export interface ParsedTraining {
+  step: number;
+  rejectedSteps: number;
+  /** -1 when the file records none. */
+  lastBatchId: number;
+  beta1Power: number;
+  beta2Power: number;
+  /** Optimizer state arrays (velocity, or m then v), trainableCount values each. */
+  state: Float32Array[];
+}
+
+export interface ParsedModelFile {
+  version: number;
+  spec: ModelSpec;
+  /** All parameters, layer by layer (the layout of Model.parameters). */
+  parameters: Float32Array;
+  training: ParsedTraining | null;
+}
+
+/** Verify and decode a whole file into plain data (copies; for host tools). */
+export function parseModel(bytes: Uint8Array): ParsedModelFile {
+  const { v, s } = scan(bytes);
+  const spec = specFrom(v, s.spec);
+  const count = checkParams(v, s);
+  const parameters = new Float32Array(count);
+  getFloats(v, bytes, s.params + PARAMS_HEADER, parameters);
+  let training: ParsedTraining | null = null;
+  if (s.training >= 0) {
+    const t = checkTraining(v, s), p = s.training;
+    const state: Float32Array[] = [];
+    for (let k = 0; k < t.arrays; k++) {
+      const a = new Float32Array(t.count);
+      getFloats(v, bytes, p + TRAINING_HEADER + 4 * t.count * k, a);
+      state.push(a);
+    }
+    training = {
+      step: v.getUint32(p, true), rejectedSteps: v.getUint32(p + 4, true),
+      lastBatchId: (v.getUint8(p + 12) & 1) !== 0 ? v.getUint32(p + 8, true) : -1,
+      beta1Power: v.getFloat64(p + 32, true), beta2Power: v.getFloat64(p + 40, true), state,
+    };
+  }
+  return { version: v.getUint16(4, true), spec, parameters, training };
+}
+
+export interface LoadOptions {
+  /** Use the file's TRAINING section: "auto" (default) if present and compatible, "require", or "skip". */
+  state?: "auto" | "require" | "skip";
+}
+
+export interface LoadResult {
+  /** True when optimizer state, step and Adam's powers were loaded too. */
+  stateLoaded: boolean;
+  /** The file's step (0 without TRAINING). */
+  step: number;
+  /** The file's last committed batch id, -1 when it records none. */
+  lastBatchId: number;
+}
+
+/** Does the SPEC section describe the same network as the model's resolved spec? Returns a reason or "". */
+function incompatibility(v: DataView, p: number, r: ResolvedSpec): string {
+  const L = v.getUint16(p + 6, true);
+  if (v.getUint8(p) !== (r.dtype === "fixed" ? DTYPE_FIXED : DTYPE_FLOAT32)) return `dtype differs (model ${r.dtype})`;
+  const inputs = v.getUint32(p + 8, true);
+  if (inputs !== r.inputs) return `inputs differ (file ${inputs}, model ${r.inputs})`;
+  if (L !== r.units.length) return `layer count differs (file ${L}, model ${r.units.length})`;
+  let leaky = false;
+  for (let l = 0; l < L; l++) {
+    const units = v.getUint32(p + SPEC_FIXED + SPEC_LAYER * l, true);
+    const a = v.getUint8(p + SPEC_FIXED + SPEC_LAYER * l + 4);
+    if (units !== r.units[l]) return `layer ${l} units differ (file ${units}, model ${r.units[l]})`;
+    if (a !== r.activations[l]) return `layer ${l} activation differs (file ${ACTIVATIONS[a] ?? a}, model ${ACTIVATIONS[r.activations[l]]})`;
+    if (a === LEAKY) leaky = true;
+  }
+  const loss = v.getUint8(p + 1);
+  if (loss !== r.loss) return `loss differs (file ${LOSSES[loss] ?? loss}, model ${LOSSES[r.loss]})`;
+  if (leaky && v.getFloat64(p + 88, true) !== r.leakySlope) return "leakySlope differs";
+  return "";
+}
+
+/**
+ * Load a file into an existing model. Everything (magic, version, length, CRC, sections, compatibility
+ * with the model, and the TRAINING section when used) is checked first; on any problem this throws and
+ * the model is unchanged.
+ */
+export function loadInto(model: Model, bytes: Uint8Array, opts?: LoadOptions): LoadResult {
+  const { v, s } = scan(bytes);
+  const why = incompatibility(v, s.spec, model.config);
+  if (why !== "") fail(`does not fit the target model: ${why}`);
+  const count = checkParams(v, s);
+  if (count !== model.parameters.length) fail(`internal error: ${count} parameters in the file, ${model.parameters.length} in the model`);
+  const mode = opts?.state ?? "auto";
+  let useState = false;
+  if (mode !== "skip") {
+    if (s.training < 0) {
+      if (mode === "require") fail("no TRAINING section (optimizer state) in the file");
+    } else {
+      const t = checkTraining(v, s);
+      const opt = v.getUint8(s.training + 13);
+      const ok = opt === model.config.optimizer && t.start === model.plan.trainableStart && t.count === model.plan.trainableCount &&
+        t.arrays === model.optimizerState.length;
+      if (!ok && mode === "require") fail("the TRAINING section does not match the model's optimizer or frozen layers");
+      useState = ok;
+    }
+  }
+  // Nothing has been written yet; from here on nothing can fail.
+  getFloats(v, bytes, s.params + PARAMS_HEADER, model.parameters);
+  const p = s.training;
+  let step = 0, lastBatchId = -1;
+  if (p >= 0) {
+    step = v.getUint32(p, true);
+    lastBatchId = (v.getUint8(p + 12) & 1) !== 0 ? v.getUint32(p + 8, true) : -1;
+  }
+  if (useState) {
+    const state = model.optimizerState, n = model.plan.trainableCount;
+    for (let k = 0; k < state.length; k++) getFloats(v, bytes, p + TRAINING_HEADER + 4 * n * k, state[k]);
+    model.step = step;
+    model.rejectedSteps = v.getUint32(p + 4, true);
+    model.beta1Power = v.getFloat64(p + 32, true);
+    model.beta2Power = v.getFloat64(p + 40, true);
+  }
+  return { stateLoaded: useState, step, lastBatchId };
+}
+
+/**
+ * Build a model from a file. `overrides` changes training settings (e.g. { frozen: 2 } or a new
+ * optimizer) before the model is built; the network itself must stay the same.
+ */
+export function modelFromFile(bytes: Uint8Array, overrides?: Partial<ModelSpec>, opts?: LoadOptions): Model {
+  const { v, s } = scan(bytes);
+  let spec = specFrom(v, s.spec);
+  if (overrides) spec = { ...spec, ...overrides };
+  const model = new Model(spec);
+  loadInto(model, bytes, opts);
+  return model;
+}
