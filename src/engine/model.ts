@@ -9,6 +9,7 @@ import { learningRateAt } from "./schedule";
 import { activate, activationBackward, denseBackwardInput, denseBackwardParams, denseBackwardSgdFused, denseForward } from "./float32/dense";
 import { lossGradient, sigmoidForward, softmaxForward, squaredError } from "./float32/loss";
 import { adam, momentum, sgd, sumOfSquares } from "./float32/optimizer";
+import { FixedModel } from "./fixed/model";
 
 /** One dense layer's views into the arena. Z is the same memory as Y (the activation is applied in place). */
 export interface Layer {
@@ -78,6 +79,7 @@ export class Model {
 
   constructor(spec: ModelSpec) {
     const r = resolveSpec(spec);
+    if (r.dtype === "fixed") throw new Error('Model is the Float32 engine: build dtype "fixed" with buildModel() or new FixedModel()');
     this.spec = spec;
     this.config = r;
     this.plan = plan(r);
@@ -394,7 +396,9 @@ function logOf(p: number): number {
   return log(p > 1e-30 ? p : 1e-30);
 }
 
-/** Build a model from a spec (validates the spec; allocates the arena once). */
-export function buildModel(spec: ModelSpec): Model {
-  return new Model(spec);
+/** Build a model from a spec (validates the spec; allocates the arena once). dtype "fixed" gives a FixedModel. */
+export function buildModel(spec: ModelSpec & { dtype: "fixed" }): FixedModel;
+export function buildModel(spec: ModelSpec): Model;
+export function buildModel(spec: ModelSpec): Model | FixedModel {
+  return spec !== null && typeof spec === "object" && spec.dtype === "fixed" ? new FixedModel(spec) : new Model(spec);
 }

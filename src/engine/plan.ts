@@ -12,6 +12,7 @@
 // The trainable layers are a suffix, so their parameters, gradients and optimizer state are each one
 // contiguous run and the optimizer walks them as flat arrays (index k in each run is the same parameter).
 import { Opt, resolveSpec, type Act, type ModelSpec, type ResolvedSpec } from "./spec";
+import { planFixed } from "./fixed/plan";
 
 /** A typed-array view in the arena: byte offset and element count. */
 export interface Slice {
@@ -67,7 +68,7 @@ const align8 = (n: number) => (n + 7) & ~7;
 /** Plan a model's memory. Throws on an invalid spec. */
 export function plan(spec: ModelSpec | ResolvedSpec): MemoryPlan {
   const r = "units" in spec ? spec : resolveSpec(spec);
-  if (r.dtype !== "float32") throw new Error("invalid model spec: dtype " + r.dtype + " is not available in this build");
+  if (r.dtype === "fixed") return planFixed(r);
   const L = r.units.length;
   const B = r.batchSize;
   const notes: string[] = [];

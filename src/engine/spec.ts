@@ -1,6 +1,8 @@
 // The model spec: everything needed to plan memory and build a model, as plain data (JSON-friendly).
 // Strings live here only; build() resolves them to the numeric codes below so hot loops never compare strings.
 
+import { resolveFixed, type FixedSpec, type ResolvedFixed } from "./fixed/spec";
+
 export type ActivationName = "linear" | "relu" | "leaky_relu" | "sigmoid" | "tanh" | "softmax";
 export type LossName = "mse" | "softmax_cross_entropy" | "sigmoid_cross_entropy";
 export type DType = "float32" | "fixed";
@@ -48,6 +50,8 @@ export interface ModelSpec {
   /** Slope of leaky_relu for negative inputs. */
   leakySlope?: number;
   dtype?: DType;
+  /** Q-format settings of dtype "fixed" (see docs/fixed-point.md); only valid with that dtype. */
+  fixed?: FixedSpec;
 }
 
 export const Act = { Linear: 0, Relu: 1, Leaky: 2, Sigmoid: 3, Tanh: 4, Softmax: 5 } as const;
@@ -91,6 +95,8 @@ export interface ResolvedSpec {
   keepGradients: boolean;
   leakySlope: number;
   dtype: DType;
+  /** Resolved Q formats, present for dtype "fixed". */
+  fixed?: ResolvedFixed;
 }
 
 function fail(message: string): never {
@@ -166,11 +172,14 @@ export function resolveSpec(spec: ModelSpec): ResolvedSpec {
   const dtype = spec.dtype ?? "float32";
   if (dtype !== "float32" && dtype !== "fixed") fail(`dtype must be "float32" or "fixed", got ${String(dtype)}`);
 
-  return {
+  if (spec.fixed !== undefined && dtype !== "fixed") fail('fixed (Q-format settings) requires dtype "fixed"');
+  const resolved: ResolvedSpec = {
     inputs, units, activations, loss: loss as LossCode,
     optimizer: o.type === "adam" ? Opt.Adam : momentum > 0 ? Opt.Momentum : Opt.Sgd,
     learningRate, momentum, beta1, beta2, epsilon, weightDecay, clipNorm,
     schedule, scheduleEvery, scheduleGamma, scheduleSteps, minLearningRate,
     batchSize, seed: spec.seed, frozen, keepGradients: spec.keepGradients === true, leakySlope, dtype,
   };
+  if (dtype === "fixed") resolved.fixed = resolveFixed(spec, resolved);
+  return resolved;
 }

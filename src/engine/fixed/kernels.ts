@@ -1,0 +1,479 @@
+// Fixed-point kernels: integer-only. Every value is an int16 in a power-of-two Q format (value = int * 2^-frac)
+// or an int32 accumulator; docs/fixed-point.md proves the 32-bit bound of each kernel. This file (and
+// tables.ts) must not contain floating-point operations: test/fixed-static.test.ts forbids Math.fround, the
+// division operator, float literals and Float32Array here. Shifts are arithmetic (>>) on int32 values.
+//
+// Rounding: round-to-nearest (ties up) is (v + 2^(s-1)) >> s. Stores to Int16Array saturate to +-32767 and
+// return how many saturated: an Int16Array store would otherwise wrap around silently.
+//
+// Written for the XS interpreter like the Float32 kernels: variables declared once per function, inner
+// loops unrolled by four, no allocation, no strings.
+import { Act } from "../spec";
+
+/** Largest stored magnitude: symmetric, so negation never overflows and |a*b| < 2^30. */
+export const QMAX = 32767;
+/** Normalised deltas satisfy |d| <= 2^14, so |W d| < 2^29. */
+export const DMAX = 16384;
+
+/**
+ * Y = act(W x + b) for `cols` samples. Products of two int16 are < 2^30, a pair of them < 2^31; each pair is
+ * shifted right by SH before it is added, and SH is chosen by the plan so that ceil(nIn/2) + 1 (bias) such
+ * terms fit in int32. The accumulator has frac fa = fw + fin - SH; the bias enters as b << bShift (fa - fb);
+ * outShift = fa - (frac of the stored value). Activations: relu/leaky/linear store at the output frac;
+ * sigmoid/tanh read the table at Q4.11 (tanh: 2z at Q4.11) and store Q1.14; softmax (and Z for losses) store Z.
+ * Returns the number of saturated stores.
+ */
+export function denseForwardQ(
+  W: Int16Array, b: Int16Array, x: Int16Array, xOff: number, Y: Int16Array,
+  nIn: number, nOut: number, cols: number, SH: number, bShift: number, outShift: number,
+  act: number, slopeQ15: number, sig: Uint16Array, comp: number,
+): number {
+  let c = 0, i = 0, j = 0, k = 0, y = 0, end = 0, end4 = 0, end2 = 0, s = 0, sat = 0, a = 0, v = 0;
+  const H = outShift > 0 ? 1 << (outShift - 1) : 0;
+  for (c = 0; c < cols; c++) {
+    k = 0;
+    for (i = 0; i < nOut; i++) {
+      s = (b[i] << bShift) + comp;
+      j = xOff + c * nIn;
+      end = j + nIn;
+      end4 = end - 3;
+      while (j < end4) {
+        s += ((W[k] * x[j] + W[k + 1] * x[j + 1]) >> SH) + ((W[k + 2] * x[j + 2] + W[k + 3] * x[j + 3]) >> SH);
+        k += 4;
+        j += 4;
+      }
+      end2 = end - 1;
+      if (j < end2) {
+        s += (W[k] * x[j] + W[k + 1] * x[j + 1]) >> SH;
+        k += 2;
+        j += 2;
+      }
+      if (j < end) {
+        s += (W[k] * x[j]) >> SH;
+        k++;
+      }
+      // s is the pre-activation at frac fa; v the value at the stored (or table) frac.
+      v = (s + H) >> outShift;
+      if (act === Act.Relu) {
+        if (v < 0) v = 0;
+        else if (v > QMAX) { v = QMAX; sat++; }
+      } else if (act === Act.Sigmoid || act === Act.Tanh) {
+        if (v > QMAX) v = QMAX;
+        else if (v < -QMAX) v = -QMAX;
+        a = v < 0 ? -v : v;
+        // sig: sigmoid at 0, 1/16, ..., 16 in Q15 (Uint16); linear interpolation between entries.
+        a = sig[a >> 7] + (((sig[(a >> 7) + 1] - sig[a >> 7]) * (a & 127) + 64) >> 7);
+        if (v < 0) a = 32768 - a;
+        if (act === Act.Tanh) a = a + a - 32768;
+        v = (a + 1) >> 1;
+      } else {
+        if (act === Act.Leaky && v < 0) v = (v * slopeQ15 + 16384) >> 15;
+        if (v > QMAX) { v = QMAX; sat++; }
+        else if (v < -QMAX) { v = -QMAX; sat++; }
+      }
+      Y[y] = v;
+      y++;
+    }
+  }
+  return sat;
+}
+
+/** 2^(-u) for u >= 0 in Q14, as Q15 (32768 = 1). exp2: 2^(-i/64) for i = 0..64 in Q15. */
+export function exp2NegQ(u: number, exp2: Uint16Array): number {
+  let n = 0, r = 0, i = 0, v = 0;
+  n = u >> 14;
+  if (n > 15) return 0;
+  r = u & 16383;
+  i = r >> 8;
+  v = exp2[i] - (((exp2[i] - exp2[i + 1]) * (r & 255) + 128) >> 8);
+  return n === 0 ? v : (v + (1 << (n - 1))) >> n;
+}
+
+/** log2(S / 2^15) in Q14 for 2^15 <= S < 2^31. log2t: log2(1 + i/64) for i = 0..64 in Q15. */
+export function log2Q(S: number, log2t: Uint16Array): number {
+  let k = 0, m = 0, i = 0, v = 0;
+  k = 31 - Math.clz32(S);
+  m = S << (30 - k);
+  i = (m >> 24) & 63;
+  v = log2t[i] + (((log2t[i + 1] - log2t[i]) * ((m >> 14) & 1023) + 512) >> 10);
+  return ((k - 15) << 14) + ((v + 1) >> 1);
+}
+
+/**
+ * Softmax in place: Z at Q5.10 in, probabilities at Q1.14 out, through log-sum-exp in base 2 (no division):
+ * u_i = (max - z_i) log2(e) in Q14, S = sum 2^-u_i (Q15, >= 1), p_i = 2^-(u_i + log2 S).
+ * With labels, returns sum over samples of -log2 p[label] in Q10 (the caller multiplies by ln 2 / 1024).
+ */
+export function softmaxQ(Y: Int16Array, n: number, cols: number, labels: ArrayLike<number> | null, lOff: number,
+  exp2: Uint16Array, log2t: Uint16Array): number {
+  let c = 0, i = 0, o = 0, max = 0, d = 0, S = 0, LS = 0, u = 0, loss = 0;
+  for (c = 0; c < cols; c++) {
+    o = c * n;
+    max = Y[o];
+    for (i = 1; i < n; i++) if (Y[o + i] > max) max = Y[o + i];
+    S = 0;
+    for (i = 0; i < n; i++) {
+      d = max - Y[o + i];
+      if (d > 24576) d = 24576; // e^-24 < 2^-34: far below one Q15 step
+      S += exp2NegQ((d * 47274 + 1024) >> 11, exp2); // 47274 = log2(e) in Q15
+    }
+    LS = log2Q(S, log2t);
+    if (labels !== null) {
+      d = max - Y[o + labels[lOff + c]];
+      if (d > 24576) d = 24576;
+      loss += (((d * 47274 + 1024) >> 11) + LS + 8) >> 4;
+    }
+    for (i = 0; i < n; i++) {
+      d = max - Y[o + i];
+      if (d > 24576) d = 24576;
+      u = ((d * 47274 + 1024) >> 11) + LS;
+      Y[o + i] = (exp2NegQ(u, exp2) + 1) >> 1;
+    }
+  }
+  return loss;
+}
+
+/**
+ * Output delta before normalisation, into the int32 scratch A (frac = the output's frac):
+ * softmax CE: p - onehot (Q14); sigmoid CE and MSE: y - t, with t already quantized to Y's format.
+ */
+export function lossDeltaQ(softmax: boolean, Y: Int16Array, A: Int32Array, n: number, cols: number,
+  y: ArrayLike<number>, yOff: number): void {
+  let c = 0, i = 0;
+  const total = n * cols;
+  if (softmax) {
+    for (i = 0; i < total; i++) A[i] = Y[i];
+    for (c = 0; c < cols; c++) A[c * n + y[yOff + c]] -= 16384;
+  } else {
+    for (i = 0; i < total; i++) A[i] = Y[i] - y[yOff + i];
+  }
+}
+
+/** Sum of (y - t)^2 over n values, in Q(2 fy - 2 drop) where drop (>= 0) keeps each square below 2^31 / n. */
+export function squaredErrorQ(Y: Int16Array, n: number, t: Int16Array, drop: number): number {
+  let i = 0, d = 0, s = 0;
+  for (i = 0; i < n; i++) {
+    d = (Y[i] - t[i]) >> drop;
+    s += d * d;
+  }
+  return s;
+}
+
+/** Number of significant bits of a non-negative int32 (0 for 0). */
+export function bitsQ(m: number): number {
+  return 32 - Math.clz32(m);
+}
+
+/**
+ * Turn an int32 gradient A (n values at frac aFrac, |A| < 2^31) into a stored delta D with |D| <= 2^14, after
+ * multiplying by f'(z) of the activation (expressed through Y). Per-tensor dynamic exponent: the shift is
+ * chosen from the largest magnitude, so nothing saturates. Returns the frac of D.
+ */
+export function normalizeDeltaQ(A: Int32Array, n: number, Y: Int16Array, act: number, slopeQ15: number,
+  D: Int16Array, aFrac: number): number {
+  let i = 0, m = 0, v = 0, s = 0, H = 0, y = 0;
+  let frac = aFrac;
+  if (act === Act.Relu) {
+    for (i = 0; i < n; i++) if (Y[i] <= 0) A[i] = 0;
+  } else if (act !== Act.Linear && act !== Act.Softmax) {
+    // Bring |A| to <= 2^15 so that A f' (f' <= 2^15) stays below 2^31.
+    for (i = 0; i < n; i++) { v = A[i]; if (v < 0) v = -v; if (v > m) m = v; }
+    s = bitsQ(m) - 15;
+    if (s > 0) {
+      H = 1 << (s - 1);
+      for (i = 0; i < n; i++) A[i] = (A[i] + H) >> s;
+      frac -= s;
+    }
+    if (act === Act.Leaky) {
+      for (i = 0; i < n; i++) if (Y[i] <= 0) A[i] = A[i] * slopeQ15;
+      else A[i] = A[i] * 32768;
+      frac += 15;
+    } else if (act === Act.Sigmoid) {
+      for (i = 0; i < n; i++) { y = Y[i]; A[i] = A[i] * ((y * (16384 - y) + 8192) >> 14); }
+      frac += 14;
+    } else {
+      for (i = 0; i < n; i++) { y = Y[i]; A[i] = A[i] * (16384 - ((y * y + 8192) >> 14)); }
+      frac += 14;
+    }
+  }
+  m = 0;
+  for (i = 0; i < n; i++) { v = A[i]; if (v < 0) v = -v; if (v > m) m = v; }
+  s = bitsQ(m) - 14;
+  if (s > 0) {
+    H = 1 << (s - 1);
+    for (i = 0; i < n; i++) D[i] = (A[i] + H) >> s;
+    return frac - s;
+  }
+  for (i = 0; i < n; i++) D[i] = A[i];
+  return frac;
+}
+
+/**
+ * A = W^T dZ for `cols` samples (int32, frac fw + gz - SH), column by column: pairs of rows are summed
+ * (|pair| < 2^30 since |dZ| <= 2^14) and shifted by SH before accumulating.
+ */
+export function backInputQ(W: Int16Array, dZ: Int16Array, A: Int32Array, nIn: number, nOut: number, cols: number,
+  SH: number): void {
+  let c = 0, i = 0, j = 0, k = 0, g = 0, s = 0, end4 = 0;
+  const n2 = nIn + nIn, n3 = n2 + nIn, n4 = n3 + nIn;
+  for (c = 0; c < cols; c++) {
+    g = c * nOut;
+    end4 = g + nOut - 3;
+    for (j = 0; j < nIn; j++) {
+      s = 0;
+      k = j;
+      i = g;
+      while (i < end4) {
+        s += ((W[k] * dZ[i] + W[k + nIn] * dZ[i + 1]) >> SH) + ((W[k + n2] * dZ[i + 2] + W[k + n3] * dZ[i + 3]) >> SH);
+        k += n4;
+        i += 4;
+      }
+      while (i < g + nOut) {
+        s += (W[k] * dZ[i]) >> SH;
+        k += nIn;
+        i++;
+      }
+      A[c * nIn + j] = s;
+    }
+  }
+}
+
+/**
+ * Plain SGD at batch 1 fused with the input gradient, without storing dW (the common on-device case):
+ * per row i with g = dZ[i] != 0: lg = round(lrM g / 2^14) (|lg| < 2^15), then for each input j
+ * A[j] += (W_ij g) >> SHd (old W; skipped when A is null) and W_ij -= round(lg x_j / 2^S) saturated.
+ * b_i -= round(lg / 2^Sb) (1 <= S, 1 <= Sb <= 30; S > 30 means every weight update rounds to 0). Rows whose update rounds to zero for every
+ * input (|lg| xAbsMax < 2^(S-1)) only feed A. Returns the number of saturated stores.
+ */
+export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16Array, xOff: number,
+  A: Int32Array | null, nIn: number, nOut: number, lrM: number, S: number, Sb: number, SHd: number, xAbsMax: number): number {
+  let i = 0, j = 0, k = 0, g = 0, lg = 0, w = 0, v = 0, sat = 0, end4 = 0, x0 = 0;
+  const H = 1 << (S - 1);
+  const Hb = 1 << (Sb - 1);
+  const skipBelow = S > 30 ? 0x7fffffff : H;
+  if (A !== null) A.fill(0, 0, nIn);
+  for (i = 0; i < nOut; i++) {
+    g = dZ[i];
+    if (g === 0) continue;
+    lg = (lrM * g + 8192) >> 14;
+    k = i * nIn;
+    // bias (1 <= Sb <= 30; |lg| < 2^15)
+    v = b[i] - ((lg + Hb) >> Sb);
+    if (v > QMAX) { v = QMAX; sat++; } else if (v < -QMAX) { v = -QMAX; sat++; }
+    b[i] = v;
+    if ((lg < 0 ? -lg : lg) * xAbsMax < skipBelow) {
+      if (A !== null) {
+        j = 0;
+        end4 = nIn - 3;
+        while (j < end4) {
+          A[j] += (W[k] * g) >> SHd;
+          A[j + 1] += (W[k + 1] * g) >> SHd;
+          A[j + 2] += (W[k + 2] * g) >> SHd;
+          A[j + 3] += (W[k + 3] * g) >> SHd;
+          k += 4;
+          j += 4;
+        }
+        while (j < nIn) { A[j] += (W[k] * g) >> SHd; k++; j++; }
+      }
+      continue;
+    }
+    lg = -lg;
+    j = 0;
+    x0 = xOff;
+    end4 = nIn - 3;
+    if (A !== null) {
+      while (j < end4) {
+        A[j] += ((w = W[k]) * g) >> SHd;
+        v = w + ((lg * x[x0] + H) >> S);
+        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+        W[k] = v;
+        A[j + 1] += ((w = W[k + 1]) * g) >> SHd;
+        v = w + ((lg * x[x0 + 1] + H) >> S);
+        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+        W[k + 1] = v;
+        A[j + 2] += ((w = W[k + 2]) * g) >> SHd;
+        v = w + ((lg * x[x0 + 2] + H) >> S);
+        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+        W[k + 2] = v;
+        A[j + 3] += ((w = W[k + 3]) * g) >> SHd;
+        v = w + ((lg * x[x0 + 3] + H) >> S);
+        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+        W[k + 3] = v;
+        k += 4;
+        j += 4;
+        x0 += 4;
+      }
+      while (j < nIn) {
+        A[j] += ((w = W[k]) * g) >> SHd;
+        v = w + ((lg * x[x0] + H) >> S);
+        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+        W[k] = v;
+        k++;
+        j++;
+        x0++;
+      }
+    } else {
+      while (j < end4) {
+        v = W[k] + ((lg * x[x0] + H) >> S);
+        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+        W[k] = v;
+        v = W[k + 1] + ((lg * x[x0 + 1] + H) >> S);
+        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+        W[k + 1] = v;
+        v = W[k + 2] + ((lg * x[x0 + 2] + H) >> S);
+        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+        W[k + 2] = v;
+        v = W[k + 3] + ((lg * x[x0 + 3] + H) >> S);
+        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+        W[k + 3] = v;
+        k += 4;
+        j += 4;
+        x0 += 4;
+      }
+      while (j < nIn) {
+        v = W[k] + ((lg * x[x0] + H) >> S);
+        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+        W[k] = v;
+        k++;
+        j++;
+        x0++;
+      }
+    }
+  }
+  return sat;
+}
+
+/**
+ * Per-weight gradient of one layer summed over `cols` samples, scaled by the learning rate, into a row
+ * scratch: for row i, G[c] = round(lrM dZ[c,i] / 2^t) with t = 14 + lb (lb = ceil(log2 cols)), so that
+ * sum_c |G[c] x| < 2^30. Then, per weight, d = sum_c G[c] x[c,j] (int32) and:
+ *   mode 0 (SGD):      W -= round(d / 2^S) [+ decay]
+ *   mode 1 (momentum): U = round(mu U / 2^15) + round(d / 2^(S-4)) [+ decay]; W -= round(U / 2^4)
+ * where U (Int16, frac fw + 4) is the velocity in weight units. Decay adds round(dM w / 2^dE) to the
+ * decrement (dE > 30: off). rng: null for round-to-nearest, else a one-element xorshift32 state for
+ * stochastic rounding of the weight decrement. The caller keeps 1 <= S - 4m <= 30 or S - 4m > 30 (weight
+ * gradient rounds to 0), 1 <= Sb - 4m <= 30 and 1 <= dE - 4m (m = 1 with momentum), so no shift is negative.
+ * Returns the number of saturated stores.
+ */
+export function updateQ(W: Int16Array, b: Int16Array, U: Int16Array | null, uOff: number, dZ: Int16Array,
+  x: Int16Array, xOff: number, G: Int32Array, nIn: number, nOut: number, cols: number,
+  lrM: number, t: number, S: number, Sb: number, muQ15: number, dM: number, dE: number, rng: Int32Array | null): number {
+  let i = 0, j = 0, c = 0, k = 0, d = 0, v = 0, w = 0, u = 0, sat = 0, gs = 0, r = 0, h = 0, bi = 0;
+  const tH = 1 << (t - 1);
+  const mom = U !== null;
+  const Su = mom ? S - 4 : S;
+  const wOn = Su <= 30;
+  const H = wOn ? 1 << (Su - 1) : 0;
+  const dEu = mom ? dE - 4 : dE;
+  const decay = dM !== 0 && dEu <= 30;
+  const dH = decay ? 1 << (dEu - 1) : 0;
+  const Sbu = mom ? Sb - 4 : Sb;
+  const Hb = 1 << (Sbu - 1);
+  if (rng !== null) r = rng[0];
+  for (i = 0; i < nOut; i++) {
+    gs = 0;
+    for (c = 0; c < cols; c++) { G[c] = (lrM * dZ[c * nOut + i] + tH) >> t; gs += G[c]; }
+    k = i * nIn;
+    for (j = 0; j < nIn; j++) {
+      d = 0;
+      for (c = 0; c < cols; c++) d += G[c] * x[xOff + c * nIn + j];
+      w = W[k];
+      if (!wOn) d = 0;
+      else if (rng !== null) {
+        r ^= r << 13; r ^= r >>> 17; r ^= r << 5;
+        d = (d + (r >>> (32 - Su))) >> Su;
+      } else d = (d + H) >> Su;
+      if (decay) d += (dM * w + dH) >> dEu;
+      if (mom) {
+        u = (((muQ15 * U![uOff + k]) + 16384) >> 15) + d;
+        if ((u + QMAX) >>> 0 > 65534) { u = u > 0 ? QMAX : -QMAX; sat++; }
+        U![uOff + k] = u;
+        d = (u + 8) >> 4;
+      }
+      v = w - d;
+      if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+      W[k] = v;
+      k++;
+    }
+    // bias: gradient sum over samples of G (|gs| < 2^15 * 2^lb / 2^lb)
+    bi = uOff + nOut * nIn + i;
+    d = (gs + Hb) >> Sbu;
+    if (mom) {
+      u = (((muQ15 * U![bi]) + 16384) >> 15) + d;
+      if ((u + QMAX) >>> 0 > 65534) { u = u > 0 ? QMAX : -QMAX; sat++; }
+      U![bi] = u;
+      d = (u + 8) >> 4;
+    }
+    v = b[i] - d;
+    if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+    b[i] = v;
+  }
+  if (rng !== null) rng[0] = r;
+  return sat;
+}
+
+/**
+ * Stored gradients (keepGradients): dW = sum_c dZ[c,i] x[c,j] >> lb (|.| < 2^29), then >> T (rounded) into
+ * Int16 at frac gz + fin - lb - T; db = sum_c dZ[c,i] >> Tb at frac gz - Tb. T and Tb come from bounds, so
+ * nothing saturates except the single rounding-up case, which is clamped and counted.
+ */
+export function gradientsQ(dZ: Int16Array, x: Int16Array, xOff: number, dW: Int16Array, db: Int16Array,
+  nIn: number, nOut: number, cols: number, lb: number, T: number, Tb: number): number {
+  let i = 0, j = 0, c = 0, k = 0, s = 0, sat = 0;
+  const H = T > 0 ? 1 << (T - 1) : 0;
+  const Hb = Tb > 0 ? 1 << (Tb - 1) : 0;
+  for (i = 0; i < nOut; i++) {
+    s = 0;
+    for (c = 0; c < cols; c++) s += dZ[c * nOut + i];
+    s = (s + Hb) >> Tb;
+    if (s > QMAX) { s = QMAX; sat++; } else if (s < -QMAX) { s = -QMAX; sat++; }
+    db[i] = s;
+    for (j = 0; j < nIn; j++) {
+      s = 0;
+      for (c = 0; c < cols; c++) s += (dZ[c * nOut + i] * x[xOff + c * nIn + j]) >> lb;
+      s = (s + H) >> T;
+      if (s > QMAX) { s = QMAX; sat++; } else if (s < -QMAX) { s = -QMAX; sat++; }
+      dW[k] = s;
+      k++;
+    }
+  }
+  return sat;
+}
+
+/**
+ * Apply stored gradients to n parameters: P -= round(lrM Gr / 2^S) (|lrM Gr| < 2^30), with momentum
+ * (U at frac fp + 4) and decay as in updateQ. Returns the number of saturated stores.
+ */
+export function applyGradientsQ(P: Int16Array, p: number, Gr: Int16Array, g: number, U: Int16Array | null, n: number,
+  lrM: number, S: number, muQ15: number, dM: number, dE: number): number {
+  let k = 0, d = 0, w = 0, u = 0, v = 0, sat = 0;
+  const mom = U !== null;
+  const Su = mom ? S - 4 : S;
+  const wOn = Su <= 30;
+  const H = wOn ? 1 << (Su - 1) : 0;
+  const dEu = mom ? dE - 4 : dE;
+  const decay = dM !== 0 && dEu <= 30;
+  const dH = decay ? 1 << (dEu - 1) : 0;
+  for (k = 0; k < n; k++) {
+    w = P[p + k];
+    d = wOn ? (lrM * Gr[g + k] + H) >> Su : 0;
+    if (decay) d += (dM * w + dH) >> dEu;
+    if (mom) {
+      u = (((muQ15 * U![g + k]) + 16384) >> 15) + d;
+      if ((u + QMAX) >>> 0 > 65534) { u = u > 0 ? QMAX : -QMAX; sat++; }
+      U![g + k] = u;
+      d = (u + 8) >> 4;
+    }
+    v = w - d;
+    if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
+    P[p + k] = v;
+  }
+  return sat;
+}
+
+/** Largest |x| over n int16 values from off. */
+export function absMaxQ(x: Int16Array, off: number, n: number): number {
+  let i = 0, v = 0, m = 0;
+  for (i = off; i < off + n; i++) { v = x[i]; if (v < 0) v = -v; if (v > m) m = v; }
+  return m;
+}

@@ -1,0 +1,523 @@
+// A fixed-point dense network on one arena: the same spec, API and arena discipline as Model (model.ts),
+// with int16 tensors in power-of-two Q formats and integer-only kernels (kernels.ts). Float inputs and
+// targets are quantized at the boundary (convert.ts); trainStepQ / predictQ / classifyQ take int16 inputs
+// already in the input format (`inputFrac`). After construction nothing here allocates.
+import { Act, LossCode, Opt, type ModelSpec } from "../spec";
+import { Random } from "../random";
+import { log, pow2 } from "../math";
+import { learningRateAt } from "../schedule";
+import type { Evaluation } from "../model";
+import { planFixed, resolveFixedSpec, type FixedLayerFormat, type FixedModelSpec, type FixedPlan, type ResolvedFixedSpec } from "./plan";
+import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, dequantizeInto, quantizeInto, toMantissa, toQ } from "./convert";
+import {
+  absMaxQ, applyGradientsQ, backInputQ, bitsQ, denseForwardQ, gradientsQ, lossDeltaQ, normalizeDeltaQ, sgdFusedQ, softmaxQ, updateQ,
+} from "./kernels";
+
+const LN2 = 0.6931471805599453;
+
+/** One dense layer's int16 views into the arena, and its Q formats. */
+export interface FixedLayer {
+  readonly inputs: number;
+  readonly units: number;
+  readonly activation: Act;
+  readonly trainable: boolean;
+  readonly W: Int16Array;
+  readonly b: Int16Array;
+  readonly Z: Int16Array;
+  readonly Y: Int16Array;
+  readonly dZ: Int16Array | null;
+  readonly dX: Int16Array | null;
+  readonly dW: Int16Array | null;
+  readonly db: Int16Array | null;
+  readonly format: FixedLayerFormat;
+}
+
+const v16 = (arena: ArrayBuffer, s: { offset: number; length: number }) => new Int16Array(arena, s.offset, s.length);
+
+export class FixedModel {
+  readonly spec: ModelSpec;
+  readonly config: ResolvedFixedSpec;
+  readonly plan: FixedPlan;
+  readonly arena: ArrayBuffer;
+  /** Every parameter (int16), layer by layer: W_0 b_0 W_1 b_1 ... */
+  readonly parameters: Int16Array;
+  /** Stored gradients of the trainable layers (keepGradients), else null. */
+  readonly gradients: Int16Array | null;
+  readonly layers: readonly FixedLayer[];
+  readonly inputs: number;
+  readonly outputs: number;
+  readonly batchSize: number;
+  /** Fraction bits of the inputs that trainStepQ / predictQ / classifyQ expect. */
+  readonly inputFrac: number;
+  /** Fraction bits of the output values (probabilities for softmax and sigmoid: 14). */
+  readonly outputFrac: number;
+  step = 0;
+  /** Always 0 in fixed point (every result is finite); kept for the Model surface. */
+  rejectedSteps = 0;
+  /** Activation, weight, bias and velocity stores that hit the int16 range (+-32767) and were clamped. */
+  saturatedStores = 0;
+  /** Input and target values outside their Q format, clamped when quantized. */
+  saturatedInputs = 0;
+  /** Layer updates scaled down because lr * gradient did not fit the weight format (power-of-two clipping). */
+  clippedGradients = 0;
+  /** Per layer: fraction bits of dZ from the last backward pass (a per-step exponent). */
+  readonly deltaFrac: Int32Array;
+  /** Per layer: fraction bits of the stored dW and db (keepGradients). */
+  readonly gradientFrac: Int32Array;
+  readonly biasGradientFrac: Int32Array;
+
+  private readonly velocity: (Int16Array | null)[];
+  private readonly velocityW: (Int16Array | null)[];
+  private readonly velocityB: (Int16Array | null)[];
+  private readonly acc: Int32Array;
+  private readonly row: Int32Array;
+  private readonly xq: Int16Array;
+  private readonly tq: Int16Array;
+  private readonly rng: Int32Array | null;
+  private readonly mant = new Int32Array(2);
+  private readonly evaluation: Evaluation = { loss: 0, accuracy: 0, count: 0 };
+  private readonly lossCode: LossCode;
+  private readonly slopeQ15: number;
+  private readonly muQ15: number;
+  private cols = 0;
+
+  constructor(spec: FixedModelSpec) {
+    const r = resolveFixedSpec(spec);
+    this.spec = spec;
+    this.config = r;
+    this.plan = planFixed(r);
+    const p = this.plan, fx = p.fixed;
+    this.arena = new ArrayBuffer(p.total);
+    this.lossCode = r.loss;
+    this.inputs = r.inputs;
+    this.outputs = r.units[r.units.length - 1];
+    this.batchSize = r.batchSize;
+    this.inputFrac = fx.inputFrac;
+    this.outputFrac = fx.formats[fx.formats.length - 1].outFrac;
+    this.slopeQ15 = toQ(r.leakySlope, 15);
+    this.muQ15 = Math.min(32767, Math.round(r.momentum * 32768));
+    this.parameters = new Int16Array(this.arena, 0, p.parameterCount);
+    const first = p.layers[r.frozen];
+    this.gradients = first.dW === null ? null : new Int16Array(this.arena, first.dW.offset, p.trainableCount);
+    this.layers = p.layers.map((lp, l) => {
+      const Y = v16(this.arena, lp.Y);
+      return {
+        inputs: lp.inputs, units: lp.units, activation: lp.activation, trainable: lp.trainable,
+        W: v16(this.arena, lp.W), b: v16(this.arena, lp.b), Z: Y, Y,
+        dZ: lp.dZ && v16(this.arena, lp.dZ), dX: lp.dX && v16(this.arena, lp.dX),
+        dW: lp.dW && v16(this.arena, lp.dW), db: lp.db && v16(this.arena, lp.db),
+        format: fx.formats[l],
+      };
+    });
+    const U = p.optimizerState.length ? v16(this.arena, p.optimizerState[0]) : null;
+    this.velocity = [];
+    this.velocityW = [];
+    this.velocityB = [];
+    let u = 0;
+    for (let l = 0; l < p.layers.length; l++) {
+      const lp = p.layers[l];
+      if (U === null || !lp.trainable) {
+        this.velocity.push(null); this.velocityW.push(null); this.velocityB.push(null);
+        continue;
+      }
+      const n = lp.W.length + lp.b.length;
+      this.velocity.push(U.subarray(u, u + n));
+      this.velocityW.push(U.subarray(u, u + lp.W.length));
+      this.velocityB.push(U.subarray(u + lp.W.length, u + n));
+      u += n;
+    }
+    this.acc = new Int32Array(this.arena, fx.acc.offset, fx.acc.length);
+    this.row = fx.row ? new Int32Array(this.arena, fx.row.offset, fx.row.length) : new Int32Array(0);
+    this.xq = v16(this.arena, fx.xq);
+    this.tq = fx.tq ? v16(this.arena, fx.tq) : new Int16Array(0);
+    this.rng = r.fixed.stochasticRounding ? new Int32Array(1) : null;
+    const L = p.layers.length;
+    this.deltaFrac = new Int32Array(L);
+    this.gradientFrac = new Int32Array(L);
+    this.biasGradientFrac = new Int32Array(L);
+    this.initialize(r.seed);
+  }
+
+  /** Fresh weights: the Float32 initialisation (same seed, same values) rounded to each weight format. */
+  initialize(seed: number = this.config.seed): void {
+    const rng = new Random(seed);
+    for (const layer of this.layers) {
+      const relu = layer.activation === Act.Relu || layer.activation === Act.Leaky;
+      const limit = Math.sqrt(6 / (relu ? layer.inputs : layer.inputs + layer.units));
+      const fw = layer.format.weightFrac;
+      for (let k = 0; k < layer.W.length; k++) layer.W[k] = toQ((2 * rng.uniform() - 1) * limit, fw);
+      layer.b.fill(0);
+    }
+    for (const v of this.velocity) v?.fill(0);
+    if (this.rng) this.rng[0] = (seed ^ 0x2545f491) | 1;
+    this.step = 0;
+    this.rejectedSteps = 0;
+    this.saturatedStores = 0;
+    this.saturatedInputs = 0;
+    this.clippedGradients = 0;
+  }
+
+  /** The output of the last forward pass (int16 at outputFrac): [samples x outputs]. */
+  get output(): Int16Array {
+    return this.layers[this.layers.length - 1].Y;
+  }
+
+  get learningRate(): number {
+    return learningRateAt(this.config, this.step);
+  }
+
+  /** Forward pass of `count` float samples (quantized at the input format). Returns the int16 output view. */
+  forward(x: ArrayLike<number>, count: number = this.batchSize): Int16Array {
+    this.checkCount("forward", count);
+    this.checkInputs("forward", x, count);
+    this.saturatedInputs += quantizeInto(x, 0, this.xq, 0, count * this.inputs, this.inputFrac);
+    this.run(count, null, 0);
+    return this.output;
+  }
+
+  /** Forward pass of `count` int16 samples already at inputFrac. */
+  forwardQ(x: Int16Array, count: number = this.batchSize): Int16Array {
+    this.checkCount("forwardQ", count);
+    this.loadQ("forwardQ", x, 0, count);
+    this.run(count, null, 0);
+    return this.output;
+  }
+
+  /** Gradients of the last forward batch into dW/db (keepGradients), without updating. Returns the mean loss. */
+  backward(y: ArrayLike<number>): number {
+    if (this.gradients === null) throw new Error("backward: this model fuses the update into backward and stores no gradients; build it with keepGradients: true, or call trainStep");
+    if (this.cols === 0) throw new Error("backward: call forward first");
+    const cols = this.cols;
+    this.loadTargets("backward", y, cols, false);
+    const loss = this.lossOf(y, cols) / this.lossDivisor(cols);
+    this.backpropagate(y, cols, true);
+    return loss;
+  }
+
+  /** Apply the optimizer to the stored gradients. */
+  update(): boolean {
+    if (this.gradients === null) throw new Error("update: this model fuses the update into backward; call trainStep");
+    const r = this.config, m = r.optimizer === Opt.Momentum ? 4 : 0;
+    this.lrMantissa(this.cols || this.batchSize);
+    const lrM = this.mant[0], lrE = this.mant[1];
+    this.decayMantissa();
+    const dM = this.mant[0];
+    for (let l = r.frozen; l < this.layers.length; l++) {
+      const layer = this.layers[l], f = layer.format;
+      let S = lrE + this.gradientFrac[l] - f.weightFrac, Sb = lrE + this.biasGradientFrac[l] - f.biasFrac;
+      const bump = Math.max(1 + m - S, 1 + m - Sb, 0);
+      if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
+      const dE = this.decayExponent(m);
+      if (Sb > 30 + m) Sb = 31 + m; // |lrM dB| < 2^30: rounds to 0 either way
+      this.saturatedStores += applyGradientsQ(layer.W, 0, layer.dW as Int16Array, 0, this.velocityW[l], layer.W.length, lrM, S, this.muQ15, dM, dE);
+      this.saturatedStores += applyGradientsQ(layer.b, 0, layer.db as Int16Array, 0, this.velocityB[l], layer.b.length, lrM, Sb, this.muQ15, 0, 31);
+    }
+    this.step++;
+    return true;
+  }
+
+  /** One training step on one float batch (quantized at the boundary). Returns the mean loss before the update. */
+  trainStep(x: ArrayLike<number>, y: ArrayLike<number>): number {
+    const B = this.batchSize;
+    this.checkInputs("trainStep", x, B);
+    this.loadTargets("trainStep", y, B, false);
+    this.saturatedInputs += quantizeInto(x, 0, this.xq, 0, B * this.inputs, this.inputFrac);
+    return this.train(y, B);
+  }
+
+  /**
+   * One training step on int16 inputs already at inputFrac. y: class indices (softmax cross-entropy), or
+   * int16 targets at outputFrac (MSE, sigmoid cross-entropy).
+   */
+  trainStepQ(x: Int16Array, y: ArrayLike<number>): number {
+    const B = this.batchSize;
+    this.loadQ("trainStepQ", x, 0, B);
+    this.loadTargets("trainStepQ", y, B, true);
+    return this.train(y, B);
+  }
+
+  /** Outputs of `count` float samples into out (probabilities for softmax/sigmoid). */
+  predict(x: ArrayLike<number>, out: Float32Array, count: number = Math.floor(x.length / this.inputs)): Float32Array {
+    this.checkInputs("predict", x, count);
+    if (out.length < count * this.outputs) throw new Error(`predict: out has ${out.length} values, needs ${count * this.outputs}`);
+    const B = this.batchSize, n = this.outputs;
+    for (let s = 0; s < count; s += B) {
+      const cols = count - s < B ? count - s : B;
+      this.saturatedInputs += quantizeInto(x, s * this.inputs, this.xq, 0, cols * this.inputs, this.inputFrac);
+      this.run(cols, null, 0);
+      dequantizeInto(this.output, 0, out, s * n, cols * n, this.outputFrac);
+    }
+    return out;
+  }
+
+  /** Outputs (int16 at outputFrac) of `count` int16 samples into out. */
+  predictQ(x: Int16Array, out: Int16Array, count: number = Math.floor(x.length / this.inputs)): Int16Array {
+    if (!Number.isInteger(count) || count < 0 || x.length < count * this.inputs) throw new Error(`predictQ: x has ${x.length} values, needs ${count * this.inputs}`);
+    if (out.length < count * this.outputs) throw new Error(`predictQ: out has ${out.length} values, needs ${count * this.outputs}`);
+    const B = this.batchSize, n = this.outputs, Y = this.output;
+    for (let s = 0; s < count; s += B) {
+      const cols = count - s < B ? count - s : B;
+      this.loadQ("predictQ", x, s * this.inputs, cols);
+      this.run(cols, null, 0);
+      out.set(cols === B ? Y : Y.subarray(0, cols * n), s * n);
+    }
+    return out;
+  }
+
+  /** Index of the largest output for one float sample at x[offset ...]. */
+  classify(x: ArrayLike<number>, offset = 0): number {
+    if (offset < 0 || x.length < offset + this.inputs) throw new Error(`classify: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
+    for (let i = offset; i < offset + this.inputs; i++) if (typeof x[i] !== "number" || x[i] - x[i] !== 0) throw new Error(`classify: x[${i}] is ${x[i]}, not a finite number`);
+    this.saturatedInputs += quantizeInto(x, offset, this.xq, 0, this.inputs, this.inputFrac);
+    this.run(1, null, 0);
+    return argmax(this.output, 0, this.outputs);
+  }
+
+  /** Index of the largest output for one int16 sample at x[offset ...]. */
+  classifyQ(x: Int16Array, offset = 0): number {
+    if (offset < 0 || x.length < offset + this.inputs) throw new Error(`classifyQ: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
+    this.loadQ("classifyQ", x, offset, 1);
+    this.run(1, null, 0);
+    return argmax(this.output, 0, this.outputs);
+  }
+
+  /** Mean loss and accuracy over `count` float samples (same rules as Model.evaluate). Reused object. */
+  evaluate(x: ArrayLike<number>, y: ArrayLike<number>, count: number = Math.floor(x.length / this.inputs)): Evaluation {
+    this.checkInputs("evaluate", x, count);
+    this.checkTargets("evaluate", y, count);
+    const B = this.batchSize, n = this.outputs, Y = this.output, half = 1 << (this.outputFrac - 1);
+    const soft = this.lossCode === LossCode.SoftmaxCE;
+    const perSample = soft ? 1 : n;
+    let loss = 0, correct = 0, judged = 0;
+    for (let s = 0; s < count; s += B) {
+      const cols = count - s < B ? count - s : B;
+      this.saturatedInputs += quantizeInto(x, s * this.inputs, this.xq, 0, cols * this.inputs, this.inputFrac);
+      if (!soft) this.saturatedInputs += quantizeInto(y, s * perSample, this.tq, 0, cols * n, this.outputFrac);
+      loss += this.run(cols, soft ? y : null, s);
+      if (!soft) loss += this.lossOf(y, cols, s * n);
+      for (let c = 0; c < cols; c++) {
+        if (soft) {
+          judged++;
+          if (argmax(Y, c * n, n) === y[s + c]) correct++;
+        } else if (this.lossCode === LossCode.SigmoidCE) {
+          for (let i = 0; i < n; i++) {
+            judged++;
+            if ((Y[c * n + i] >= half) === (y[(s + c) * n + i] >= 0.5)) correct++;
+          }
+        } else if (n > 1) {
+          judged++;
+          if (argmax(Y, c * n, n) === argmax(y, (s + c) * n, n)) correct++;
+        }
+      }
+    }
+    const e = this.evaluation;
+    e.loss = count > 0 ? loss / this.lossDivisor(count) : NaN;
+    e.accuracy = judged > 0 ? correct / judged : NaN;
+    e.count = count;
+    return e;
+  }
+
+  // --- internals -------------------------------------------------------------------------------------
+
+  private train(y: ArrayLike<number>, B: number): number {
+    const soft = this.lossCode === LossCode.SoftmaxCE;
+    let loss = this.run(B, soft ? y : null, 0);
+    if (!soft) loss = this.lossOf(y, B);
+    loss /= this.lossDivisor(B);
+    if (this.gradients === null) {
+      this.backpropagate(y, B, false);
+      this.step++;
+    } else {
+      this.backpropagate(y, B, true);
+      this.update();
+    }
+    return loss;
+  }
+
+  /** Forward `cols` samples from xq; with labels (softmax), returns the summed loss. */
+  private run(cols: number, labels: ArrayLike<number> | null, lOff: number): number {
+    const layers = this.layers, L = layers.length;
+    let input = this.xq, sat = 0, l = 0;
+    for (l = 0; l < L; l++) {
+      const layer = layers[l], f = layer.format;
+      sat += denseForwardQ(layer.W, layer.b, input, 0, layer.Y, layer.inputs, layer.units, cols,
+        f.SH, f.bShift, f.outShift, layer.activation, this.slopeQ15, SIGMOID_Q15, f.comp);
+      input = layer.Y;
+    }
+    this.saturatedStores += sat;
+    this.cols = cols;
+    if (this.lossCode === LossCode.SoftmaxCE) {
+      const top = layers[L - 1];
+      return softmaxQ(top.Y, top.units, cols, labels, lOff, EXP2_Q15, LOG2_Q15) * (LN2 / 1024);
+    }
+    return 0;
+  }
+
+  /** Summed MSE or sigmoid cross-entropy of the current output against float targets y (or tq for ints). */
+  private lossOf(y: ArrayLike<number>, cols: number, yOff = 0): number {
+    const n = this.outputs, Y = this.output, t = this.tq, scale = pow2(-this.outputFrac);
+    let sum = 0;
+    if (this.lossCode === LossCode.SoftmaxCE) {
+      for (let c = 0; c < cols; c++) sum -= log(Math.max(Y[c * n + y[yOff + c]] * scale, 1e-9));
+    } else if (this.lossCode === LossCode.Mse) {
+      for (let i = 0; i < n * cols; i++) { const d = (Y[i] - t[i]) * scale; sum += d * d; }
+    } else {
+      for (let i = 0; i < n * cols; i++) {
+        const p = Math.min(Math.max(Y[i] * scale, 1e-9), 1 - 1e-9), tv = t[i] * scale;
+        sum -= tv * log(p) + (1 - tv) * log(1 - p);
+      }
+    }
+    return sum;
+  }
+
+  private lossDivisor(cols: number): number {
+    return this.lossCode === LossCode.SoftmaxCE ? cols : cols * this.outputs;
+  }
+
+  /** lr times the mean factor of the loss gradient, as mantissa/exponent in this.mant. */
+  private lrMantissa(cols: number): void {
+    const lr = learningRateAt(this.config, this.step);
+    const f = this.lossCode === LossCode.SoftmaxCE ? 1 / cols : this.lossCode === LossCode.Mse ? 2 / (cols * this.outputs) : 1 / (cols * this.outputs);
+    toMantissa(lr * f, this.mant);
+  }
+
+  private decayMantissa(): void {
+    toMantissa(learningRateAt(this.config, this.step) * this.config.weightDecay, this.mant);
+  }
+
+  /** Exponent of the decay factor (from the last decayMantissa), kept >= 1 + m (clipped and counted). */
+  private decayExponent(m: number): number {
+    if (this.config.weightDecay === 0) return 31 + m;
+    let dE = this.mant[1];
+    if (dE < 1 + m) { dE = 1 + m; this.clippedGradients++; }
+    return dE;
+  }
+
+  /** Backward from the loss; stored = keepGradients (fill dW/db), else fused optimizer updates. */
+  private backpropagate(y: ArrayLike<number>, cols: number, stored: boolean): void {
+    const r = this.config, layers = this.layers, L = layers.length, fx = this.plan.fixed;
+    const top = layers[L - 1], acc = this.acc;
+    const soft = this.lossCode === LossCode.SoftmaxCE;
+    lossDeltaQ(soft, top.Y, acc, top.units, cols, soft ? y : this.tq, 0);
+    this.deltaFrac[L - 1] = normalizeDeltaQ(acc, top.units * cols, top.Y, this.lossCode === LossCode.Mse ? top.activation : Act.Linear,
+      this.slopeQ15, top.dZ as Int16Array, top.format.outFrac);
+    const m = r.optimizer === Opt.Momentum ? 4 : 0;
+    let lb = 0;
+    while (1 << lb < cols) lb++;
+    this.lrMantissa(cols);
+    const lrM = this.mant[0], lrE = this.mant[1];
+    let dM = 0, dE = 31 + m;
+    if (!stored && r.weightDecay > 0) { this.decayMantissa(); dM = this.mant[0]; dE = this.decayExponent(m); }
+    let sat = 0, l = 0, S = 0, Sb = 0, bump = 0, accFrac = 0, t = 0, mx = 0, xm = 0, T = 0, Tb = 0;
+    for (l = L - 1; l >= r.frozen; l--) {
+      const layer = layers[l], f = layer.format;
+      const dZ = layer.dZ as Int16Array;
+      const input = l === 0 ? this.xq : layers[l - 1].Y;
+      const gz = this.deltaFrac[l];
+      const dX = layer.dX !== null;
+      if (stored) {
+        if (dX) { backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
+        mx = absMaxQ(dZ, 0, layer.units * cols);
+        xm = absMaxQ(input, 0, layer.inputs * cols);
+        T = bitsQ(mx * xm) - 15; if (T < 0) T = 0;
+        Tb = bitsQ(mx * cols) - 15; if (Tb < 0) Tb = 0;
+        sat += gradientsQ(dZ, input, 0, layer.dW as Int16Array, layer.db as Int16Array, layer.inputs, layer.units, cols, lb, T, Tb);
+        this.gradientFrac[l] = gz + f.inFrac - lb - T;
+        this.biasGradientFrac[l] = gz - Tb;
+      } else if (fx.fusedBatch1) {
+        S = lrE + gz - 14 + f.inFrac - f.weightFrac;
+        Sb = lrE + gz - 14 - f.biasFrac;
+        bump = Math.max(1 - S, 1 - Sb, 0);
+        if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
+        if (Sb > 30) Sb = 30;
+        sat += sgdFusedQ(layer.W, layer.b, dZ, input, 0, dX ? acc : null, layer.inputs, layer.units, lrM, S, Sb, f.SHd,
+          absMaxQ(input, 0, layer.inputs));
+        accFrac = f.weightFrac + gz - f.SHd;
+      } else {
+        if (dX) { backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
+        t = 14 + lb;
+        S = lrE + gz - t + f.inFrac - f.weightFrac;
+        Sb = lrE + gz - t - f.biasFrac;
+        bump = Math.max(1 + m - S, 1 + m - Sb, 0);
+        if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
+        if (Sb > 30 + m) Sb = 30 + m;
+        sat += updateQ(layer.W, layer.b, this.velocity[l], 0, dZ, input, 0, this.row, layer.inputs, layer.units, cols,
+          lrM, t, S, Sb, this.muQ15, dM, dE, this.rng);
+      }
+      if (dX) {
+        const below = layers[l - 1];
+        this.deltaFrac[l - 1] = normalizeDeltaQ(acc, layer.inputs * cols, below.Y, below.activation, this.slopeQ15, layer.dX as Int16Array, accFrac);
+      }
+    }
+    this.saturatedStores += sat;
+  }
+
+  /** Copy `count` int16 samples into xq, clamping -32768 (outside the symmetric range) and counting it. */
+  private loadQ(where: string, x: Int16Array, off: number, count: number): void {
+    const n = count * this.inputs;
+    if (!(x instanceof Int16Array) || x.length < off + n) throw new Error(`${where}: x must be an Int16Array with ${n} values at offset ${off}`);
+    const q = this.xq;
+    for (let i = 0; i < n; i++) {
+      const v = x[off + i];
+      if (v === -32768) { q[i] = -32767; this.saturatedInputs++; } else q[i] = v;
+    }
+  }
+
+  /** Validate targets; for MSE / sigmoid CE also quantize them into tq (ints: copied, clamped). */
+  private loadTargets(where: string, y: ArrayLike<number>, count: number, ints: boolean): void {
+    if (ints && this.lossCode !== LossCode.SoftmaxCE) {
+      const n = count * this.outputs;
+      if (!(y instanceof Int16Array) || y.length !== n) throw new Error(`${where}: y must be an Int16Array of ${n} targets at Q${15 - this.outputFrac}.${this.outputFrac}`);
+      for (let i = 0; i < n; i++) {
+        const v = y[i];
+        if (v === -32768) { this.tq[i] = -32767; this.saturatedInputs++; } else this.tq[i] = v;
+      }
+      return;
+    }
+    this.checkTargets(where, y, count);
+    if (this.lossCode !== LossCode.SoftmaxCE) this.saturatedInputs += quantizeInto(y, 0, this.tq, 0, count * this.outputs, this.outputFrac);
+  }
+
+  private checkCount(where: string, count: number): void {
+    if (!Number.isInteger(count) || count < 1 || count > this.batchSize) throw new Error(`${where}: sample count must be 1..${this.batchSize}, got ${count}`);
+  }
+
+  private checkInputs(where: string, x: ArrayLike<number>, count: number): void {
+    if (!Number.isInteger(count) || count < 0) throw new Error(`${where}: invalid sample count ${count}`);
+    const need = count * this.inputs;
+    if (x === null || typeof x !== "object" || x.length !== need) throw new Error(`${where}: x has ${x?.length} values, expected ${need} (${count} samples × ${this.inputs} inputs)`);
+    for (let i = 0; i < need; i++) {
+      const v = x[i];
+      if (typeof v !== "number" || v - v !== 0) throw new Error(`${where}: x[${i}] is ${v}, not a finite number`);
+    }
+  }
+
+  private checkTargets(where: string, y: ArrayLike<number>, count: number): void {
+    const n = this.outputs;
+    if (this.lossCode === LossCode.SoftmaxCE) {
+      if (y === null || typeof y !== "object" || y.length !== count) throw new Error(`${where}: y has ${y?.length} labels, expected ${count} class indices`);
+      for (let i = 0; i < count; i++) {
+        const v = y[i];
+        if (typeof v !== "number" || !(v >= 0 && v < n) || v % 1 !== 0) throw new Error(`${where}: label y[${i}] = ${v} is not a class index in 0..${n - 1}`);
+      }
+      return;
+    }
+    if (y === null || typeof y !== "object" || y.length !== count * n) throw new Error(`${where}: y has ${y?.length} targets, expected ${count * n} (${count} samples × ${n} outputs)`);
+    for (let i = 0; i < count * n; i++) {
+      const v = y[i];
+      if (typeof v !== "number" || v - v !== 0) throw new Error(`${where}: target y[${i}] is ${v}, not a finite number`);
+      if (this.lossCode === LossCode.SigmoidCE && (v < 0 || v > 1)) throw new Error(`${where}: target y[${i}] = ${v} is outside [0, 1] for sigmoid cross-entropy`);
+    }
+  }
+}
+
+function argmax(a: ArrayLike<number>, offset: number, n: number): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (a[offset + i] > a[offset + best]) best = i;
+  return best;
+}
+
+/** Build a fixed-point model (spec.dtype must be "fixed"). */
+export function buildFixedModel(spec: FixedModelSpec): FixedModel {
+  return new FixedModel(spec);
+}
