@@ -10,3 +10,4 @@ export { planFixed, type FixedSpec, type FixedPlan, type FixedLayerFormat } from
 export * as protocol from "./protocol/index";
 export { gestureModelSpec, GESTURE_CLASSES } from "./app/gesture-model";
 export * as modelfile from "./modelfile/index";
+export { CheckpointStore, type FlashLike, type RestoreResult, type SaveResult } from "./app/checkpoint";
