@@ -67,7 +67,8 @@ export function denseForwardQ(
         if (act === Act.Tanh) a = a + a - 32768;
         v = (a + 1) >> 1;
       } else {
-        if (act === Act.Leaky && v < 0) v = (v * slopeQ15 + 16384) >> 15;
+        // leaky: round(v slope / 2^15) split as v = hi 2^15 + lo so no product exceeds 2^31
+        if (act === Act.Leaky && v < 0) v = (v >> 15) * slopeQ15 + (((v & 32767) * slopeQ15 + 16384) >> 15);
         if (v > QMAX) { v = QMAX; sat++; }
         else if (v < -QMAX) { v = -QMAX; sat++; }
       }
@@ -119,9 +120,9 @@ export function softmaxQ(Y: Int16Array, n: number, cols: number, labels: ArrayLi
     }
     LS = log2Q(S, log2t);
     if (labels !== null) {
+      // unclamped here: d <= 65534, times log2(e) in Q14 (23637) < 2^31
       d = max - Y[o + labels[lOff + c]];
-      if (d > 24576) d = 24576;
-      loss += (((d * 47274 + 1024) >> 11) + LS + 8) >> 4;
+      loss += (((d * 23637 + 512) >> 10) + LS + 8) >> 4;
     }
     for (i = 0; i < n; i++) {
       d = max - Y[o + i];

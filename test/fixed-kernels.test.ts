@@ -1,0 +1,242 @@
+// Fixed-point kernels against a Float64/Float32 reference with the error bounds stated in
+// docs/fixed-point.md; saturation at the edges of every Q range is clamped and counted, never wrapped.
+import { describe, expect, it } from "vitest";
+import { absMaxQ, backInputQ, denseForwardQ, normalizeDeltaQ, sgdFusedQ, softmaxQ } from "../src/engine/fixed/kernels";
+import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, toMantissa } from "../src/engine/fixed/convert";
+import { MIRRORED_CODES } from "../src/engine/fixed/spec";
+import { layerFormats, planFixed, resolveFixedSpec } from "../src/engine/fixed/plan";
+import { FixedModel } from "../src/engine/fixed/model";
+import { buildModel, dequantize, Model, plan, quantize, type ModelSpec } from "../src/index";
+import { Act, Opt } from "../src/engine/spec";
+import { exp, sigmoid, tanh } from "../src/engine/math";
+import { Random } from "../src/engine/random";
+
+const mlp = (sizes: number[], over: Partial<ModelSpec> = {}): ModelSpec => ({
+  inputs: sizes[0],
+  layers: sizes.slice(1).map((units, i) => ({ units, activation: i === sizes.length - 2 ? "softmax" : "relu" })),
+  loss: "softmax_cross_entropy", optimizer: { type: "sgd", learningRate: 0.01 }, batchSize: 1, seed: 1, ...over,
+});
+
+function randInts(rng: Random, n: number, max: number): Int16Array {
+  const a = new Int16Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.round((2 * rng.uniform() - 1) * max);
+  return a;
+}
+
+describe("codes mirrored in fixed/spec.ts", () => {
+  it("match spec.ts", () => {
+    expect(MIRRORED_CODES).toEqual({ SIGMOID: Act.Sigmoid, TANH: Act.Tanh, SOFTMAX: Act.Softmax, RELU: Act.Relu, LEAKY: Act.Leaky, ADAM: Opt.Adam });
+  });
+});
+
+describe("denseForwardQ", () => {
+  it("matches the float product within 0.5 LSB + (pairs + 1) accumulator LSBs, including worst-case magnitudes", () => {
+    const rng = new Random(3);
+    for (const [nIn, nOut] of [[1, 3], [7, 5], [64, 32], [300, 4]]) {
+      const r = resolveFixedSpec({ ...mlp([nIn, nOut, 2]), dtype: "fixed" });
+      const f = layerFormats(r)[0];
+      for (const max of [32767, 3000]) {
+        const W = randInts(rng, nIn * nOut, max), x = randInts(rng, nIn, max), b = randInts(rng, nOut, 32767);
+        if (max === 32767) { W.fill(-32767); x.fill(-32767); } // the largest products, all the same sign
+        const Y = new Int16Array(nOut);
+        // linear activation at a coarse output frac so nothing saturates
+        const outFrac = f.accFrac - 30 + Math.ceil(Math.log2(nIn + 2));
+        const outShift = f.accFrac - Math.max(outFrac, 0);
+        const sat = denseForwardQ(W, b, x, 0, Y, nIn, nOut, 1, f.SH, f.bShift, outShift, Act.Linear, 0, SIGMOID_Q15, f.comp);
+        expect(sat).toBe(0);
+        const P = Math.ceil(nIn / 2);
+        for (let i = 0; i < nOut; i++) {
+          let s = b[i] * 2 ** (f.bShift - f.accFrac);
+          for (let j = 0; j < nIn; j++) s += W[i * nIn + j] * x[j] * 2 ** -(f.weightFrac + f.inFrac);
+          const bound = 0.5 * 2 ** (outShift - f.accFrac) + (P + 1) * 2 ** -f.accFrac;
+          expect(Math.abs(Y[i] * 2 ** (outShift - f.accFrac) - s)).toBeLessThanOrEqual(bound);
+        }
+      }
+    }
+  });
+
+  it("sigmoid within 1e-4 and tanh within 1.5e-4 of the exact functions (table + interpolation)", () => {
+    const W = new Int16Array(1), x = new Int16Array(1), b = new Int16Array(1), Y = new Int16Array(1);
+    let es = 0, et = 0;
+    for (let z = -32767; z <= 32767; z += 3) {
+      b[0] = z;
+      denseForwardQ(W, b, x, 0, Y, 1, 1, 1, 0, 0, 0, Act.Sigmoid, 0, SIGMOID_Q15, 0);
+      es = Math.max(es, Math.abs(Y[0] / 16384 - sigmoid(z / 2048)));
+      denseForwardQ(W, b, x, 0, Y, 1, 1, 1, 0, 0, 0, Act.Tanh, 0, SIGMOID_Q15, 0);
+      et = Math.max(et, Math.abs(Y[0] / 16384 - tanh(z / 4096)));
+    }
+    expect(es).toBeLessThanOrEqual(1e-4);
+    expect(et).toBeLessThanOrEqual(1.5e-4);
+  });
+
+  it("relu is exact, leaky rounds to nearest, and activations saturate at +-32767 with a count", () => {
+    const W = Int16Array.of(32767, 32767), x = Int16Array.of(32767, 32767), b = new Int16Array(1), Y = new Int16Array(1);
+    // accumulator far above the int16 range at outShift 0: clamped, counted
+    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 2, 0, 0, Act.Linear, 0, SIGMOID_Q15, 0)).toBe(1);
+    expect(Y[0]).toBe(32767);
+    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 2, 0, 0, Act.Relu, 0, SIGMOID_Q15, 0)).toBe(1);
+    expect(Y[0]).toBe(32767);
+    W[0] = W[1] = -32767;
+    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 2, 0, 0, Act.Linear, 0, SIGMOID_Q15, 0)).toBe(1);
+    expect(Y[0]).toBe(-32767); // not -32768, never wrapped
+    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 2, 0, 0, Act.Relu, 0, SIGMOID_Q15, 0)).toBe(0);
+    expect(Y[0]).toBe(0);
+    // leaky: slope 0.01 (Q15 328) of a huge negative value: exact rounding of v * slope, saturated
+    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 2, 0, 0, Act.Leaky, 328, SIGMOID_Q15, 0)).toBe(1);
+    expect(Y[0]).toBe(-32767);
+    // leaky of a large negative accumulator that fits after the slope: exact, no overflow
+    W[0] = -32767; W[1] = 0; x[0] = 90;
+    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 0, 0, 0, Act.Leaky, 328, SIGMOID_Q15, 0)).toBe(0);
+    expect(Y[0]).toBe(Math.round((-32767 * 90 * 328) / 32768));
+    W[0] = 100; W[1] = 0; x[0] = -7; x[1] = 0;
+    denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 0, 0, 0, Act.Leaky, 16384, SIGMOID_Q15, 0);
+    expect(Y[0]).toBe(-350);
+  });
+});
+
+describe("softmaxQ (log-sum-exp in base 2, no division)", () => {
+  it("is within 1.5e-4 of the exact softmax of the Q5.10 logits, and gives -log p of the label", () => {
+    const rng = new Random(9);
+    const Z = new Int16Array(10);
+    let worst = 0;
+    for (let t = 0; t < 5000; t++) {
+      const n = 2 + rng.below(9), scale = 20 * rng.uniform();
+      for (let i = 0; i < n; i++) Z[i] = Math.round((2 * rng.uniform() - 1) * scale * 1024);
+      const z = Array.from(Z.subarray(0, n), (v) => v / 1024), m = Math.max(...z);
+      const e = z.map((v) => exp(v - m)), S = e.reduce((a, c) => a + c, 0);
+      const label = rng.below(n);
+      const loss = softmaxQ(Z, n, 1, [label], 0, EXP2_Q15, LOG2_Q15) * (Math.LN2 / 1024);
+      for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(Z[i] / 16384 - e[i] / S));
+      expect(Math.abs(loss - -Math.log(e[label] / S))).toBeLessThan(2e-3);
+    }
+    expect(worst).toBeLessThanOrEqual(1.5e-4);
+  });
+});
+
+describe("backward kernels", () => {
+  it("normalizeDeltaQ keeps |delta| <= 2^14 with a per-tensor exponent, relu masks exactly", () => {
+    const A = Int32Array.of(2 ** 30, -(2 ** 29), 12345, -7), Y = Int16Array.of(1, 1, 0, 1), D = new Int16Array(4);
+    const frac = normalizeDeltaQ(A, 4, Y, Act.Relu, 0, D, 40);
+    expect(Math.max(...Array.from(D, Math.abs))).toBeLessThanOrEqual(16384);
+    expect(D[0] * 2 ** -frac).toBeCloseTo(2 ** 30 * 2 ** -40, 12);
+    expect(D[2]).toBe(0);
+    const B = Int32Array.of(3, -2), E = new Int16Array(2);
+    expect(normalizeDeltaQ(B, 2, Int16Array.of(1, 1), Act.Linear, 0, E, 20)).toBe(20);
+    expect(Array.from(E)).toEqual([3, -2]);
+  });
+
+  it("backInputQ = W^T dZ within its stated bound; sgdFusedQ matches the float update and saturates weights with a count", () => {
+    const rng = new Random(4);
+    const nIn = 37, nOut = 29;
+    const r = resolveFixedSpec({ ...mlp([nIn, nOut, 2]), dtype: "fixed" });
+    const f = layerFormats(r)[0];
+    const W = randInts(rng, nIn * nOut, 20000), dZ = randInts(rng, nOut, 16384), A = new Int32Array(nIn);
+    backInputQ(W, dZ, A, nIn, nOut, 1, f.SHb);
+    for (let j = 0; j < nIn; j++) {
+      let s = 0;
+      for (let i = 0; i < nOut; i++) s += W[i * nIn + j] * dZ[i];
+      expect(Math.abs(A[j] - s / 2 ** f.SHb)).toBeLessThanOrEqual(Math.ceil(nOut / 2));
+    }
+    // fused SGD: W -= lr g x, b -= lr g, at lr = 2^-6 with every frac 0 except the shift
+    const x = randInts(rng, nIn, 30000), b = randInts(rng, nOut, 1000);
+    const W0 = W.slice(), b0 = b.slice();
+    const m = new Int32Array(2);
+    toMantissa(2 ** -6, m);
+    const S = m[1] - 14 + 14; // lrE + gz(14) - 14 + fin(0) - fw(0)
+    const sat = sgdFusedQ(W, b, dZ, x, 0, A, nIn, nOut, m[0], S, S, f.SHd, absMaxQ(x, 0, nIn));
+    let expectedSat = 0;
+    for (let i = 0; i < nOut; i++) {
+      const lg = Math.floor((m[0] * dZ[i] + 8192) / 16384);
+      for (let j = 0; j < nIn; j++) {
+        let v = W0[i * nIn + j] - Math.floor((lg * x[j] + 2 ** (S - 1)) / 2 ** S);
+        if (v > 32767 || v < -32767) { v = Math.sign(v) * 32767; expectedSat++; }
+        expect(W[i * nIn + j]).toBe(v);
+        const exact = W0[i * nIn + j] - (2 ** -6 * dZ[i] * x[j]) / 2 ** 14;
+        if (Math.abs(exact) < 32767) expect(Math.abs(W[i * nIn + j] - exact)).toBeLessThanOrEqual(1.5);
+      }
+      expect(b[i]).toBe(b0[i] - Math.floor((lg + 2 ** (S - 1)) / 2 ** S));
+    }
+    expect(sat).toBe(expectedSat);
+    // push one weight over the edge on purpose
+    W.fill(32760); dZ.fill(-16384); x.fill(32767);
+    expect(sgdFusedQ(W, b, dZ, x, 0, null, nIn, nOut, m[0], 8, 8, f.SHd, 32767)).toBe(nIn * nOut);
+    expect(W.every((w) => w === 32767)).toBe(true);
+  });
+});
+
+describe("fixed specs and plans", () => {
+  it("rejects what fixed point cannot do, with clear errors", () => {
+    expect(() => plan({ ...mlp([4, 3]), dtype: "fixed", optimizer: { type: "adam", learningRate: 0.01 } })).toThrow(/adam is not available with dtype "fixed" \(Float32 only\)/);
+    expect(() => plan({ ...mlp([4, 3]), dtype: "fixed", optimizer: { type: "sgd", learningRate: 0.01, clipNorm: 1 } })).toThrow(/clipNorm is not available with dtype "fixed"/);
+    expect(() => plan({ ...mlp([4, 3]), fixed: { inputFrac: 12 } })).toThrow(/requires dtype "fixed"/);
+    expect(() => new Model({ ...mlp([4, 3]), dtype: "fixed" })).toThrow(/Float32 engine/);
+  });
+
+  it("a spec whose Q formats cannot hold its data gets a clear error", () => {
+    expect(() => buildModel({ ...mlp([4, 3]), dtype: "fixed", fixed: { inputFrac: 12, inputRange: 100 } }))
+      .toThrow(/inputRange 100 does not fit the input format Q3\.12 .*use inputFrac <= 8/);
+    expect(() => buildModel({ ...mlp([4, 3]), dtype: "fixed", fixed: { inputRange: 1e6 } })).toThrow(/does not fit an int16 Q format/);
+    const mse: ModelSpec = { inputs: 3, layers: [{ units: 2, activation: "linear" }], loss: "mse", optimizer: { type: "sgd", learningRate: 0.01 }, batchSize: 1, seed: 1, dtype: "fixed" };
+    expect(() => buildModel({ ...mse, fixed: { outputRange: 40 } })).toThrow(/outputRange 40 does not fit the output format Q4\.11/);
+    expect(() => buildModel({ ...mse, fixed: { outputRange: 40, activationFrac: 9 } })).not.toThrow();
+    expect(() => buildModel({ ...mse, fixed: { weightFrac: [16] } })).toThrow(/weightFrac\[0\] must be an integer in 0\.\.15/);
+    expect(() => buildModel({ ...mse, fixed: { weightFrac: [3], inputFrac: 2 } })).toThrow(/output frac 11 is finer than the accumulator/);
+    expect(() => buildModel({ ...mse, fixed: { biasFrac: 2 } })).toThrow(/biasFrac 2 must be in/);
+    expect(buildModel({ ...mse, fixed: { inputRange: 100 } }).inputFrac).toBe(8);
+  });
+
+  it("plans exact bytes, at most 0.6x Float32 for SGD batch 1", () => {
+    for (const sizes of [[64, 32, 8], [16, 32, 32, 4], [64, 128, 64, 10], [30, 32, 5]]) {
+      const f = plan(mlp(sizes)), q = planFixed({ ...mlp(sizes), dtype: "fixed" });
+      expect(q.total / f.total).toBeLessThanOrEqual(0.6);
+      expect(q.parameters).toBe(Math.ceil((f.parameterCount * 2) / 8) * 8);
+      const m = new FixedModel({ ...mlp(sizes), dtype: "fixed" });
+      expect(m.arena.byteLength).toBe(q.total);
+      expect(q.parameters + q.gradients + q.optimizer + q.forward + q.backward + q.scratch).toBe(q.total);
+    }
+    // other optimizers and batch sizes are still smaller than Float32
+    for (const over of [{ batchSize: 8 }, { keepGradients: true }, { optimizer: { type: "sgd" as const, learningRate: 0.01, momentum: 0.9 } }]) {
+      expect(planFixed({ ...mlp([64, 32, 8], over), dtype: "fixed" }).total).toBeLessThan(plan(mlp([64, 32, 8], over)).total);
+    }
+  });
+});
+
+describe("bad input", () => {
+  it("values outside the input range saturate and are counted; non-finite values are rejected before any state changes", () => {
+    const m = buildModel({ ...mlp([4, 6, 3]), dtype: "fixed" });
+    const before = m.parameters.slice();
+    expect(() => m.trainStep(Float32Array.of(0, NaN, 0, 0), [1])).toThrow(/x\[1\] is NaN/);
+    expect(() => m.trainStep(Float32Array.of(0, 0, 0, 0), [3])).toThrow(/not a class index in 0\.\.2/);
+    expect(m.parameters).toEqual(before);
+    expect(m.step).toBe(0);
+    m.trainStep(Float32Array.of(100, -100, 7.9, 0), [1]);
+    expect(m.saturatedInputs).toBe(2);
+    m.trainStepQ(Int16Array.of(-32768, 5, 5, 5), [0]);
+    expect(m.saturatedInputs).toBe(3);
+    expect(m.step).toBe(2);
+    const out = new Float32Array(3);
+    m.predict(Float32Array.of(1e9, 0, 0, 0), out);
+    expect(m.saturatedInputs).toBe(4);
+    expect(Math.abs(out[0] + out[1] + out[2] - 1)).toBeLessThan(1e-3);
+  });
+});
+
+describe("post-training quantization", () => {
+  it("round-trips weights within half an LSB of each format, and dequantize is exact", () => {
+    const spec = mlp([12, 16, 4], { optimizer: { type: "adam", learningRate: 0.01 } });
+    const f = new Model(spec);
+    const rng = new Random(2);
+    const x = new Float32Array(12), y = new Uint8Array(1);
+    for (let t = 0; t < 300; t++) { for (let i = 0; i < 12; i++) x[i] = 2 * rng.uniform() - 1; y[0] = x[0] > 0 ? (x[1] > 0 ? 1 : 2) : 0; f.trainStep(x, y); }
+    const q = quantize(f);
+    expect(q.config.optimizer).toBe(Opt.Sgd);
+    expect(q.saturatedStores).toBe(0);
+    for (let l = 0; l < 2; l++) {
+      const fw = q.layers[l].format.weightFrac;
+      for (let k = 0; k < f.layers[l].W.length; k++) expect(Math.abs(q.layers[l].W[k] * 2 ** -fw - f.layers[l].W[k])).toBeLessThanOrEqual(2 ** -(fw + 1));
+    }
+    const back = dequantize(q);
+    for (let l = 0; l < 2; l++) for (let k = 0; k < back.layers[l].W.length; k++) expect(back.layers[l].W[k]).toBe(q.layers[l].W[k] * 2 ** -q.layers[l].format.weightFrac);
+    expect(back.spec.dtype).toBe("float32");
+  });
+});
