@@ -182,7 +182,7 @@ describe("fixed specs and plans", () => {
     expect(() => buildModel({ ...mse, fixed: { weightFrac: [16] } })).toThrow(/weightFrac\[0\] must be an integer in 0\.\.15/);
     expect(() => buildModel({ ...mse, fixed: { weightFrac: [3], inputFrac: 2 } })).toThrow(/output frac 11 is finer than the accumulator/);
     expect(() => buildModel({ ...mse, fixed: { biasFrac: 2 } })).toThrow(/biasFrac 2 must be in/);
-    expect(buildModel({ ...mse, fixed: { inputRange: 100 } }).inputFrac).toBe(8);
+    expect(new FixedModel({ ...mse, fixed: { inputRange: 100 } }).inputFrac).toBe(8);
   });
 
   it("plans exact bytes, at most 0.6x Float32 for SGD batch 1", () => {
