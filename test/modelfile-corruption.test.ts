@@ -96,7 +96,7 @@ describe("corrupted model files", () => {
     const spec0 = 16 + 8; // SPEC payload
     const cases: [string, (b: Uint8Array) => void, RegExp][] = [
       ["unknown critical section tag", (b) => dv(b).setUint16(16, 99, true), /first section must be SPEC/],
-      ["fixed dtype", (b) => (b[spec0] = 1), /dtype fixed is not supported by this build/],
+      ["fixed dtype without Q formats", (b) => (b[spec0] = 1), /no QFORMAT section in a fixed-point file/],
       ["unknown dtype", (b) => (b[spec0] = 7), /unknown dtype code 7/],
       ["more sections than present", (b) => dv(b).setUint32(12, 4, true), /starts beyond the end/],
       ["fewer sections", (b) => dv(b).setUint32(12, 2, true), /bytes after the last section/],

@@ -53,7 +53,7 @@ describe("host round trip", () => {
       const m = trained(spec, 25);
       const file = saveModel(m);
       expect(file.length).toBe(modelFileSize(m));
-      const back = modelFromFile(file);
+      const back = modelFromFile(file) as Model;
       expect(bytesOf(back.parameters)).toEqual(bytesOf(m.parameters));
       expect(bytesOf(predictions(back))).toEqual(bytesOf(predictions(m)));
       // The spec survives: the resolved form is identical.
@@ -89,14 +89,14 @@ describe("host round trip", () => {
     const buf = new Uint8Array(a.length + 10).fill(0xaa);
     expect(saveModelInto(m, buf, { state: true })).toBe(a.length);
     expect(buf.subarray(0, a.length)).toEqual(a);
-    expect(saveModel(modelFromFile(a), { state: true })).toEqual(a);
+    expect(saveModel(modelFromFile(a) as Model, { state: true })).toEqual(a);
   });
 
   it("loads into a model with different training settings (fine-tune with frozen layers)", () => {
     const spec = SPECS["adam, clip, decay, cosine, 3 layers"];
     const m = trained(spec, 30);
     const file = saveModel(m, { state: true });
-    const ft = modelFromFile(file, { frozen: 2, optimizer: { type: "sgd", learningRate: 0.01 }, batchSize: 1 });
+    const ft = <Model>modelFromFile(file, { frozen: 2, optimizer: { type: "sgd", learningRate: 0.01 }, batchSize: 1 });
     expect(ft.config.frozen).toBe(2);
     expect(bytesOf(ft.parameters)).toEqual(bytesOf(m.parameters));
     expect(ft.step).toBe(0); // state of another optimizer is not loaded under "auto"
@@ -164,4 +164,35 @@ describe("under XS (device bundle)", () => {
       expect(readHeader(xsFile).lastBatchId).toBe(7);
     });
   }
+});
+
+describe("fixed point (dtype fixed, QFORMAT section)", () => {
+  it("quantized models round-trip bit-identically (int16 weights, Q formats, predictions)", async () => {
+    const { quantize, FixedModel } = await import("../src/index");
+    const spec = SPECS["relu/softmax SGD batch 1"];
+    const m = trained(spec, 40);
+    const q = quantize(m);
+    const file = saveModel(q);
+    expect(readHeader(file).dtype).toBe("fixed");
+    const back = modelFromFile(file);
+    expect(back).toBeInstanceOf(FixedModel);
+    const fb = back as InstanceType<typeof FixedModel>;
+    expect(Buffer.from(fb.parameters.buffer, fb.parameters.byteOffset, fb.parameters.byteLength)).toEqual(Buffer.from(q.parameters.buffer, q.parameters.byteOffset, q.parameters.byteLength));
+    expect(fb.config.fixed).toEqual(q.config.fixed);
+    const rng = new Random(3);
+    const x = Float32Array.from({ length: 9 * spec.inputs }, () => rng.uniform() - 0.5);
+    const a = q.predict(x, new Float32Array(9 * 4)), b = fb.predict(x, new Float32Array(9 * 4));
+    expect(bytesOf(b)).toEqual(bytesOf(a));
+    expect(saveModel(fb)).toEqual(file);
+    // A float model and a fixed file do not mix, and a fixed file with other Q formats is refused.
+    expect(() => loadInto(buildModel(spec), file)).toThrow(/dtype differs/);
+    const other = new FixedModel({ ...(fb.spec), fixed: { ...fb.spec.fixed, inputFrac: 9 } });
+    expect(() => loadInto(other, file)).toThrow(/input format differs/);
+    expect(() => saveModel(q, { state: true })).toThrow(/not supported yet/);
+    for (let i = 0; i < file.length; i += 7) {
+      const bad = file.slice();
+      bad[i] ^= 0x40;
+      expect(() => loadInto(fb, bad)).toThrow(/^model file: /);
+    }
+  });
 });

@@ -1,6 +1,7 @@
 // Model files (.tpm), format version 1: docs/model-format.md is the specification; this file follows it.
 // Runs under XS: Uint8Array/DataView only, and loadInto() validates everything before it touches the model.
 import { Model } from "../engine/model";
+import { FixedModel } from "../engine/fixed/model";
 import { resolveSpec, type ActivationName, type LossName, type ModelSpec, type ResolvedSpec, type ScheduleSpec } from "../engine/spec";
 import { crc32Final, crc32Update, CRC32_INIT } from "../protocol/crc32";
 
@@ -21,10 +22,14 @@ const SPEC_FIXED = 128;
 const SPEC_LAYER = 8;
 const PARAMS_HEADER = 8;
 const TRAINING_HEADER = 48;
+const QFORMAT_FIXED = 16;
+const QFORMAT_LAYER = 4;
+const QFORMAT_VERSION = 1;
 
 const DTYPE_FLOAT32 = 0;
 const DTYPE_FIXED = 1;
 const ENC_FLOAT32 = 0;
+const ENC_INT16 = 1;
 const OPT_SGD = 0, OPT_ADAM = 1;
 /** Engine Opt codes (src/engine/spec.ts Opt): Sgd 0, Momentum 1, Adam 2. */
 const ENGINE_ADAM = 2, ENGINE_MOMENTUM = 1;
@@ -34,6 +39,9 @@ const LOSSES: readonly LossName[] = ["mse", "softmax_cross_entropy", "sigmoid_cr
 const LEAKY = 2;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** A Float32 Model or a fixed-point FixedModel (int16 parameters). */
+export type AnyModel = Model | FixedModel;
 
 function fail(message: string): never {
   throw new Error("model file: " + message);
@@ -54,15 +62,19 @@ function withTraining(opts: SaveOptions | undefined): boolean {
   return opts !== undefined && (opts.state === true || opts.lastBatchId !== undefined);
 }
 
-function dtypeOf(model: Model): number {
+function dtypeOf(model: AnyModel): number {
   return model.config.dtype === "fixed" ? DTYPE_FIXED : DTYPE_FLOAT32;
 }
 
 /** Exact byte size of the file saveModel(model, opts) writes. */
-export function modelFileSize(model: Model, opts?: SaveOptions): number {
-  if (dtypeOf(model) !== DTYPE_FLOAT32) fail("dtype fixed is not supported by this build");
+export function modelFileSize(model: AnyModel, opts?: SaveOptions): number {
   const L = model.config.units.length;
   let n = HEADER + SECTION_HEADER + align4(SPEC_FIXED + SPEC_LAYER * L);
+  if (model instanceof FixedModel) {
+    if (withTraining(opts)) fail("saving the optimizer state of a fixed-point model is not supported yet (weights only)");
+    n += SECTION_HEADER + align4(QFORMAT_FIXED + QFORMAT_LAYER * L);
+    return n + SECTION_HEADER + align4(PARAMS_HEADER + 2 * model.plan.parameterCount) + CRC;
+  }
   n += SECTION_HEADER + align4(PARAMS_HEADER + 4 * model.plan.parameterCount);
   if (withTraining(opts)) n += SECTION_HEADER + TRAINING_HEADER + 4 * model.optimizerState.length * model.plan.trainableCount;
   return n + CRC;
@@ -75,6 +87,16 @@ function putFloats(v: DataView, out: Uint8Array, at: number, src: Float32Array):
   } else {
     for (let i = 0; i < src.length; i++) v.setFloat32(at + 4 * i, src[i], true);
   }
+}
+
+function putInt16s(v: DataView, out: Uint8Array, at: number, src: Int16Array): void {
+  if (LITTLE_ENDIAN) out.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), at);
+  else for (let i = 0; i < src.length; i++) v.setInt16(at + 2 * i, src[i], true);
+}
+
+function getInt16s(v: DataView, bytes: Uint8Array, at: number, dst: Int16Array): void {
+  if (LITTLE_ENDIAN) new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength).set(bytes.subarray(at, at + dst.byteLength));
+  else for (let i = 0; i < dst.length; i++) dst[i] = v.getInt16(at + 2 * i, true);
 }
 
 function getFloats(v: DataView, bytes: Uint8Array, at: number, dst: Float32Array): void {
@@ -93,20 +115,21 @@ function checkBatchId(id: number): void {
  * Write the model file into out (at least modelFileSize(model, opts) bytes) from offset 0 and return its
  * length. Allocates nothing but a DataView: the device reuses one buffer for every checkpoint.
  */
-export function saveModelInto(model: Model, out: Uint8Array, opts?: SaveOptions): number {
-  const size = modelFileSize(model, opts);
-  if (out.length < size) fail(`output buffer has ${out.length} bytes, the file needs ${size}`);
+export function saveModelInto(model: AnyModel, out: Uint8Array, opts?: SaveOptions): number {
+  const total = modelFileSize(model, opts);
+  if (out.length < total) fail(`output buffer has ${out.length} bytes, the file needs ${total}`);
   if (opts?.lastBatchId !== undefined) checkBatchId(opts.lastBatchId);
   const r = model.config;
   const L = r.units.length;
   const training = withTraining(opts);
-  out.fill(0, 0, size);
-  const v = new DataView(out.buffer, out.byteOffset, size);
+  out.fill(0, 0, total);
+  const v = new DataView(out.buffer, out.byteOffset, total);
   out[0] = MODEL_FILE_MAGIC[0]; out[1] = MODEL_FILE_MAGIC[1]; out[2] = MODEL_FILE_MAGIC[2]; out[3] = MODEL_FILE_MAGIC[3];
   v.setUint16(4, MODEL_FILE_VERSION, true);
   v.setUint16(6, 0, true);
-  v.setUint32(8, size, true);
-  v.setUint32(12, training ? 3 : 2, true);
+  v.setUint32(8, total, true);
+  const fixed = model instanceof FixedModel ? model : null;
+  v.setUint32(12, training || fixed ? 3 : 2, true);
 
   // SPEC
   let at = HEADER;
@@ -141,17 +164,39 @@ export function saveModelInto(model: Model, out: Uint8Array, opts?: SaveOptions)
   }
   at = p + align4(specLength);
 
+  // QFORMAT (fixed point only)
+  const qf = r.fixed;
+  if (fixed && qf) {
+    const qLength = QFORMAT_FIXED + QFORMAT_LAYER * L;
+    v.setUint16(at, TAG_QFORMAT, true); v.setUint16(at + 2, SECTION_CRITICAL, true); v.setUint32(at + 4, qLength, true);
+    p = at + SECTION_HEADER;
+    v.setUint16(p, QFORMAT_VERSION, true);
+    v.setUint16(p + 2, L, true);
+    v.setInt8(p + 4, qf.inputFrac);
+    v.setUint8(p + 5, qf.stochasticRounding ? 1 : 0);
+    v.setFloat64(p + 8, qf.outputRange, true);
+    for (let l = 0; l < L; l++) {
+      v.setInt8(p + QFORMAT_FIXED + QFORMAT_LAYER * l, qf.activationFrac[l]);
+      v.setInt8(p + QFORMAT_FIXED + QFORMAT_LAYER * l + 1, qf.weightFrac[l]);
+      v.setInt8(p + QFORMAT_FIXED + QFORMAT_LAYER * l + 2, qf.biasFrac[l]);
+    }
+    at = p + align4(qLength);
+  }
+
   // PARAMS
   const count = model.plan.parameterCount;
-  v.setUint16(at, TAG_PARAMS, true); v.setUint16(at + 2, SECTION_CRITICAL, true); v.setUint32(at + 4, PARAMS_HEADER + 4 * count, true);
+  const size = fixed ? 2 : 4;
+  v.setUint16(at, TAG_PARAMS, true); v.setUint16(at + 2, SECTION_CRITICAL, true); v.setUint32(at + 4, PARAMS_HEADER + size * count, true);
   p = at + SECTION_HEADER;
-  v.setUint8(p, ENC_FLOAT32);
+  v.setUint8(p, fixed ? ENC_INT16 : ENC_FLOAT32);
   v.setUint32(p + 4, count, true);
-  putFloats(v, out, p + PARAMS_HEADER, model.parameters);
-  at = p + PARAMS_HEADER + 4 * count;
+  if (fixed) putInt16s(v, out, p + PARAMS_HEADER, fixed.parameters);
+  else putFloats(v, out, p + PARAMS_HEADER, (model as Model).parameters);
+  at = p + PARAMS_HEADER + align4(size * count);
 
   // TRAINING
-  if (training) {
+  if (training && !fixed) {
+    model = model as Model;
     const state = model.optimizerState;
     const n = model.plan.trainableCount;
     v.setUint16(at, TAG_TRAINING, true); v.setUint16(at + 2, 0, true); v.setUint32(at + 4, TRAINING_HEADER + 4 * state.length * n, true);
@@ -171,13 +216,13 @@ export function saveModelInto(model: Model, out: Uint8Array, opts?: SaveOptions)
     for (let k = 0; k < state.length; k++) putFloats(v, out, p + TRAINING_HEADER + 4 * n * k, state[k]);
     at = p + TRAINING_HEADER + 4 * n * state.length;
   }
-  if (at !== size - CRC) fail(`internal error: wrote ${at + CRC} bytes, planned ${size}`);
+  if (at !== total - CRC) fail(`internal error: wrote ${at + CRC} bytes, planned ${total}`);
   v.setUint32(at, crc32Final(crc32Update(CRC32_INIT, out, 0, at)), true);
-  return size;
+  return total;
 }
 
 /** The model as a new .tpm file. */
-export function saveModel(model: Model, opts?: SaveOptions): Uint8Array {
+export function saveModel(model: AnyModel, opts?: SaveOptions): Uint8Array {
   const out = new Uint8Array(modelFileSize(model, opts));
   saveModelInto(model, out, opts);
   return out;
@@ -190,6 +235,7 @@ interface Sections {
   spec: number;
   specLength: number;
   qformat: number;
+  qformatLength: number;
   params: number;
   paramsLength: number;
   training: number;
@@ -213,7 +259,7 @@ function scan(bytes: Uint8Array): { v: DataView; s: Sections } {
   const stored = v.getInt32(n - CRC, true);
   if ((~crc32Update(CRC32_INIT, bytes, 0, n - CRC)) !== stored) fail("CRC mismatch: the file is corrupted");
 
-  const s: Sections = { spec: -1, specLength: 0, qformat: -1, params: -1, paramsLength: 0, training: -1, trainingLength: 0 };
+  const s: Sections = { spec: -1, specLength: 0, qformat: -1, qformatLength: 0, params: -1, paramsLength: 0, training: -1, trainingLength: 0 };
   const count = v.getUint32(12, true);
   let at = HEADER;
   const end = n - CRC;
@@ -229,7 +275,7 @@ function scan(bytes: Uint8Array): { v: DataView; s: Sections } {
       s.spec = p; s.specLength = len;
     } else if (tag === TAG_QFORMAT) {
       if (s.qformat >= 0) fail("duplicate QFORMAT section");
-      s.qformat = p;
+      s.qformat = p; s.qformatLength = len;
     } else if (tag === TAG_PARAMS) {
       if (s.params >= 0) fail("duplicate PARAMS section");
       s.params = p; s.paramsLength = len;
@@ -249,9 +295,16 @@ function scan(bytes: Uint8Array): { v: DataView; s: Sections } {
   const L = v.getUint16(s.spec + 6, true);
   if (L < 1 || s.specLength !== SPEC_FIXED + SPEC_LAYER * L) fail(`SPEC section length ${s.specLength} does not match ${L} layers`);
   const dtype = v.getUint8(s.spec);
-  if (dtype === DTYPE_FIXED) fail("dtype fixed is not supported by this build");
-  if (dtype !== DTYPE_FLOAT32) fail(`unknown dtype code ${dtype}`);
-  if (s.qformat >= 0) fail("QFORMAT section in a float32 file");
+  if (dtype === DTYPE_FIXED) {
+    if (s.qformat < 0) fail("no QFORMAT section in a fixed-point file");
+    if (v.getUint16(s.qformat, true) !== QFORMAT_VERSION) fail(`QFORMAT version ${v.getUint16(s.qformat, true)} is not supported (this build reads ${QFORMAT_VERSION})`);
+    if (v.getUint16(s.qformat + 2, true) !== L || s.qformatLength !== QFORMAT_FIXED + QFORMAT_LAYER * L) fail("QFORMAT section does not match the layer count");
+    if (s.training >= 0) fail("TRAINING section in a fixed-point file is not supported yet");
+  } else if (dtype === DTYPE_FLOAT32) {
+    if (s.qformat >= 0) fail("QFORMAT section in a float32 file");
+  } else {
+    fail(`unknown dtype code ${dtype}`);
+  }
   return { v, s };
 }
 
@@ -269,11 +322,12 @@ function specParameterCount(v: DataView, spec: number): number {
 
 function checkParams(v: DataView, s: Sections): number {
   const enc = v.getUint8(s.params);
-  if (enc !== ENC_FLOAT32) fail(`PARAMS encoding ${enc} does not match dtype float32`);
+  const fixed = v.getUint8(s.spec) === DTYPE_FIXED;
+  if (enc !== (fixed ? ENC_INT16 : ENC_FLOAT32)) fail(`PARAMS encoding ${enc} does not match dtype ${fixed ? "fixed" : "float32"}`);
   const count = v.getUint32(s.params + 4, true);
   const expected = specParameterCount(v, s.spec);
   if (count !== expected) fail(`PARAMS has ${count} values, the spec needs ${expected}`);
-  if (s.paramsLength !== PARAMS_HEADER + 4 * count) fail(`PARAMS section length ${s.paramsLength} does not match ${count} float32 values`);
+  if (s.paramsLength !== PARAMS_HEADER + (fixed ? 2 : 4) * count) fail(`PARAMS section length ${s.paramsLength} does not match ${count} ${fixed ? "int16" : "float32"} values`);
   return count;
 }
 
@@ -324,7 +378,7 @@ export function readHeader(bytes: Uint8Array): ModelFileSummary {
   if (lossCode >= LOSSES.length) fail(`unknown loss code ${lossCode}`);
   const t = s.training;
   return {
-    version: v.getUint16(4, true), bytes: bytes.length, dtype: "float32",
+    version: v.getUint16(4, true), bytes: bytes.length, dtype: v.getUint8(s.spec) === DTYPE_FIXED ? "fixed" : "float32",
     inputs: v.getUint32(s.spec + 8, true), units, activations, loss: LOSSES[lossCode],
     parameterCount: checkParams(v, s),
     frozen: v.getUint32(s.spec + 16, true), batchSize: v.getUint32(s.spec + 12, true),
@@ -334,7 +388,7 @@ export function readHeader(bytes: Uint8Array): ModelFileSummary {
   };
 }
 
-function specFrom(v: DataView, p: number): ModelSpec {
+function specFrom(v: DataView, p: number, q: number): ModelSpec {
   const L = v.getUint16(p + 6, true);
   const layers = [];
   for (let l = 0; l < L; l++) {
@@ -360,6 +414,20 @@ function specFrom(v: DataView, p: number): ModelSpec {
     batchSize: v.getUint32(p + 12, true), seed: f(24), frozen: v.getUint32(p + 16, true),
     leakySlope: f(88), dtype: "float32",
   };
+  if (q >= 0) {
+    const L2 = v.getUint16(q + 2, true);
+    const a: number[] = [], w: number[] = [], b: number[] = [];
+    for (let l = 0; l < L2; l++) {
+      a.push(v.getInt8(q + QFORMAT_FIXED + QFORMAT_LAYER * l));
+      w.push(v.getInt8(q + QFORMAT_FIXED + QFORMAT_LAYER * l + 1));
+      b.push(v.getInt8(q + QFORMAT_FIXED + QFORMAT_LAYER * l + 2));
+    }
+    spec.dtype = "fixed";
+    spec.fixed = { inputFrac: v.getInt8(q + 4), activationFrac: a, weightFrac: w, biasFrac: b, stochasticRounding: (v.getUint8(q + 5) & 1) !== 0 };
+    const range = v.getFloat64(q + 8, true);
+    if (range > 0) spec.fixed.outputRange = range;
+    if (spec.optimizer.type === "sgd") spec.optimizer.clipNorm = undefined;
+  }
   if ((v.getUint8(p + 4) & 1) !== 0) spec.keepGradients = true;
   try {
     resolveSpec(spec);
@@ -383,18 +451,24 @@ export interface ParsedTraining {
 export interface ParsedModelFile {
   version: number;
   spec: ModelSpec;
-  /** All parameters, layer by layer (the layout of Model.parameters). */
-  parameters: Float32Array;
+  /** All parameters, layer by layer (the layout of Model.parameters): int16 Q values for dtype fixed. */
+  parameters: Float32Array | Int16Array;
   training: ParsedTraining | null;
 }
 
 /** Verify and decode a whole file into plain data (copies; for host tools). */
 export function parseModel(bytes: Uint8Array): ParsedModelFile {
   const { v, s } = scan(bytes);
-  const spec = specFrom(v, s.spec);
+  const spec = specFrom(v, s.spec, s.qformat);
   const count = checkParams(v, s);
-  const parameters = new Float32Array(count);
-  getFloats(v, bytes, s.params + PARAMS_HEADER, parameters);
+  let parameters: Float32Array | Int16Array;
+  if (s.qformat >= 0) {
+    parameters = new Int16Array(count);
+    getInt16s(v, bytes, s.params + PARAMS_HEADER, parameters);
+  } else {
+    parameters = new Float32Array(count);
+    getFloats(v, bytes, s.params + PARAMS_HEADER, parameters);
+  }
   let training: ParsedTraining | null = null;
   if (s.training >= 0) {
     const t = checkTraining(v, s), p = s.training;
@@ -448,15 +522,35 @@ function incompatibility(v: DataView, p: number, r: ResolvedSpec): string {
   return "";
 }
 
+/** For fixed point: do the file's Q formats equal the model's? Returns a reason or "". */
+function qformatIncompatibility(v: DataView, q: number, r: ResolvedSpec): string {
+  const f = r.fixed;
+  if (!f) return "the model has no Q formats";
+  if (v.getInt8(q + 4) !== f.inputFrac) return `input format differs (file frac ${v.getInt8(q + 4)}, model ${f.inputFrac})`;
+  for (let l = 0; l < f.weightFrac.length; l++) {
+    const o = q + QFORMAT_FIXED + QFORMAT_LAYER * l;
+    if (v.getInt8(o) !== f.activationFrac[l] || v.getInt8(o + 1) !== f.weightFrac[l] || v.getInt8(o + 2) !== f.biasFrac[l]) return `layer ${l} Q formats differ`;
+  }
+  return "";
+}
+
 /**
  * Load a file into an existing model. Everything (magic, version, length, CRC, sections, compatibility
  * with the model, and the TRAINING section when used) is checked first; on any problem this throws and
  * the model is unchanged.
  */
-export function loadInto(model: Model, bytes: Uint8Array, opts?: LoadOptions): LoadResult {
+export function loadInto(model: AnyModel, bytes: Uint8Array, opts?: LoadOptions): LoadResult {
   const { v, s } = scan(bytes);
-  const why = incompatibility(v, s.spec, model.config);
+  let why = incompatibility(v, s.spec, model.config);
+  if (why === "" && s.qformat >= 0) why = qformatIncompatibility(v, s.qformat, model.config);
   if (why !== "") fail(`does not fit the target model: ${why}`);
+  if (model instanceof FixedModel) {
+    const count = checkParams(v, s);
+    if (count !== model.parameters.length) fail(`internal error: ${count} parameters in the file, ${model.parameters.length} in the model`);
+    if (opts?.state === "require") fail("no optimizer state is stored for fixed-point models");
+    getInt16s(v, bytes, s.params + PARAMS_HEADER, model.parameters);
+    return { stateLoaded: false, step: 0, lastBatchId: -1 };
+  }
   const count = checkParams(v, s);
   if (count !== model.parameters.length) fail(`internal error: ${count} parameters in the file, ${model.parameters.length} in the model`);
   const mode = opts?.state ?? "auto";
@@ -496,11 +590,11 @@ export function loadInto(model: Model, bytes: Uint8Array, opts?: LoadOptions): L
  * Build a model from a file. `overrides` changes training settings (e.g. { frozen: 2 } or a new
  * optimizer) before the model is built; the network itself must stay the same.
  */
-export function modelFromFile(bytes: Uint8Array, overrides?: Partial<ModelSpec>, opts?: LoadOptions): Model {
+export function modelFromFile(bytes: Uint8Array, overrides?: Partial<ModelSpec>, opts?: LoadOptions): AnyModel {
   const { v, s } = scan(bytes);
-  let spec = specFrom(v, s.spec);
+  let spec = specFrom(v, s.spec, s.qformat);
   if (overrides) spec = { ...spec, ...overrides };
-  const model = new Model(spec);
+  const model = spec.dtype === "fixed" ? new FixedModel(spec) : new Model(spec);
   loadInto(model, bytes, opts);
   return model;
 }

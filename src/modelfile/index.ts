@@ -2,5 +2,5 @@
 export {
   saveModel, saveModelInto, modelFileSize, parseModel, readHeader, loadInto, modelFromFile,
   MODEL_FILE_VERSION, MODEL_FILE_MAGIC,
-  type SaveOptions, type LoadOptions, type LoadResult, type ModelFileSummary, type ParsedModelFile, type ParsedTraining,
+  type SaveOptions, type AnyModel, type LoadOptions, type LoadResult, type ModelFileSummary, type ParsedModelFile, type ParsedTraining,
 } from "./format";
