@@ -5,6 +5,7 @@ import { BaselineMlp } from "./baseline";
 import { XsEngine } from "../host-sim/xs/xsnap";
 import { readXsBundle } from "../host-sim/xs/twin";
 import { readFileSync } from "node:fs";
+import { benchFixed, formatFixedBench } from "./fixed";
 import { fileURLToPath } from "node:url";
 
 const NETS = [[16, 32, 32, 4], [64, 128, 64, 10]];
@@ -120,13 +121,8 @@ async function main() {
     console.log(`  ${name.padEnd(5)} ${String(p.total).padStart(6)} bytes (parameters ${p.parameters}, gradients ${p.gradients}, optimizer ${p.optimizer}, forward ${p.forward}, backward ${p.backward})  target <= ${target}: ${verdict(p.total <= target)}`);
   }
 
-  const extras = await loadExtras();
-  for (const extra of extras) await extra();
-}
-
-/** Further sections contributed by other parts of the project (fixed-point backend, protocol). */
-async function loadExtras(): Promise<(() => Promise<void>)[]> {
-  return [];
+  console.log("");
+  for (const line of formatFixedBench(await benchFixed())) console.log(line);
 }
 
 main().catch((err) => {
