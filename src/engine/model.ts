@@ -5,6 +5,7 @@ import { plan, type MemoryPlan } from "./plan";
 import { Act, LossCode, Opt, resolveSpec, type ModelSpec, type ResolvedSpec } from "./spec";
 import { Random } from "./random";
 import { log } from "./math";
+import { argmax, checkCount, checkFinite, checkInputs, checkTargets } from "./validate";
 import { learningRateAt } from "./schedule";
 import { activate, activationBackward, denseBackwardInput, denseBackwardParams, denseBackwardSgdFused, denseForward } from "./float32/dense";
 import { lossGradient, sigmoidForward, softmaxForward, squaredError } from "./float32/loss";
@@ -135,8 +136,8 @@ export class Model {
 
   /** Forward pass of one batch (1..batchSize samples). Returns the output views' memory (see `output`). */
   forward(x: ArrayLike<number>, count: number = this.batchSize): Float32Array {
-    this.checkCount("forward", count, this.batchSize);
-    this.checkInputs("forward", x, count);
+    checkCount("forward", count, this.batchSize);
+    checkInputs("forward", x, count, this.inputs);
     this.run(x, 0, count, null, 0);
     return this.output;
   }
@@ -149,7 +150,7 @@ export class Model {
   backward(y: ArrayLike<number>): number {
     if (this.gradients === null) throw new Error("backward: this model fuses the update into backward and stores no gradients; build it with keepGradients: true, or call trainStep");
     if (this.cols === 0) throw new Error("backward: call forward first");
-    this.checkTargets("backward", y, this.cols);
+    checkTargets("backward", y, this.cols, this.outputs, this.lossCode);
     const loss = this.outputLoss(y, this.cols);
     this.backpropagate(y, false);
     return loss;
@@ -204,8 +205,8 @@ export class Model {
    */
   trainStep(x: ArrayLike<number>, y: ArrayLike<number>): number {
     const B = this.batchSize;
-    this.checkInputs("trainStep", x, B);
-    this.checkTargets("trainStep", y, B);
+    checkInputs("trainStep", x, B, this.inputs);
+    checkTargets("trainStep", y, B, this.outputs, this.lossCode);
     const loss = this.run(x, 0, B, y, 0) / this.lossDivisor(B);
     if (loss - loss !== 0) {
       this.rejectedSteps++;
@@ -223,7 +224,7 @@ export class Model {
 
   /** Outputs (probabilities for softmax/sigmoid) of `count` samples into out[count × outputs]. */
   predict(x: ArrayLike<number>, out: Float32Array, count: number = Math.floor(x.length / this.inputs)): Float32Array {
-    this.checkInputs("predict", x, count);
+    checkInputs("predict", x, count, this.inputs);
     if (out.length < count * this.outputs) throw new Error(`predict: out has ${out.length} values, needs ${count * this.outputs}`);
     const B = this.batchSize, n = this.outputs, Y = this.output;
     for (let s = 0; s < count; s += B) {
@@ -237,15 +238,15 @@ export class Model {
   /** Index of the largest output for one sample at x[offset ...]. */
   classify(x: ArrayLike<number>, offset = 0): number {
     if (offset < 0 || x.length < offset + this.inputs) throw new Error(`classify: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
-    this.checkFinite("classify", x, offset, this.inputs);
+    checkFinite("classify", x, offset, this.inputs);
     this.run(x, offset, 1, null, 0);
     return argmax(this.output, 0, this.outputs);
   }
 
   /** Mean loss and accuracy over `count` samples. The returned object is reused by the next call. */
   evaluate(x: ArrayLike<number>, y: ArrayLike<number>, count: number = Math.floor(x.length / this.inputs)): Evaluation {
-    this.checkInputs("evaluate", x, count);
-    this.checkTargets("evaluate", y, count);
+    checkInputs("evaluate", x, count, this.inputs);
+    checkTargets("evaluate", y, count, this.outputs, this.lossCode);
     const B = this.batchSize, n = this.outputs, Y = this.output;
     const perSample = this.lossCode === LossCode.SoftmaxCE ? 1 : n;
     let loss = 0, correct = 0, judged = 0;
@@ -338,57 +339,6 @@ export class Model {
     }
   }
 
-  private checkCount(where: string, count: number, max: number): void {
-    if (!Number.isInteger(count) || count < 1 || count > max) throw new Error(`${where}: sample count must be 1..${max}, got ${count}`);
-  }
-
-  private checkInputs(where: string, x: ArrayLike<number>, count: number): void {
-    if (!Number.isInteger(count) || count < 0) throw new Error(`${where}: invalid sample count ${count}`);
-    const need = count * this.inputs;
-    if (!isArrayLike(x) || x.length !== need) {
-      throw new Error(`${where}: x has ${x?.length} values, expected ${need} (${count} samples × ${this.inputs} inputs)`);
-    }
-    this.checkFinite(where, x, 0, need);
-  }
-
-  private checkFinite(where: string, x: ArrayLike<number>, from: number, n: number): void {
-    // Typed arrays hold numbers by construction; only plain arrays need the (string-comparing) typeof.
-    const typed = ArrayBuffer.isView(x);
-    for (let i = from; i < from + n; i++) {
-      const v = x[i];
-      if (v - v !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: x[${i}] is ${v}, not a finite number`);
-    }
-  }
-
-  private checkTargets(where: string, y: ArrayLike<number>, count: number): void {
-    const n = this.outputs;
-    const typed = ArrayBuffer.isView(y);
-    if (this.lossCode === LossCode.SoftmaxCE) {
-      if (!isArrayLike(y) || y.length !== count) throw new Error(`${where}: y has ${y?.length} labels, expected ${count} class indices`);
-      for (let i = 0; i < count; i++) {
-        const v = y[i];
-        if (!(v >= 0 && v < n) || v % 1 !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: label y[${i}] = ${v} is not a class index in 0..${n - 1}`);
-      }
-      return;
-    }
-    if (!isArrayLike(y) || y.length !== count * n) throw new Error(`${where}: y has ${y?.length} targets, expected ${count * n} (${count} samples × ${n} outputs)`);
-    for (let i = 0; i < count * n; i++) {
-      const v = y[i];
-      if (v - v !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: target y[${i}] is ${v}, not a finite number`);
-      if (this.lossCode === LossCode.SigmoidCE && (v < 0 || v > 1)) throw new Error(`${where}: target y[${i}] = ${v} is outside [0, 1] for sigmoid cross-entropy`);
-    }
-  }
-}
-
-/** A typed array or plain array (checked without comparing type-name strings in the hot path). */
-function isArrayLike(v: unknown): v is ArrayLike<number> {
-  return ArrayBuffer.isView(v) || Array.isArray(v);
-}
-
-function argmax(a: ArrayLike<number>, offset: number, n: number): number {
-  let best = 0;
-  for (let i = 1; i < n; i++) if (a[offset + i] > a[offset + best]) best = i;
-  return best;
 }
 
 /** log clamped away from 0 so a saturated probability gives a large finite loss, not Infinity. */

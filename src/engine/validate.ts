@@ -1,0 +1,58 @@
+// Argument checks shared by every number backend. They run before any state is touched and throw an
+// Error naming the call, the index and the value. On typed arrays they compare no type-name strings
+// (XS may allocate for those), so they cost only a subtraction and a branch per value.
+import { LossCode } from "./spec";
+
+/** A typed array or plain array. */
+export function isArrayLike(v: unknown): v is ArrayLike<number> {
+  return ArrayBuffer.isView(v) || Array.isArray(v);
+}
+
+export function checkCount(where: string, count: number, max: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > max) throw new Error(`${where}: sample count must be 1..${max}, got ${count}`);
+}
+
+/** x must hold exactly count × inputs finite numbers. */
+export function checkInputs(where: string, x: ArrayLike<number>, count: number, inputs: number): void {
+  if (!Number.isInteger(count) || count < 0) throw new Error(`${where}: invalid sample count ${count}`);
+  const need = count * inputs;
+  if (!isArrayLike(x) || x.length !== need) {
+    throw new Error(`${where}: x has ${x?.length} values, expected ${need} (${count} samples × ${inputs} inputs)`);
+  }
+  checkFinite(where, x, 0, need);
+}
+
+export function checkFinite(where: string, x: ArrayLike<number>, from: number, n: number): void {
+  const typed = ArrayBuffer.isView(x); // typed arrays hold numbers by construction
+  for (let i = from; i < from + n; i++) {
+    const v = x[i];
+    if (v - v !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: x[${i}] is ${v}, not a finite number`);
+  }
+}
+
+/** Class indices in 0..outputs-1 (softmax cross-entropy) or count × outputs finite targets. */
+export function checkTargets(where: string, y: ArrayLike<number>, count: number, outputs: number, loss: LossCode): void {
+  const n = outputs;
+  const typed = ArrayBuffer.isView(y);
+  if (loss === LossCode.SoftmaxCE) {
+    if (!isArrayLike(y) || y.length !== count) throw new Error(`${where}: y has ${y?.length} labels, expected ${count} class indices`);
+    for (let i = 0; i < count; i++) {
+      const v = y[i];
+      if (!(v >= 0 && v < n) || v % 1 !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: label y[${i}] = ${v} is not a class index in 0..${n - 1}`);
+    }
+    return;
+  }
+  if (!isArrayLike(y) || y.length !== count * n) throw new Error(`${where}: y has ${y?.length} targets, expected ${count * n} (${count} samples × ${n} outputs)`);
+  for (let i = 0; i < count * n; i++) {
+    const v = y[i];
+    if (v - v !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: target y[${i}] is ${v}, not a finite number`);
+    if (loss === LossCode.SigmoidCE && (v < 0 || v > 1)) throw new Error(`${where}: target y[${i}] = ${v} is outside [0, 1] for sigmoid cross-entropy`);
+  }
+}
+
+/** Index of the largest of n values from offset (the first on ties). */
+export function argmax(a: ArrayLike<number>, offset: number, n: number): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (a[offset + i] > a[offset + best]) best = i;
+  return best;
+}
