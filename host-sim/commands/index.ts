@@ -2,8 +2,14 @@
 import type { Command } from "./command";
 import { demo } from "./demo";
 import { trainCommand } from "./train";
+import { inspectCommand } from "./inspect";
+import { convertCommand } from "./convert";
+import { quantizeCommand } from "./quantize";
 
 export const commands: Record<string, Command> = {
   demo,
   train: trainCommand,
+  inspect: inspectCommand,
+  convert: convertCommand,
+  quantize: quantizeCommand,
 };

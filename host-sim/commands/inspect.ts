@@ -45,7 +45,7 @@ export function inspectModelFile(bytes: Uint8Array): string[] {
   ];
   const model = buildModel(spec);
   lines.push(...describePlan(model));
-  lines.push(`parameters: ${parameters.length}`);
+  lines.push(`parameters: ${parameters.length}${h.dtype === "fixed" ? " (statistics of the raw int16 Q values)" : ""}`);
   let at = 0;
   model.layers.forEach((layer, l) => {
     const W = parameters.subarray(at, at + layer.W.length);
