@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { builtinModules } from "node:module";
 import typescript from "@rollup/plugin-typescript";
 
-const ts = () => typescript({ tsconfig: "./tsconfig.json", noEmitOnError: true, outputToFilesystem: false });
+const ts = () => typescript({ tsconfig: "./tsconfig.build.json", noEmitOnError: true, outputToFilesystem: false });
 const external = (id) =>
   id.startsWith("node:") || builtinModules.includes(id) || /^(serialport|node-pty|@serialport|@tensorflow|fast-check)/.test(id);
 

@@ -10,12 +10,16 @@ const cli = (args: string[], cwd = process.cwd()) => spawnSync(process.execPath,
 describe("tinyprop CLI", () => {
   it("train runs to completion on the bundled dataset and prints plan, progress and accuracy", () => {
     const dir = mkdtempSync(join(tmpdir(), "tinyprop-cli-"));
-    const r = cli(["train", join(process.cwd(), "data/magic-wand-imu-spells/data"), "--epochs", "40"], dir);
+    const r = cli(["train", join(process.cwd(), "data/magic-wand-imu-spells/data"), "--epochs", "40", "-o", "model.tpm"], dir);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/memory plan \(float32, batch 1\): \d+ bytes/);
     expect(r.stdout).toMatch(/training \[#+\] 100%/);
     const accuracy = Number(/final test accuracy: ([\d.]+)%/.exec(r.stdout)?.[1]);
     expect(accuracy).toBeGreaterThanOrEqual(80);
+    // The model file it wrote can be inspected.
+    const inspect = cli(["inspect", "model.tpm"], dir);
+    expect(inspect.status, inspect.stderr).toBe(0);
+    expect(inspect.stdout).toMatch(/30/);
   });
 
   it("names the file and line of a malformed CSV row, and does not start", () => {

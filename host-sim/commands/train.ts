@@ -9,6 +9,7 @@ import type { Command } from "./command";
 import { UsageError, numberOption, stringOption } from "../args";
 import { loadDataset } from "../data/gestures";
 import { gestureModelSpec } from "../../src/app/gesture-model";
+import { writeModelFile } from "../modelfile";
 
 export interface TrainOptions {
   epochs: number;
@@ -90,7 +91,7 @@ export function train(spec: ModelSpec, data: Dataset, options: TrainOptions): { 
 
 export const trainCommand: Command = {
   summary: "train a model in Node on a CSV file or folder of per-class CSV files",
-  usage: "tinyprop train <csv file or folder> [--label-column NAME] [--epochs N] [--batch N] [--lr X] [--hidden N] [--seed N] [--chart out.svg] [--log out.json]",
+  usage: "tinyprop train <csv file or folder> [-o model.tpm] [--label-column NAME] [--epochs N] [--batch N] [--lr X] [--hidden N] [--seed N] [--chart out.svg] [--log out.json]",
   async run(args) {
     const source = args.positionals[0];
     if (!source) throw new UsageError("train needs a CSV file or folder");
@@ -101,7 +102,8 @@ export const trainCommand: Command = {
       optimizer: { type: "sgd", learningRate: numberOption(args, "lr", 0.02, { min: 1e-9, max: 10 }) },
     });
     spec.layers[0].units = numberOption(args, "hidden", 32, { min: 1, max: 4096, integer: true });
-    const { history } = train(spec, data, {
+    const output = stringOption(args, "o");
+    const { model, history } = train(spec, data, {
       epochs: numberOption(args, "epochs", 60, { min: 1, max: 100000, integer: true }),
       shuffleSeed: 7,
       chartPath: stringOption(args, "chart", "out/train-chart.svg"),
@@ -109,6 +111,7 @@ export const trainCommand: Command = {
       print: console.log,
     });
     console.log(`final test accuracy: ${(history[history.length - 1].testAccuracy * 100).toFixed(1)}%`);
+    if (output) console.log(`model: ${output} (${writeModelFile(output, model)} bytes)`);
     return 0;
   },
 };
