@@ -2,6 +2,7 @@
 // modules; the API lands on globalThis.tinyprop) and as ESM for Node. Host tools are ESM for Node with
 // their npm dependencies left external.
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { builtinModules } from "node:module";
 import typescript from "@rollup/plugin-typescript";
 
@@ -9,11 +10,24 @@ const ts = () => typescript({ tsconfig: "./tsconfig.build.json", noEmitOnError: 
 const external = (id) =>
   id.startsWith("node:") || builtinModules.includes(id) || /^(serialport|node-pty|@serialport|@tensorflow|fast-check)/.test(id);
 
+// The device app (src/main.ts) imports Moddable modules; in the simulator bundles they resolve to
+// stand-ins: host-sim/sim/*.ts for Node, host-sim/sim/xs/*.ts (relayed through xsnap) for XS.
+const moddable = (dir) => ({
+  name: "moddable-stand-ins",
+  resolveId(id) {
+    const file = { "embedded:io/serial": "serial.ts", timer: "timer.ts", "mc/config": "config.ts" }[id];
+    return file ? resolve(dir, file) : null;
+  },
+});
+
 const configs = [
   // Engine + protocol as one self-contained script for XS.
   { input: "src/index.ts", output: { file: "dist/xs/tinyprop.js", format: "iife", name: "tinyprop" }, plugins: [ts()] },
   { input: "src/index.ts", output: { file: "dist/node/tinyprop.js", format: "es" }, plugins: [ts()] },
   { input: "host-sim/cli.ts", output: { file: "dist/host/cli.js", format: "es", banner: "#!/usr/bin/env node" }, external, plugins: [ts()] },
+  // The device app for the host simulator: Node (engine node) and a self-contained script for XS (engine xs).
+  { input: "host-sim/sim/device-node.ts", output: { file: "dist/sim/device-node.js", format: "es" }, external, plugins: [moddable("host-sim/sim"), ts()] },
+  { input: "host-sim/sim/xs/device-xs.ts", output: { file: "dist/xs/device.js", format: "iife", name: "tinypropDevice" }, plugins: [moddable("host-sim/sim/xs"), ts()] },
   { input: "bench/baseline.ts", output: { file: "dist/bench/baseline.js", format: "iife", name: "baseline" }, plugins: [ts()] },
   { input: "bench/bench.ts", output: { file: "dist/bench/bench.js", format: "es" }, external, plugins: [ts()] },
 ];

@@ -1,0 +1,55 @@
+// Device entry module (manifest.json "main"): opens the UART, builds the model and serves the protocol.
+// The same file runs on the ESP32 and in the host simulator, which provides stand-ins for the imports.
+import Serial from "embedded:io/serial";
+import Timer from "timer";
+import config from "mc/config";
+import { buildModel } from "./engine/model";
+import { gestureModelSpec } from "./app/gesture-model";
+import { DeviceSession } from "./app/device";
+
+/** Features the host extracts per gesture window: 6 IMU axes x 5 statistics (host-sim/data/gestures.ts). */
+export const GESTURE_FEATURES = 30;
+
+interface SerialConfig {
+  port?: number;
+  transmit?: number;
+  receive?: number;
+  baud?: number;
+  maxFrame?: number;
+}
+
+type TraceFn = (text: string) => void;
+
+function setting(value: unknown, fallback: number): number {
+  return typeof value === "number" && value === value ? value : fallback;
+}
+
+export default function main(): void {
+  const sc = ((config as Record<string, unknown>).serial ?? {}) as SerialConfig;
+  const g = globalThis as unknown as { trace?: TraceFn };
+  const trace = g.trace;
+  const log = (text: string): void => {
+    if (trace !== undefined) trace(text + "\n");
+  };
+  const model = buildModel(gestureModelSpec(GESTURE_FEATURES));
+  const session = new DeviceSession(model, {
+    bootNonce: (Math.random() * 4294967296) >>> 0,
+    now: Date.now,
+    log,
+    maxFrame: setting(sc.maxFrame, 1024),
+  });
+  const serial = new Serial({
+    port: setting(sc.port, 0),
+    transmit: setting(sc.transmit, 1),
+    receive: setting(sc.receive, 3),
+    baud: setting(sc.baud, 921600),
+    format: "buffer",
+    onReadable(count: number) {
+      session.onReadable(count);
+    },
+    onWritable(count: number) {
+      session.onWritable(count);
+    },
+  });
+  session.start(serial as unknown as { read(b: Uint8Array): number | undefined; write(b: Uint8Array): void }, Timer);
+}

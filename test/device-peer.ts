@@ -1,0 +1,290 @@
+// A scripted PC-side peer for device tests: frames, go-back-N, byte credit (docs/protocol.md), on any
+// byte link (the simulator's in-process port or a serialport). Test code only.
+import {
+  FrameDecoder, FrameEncoder, PAYLOAD_OFFSET, seqAdd, seqDiff,
+} from "../src/protocol/frame";
+import * as M from "../src/protocol/messages";
+
+export interface Link {
+  write(bytes: Uint8Array): unknown;
+  on(event: "data", cb: (b: Buffer) => void): unknown;
+}
+
+export interface RxFrame {
+  type: number;
+  seq: number;
+  ack: number;
+  payload: Uint8Array;
+  view: DataView;
+}
+
+export interface PeerOptions {
+  /** Ignore the device's credit and write everything at once (a broken host). */
+  ignoreCredit?: boolean;
+  maxFrame?: number;
+  retransmitMs?: number;
+}
+
+interface Sent {
+  seq: number;
+  wire: Uint8Array;
+}
+
+export class DevicePeer {
+  readonly frames: RxFrame[] = [];
+  readonly decoder: FrameDecoder;
+  readonly encoder: FrameEncoder;
+  caps: M.Caps | null = null;
+  /** Write position (bytes) and credit state. */
+  written = 0;
+  credit = 0;
+  creditAck = -1;
+  private nextSeq = 1;
+  private devExpected = 1; // next device seq we expect
+  private readonly unacked: Sent[] = [];
+  private queue: { wire: Uint8Array; seq: number }[] = [];
+  private queuePos = 0;
+  private helloEnd = 0;
+  private readonly ends = new Map<number, number>();
+  private timer: NodeJS.Timeout;
+  private lastProgress = Date.now();
+  private closed = false;
+
+  constructor(private readonly link: Link, private readonly opts: PeerOptions = {}) {
+    this.decoder = new FrameDecoder(opts.maxFrame ?? 4096, (type, seq, ack, view, off, len) => this.onFrame(type, seq, ack, view, off, len));
+    this.encoder = new FrameEncoder(opts.maxFrame ?? 4096);
+    link.on("data", (b) => this.decoder.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
+    this.timer = setInterval(() => this.tick(), 20);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+  }
+
+  private tick(): void {
+    if (this.unacked.length > 0 && Date.now() - this.lastProgress > (this.opts.retransmitMs ?? 300)) this.goBackN();
+    this.pump();
+  }
+
+  private onFrame(type: number, seq: number, ack: number, view: DataView, off: number, len: number): void {
+    const payload = new Uint8Array(len);
+    for (let i = 0; i < len; i++) payload[i] = view.getUint8(off + i);
+    const f: RxFrame = { type, seq, ack, payload, view: new DataView(payload.buffer) };
+    if (type === M.MSG_CAPS) {
+      const c = new M.Caps();
+      if (M.decodeCaps(f.view, 0, len, c) === M.ERR_OK) this.caps = c;
+    }
+    this.onAckValue(ack);
+    if (type === M.MSG_ACK) {
+      const a = new M.Ack();
+      M.decodeAck(f.view, 0, len, a);
+      this.credit = a.credit;
+      this.creditAck = ack;
+      if (a.flags & M.ACK_GAP) this.goBackN();
+    }
+    if (M.isSequenced(type)) {
+      const d = seqDiff(seq, this.devExpected);
+      if (d === 0) {
+        this.devExpected = seqAdd(this.devExpected, 1);
+        this.frames.push(f);
+      }
+      this.sendAck();
+    } else {
+      this.frames.push(f);
+    }
+    this.pump();
+  }
+
+  private onAckValue(ack: number): void {
+    while (this.unacked.length > 0 && seqDiff(this.unacked[0].seq, ack) <= 0) {
+      this.unacked.shift();
+      this.lastProgress = Date.now();
+    }
+  }
+
+  /** ACKs jump the queue (at the next frame boundary), as a host should do. */
+  private sendAck(): void {
+    const wire = this.encode(M.MSG_ACK, this.nextSeq, this.ackPayload());
+    this.queue.splice(this.queuePos > 0 ? 1 : 0, 0, { wire, seq: -1 });
+    this.pump();
+  }
+
+  private ackPayload(): Uint8Array {
+    const a = new M.Ack();
+    a.credit = M.CREDIT_UNLIMITED;
+    const v = new DataView(new ArrayBuffer(4));
+    M.encodeAck(v, 0, 4, a);
+    return new Uint8Array(v.buffer);
+  }
+
+  /** Bytes the host may still write. */
+  private allowance(): number {
+    if (this.opts.ignoreCredit) return Infinity;
+    if (this.creditAck < 0) return 0;
+    const anchor = this.creditAck === 0 ? this.helloEnd : this.ends.get(this.creditAck);
+    if (anchor === undefined) return 0; // acked a frame we have not finished writing: cannot happen
+    return anchor + this.credit - this.written;
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    while (this.queue.length > 0) {
+      const head = this.queue[0];
+      let n = head.wire.length - this.queuePos;
+      const allow = this.allowance();
+      if (allow <= 0) return;
+      if (n > allow) n = allow;
+      this.link.write(head.wire.subarray(this.queuePos, this.queuePos + n));
+      this.written += n;
+      this.queuePos += n;
+      if (this.queuePos === head.wire.length) {
+        this.queue.shift();
+        this.queuePos = 0;
+        // Credit is anchored on the end of a frame's first transmission.
+        if (head.seq >= 0 && !this.ends.has(head.seq)) this.ends.set(head.seq, this.written);
+      }
+    }
+  }
+
+  private encode(type: number, seq: number, payload: Uint8Array): Uint8Array {
+    const out = new Uint8Array(payload.length * 2 + 64);
+    const n = this.encoder.encodeBytes(type, seq, seqAdd(this.devExpected, -1), payload, out);
+    if (n < 0) throw new Error("encode failed");
+    return out.subarray(0, n);
+  }
+
+  private sendRaw(type: number, payload: Uint8Array, sequenced: boolean): number {
+    const seq = this.nextSeq;
+    const wire = this.encode(type, seq, payload);
+    if (sequenced) {
+      this.nextSeq = seqAdd(this.nextSeq, 1);
+      this.unacked.push({ seq, wire });
+      if (this.unacked.length === 1) this.lastProgress = Date.now();
+    }
+    this.queue.push({ wire, seq: sequenced ? seq : -1 });
+    this.pump();
+    return seq;
+  }
+
+  private goBackN(): void {
+    for (const s of this.unacked) this.queue.push({ wire: s.wire, seq: s.seq });
+    this.lastProgress = Date.now();
+    this.pump();
+  }
+
+  /** HELLO (outside credit) and wait for the CAPS echoing its nonce. */
+  async hello(timeoutMs = 3000): Promise<M.Caps> {
+    const nonce = (Math.random() * 0xffffffff) >>> 0;
+    const h = new M.Hello();
+    h.hostNonce = nonce;
+    h.maxFrame = this.opts.maxFrame ?? 4096;
+    const v = new DataView(new ArrayBuffer(16));
+    const n = M.encodeHello(v, 0, 16, h);
+    const wire = this.encode(M.MSG_HELLO, this.nextSeq, new Uint8Array(v.buffer, 0, n));
+    // A new session: forget everything.
+    this.nextSeq = 1;
+    this.devExpected = 1;
+    this.unacked.length = 0;
+    this.ends.clear();
+    this.queue = [];
+    this.queuePos = 0;
+    this.creditAck = -1;
+    this.credit = 0;
+    this.link.write(wire);
+    this.written += wire.length;
+    this.helloEnd = this.written;
+    await this.waitFor(() => this.caps !== null && this.caps.hostNonce === nonce, timeoutMs, "CAPS");
+    await this.waitFor(() => this.creditAck >= 0, timeoutMs, "first ACK");
+    return this.caps!;
+  }
+
+  send(type: number, payload: Uint8Array): number {
+    return this.sendRaw(type, payload, true);
+  }
+
+  sendUnsequenced(type: number, payload: Uint8Array): void {
+    this.sendRaw(type, payload, false);
+  }
+
+  /** Next sequenced frame from the device of one of `types`, after index `from`. */
+  async next(types: number[], from = 0, timeoutMs = 3000): Promise<RxFrame> {
+    let found: RxFrame | undefined;
+    await this.waitFor(() => {
+      found = this.frames.slice(from).find((f) => types.includes(f.type));
+      return found !== undefined;
+    }, timeoutMs, `frame of type ${types.join("/")}`);
+    return found!;
+  }
+
+  /** The device's reply to our sequenced frame `seq`: ERROR with refSeq, or the next REPORT/RESULT/DATA. */
+  async waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!pred()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
+  get idle(): boolean {
+    return this.unacked.length === 0 && this.queue.length === 0;
+  }
+}
+
+// ---- payload builders
+
+export function batchPayload(id: number, x: Float32Array, labels: number[], inputs: number): Uint8Array {
+  const t = new M.TensorMsg();
+  t.id = id;
+  t.count = labels.length;
+  t.dtype = M.DTYPE_F32;
+  t.rank = 1;
+  t.dims[0] = inputs;
+  const buf = new ArrayBuffer(65536);
+  const n = M.encodeSampleBatch(new DataView(buf), 0, buf.byteLength, t, labels, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+  if (n < 0) throw new Error(`encodeSampleBatch: ${n}`);
+  return new Uint8Array(buf, 0, n);
+}
+
+export function predictPayload(id: number, x: Float32Array, count: number, inputs: number): Uint8Array {
+  const t = new M.TensorMsg();
+  t.id = id;
+  t.count = count;
+  t.dtype = M.DTYPE_F32;
+  t.rank = 1;
+  t.dims[0] = inputs;
+  const buf = new ArrayBuffer(65536);
+  const n = M.encodePredictRequest(new DataView(buf), 0, buf.byteLength, t, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+  if (n < 0) throw new Error(`encodePredictRequest: ${n}`);
+  return new Uint8Array(buf, 0, n);
+}
+
+export function configPayload(lr: number, batchSize = 1): Uint8Array {
+  const c = new M.Config();
+  c.learningRate = lr;
+  c.batchSize = batchSize;
+  const v = new DataView(new ArrayBuffer(M.CONFIG_SIZE));
+  const n = M.encodeConfig(v, 0, M.CONFIG_SIZE, c);
+  if (n < 0) throw new Error(`encodeConfig ${n}`);
+  return new Uint8Array(v.buffer);
+}
+
+export function u32s(...values: number[]): Uint8Array {
+  const v = new DataView(new ArrayBuffer(values.length * 4));
+  values.forEach((x, i) => v.setUint32(i * 4, x >>> 0, true));
+  return new Uint8Array(v.buffer);
+}
+
+export function errorOf(f: RxFrame): { code: number; refSeq: number; refType: number; detail: number } {
+  const e = new M.ErrorMsg();
+  M.decodeError(f.view, 0, f.payload.length, e);
+  return { ...e };
+}
+
+export function reportOf(f: RxFrame): M.Report {
+  const r = new M.Report();
+  M.decodeReport(f.view, 0, f.payload.length, r);
+  return r;
+}
+
+export { PAYLOAD_OFFSET };
