@@ -5,6 +5,7 @@ import { trainCommand } from "./train";
 import { inspectCommand } from "./inspect";
 import { convertCommand } from "./convert";
 import { quantizeCommand } from "./quantize";
+import { simCommand } from "./sim";
 
 export const commands: Record<string, Command> = {
   demo,
@@ -12,4 +13,5 @@ export const commands: Record<string, Command> = {
   inspect: inspectCommand,
   convert: convertCommand,
   quantize: quantizeCommand,
+  sim: simCommand,
 };

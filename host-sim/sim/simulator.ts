@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { SimBoard, type SimUart, type UartStats } from "./board";
 import { openPty, type PtyPair } from "./pty";
+import { createXsRunner } from "./xs-board";
 
 export type Engine = "node" | "xs";
 
@@ -147,7 +148,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     toPc = (bytes) => p.push(bytes);
   }
 
-  const runner: DeviceRunner = engine === "xs" ? await (await import("./xs-board")).createXsRunner() : new NodeRunner();
+  const runner: DeviceRunner = engine === "xs" ? await createXsRunner() : new NodeRunner();
   let board: SimBoard;
   let uart: SimUart;
   const fromPc = (bytes: Uint8Array): void => uart.receiveFromPeer(bytes);
