@@ -35,6 +35,8 @@ export class FakeDevice {
   model!: Model;
   /** Batch ids in the order their training steps ran (a reset that loses training does not erase them). */
   readonly trained: number[] = [];
+  /** Batch ids reflected in the current weights, in training order (restored checkpoints/commits count as 1..id). */
+  lineage: number[] = [];
   /** Bytes that arrived beyond the credit ever granted (host bug), measured while not faulty. */
   creditOverrun = 0;
   /** Most bytes ever outstanding (granted but not yet read) when the device stopped reading. */
@@ -105,7 +107,9 @@ export class FakeDevice {
     this.model = buildModel(this.spec);
     this.lastCommitted = 0;
     this.modelValid = true;
+    this.lineage = [];
     if (this.checkpoint) {
+      this.lineage = Array.from({ length: this.checkpoint.batchId }, (_, i) => i + 1);
       this.model.parameters.set(new Float32Array(this.checkpoint.blob.slice().buffer));
       this.lastCommitted = this.checkpoint.batchId;
     }
@@ -159,10 +163,10 @@ export class FakeDevice {
 
   private onData(bytes: Uint8Array): void {
     if (this.stopped) return;
-    const limit = this.maxLimit;
     this.arrived += bytes.length;
-    if (this.session && this.arrived > limit && this.arrived - bytes.length <= limit) this.creditOverrun += this.arrived - limit;
-    else if (this.session && this.arrived - bytes.length > limit) this.creditOverrun += bytes.length;
+    // Each PAUSE allows one credit-exempt PAUSE_CONFIRM ACK.
+    const excess = this.arrived - this.maxLimit - this.pausesSent * P.maxWireLength(P.ACK_SIZE);
+    if (this.session && excess > this.creditOverrun) this.creditOverrun = excess;
     if (this.busy) {
       // The app is not reading: the hardware FIFO holds 128 bytes, the rest is lost.
       const room = FIFO - this.fifoLen;
@@ -341,6 +345,7 @@ export class FakeDevice {
         this.model.parameters.set(new Float32Array(this.putBuf.slice().buffer));
         this.putBuf = undefined;
         this.lastCommitted = c.batchId;
+        this.lineage = Array.from({ length: c.batchId }, (_, i) => i + 1);
         this.modelValid = true;
         this.sendError(P.ERR_OK, f);
         return;
@@ -367,6 +372,7 @@ export class FakeDevice {
     let loss = 0;
     for (let s = 0; s + B <= m.count; s += B) loss = this.model.trainStep(x.subarray(s * w, (s + B) * w), y.subarray(s, s + B));
     this.trained.push(m.id);
+    this.lineage.push(m.id);
     this.lastCommitted = m.id;
     const r = new P.Report();
     r.step = this.model.step;

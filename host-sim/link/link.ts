@@ -149,6 +149,8 @@ interface TxFrame {
   firstEnd: number;
   sentAt: number;
   retransmitted: boolean;
+  /** Complete transmissions so far. */
+  transmissions: number;
 }
 
 interface Chunk {
@@ -197,6 +199,9 @@ export class HostLink {
   private lastGapAck = -1;
   private lastAckSent = -1;
   private lastGapSentFor = -1;
+  private anchorAmbiguous = false;
+  private lastCredit = -1;
+  private stalledRefreshes = 0;
   private ackTimer: NodeJS.Timeout | undefined;
   private rtoTimer: NodeJS.Timeout | undefined;
   private srtt = 0;
@@ -510,6 +515,10 @@ export class HostLink {
       if (reset) this.stats.resets++;
       this.anchorSeq = 0;
       this.anchorEnd = this.helloEnd;
+      this.anchorAmbiguous = false;
+      this.lastCredit = -1;
+      this.rto = this.srtt > 0 ? Math.min(this.opts.maxRtoMs, Math.max(this.opts.minRtoMs, this.srtt + 4 * this.rttvar + 20)) : this.opts.minRtoMs;
+      this.stalledRefreshes = 0;
       this.limit = this.helloEnd; // no credit until the device's first ACK
       this.nextSeq = 1;
       this.rxExpected = 1;
@@ -622,7 +631,7 @@ export class HostLink {
     while (this.backlog.length > 0 && this.txq.length < this.opts.window) {
       const op = this.backlog.shift()!;
       if (op.settled) continue;
-      const f: TxFrame = { seq: this.nextSeq, op, firstEnd: -1, sentAt: 0, retransmitted: false };
+      const f: TxFrame = { seq: this.nextSeq, op, firstEnd: -1, sentAt: 0, retransmitted: false, transmissions: 0 };
       this.txq.push(f);
       this.trackSeq(f);
       this.nextSeq = P.seqAdd(this.nextSeq, 1);
@@ -690,13 +699,11 @@ export class HostLink {
         const f = c.frame;
         if (f) {
           this.stats.framesSent++;
+          f.transmissions++;
           if (f.firstEnd < 0) {
             f.firstEnd = this.T + total;
             f.sentAt = performance.now();
-          } else {
-            f.retransmitted = true;
-            this.stats.framesRetransmitted++;
-          }
+          } else f.retransmitted = true;
         }
         this.cur = undefined;
       }
@@ -717,6 +724,7 @@ export class HostLink {
     if (this.txq.length === 0) return;
     if (this.cur?.frame) this.cur = undefined; // abandon a half-written frame; it is resent from the start
     const frames = this.sendIdx;
+    this.stats.framesRetransmitted += frames;
     this.sendIdx = 0;
     this.emit({ kind: "retransmit", reason, frames });
     this.pump();
@@ -867,6 +875,8 @@ export class HostLink {
       if (f.firstEnd < 0) f.firstEnd = this.T; // cannot happen (the device got it), but keep credit sane
       this.anchorSeq = f.seq;
       this.anchorEnd = f.firstEnd;
+      // Sent more than once: the device may have taken a later copy, so firstEnd is only a lower bound.
+      this.anchorAmbiguous = f.transmissions > 1;
       if (!f.retransmitted && f.sentAt > 0) this.sampleRtt(performance.now() - f.sentAt);
       if (f.op.key === -1) this.settle(f.op, undefined); // ack-only op
     }
@@ -878,6 +888,18 @@ export class HostLink {
     }
     if (ackView && P.decodeAck(ackView, off, len, this.mAck) === P.ERR_OK && a === this.anchorSeq) {
       const m = this.mAck;
+      // Credit stuck behind an ambiguous anchor: the device keeps refreshing the same grant (so it is idle
+      // and has read everything), yet by our conservative anchor we may not write. Only a new session
+      // re-anchors safely; the device keeps its model, batches resume after its last committed one.
+      const stalled = this.T >= this.anchorEnd + m.credit && (this.cur !== undefined || this.ctrl.length > 0 || this.sendIdx < this.txq.length);
+      if (stalled && this.anchorAmbiguous && released === 0 && m.credit === this.lastCredit && !(m.flags & (P.ACK_PAUSE | P.ACK_GAP))) {
+        if (++this.stalledRefreshes >= 2) {
+          this.stalledRefreshes = 0;
+          this.restartSession("credit anchor ambiguous");
+          return;
+        }
+      } else this.stalledRefreshes = 0;
+      this.lastCredit = m.credit;
       this.limit = this.anchorEnd + m.credit;
       if (m.flags & P.ACK_PAUSE) {
         this.stats.pauses++;
@@ -907,8 +929,14 @@ export class HostLink {
       if (m.flags & P.ACK_GAP && a !== this.lastGapAck && this.txq.length > 0) {
         this.lastGapAck = a;
         this.stats.gaps++;
+        // GAP proves frame a+1 was lost. If no frame was sent twice yet, every transmission of a+1 and
+        // later frames so far was discarded, so the copies sent now are the ones credit must anchor on.
+        if (this.txq.every((f) => f.transmissions <= 1)) {
+          for (const f of this.txq) { f.firstEnd = -1; f.transmissions = 0; }
+        }
         if (this.cur?.frame) this.cur = undefined;
         this.emit({ kind: "retransmit", reason: "gap", frames: this.sendIdx });
+        this.stats.framesRetransmitted += this.sendIdx;
         this.sendIdx = 0;
       }
     }
