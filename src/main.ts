@@ -33,7 +33,8 @@ export default function main(): void {
   };
   const model = buildModel(gestureModelSpec(GESTURE_FEATURES));
   const session = new DeviceSession(model, {
-    bootNonce: (Math.random() * 4294967296) >>> 0,
+    // Math.random is seeded from hardware on the ESP32; the clock guards against a fixed seed elsewhere.
+    bootNonce: (((Math.random() * 4294967296) >>> 0) ^ (Date.now() % 4294967296)) >>> 0,
     now: Date.now,
     log,
     maxFrame: setting(sc.maxFrame, 1024),

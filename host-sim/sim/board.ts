@@ -145,6 +145,25 @@ export class SimBoard {
     this.pump();
   }
 
+  private externalStart = 0;
+
+  /** The app runs elsewhere (XS): the board is busy until endExternalTurn(). */
+  beginExternalTurn(): void {
+    this.inTurn = true;
+    this.externalStart = performance.now();
+    this.lastTurnStart = this.externalStart + this.skew;
+    for (const u of this.uarts.values()) if (u.turnSinceReceive === null) u.turnSinceReceive = this.lastTurnStart;
+  }
+
+  endExternalTurn(): void {
+    const d = performance.now() - this.externalStart;
+    this.busyMs += d;
+    this.skew += d * (this.cpuSlowdown - 1);
+    this.inTurn = false;
+    this.turns++;
+    this.pump();
+  }
+
   /** Moves bytes and fires UART callbacks; called after every turn and on a 1 ms poll while busy. */
   pump(): void {
     if (this.stopped || this.inTurn) return;
@@ -316,6 +335,27 @@ export class SimUart {
       const free = TX_FIFO - this.txLevel();
       this.board.turn(() => fn(free));
     }
+  }
+
+  /** Free space in the TX FIFO now. */
+  txFree(): number {
+    return TX_FIFO - this.txLevel();
+  }
+
+  /** A copy of the RX FIFO (for an app that reads it elsewhere; see consume()). */
+  peekFifo(): Uint8Array {
+    const out = new Uint8Array(this.fifoCount);
+    for (let i = 0; i < this.fifoCount; i++) out[i] = this.fifo[(this.fifoStart + i) % RX_FIFO];
+    return out;
+  }
+
+  /** The app read n bytes (read() also re-enables onReadable, even when it got nothing). */
+  consume(n: number): void {
+    this.readableArmed = true;
+    const k = Math.max(0, Math.min(n, this.fifoCount));
+    this.fifoStart = (this.fifoStart + k) % RX_FIFO;
+    this.fifoCount -= k;
+    this.stats.rxRead += k;
   }
 
   private txLevel(): number {
