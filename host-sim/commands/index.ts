@@ -6,6 +6,10 @@ import { inspectCommand } from "./inspect";
 import { convertCommand } from "./convert";
 import { quantizeCommand } from "./quantize";
 import { simCommand } from "./sim";
+import { streamCommand } from "./stream";
+import { infoCommand } from "./info";
+import { predictCommand } from "./predict";
+import { weightsCommand } from "./weights";
 
 export const commands: Record<string, Command> = {
   demo,
@@ -14,4 +18,8 @@ export const commands: Record<string, Command> = {
   convert: convertCommand,
   quantize: quantizeCommand,
   sim: simCommand,
+  stream: streamCommand,
+  info: infoCommand,
+  predict: predictCommand,
+  weights: weightsCommand,
 };

@@ -1094,10 +1094,12 @@ export interface BatchOptions {
   snapshot?: WeightsSnapshot;
   /** Called after each snapshot (the stream command saves it for resumable runs). */
   onSnapshot?: (s: WeightsSnapshot) => void;
+  /** Id of the first batch of the iterable (default 1); a new run on a device that trained before starts after its lastCommittedBatchId. */
+  firstBatchId?: number;
 }
 
 export interface BatchResult {
-  /** Batches sent in this call (ids firstSent..lastId). */
+  /** Batches the device trained in this call (ids after the skipped ones, up to lastBatchId). */
   batches: number;
   lastBatchId: number;
   /** Batches skipped because the device had already trained them (resumed run). */
@@ -1143,6 +1145,7 @@ class BatchPipeline {
     this.snapshot = options.snapshot;
     this.info = link.info!;
     this.committed = this.info.lastCommittedBatchId;
+    this.lastId = (options.firstBatchId ?? 1) - 1;
     this.nextSnapshotAt = this.committed + this.snapshotEvery;
   }
 

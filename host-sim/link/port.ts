@@ -203,7 +203,7 @@ export function unplug(port: BytePort): void {
 export interface PortLike {
   write(bytes: Uint8Array): unknown;
   onData?(cb: (bytes: Uint8Array) => void): unknown;
-  on?(event: "data", cb: (bytes: Uint8Array) => void): unknown;
+  on?(event: "data" | "close", cb: (bytes: Uint8Array) => void): unknown;
   close?(): unknown;
   onClose?(cb: (err?: Error) => void): unknown;
 }
@@ -213,12 +213,14 @@ export function asBytePort(port: PortLike | BytePort, name = "in-process"): Byte
   const p = port as PortLike;
   const closeCbs: ((err?: Error) => void)[] = [];
   let closed = false;
+  let closing = false;
   const fire = (err?: Error) => {
     if (closed) return;
     closed = true;
-    for (const cb of closeCbs) cb(err);
+    for (const cb of closeCbs) cb(closing ? undefined : err);
   };
   if (typeof p.onClose === "function") p.onClose(fire);
+  else if (typeof p.on === "function") p.on("close", () => fire(new PortError(`${name} closed`, name)));
   return {
     name,
     write: (bytes) => {
@@ -233,6 +235,7 @@ export function asBytePort(port: PortLike | BytePort, name = "in-process"): Byte
       closeCbs.push(cb);
     },
     close: async () => {
+      closing = true;
       if (typeof p.close === "function") await p.close();
       fire();
     },

@@ -1,0 +1,38 @@
+// `npm start`: a simulated board on a real pseudo-terminal, the bundled gesture dataset streamed to it over
+// the wire protocol, trained there, evaluated there. Exits 0 when the test accuracy reaches the target.
+import { loadDefaultDataset } from "../data/gestures";
+import { startSimulator, type Engine } from "../sim/simulator";
+import { streamRun } from "./stream";
+
+export interface StreamDemoOptions {
+  epochs?: number;
+  engine?: Engine;
+  baud?: number;
+  print?: (line: string) => void;
+}
+
+export const DEMO_TARGET_ACCURACY = 0.8;
+
+/** Returns the process exit code: 0 when the board reached DEMO_TARGET_ACCURACY on the held-out gestures. */
+export async function streamDemo(options: StreamDemoOptions = {}): Promise<number> {
+  const print = options.print ?? console.log;
+  const data = loadDefaultDataset();
+  const sim = await startSimulator({ engine: options.engine ?? "node", baud: options.baud ?? 921600, pty: true });
+  print(`simulated board (${sim.engine} engine, ${sim.baud} baud) on ${sim.path}`);
+  try {
+    const r = await streamRun({
+      source: "bundled magic-wand dataset", data, port: sim.path!, baud: sim.baud,
+      epochs: options.epochs ?? 60, batch: 1, learningRate: 0.02, seed: 7,
+      chartPath: "out/stream-demo-chart.svg", logPath: "out/stream-demo-log.json", print,
+    });
+    const st = sim.stats();
+    print(`board UART: ${st.rxBytes} bytes received, ${st.rxOverflow} lost to the 128-byte FIFO`);
+    if (r.testAccuracy < DEMO_TARGET_ACCURACY) {
+      print(`test accuracy ${(r.testAccuracy * 100).toFixed(1)}% is below the ${DEMO_TARGET_ACCURACY * 100}% target`);
+      return 1;
+    }
+    return 0;
+  } finally {
+    await sim.stop();
+  }
+}

@@ -1,0 +1,262 @@
+// `tinyprop stream`: read sensor CSV, window + feature-extract it (host-sim/data/gestures.ts), validate all
+// of it, then stream it to a board (or the simulator) over the wire protocol and watch it train.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import type { Command } from "./command";
+import { UsageError, numberOption, stringOption } from "../args";
+import { CsvError } from "../data/csv";
+import { loadDataset, type GestureDataset } from "../data/gestures";
+import { ProgressBar } from "../report/progress";
+import { lossAccuracyChart } from "../report/chart";
+import { Random } from "../../src/index";
+import { DTYPE_F32 } from "../../src/protocol/index";
+import { HostLink, LinkError, type LinkStats, type ReportInfo, type SampleBatch, type WeightsSnapshot } from "../link/link";
+import { DEFAULT_BAUD, describeDevice, openLink } from "../link/open";
+import { PortError } from "../link/port";
+
+export interface StreamOptions {
+  /** CSV file, folder of per-class CSV files, or "-" for standard input. */
+  source: string;
+  port: string;
+  baud?: number;
+  labelColumn?: string;
+  epochs?: number;
+  batch?: number;
+  learningRate?: number;
+  /** Seed of the per-epoch shuffle. */
+  seed?: number;
+  chartPath?: string;
+  logPath?: string;
+  /** Continue the run recorded in the state file next to the log. */
+  resume?: boolean;
+  snapshotEvery?: number;
+  print?: (line: string) => void;
+  /** Already loaded data (the demo); skips reading `source`. */
+  data?: GestureDataset;
+}
+
+export interface StreamResult {
+  testAccuracy: number;
+  batches: number;
+  samples: number;
+  seconds: number;
+  history: EpochSummary[];
+  stats: LinkStats;
+}
+
+interface EpochSummary { epoch: number; loss: number; accuracy: number; batches: number }
+
+/** Where a run's resumable state lives: next to its JSON log. */
+export function statePath(logPath: string): string {
+  return logPath.replace(/\.json$/, "") + ".state.json";
+}
+
+interface RunState {
+  fingerprint: string;
+  firstBatchId: number;
+  totalBatches: number;
+  lastCommittedBatchId: number;
+  snapshot?: { batchId: number; crc: number; blob: string };
+  port: string;
+  updated: string;
+}
+
+/** Reads the CSV source (all of it) into a validated dataset; errors name the file and line. */
+export async function readSource(source: string, labelColumn?: string): Promise<GestureDataset> {
+  if (source !== "-") {
+    if (!existsSync(source)) throw new UsageError(`${source}: no such file or folder`);
+    return loadDataset(source, { labelColumn });
+  }
+  // Standard input: collect every row first (the run must not start half-way), then load it like a file.
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const dir = mkdtempSync(join(tmpdir(), "tinyprop-stdin-"));
+  const file = join(dir, "stdin.csv");
+  try {
+    writeFileSync(file, Buffer.concat(chunks));
+    return loadDataset(file, { labelColumn });
+  } catch (e) {
+    if (e instanceof CsvError) throw new CsvError("<stdin>", e.line, e.detail);
+    throw e;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The batch sequence of a run: per epoch a seeded shuffle of the training split, cut into batches. */
+export function* trainingBatches(data: GestureDataset, epochs: number, batch: number, seed: number): Generator<SampleBatch> {
+  const n = data.train.count, w = data.inputWidth;
+  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  const rng = new Random(seed);
+  for (let e = 0; e < epochs; e++) {
+    rng.shuffle(order);
+    for (let s = 0; s + batch <= n; s += batch) {
+      const x = new Float32Array(batch * w);
+      const y = new Uint8Array(batch);
+      for (let c = 0; c < batch; c++) {
+        const k = order[s + c]!;
+        x.set(data.train.x.subarray(k * w, (k + 1) * w), c * w);
+        y[c] = data.train.y[k]!;
+      }
+      yield { x, y };
+    }
+  }
+}
+
+/** Fraction of the test split the device classifies correctly (PREDICT requests). */
+export async function deviceTestAccuracy(link: HostLink, data: GestureDataset): Promise<number> {
+  if (data.test.count === 0) return NaN;
+  const scores = await link.predict(data.test.x, data.test.count);
+  const k = data.classes.length;
+  let correct = 0;
+  for (let s = 0; s < data.test.count; s++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (scores[s * k + c]! > scores[s * k + best]!) best = c;
+    if (best === data.test.y[s]) correct++;
+  }
+  return correct / data.test.count;
+}
+
+export async function streamRun(o: StreamOptions): Promise<StreamResult> {
+  const print = o.print ?? console.log;
+  const epochs = o.epochs ?? 60, batch = o.batch ?? 1, seed = o.seed ?? 7, lr = o.learningRate ?? 0.02;
+  const logPath = o.logPath ?? "out/stream-log.json";
+  const chartPath = o.chartPath ?? "out/stream-chart.svg";
+  const stateFile = statePath(logPath);
+
+  // 1. Everything is read and validated before a byte goes to the board.
+  const data = o.data ?? await readSource(o.source, o.labelColumn);
+  const perEpoch = Math.floor(data.train.count / batch);
+  if (perEpoch < 1) throw new UsageError(`--batch ${batch} is larger than the ${data.train.count} training gestures`);
+  const total = perEpoch * epochs;
+  const fingerprint = createHash("sha256").update(data.train.x).update(data.train.y)
+    .update(JSON.stringify({ epochs, batch, seed, lr })).digest("hex").slice(0, 16);
+  let state: RunState | undefined;
+  if (o.resume) {
+    if (!existsSync(stateFile)) throw new UsageError(`--resume: no saved run at ${stateFile}`);
+    state = JSON.parse(readFileSync(stateFile, "utf8")) as RunState;
+    if (state.fingerprint !== fingerprint) throw new UsageError(`--resume: ${stateFile} belongs to a run with other data or options (epochs, batch, seed, lr)`);
+  }
+  print(`data: ${data.train.count} training and ${data.test.count} test gestures, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
+
+  // 2. Connect and check that the device's model fits the data.
+  const { link, info } = await openLink(o.port, o.baud ?? DEFAULT_BAUD, { inputs: data.inputWidth, classes: data.classes.length, inputDtype: DTYPE_F32 });
+  for (const line of describeDevice(info)) print(`device: ${line}`);
+  const firstBatchId = state ? state.firstBatchId : info.lastCommittedBatchId + 1;
+  let snapshot: WeightsSnapshot | undefined = state?.snapshot
+    ? { batchId: state.snapshot.batchId, crc: state.snapshot.crc, blob: new Uint8Array(Buffer.from(state.snapshot.blob, "base64")) }
+    : undefined;
+  let committed = state ? state.lastCommittedBatchId : firstBatchId - 1;
+  const saveState = () => {
+    mkdirSync(dirname(stateFile), { recursive: true });
+    const s: RunState = {
+      fingerprint, firstBatchId, totalBatches: total, lastCommittedBatchId: committed, port: o.port, updated: new Date().toISOString(),
+      snapshot: snapshot ? { batchId: snapshot.batchId, crc: snapshot.crc, blob: Buffer.from(snapshot.blob).toString("base64") } : undefined,
+    };
+    writeFileSync(stateFile, JSON.stringify(s));
+  };
+  saveState();
+  if (state) print(`resuming: the device is at batch ${info.lastCommittedBatchId}; run covers batches ${firstBatchId}..${firstBatchId + total - 1}`);
+
+  // 3. Stream, with progress from the device's REPORTs.
+  const history: EpochSummary[] = [];
+  const acc = new Map<number, { loss: number; accuracy: number; n: number }>();
+  const bar = new ProgressBar("streaming", total);
+  let emaLoss = NaN, emaAcc = NaN;
+  const start = performance.now();
+  const onReport = (r: ReportInfo) => {
+    committed = r.batchId;
+    const index = r.batchId - firstBatchId; // 0-based within the run
+    const epoch = Math.floor(index / perEpoch) + 1;
+    const e = acc.get(epoch) ?? { loss: 0, accuracy: 0, n: 0 };
+    if (!r.replay) {
+      if (Number.isFinite(r.loss)) e.loss += r.loss;
+      e.accuracy += r.accuracy;
+      e.n++;
+      acc.set(epoch, e);
+    }
+    emaLoss = Number.isNaN(emaLoss) ? r.loss : 0.98 * emaLoss + 0.02 * r.loss;
+    emaAcc = Number.isNaN(emaAcc) ? r.accuracy : 0.98 * emaAcc + 0.02 * r.accuracy;
+    const secs = (performance.now() - start) / 1000;
+    bar.update(index + 1, `epoch ${epoch}/${epochs}  loss ${emaLoss.toFixed(3)}  acc ${(emaAcc * 100).toFixed(0)}%  ${((index + 1) * batch / Math.max(secs, 1e-3)).toFixed(0)} samples/s`);
+  };
+  let result;
+  try {
+    await link.configure({ learningRate: lr, batchSize: batch });
+    result = await link.sendBatches(trainingBatches(data, epochs, batch, seed), onReport, {
+      firstBatchId, snapshot, snapshotEvery: o.snapshotEvery ?? 500,
+      onSnapshot: (s) => { snapshot = s; saveState(); },
+    });
+  } catch (err) {
+    saveState();
+    link.destroy();
+    if (err instanceof LinkError || err instanceof PortError) {
+      throw new LinkError(err instanceof LinkError ? err.code : "PORT_CLOSED",
+        `${err.message}\nthe run stopped after batch ${committed}; state saved to ${stateFile}; resume with the same command plus --resume`);
+    }
+    throw err;
+  }
+  bar.done();
+  saveState();
+  const seconds = (performance.now() - start) / 1000;
+  for (const [epoch, e] of [...acc.entries()].sort((a, b) => a[0] - b[0])) {
+    history.push({ epoch, loss: e.n ? e.loss / e.n : NaN, accuracy: e.n ? e.accuracy / e.n : NaN, batches: e.n });
+  }
+
+  // 4. Evaluate on the held-out split with PREDICT requests.
+  const testAccuracy = await deviceTestAccuracy(link, data);
+  const stats = { ...link.stats };
+  const dec = link.decoderStats;
+  await link.close();
+
+  const samples = result.samples;
+  print(`streamed ${result.batches} batches (${samples} samples) in ${seconds.toFixed(1)} s: ${(samples / seconds).toFixed(0)} samples/s` +
+    (result.skipped ? `, ${result.skipped} already on the device` : "") + (result.replayed ? `, ${result.replayed} replayed after a device reset` : ""));
+  print(`link: ${stats.bytesWritten} bytes out, ${stats.bytesRead} in, ${stats.framesRetransmitted} frames retransmitted, ${stats.timeouts} timeouts, ${stats.resets} device resets, ${dec.garbageBytes} garbage bytes skipped`);
+  const last = history[history.length - 1];
+  if (last) print(`last epoch: loss ${last.loss.toFixed(4)}, training accuracy ${(last.accuracy * 100).toFixed(1)}%`);
+
+  mkdirSync(dirname(chartPath), { recursive: true });
+  writeFileSync(chartPath, lossAccuracyChart("tinyprop stream (device reports)", "epoch", [
+    { name: "train loss", color: "#d62728", axis: "loss", values: history.map((h) => h.loss) },
+    { name: "train accuracy", color: "#1f77b4", axis: "accuracy", values: history.map((h) => h.accuracy) },
+  ]));
+  print(`chart: ${chartPath}`);
+  mkdirSync(dirname(logPath), { recursive: true });
+  writeFileSync(logPath, JSON.stringify({
+    source: o.source, port: o.port, baud: o.baud ?? DEFAULT_BAUD, epochs, batch, learningRate: lr, seed,
+    device: info, firstBatchId, lastCommittedBatchId: committed, batches: result.batches, samples,
+    skipped: result.skipped, replayed: result.replayed, seconds, testAccuracy, history, link: stats, decoder: dec,
+  }, null, 2));
+  print(`log: ${logPath}`);
+  print(`final test accuracy: ${(testAccuracy * 100).toFixed(1)}% (${data.test.count} gestures held out, predicted on the device)`);
+  return { testAccuracy, batches: result.batches, samples, seconds, history, stats };
+}
+
+export const streamCommand: Command = {
+  summary: "stream sensor CSV to a board (or `tinyprop sim`) over serial and train on it there",
+  usage: "tinyprop stream <csv file | folder | -> --port PATH [--baud N] [--label-column NAME] [--epochs N] [--batch N] [--lr X] [--seed N] [--chart out.svg] [--log out.json] [--resume]",
+  flags: ["resume"],
+  async run(args) {
+    const source = args.positionals[0];
+    if (!source) throw new UsageError("stream needs a CSV file, a folder of per-class CSV files, or - for standard input");
+    const port = stringOption(args, "port");
+    if (!port) throw new UsageError("stream needs --port PATH (a serial device, or the path `tinyprop sim` prints)");
+    await streamRun({
+      source, port,
+      baud: numberOption(args, "baud", DEFAULT_BAUD, { min: 300, max: 20000000, integer: true }),
+      labelColumn: stringOption(args, "label-column"),
+      epochs: numberOption(args, "epochs", 60, { min: 1, max: 100000, integer: true }),
+      batch: numberOption(args, "batch", 1, { min: 1, max: 4096, integer: true }),
+      learningRate: numberOption(args, "lr", 0.02, { min: 1e-9, max: 10 }),
+      seed: numberOption(args, "seed", 7, { integer: true }),
+      chartPath: stringOption(args, "chart", "out/stream-chart.svg"),
+      logPath: stringOption(args, "log", "out/stream-log.json"),
+      resume: args.options.get("resume") === true,
+      snapshotEvery: numberOption(args, "snapshot-every", 500, { min: 0, integer: true }),
+    });
+    return 0;
+  },
+};

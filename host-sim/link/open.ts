@@ -1,0 +1,36 @@
+// Opening a link for the CLI: serial port + HostLink + handshake, with errors a user can act on.
+import { HostLink, type DeviceInfo, type LinkOptions, type ModelExpectation } from "./link";
+import { openSerialPort } from "./port";
+import { DTYPE_F32, DTYPE_I16, DTYPE_I8, DTYPE_U8 } from "../../src/protocol/index";
+
+export const DEFAULT_BAUD = 921600;
+
+export async function openLink(path: string, baud = DEFAULT_BAUD, expect: ModelExpectation = {}, options: LinkOptions = {}): Promise<{ link: HostLink; info: DeviceInfo }> {
+  const port = await openSerialPort(path, baud);
+  const link = new HostLink(port, {
+    onLog: (level, text) => process.stderr.write(`[device${level >= 3 ? " error" : ""}] ${text}${text.endsWith("\n") ? "" : "\n"}`),
+    ...options,
+  });
+  try {
+    const info = await link.connect(expect);
+    return { link, info };
+  } catch (err) {
+    link.destroy();
+    throw err;
+  }
+}
+
+export function dtypeName(d: number): string {
+  return d === DTYPE_F32 ? "float32" : d === DTYPE_I16 ? "int16" : d === DTYPE_I8 ? "int8" : d === DTYPE_U8 ? "uint8" : `dtype ${d}`;
+}
+
+export function describeDevice(info: DeviceInfo): string[] {
+  const dims = info.inputDims.slice(0, info.inputRank).join("x");
+  return [
+    `protocol 1.${info.minor}, boot nonce ${info.bootNonce.toString(16).padStart(8, "0")}`,
+    `model: ${info.layerSizes.join(" -> ")} (${dtypeName(info.modelDtype)}), input ${dims} ${dtypeName(info.inputDtype)}, ${info.classes} classes`,
+    `memory: plan ${info.planBytes} bytes, weights blob ${info.stateBytes} bytes`,
+    `link: receive limit ${info.maxFrame} bytes per frame, credit window ${info.rxWindow} bytes`,
+    `last committed batch: ${info.lastCommittedBatchId}`,
+  ];
+}
