@@ -3,9 +3,11 @@
 import Serial from "embedded:io/serial";
 import Timer from "timer";
 import config from "mc/config";
+import Flash from "flash";
 import { buildModel } from "./engine/model";
 import { gestureModelSpec } from "./app/gesture-model";
 import { DeviceSession } from "./app/device";
+import { CheckpointStore, type FlashLike } from "./app/checkpoint";
 
 /** Features the host extracts per gesture window: 6 IMU axes x 5 statistics (host-sim/data/gestures.ts). */
 export const GESTURE_FEATURES = 30;
@@ -16,6 +18,13 @@ interface SerialConfig {
   receive?: number;
   baud?: number;
   maxFrame?: number;
+}
+
+interface CheckpointConfig {
+  /** Flash data partition for checkpoints ("" disables them). */
+  partition?: string;
+  /** Save every this many trained batches. */
+  every?: number;
 }
 
 type TraceFn = (text: string) => void;
@@ -32,7 +41,32 @@ export default function main(): void {
     if (trace !== undefined) trace(text + "\n");
   };
   const model = buildModel(gestureModelSpec(GESTURE_FEATURES));
+
+  // Resume from the newest crash-safe checkpoint, if the partition exists and holds one for this model.
+  const cc = ((config as Record<string, unknown>).checkpoint ?? {}) as CheckpointConfig;
+  let store: CheckpointStore | null = null;
+  let lastBatchId = 0;
+  if (cc.partition !== "") {
+    try {
+      store = new CheckpointStore(new Flash(cc.partition ?? "storage") as unknown as FlashLike);
+      const restored = store.restore(model);
+      if (restored !== null) {
+        lastBatchId = restored.lastBatchId;
+        log("checkpoint restored: batch " + lastBatchId + ", step " + restored.step);
+      }
+    } catch (e) {
+      store = null;
+      log("checkpoints off: " + String(e));
+    }
+  }
+  const saver = store;
+
   const session = new DeviceSession(model, {
+    lastCommittedBatchId: lastBatchId,
+    saveEvery: saver === null ? 0 : setting(cc.every, 50),
+    onSave: saver === null ? undefined : (m, id) => {
+      saver.save(m, id);
+    },
     // Math.random is seeded from hardware on the ESP32; the clock guards against a fixed seed elsewhere.
     bootNonce: (((Math.random() * 4294967296) >>> 0) ^ (Date.now() % 4294967296)) >>> 0,
     now: Date.now,

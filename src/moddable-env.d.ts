@@ -5,3 +5,4 @@
 /// <reference path="../node_modules/@moddable/typings/embedded_io/serial.d.ts" />
 /// <reference path="../node_modules/@moddable/typings/timer.d.ts" />
 /// <reference path="../node_modules/@moddable/typings/mc/config.d.ts" />
+/// <reference path="../node_modules/@moddable/typings/flash.d.ts" />

@@ -70,6 +70,17 @@ export interface BoardOptions {
   config?: Record<string, unknown>;
   /** trace() output. */
   trace?: (text: string) => void;
+  /** Flash partitions by name (`new Flash(name)`); a missing name throws "can't find partition". */
+  partitions?: Map<string, FlashPartition>;
+}
+
+/** What a flash partition offers (SimFlash implements it). */
+export interface FlashPartition {
+  readonly byteLength: number;
+  readonly blockSize: number;
+  erase(sector: number): void;
+  read(offset: number, byteLength: number): ArrayBuffer;
+  write(offset: number, byteLength: number, buffer: ArrayBuffer | ArrayBufferView): void;
 }
 
 export class SimBoard {
@@ -95,6 +106,7 @@ export class SimBoard {
     this.cpuSlowdown = Math.max(1, options.cpuSlowdown ?? 1);
     this.config = options.config ?? {};
     this.traceSink = options.trace ?? (() => undefined);
+    this.partitions = options.partitions ?? new Map();
   }
 
   /** Virtual time in ms. */
@@ -114,6 +126,14 @@ export class SimBoard {
 
   trace(text: string): void {
     this.traceSink(text);
+  }
+
+  readonly partitions: Map<string, FlashPartition>;
+
+  flash(name: string): FlashPartition {
+    const p = this.partitions.get(name);
+    if (!p) throw new Error("can't find partition");
+    return p;
   }
 
   /** Runs app code as one turn. */

@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { SimBoard, type SimUart, type UartStats } from "./board";
 import { openPty, type PtyPair } from "./pty";
 import { createXsRunner } from "./xs-board";
+import { SimFlash } from "./flash";
 
 export type Engine = "node" | "xs";
 
@@ -24,6 +25,12 @@ export interface SimulatorOptions {
   cpuSlowdown?: number;
   /** Device trace() output (default: dropped). */
   trace?: (text: string) => void;
+  /**
+   * The checkpoint flash partition: a file to keep it in (survives simulator restarts), null for none
+   * (the device then runs without checkpoints), or undefined (default) for one in memory, which survives
+   * reset() like a real board's flash.
+   */
+  flashFile?: string | null;
 }
 
 /** The PC end of an in-process link: write() bytes to the board, 'data' events (Buffer) from it. */
@@ -148,6 +155,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     toPc = (bytes) => p.push(bytes);
   }
 
+  const partitions = new Map<string, SimFlash>();
+  if (options.flashFile !== null) {
+    const name = String((config.checkpoint as { partition?: string } | undefined)?.partition ?? "storage");
+    partitions.set(name, new SimFlash(options.flashFile ?? null));
+  }
+
   const runner: DeviceRunner = engine === "xs" ? await createXsRunner() : new NodeRunner();
   let board: SimBoard;
   let uart: SimUart;
@@ -156,7 +169,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (port) port.sink = fromPc;
 
   const newBoard = (): void => {
-    board = new SimBoard({ baud, cpuSlowdown: options.cpuSlowdown, config, trace: options.trace });
+    board = new SimBoard({ baud, cpuSlowdown: options.cpuSlowdown, config, trace: options.trace, partitions });
     uart = board.uart(uartPort);
     uart.peer = { deliver: (bytes) => toPc(bytes) };
   };

@@ -27,7 +27,9 @@ class XsRunner implements DeviceRunner {
     await engine.loadFile(packageFile("dist/xs/device.js"));
     this.engine = engine;
     this.board = board;
-    await this.enqueue(gen, KIND_BOOT, 0, 0, JSON.stringify(board.config));
+    const flash: Record<string, { hex: string; blockSize: number }> = {};
+    for (const [name, p] of board.partitions) flash[name] = { hex: hex(new Uint8Array(p.read(0, p.byteLength))), blockSize: p.blockSize };
+    await this.enqueue(gen, KIND_BOOT, 0, 0, JSON.stringify({ config: board.config, flash }));
     if (board.crashes.length > 0) throw board.crashes[0] instanceof Error ? board.crashes[0] : new Error(String(board.crashes[0]));
   }
 
@@ -79,6 +81,11 @@ class XsRunner implements DeviceRunner {
         onReadable: r ? (n) => void this.enqueue(gen, KIND_READABLE, port, n).catch(() => undefined) : undefined,
         onWritable: w ? (n) => void this.enqueue(gen, KIND_WRITABLE, port, n).catch(() => undefined) : undefined,
       }, baud);
+    } else if (tag === "@F") {
+      const [op, name, a, data] = rest.split(" ");
+      const p = board.partitions.get(name);
+      if (p && op === "e") p.erase(Number(a));
+      else if (p && op === "w") p.write(Number(a), data.length >> 1, Buffer.from(data, "hex"));
     } else if (tag === "@L") {
       board.trace(JSON.parse(rest) as string);
     } else if (tag === "@X") {

@@ -15,7 +15,14 @@ const sim = {
   turn(kind: number, arg: number, count: number, hexRx: string, txFree: number, configJson?: string): void {
     relay.begin(hexRx, txFree);
     if (kind === 0) {
-      relay.config = JSON.parse(configJson ?? "{}") as Record<string, unknown>;
+      const boot = JSON.parse(configJson ?? "{}") as { config?: Record<string, unknown>; flash?: Record<string, { hex: string; blockSize: number }> };
+      relay.config = boot.config ?? {};
+      for (const name of Object.keys(boot.flash ?? {})) {
+        const f = boot.flash![name];
+        const bytes = new Uint8Array(f.hex.length >> 1);
+        for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(f.hex.substr(2 * i, 2), 16);
+        relay.flash[name] = { bytes, blockSize: f.blockSize };
+      }
       run(() => main());
     } else if (kind === 1) {
       const cb = relay.ports[arg]?.onReadable;

@@ -23,6 +23,7 @@ class Relay {
   timers: (((t: unknown) => void) | null)[] = [];
   timerObjects: unknown[] = [];
   config: Record<string, unknown> = {};
+  flash: Record<string, { bytes: Uint8Array; blockSize: number }> = {};
 
   begin(hexRx: string, txFree: number): void {
     const n = hexRx.length >> 1;
