@@ -1,7 +1,7 @@
 // Fixed-point kernels against a Float64/Float32 reference with the error bounds stated in
 // docs/fixed-point.md; saturation at the edges of every Q range is clamped and counted, never wrapped.
 import { describe, expect, it } from "vitest";
-import { absMaxQ, backInputQ, denseForwardQ, normalizeDeltaQ, sgdFusedQ, softmaxQ } from "../src/engine/fixed/kernels";
+import { BOUND_UNKNOWN, QMAX, absMaxQ, backInputQ, denseForwardQ, normalizeDeltaQ, sgdFusedQ, softmaxQ } from "../src/engine/fixed/kernels";
 import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, toMantissa } from "../src/engine/fixed/convert";
 import { MIRRORED_CODES } from "../src/engine/fixed/spec";
 import { layerFormats, planFixed, resolveFixedSpec } from "../src/engine/fixed/plan";
@@ -143,7 +143,7 @@ describe("backward kernels", () => {
     const m = new Int32Array(2);
     toMantissa(2 ** -6, m);
     const S = m[1] - 14 + 14; // lrE + gz(14) - 14 + fin(0) - fw(0)
-    const sat = sgdFusedQ(W, b, dZ, x, 0, A, nIn, nOut, m[0], S, S, f.SHd, absMaxQ(x, 0, nIn));
+    const sat = sgdFusedQ(W, b, dZ, x, A, nIn, nOut, m[0], S, S, f.SHd, absMaxQ(x, 0, nIn), Int32Array.of(BOUND_UNKNOWN, 0), 0);
     let expectedSat = 0;
     for (let i = 0; i < nOut; i++) {
       const lg = Math.floor((m[0] * dZ[i] + 8192) / 16384);
@@ -159,8 +159,50 @@ describe("backward kernels", () => {
     expect(sat).toBe(expectedSat);
     // push one weight over the edge on purpose
     W.fill(32760); dZ.fill(-16384); x.fill(32767);
-    expect(sgdFusedQ(W, b, dZ, x, 0, null, nIn, nOut, m[0], 8, 8, f.SHd, 32767)).toBe(nIn * nOut);
+    expect(sgdFusedQ(W, b, dZ, x, null, nIn, nOut, m[0], 8, 8, f.SHd, 32767, Int32Array.of(BOUND_UNKNOWN, 0), 0)).toBe(nIn * nOut);
     expect(W.every((w) => w === 32767)).toBe(true);
+  });
+
+  it("sgdFusedQ's max|W| bound: unchecked rows store what the checked loop stores, the bound stays above max|W|, saturation is still counted", () => {
+    const rng = new Random(5);
+    const nIn = 23, nOut = 11, m = new Int32Array(2);
+    toMantissa(2 ** -3, m);
+    // reference: the same update with every weight checked (a fresh bound state each call, rescanned to the exact max,
+    // is no help when every weight starts at the edge, so build the reference directly)
+    const reference = (W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16Array, S: number): number => {
+      let sat = 0;
+      for (let i = 0; i < nOut; i++) {
+        if (dZ[i] === 0) continue;
+        const lg = Math.floor((m[0] * dZ[i] + 8192) / 16384);
+        let v = b[i] - Math.floor((lg + 2 ** (S - 1)) / 2 ** S);
+        if (Math.abs(v) > QMAX) { v = Math.sign(v) * QMAX; sat++; }
+        b[i] = v;
+        for (let j = 0; j < nIn; j++) {
+          v = W[i * nIn + j] + Math.floor((-lg * x[j] + 2 ** (S - 1)) / 2 ** S); // the increment rounds half up
+          if (Math.abs(v) > QMAX) { v = Math.sign(v) * QMAX; sat++; }
+          W[i * nIn + j] = v;
+        }
+      }
+      return sat;
+    };
+    for (const start of [3000, 20000, 32000]) {
+      const W = randInts(rng, nIn * nOut, start), b = randInts(rng, nOut, 1000);
+      const Wr = W.slice(), br = b.slice(), bound = Int32Array.of(BOUND_UNKNOWN, 0);
+      let sat = 0, satRef = 0;
+      for (let step = 0; step < 300; step++) {
+        const dZ = randInts(rng, nOut, 16384), x = randInts(rng, nIn, 32767);
+        for (let i = 0; i < nOut; i += 3) dZ[i] = 0;
+        const S = 6 + (step % 5);
+        sat += sgdFusedQ(W, b, dZ, x, null, nIn, nOut, m[0], S, S, 3, absMaxQ(x, 0, nIn), bound, 0);
+        satRef += reference(Wr, br, dZ, x, S);
+        expect(W).toEqual(Wr);
+        expect(b).toEqual(br);
+        expect(bound[0]).toBeGreaterThanOrEqual(absMaxQ(W, 0, nIn * nOut));
+        expect(bound[0]).toBeLessThanOrEqual(QMAX);
+      }
+      expect(sat).toBe(satRef);
+      if (start === 32000) expect(sat).toBeGreaterThan(0);
+    }
   });
 });
 

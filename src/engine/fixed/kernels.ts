@@ -239,19 +239,42 @@ export function backInputQ(W: Int16Array, dZ: Int16Array, A: Int32Array, nIn: nu
   }
 }
 
+/** sgdFusedQ's bound state: no bound known (the next call rescans the layer). */
+export const BOUND_UNKNOWN = QMAX;
+/** Above this bound, sgdFusedQ rescans the exact max|W| (at most once every RESCAN_EVERY calls while it stays above). */
+const RESCAN_ABOVE = 16384;
+const RESCAN_EVERY = 32;
+
 /**
  * Plain SGD at batch 1 fused with the input gradient, without storing dW (the common on-device case):
  * per row i with g = dZ[i] != 0: lg = round(lrM g / 2^14) (|lg| < 2^15), then for each input j
  * A[j] += (W_ij g) >> SHd (old W; skipped when A is null) and W_ij -= round(lg x_j / 2^S) saturated.
- * b_i -= round(lg / 2^Sb) (1 <= S, 1 <= Sb <= 30; S > 30 means every weight update rounds to 0). Rows whose update rounds to zero for every
- * input (|lg| xAbsMax < 2^(S-1)) only feed A. Returns the number of saturated stores.
+ * b_i -= round(lg / 2^Sb) (1 <= S, 1 <= Sb <= 30; S > 30 means every weight update rounds to 0). Rows whose
+ * update rounds to zero for every input (|lg| xAbsMax < 2^(S-1)) only feed A. Returns the number of saturated stores.
+ *
+ * Saturation without a per-weight check: bound[at] is an upper bound on max|W_ij| of this layer (BOUND_UNKNOWN:
+ * none) and bound[at + 1] a rescan countdown; the model resets both whenever its weights may have been written
+ * from outside. No weight of row i moves by more than D_i = (|lg| xAbsMax + 2^(S-1)) >> S, so a row with
+ * bound + D_i <= QMAX cannot saturate and is updated without checks; other rows run the checked loop. Afterwards
+ * the bound grows by the largest D_i of the unchecked rows (or becomes BOUND_UNKNOWN after a checked row). A bound
+ * above RESCAN_ABOVE is replaced by the exact max|W| first. Both loops store the same values whenever nothing
+ * saturates, so the choice never changes results.
  */
-export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16Array, xOff: number,
-  A: Int32Array | null, nIn: number, nOut: number, lrM: number, S: number, Sb: number, SHd: number, xAbsMax: number): number {
-  let i = 0, j = 0, k = 0, g = 0, lg = 0, w = 0, v = 0, sat = 0, end4 = 0, x0 = 0;
-  const H = 1 << (S - 1);
+export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16Array,
+  A: Int32Array | null, nIn: number, nOut: number, lrM: number, S: number, Sb: number, SHd: number, xAbsMax: number,
+  bound: Int32Array, at: number): number {
+  let i = 0, j = 0, k = 0, g = 0, lg = 0, w = 0, v = 0, sat = 0, a = 0, D = 0, Dmax = 0, checked = 0;
+  let B = bound[at], cd = bound[at + 1];
+  const H = S > 30 ? 0 : 1 << (S - 1);
   const Hb = 1 << (Sb - 1);
   const skipBelow = S > 30 ? 0x7fffffff : H;
+  const end4 = nIn - 3;
+  if (B > RESCAN_ABOVE) {
+    if (cd <= 0) {
+      B = absMaxQ(W, 0, nIn * nOut);
+      cd = B > RESCAN_ABOVE ? RESCAN_EVERY : 0;
+    } else cd--;
+  }
   if (A !== null) A.fill(0, 0, nIn);
   for (i = 0; i < nOut; i++) {
     g = dZ[i];
@@ -262,10 +285,10 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
     v = b[i] - ((lg + Hb) >> Sb);
     if (v > QMAX) { v = QMAX; sat++; } else if (v < -QMAX) { v = -QMAX; sat++; }
     b[i] = v;
-    if ((lg < 0 ? -lg : lg) * xAbsMax < skipBelow) {
+    a = (lg < 0 ? -lg : lg) * xAbsMax; // < 2^30
+    if (a < skipBelow) {
       if (A !== null) {
         j = 0;
-        end4 = nIn - 3;
         while (j < end4) {
           A[j] += (W[k] * g) >> SHd;
           A[j + 1] += (W[k + 1] * g) >> SHd;
@@ -278,69 +301,46 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
       }
       continue;
     }
+    D = (a + H) >> S; // a + H < 2^31 (S <= 30 here)
     lg = -lg;
     j = 0;
-    x0 = xOff;
-    end4 = nIn - 3;
-    if (A !== null) {
-      while (j < end4) {
-        A[j] += ((w = W[k]) * g) >> SHd;
-        v = w + ((lg * x[x0] + H) >> S);
-        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
-        W[k] = v;
-        A[j + 1] += ((w = W[k + 1]) * g) >> SHd;
-        v = w + ((lg * x[x0 + 1] + H) >> S);
-        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
-        W[k + 1] = v;
-        A[j + 2] += ((w = W[k + 2]) * g) >> SHd;
-        v = w + ((lg * x[x0 + 2] + H) >> S);
-        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
-        W[k + 2] = v;
-        A[j + 3] += ((w = W[k + 3]) * g) >> SHd;
-        v = w + ((lg * x[x0 + 3] + H) >> S);
-        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
-        W[k + 3] = v;
-        k += 4;
-        j += 4;
-        x0 += 4;
+    if (B + D <= QMAX) {
+      if (D > Dmax) Dmax = D;
+      if (A !== null) {
+        while (j < end4) {
+          A[j] += ((w = W[k]) * g) >> SHd; W[k] = w + ((lg * x[j] + H) >> S);
+          A[j + 1] += ((w = W[k + 1]) * g) >> SHd; W[k + 1] = w + ((lg * x[j + 1] + H) >> S);
+          A[j + 2] += ((w = W[k + 2]) * g) >> SHd; W[k + 2] = w + ((lg * x[j + 2] + H) >> S);
+          A[j + 3] += ((w = W[k + 3]) * g) >> SHd; W[k + 3] = w + ((lg * x[j + 3] + H) >> S);
+          k += 4;
+          j += 4;
+        }
+        while (j < nIn) { A[j] += ((w = W[k]) * g) >> SHd; W[k] = w + ((lg * x[j] + H) >> S); k++; j++; }
+      } else {
+        while (j < end4) {
+          W[k] += (lg * x[j] + H) >> S;
+          W[k + 1] += (lg * x[j + 1] + H) >> S;
+          W[k + 2] += (lg * x[j + 2] + H) >> S;
+          W[k + 3] += (lg * x[j + 3] + H) >> S;
+          k += 4;
+          j += 4;
+        }
+        while (j < nIn) { W[k] += (lg * x[j] + H) >> S; k++; j++; }
       }
-      while (j < nIn) {
-        A[j] += ((w = W[k]) * g) >> SHd;
-        v = w + ((lg * x[x0] + H) >> S);
-        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
-        W[k] = v;
-        k++;
-        j++;
-        x0++;
-      }
-    } else {
-      while (j < end4) {
-        v = W[k] + ((lg * x[x0] + H) >> S);
-        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
-        W[k] = v;
-        v = W[k + 1] + ((lg * x[x0 + 1] + H) >> S);
-        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
-        W[k + 1] = v;
-        v = W[k + 2] + ((lg * x[x0 + 2] + H) >> S);
-        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
-        W[k + 2] = v;
-        v = W[k + 3] + ((lg * x[x0 + 3] + H) >> S);
-        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
-        W[k + 3] = v;
-        k += 4;
-        j += 4;
-        x0 += 4;
-      }
-      while (j < nIn) {
-        v = W[k] + ((lg * x[x0] + H) >> S);
-        if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
-        W[k] = v;
-        k++;
-        j++;
-        x0++;
-      }
+      continue;
+    }
+    checked = 1;
+    while (j < nIn) {
+      if (A !== null) A[j] += (W[k] * g) >> SHd;
+      v = W[k] + ((lg * x[j] + H) >> S);
+      if (v > QMAX) { v = QMAX; sat++; } else if (v < -QMAX) { v = -QMAX; sat++; }
+      W[k] = v;
+      k++;
+      j++;
     }
   }
+  bound[at] = checked !== 0 ? BOUND_UNKNOWN : B + Dmax;
+  bound[at + 1] = cd;
   return sat;
 }
 

@@ -10,7 +10,7 @@ import type { Evaluation } from "../model";
 import { planFixed, resolveFixedSpec, type FixedLayerFormat, type FixedModelSpec, type FixedPlan, type ResolvedFixedSpec } from "./plan";
 import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, dequantizeInto, quantizeInto, toMantissa, toQ } from "./convert";
 import {
-  absMaxQ, applyGradientsQ, backInputQ, bitsQ, denseForwardQ, gradientsQ, lossDeltaQ, normalizeDeltaQ, sgdFusedQ, softmaxQ, updateQ,
+  BOUND_UNKNOWN, absMaxQ, applyGradientsQ, backInputQ, bitsQ, denseForwardQ, gradientsQ, lossDeltaQ, normalizeDeltaQ, sgdFusedQ, softmaxQ, updateQ,
 } from "./kernels";
 
 const LN2 = 0.6931471805599453;
@@ -38,12 +38,11 @@ export class FixedModel {
   readonly spec: ModelSpec;
   readonly config: ResolvedFixedSpec;
   readonly plan: FixedPlan;
-  readonly arena: ArrayBuffer;
-  /** Every parameter (int16), layer by layer: W_0 b_0 W_1 b_1 ... */
-  readonly parameters: Int16Array;
+  private readonly buffer: ArrayBuffer;
+  private readonly params: Int16Array;
   /** Stored gradients of the trainable layers (keepGradients), else null. */
   readonly gradients: Int16Array | null;
-  readonly layers: readonly FixedLayer[];
+  private readonly ls: readonly FixedLayer[];
   readonly inputs: number;
   readonly outputs: number;
   readonly batchSize: number;
@@ -66,6 +65,11 @@ export class FixedModel {
   readonly gradientFrac: Int32Array;
   readonly biasGradientFrac: Int32Array;
 
+  /**
+   * Per layer l: [2l] an upper bound on max|W| (BOUND_UNKNOWN: none), [2l + 1] a rescan countdown, kept by
+   * sgdFusedQ so that most rows need no per-weight saturation check. Reset by weightsChanged().
+   */
+  private readonly wBound: Int32Array;
   private readonly velocity: (Int16Array | null)[];
   private readonly velocityW: (Int16Array | null)[];
   private readonly velocityB: (Int16Array | null)[];
@@ -87,7 +91,7 @@ export class FixedModel {
     this.config = r;
     this.plan = planFixed(r);
     const p = this.plan, fx = p.fixed;
-    this.arena = new ArrayBuffer(p.total);
+    this.buffer = new ArrayBuffer(p.total);
     this.lossCode = r.loss;
     this.inputs = r.inputs;
     this.outputs = r.units[r.units.length - 1];
@@ -96,20 +100,20 @@ export class FixedModel {
     this.outputFrac = fx.formats[fx.formats.length - 1].outFrac;
     this.slopeQ15 = toQ(r.leakySlope, 15);
     this.muQ15 = Math.min(32767, Math.round(r.momentum * 32768));
-    this.parameters = new Int16Array(this.arena, 0, p.parameterCount);
+    this.params = new Int16Array(this.buffer, 0, p.parameterCount);
     const first = p.layers[r.frozen];
-    this.gradients = first.dW === null ? null : new Int16Array(this.arena, first.dW.offset, p.trainableCount);
-    this.layers = p.layers.map((lp, l) => {
-      const Y = v16(this.arena, lp.Y);
+    this.gradients = first.dW === null ? null : new Int16Array(this.buffer, first.dW.offset, p.trainableCount);
+    this.ls = p.layers.map((lp, l) => {
+      const Y = v16(this.buffer, lp.Y);
       return {
         inputs: lp.inputs, units: lp.units, activation: lp.activation, trainable: lp.trainable,
-        W: v16(this.arena, lp.W), b: v16(this.arena, lp.b), Z: Y, Y,
-        dZ: lp.dZ && v16(this.arena, lp.dZ), dX: lp.dX && v16(this.arena, lp.dX),
-        dW: lp.dW && v16(this.arena, lp.dW), db: lp.db && v16(this.arena, lp.db),
+        W: v16(this.buffer, lp.W), b: v16(this.buffer, lp.b), Z: Y, Y,
+        dZ: lp.dZ && v16(this.buffer, lp.dZ), dX: lp.dX && v16(this.buffer, lp.dX),
+        dW: lp.dW && v16(this.buffer, lp.dW), db: lp.db && v16(this.buffer, lp.db),
         format: fx.formats[l],
       };
     });
-    const U = p.optimizerState.length ? v16(this.arena, p.optimizerState[0]) : null;
+    const U = p.optimizerState.length ? v16(this.buffer, p.optimizerState[0]) : null;
     this.velocity = [];
     this.velocityW = [];
     this.velocityB = [];
@@ -126,13 +130,14 @@ export class FixedModel {
       this.velocityB.push(U.subarray(u + lp.W.length, u + n));
       u += n;
     }
-    this.acc = new Int32Array(this.arena, fx.acc.offset, fx.acc.length);
-    this.row = fx.row ? new Int32Array(this.arena, fx.row.offset, fx.row.length) : new Int32Array(0);
-    this.xq = v16(this.arena, fx.xq);
-    this.tq = fx.tq ? v16(this.arena, fx.tq) : new Int16Array(0);
+    this.acc = new Int32Array(this.buffer, fx.acc.offset, fx.acc.length);
+    this.row = fx.row ? new Int32Array(this.buffer, fx.row.offset, fx.row.length) : new Int32Array(0);
+    this.xq = v16(this.buffer, fx.xq);
+    this.tq = fx.tq ? v16(this.buffer, fx.tq) : new Int16Array(0);
     this.rng = r.fixed.stochasticRounding ? new Int32Array(1) : null;
     const L = p.layers.length;
     this.deltaFrac = new Int32Array(L);
+    this.wBound = new Int32Array(2 * L);
     this.gradientFrac = new Int32Array(L);
     this.biasGradientFrac = new Int32Array(L);
     this.initialize(r.seed);
@@ -141,7 +146,7 @@ export class FixedModel {
   /** Fresh weights: the Float32 initialisation (same seed, same values) rounded to each weight format. */
   initialize(seed: number = this.config.seed): void {
     const rng = new Random(seed);
-    for (const layer of this.layers) {
+    for (const layer of this.ls) {
       const relu = layer.activation === Act.Relu || layer.activation === Act.Leaky;
       const limit = Math.sqrt(6 / (relu ? layer.inputs : layer.inputs + layer.units));
       const fw = layer.format.weightFrac;
@@ -150,6 +155,7 @@ export class FixedModel {
     }
     for (const v of this.velocity) v?.fill(0);
     if (this.rng) this.rng[0] = (seed ^ 0x2545f491) | 1;
+    this.weightsChanged();
     this.step = 0;
     this.rejectedSteps = 0;
     this.saturatedStores = 0;
@@ -157,9 +163,39 @@ export class FixedModel {
     this.clippedGradients = 0;
   }
 
+  /**
+   * The arena, the parameters and the layers' views are handed out through getters, and each read counts as a
+   * possible write to the weights (weightsChanged). If you keep a view and write weights through it later,
+   * call weightsChanged() yourself before the next training step.
+   */
+  get arena(): ArrayBuffer {
+    this.weightsChanged();
+    return this.buffer;
+  }
+
+  /** Every parameter (int16), layer by layer: W_0 b_0 W_1 b_1 ... */
+  get parameters(): Int16Array {
+    this.weightsChanged();
+    return this.params;
+  }
+
+  get layers(): readonly FixedLayer[] {
+    this.weightsChanged();
+    return this.ls;
+  }
+
+  /**
+   * Forget what the training kernels know about the weights' magnitudes (the next step rescans them). Needed
+   * only after writing weights through a view obtained before the last training step.
+   */
+  weightsChanged(): void {
+    const wb = this.wBound;
+    for (let l = 0; l < wb.length; l += 2) { wb[l] = BOUND_UNKNOWN; wb[l + 1] = 0; }
+  }
+
   /** The output of the last forward pass (int16 at outputFrac): [samples x outputs]. */
   get output(): Int16Array {
-    return this.layers[this.layers.length - 1].Y;
+    return this.ls[this.ls.length - 1].Y;
   }
 
   get learningRate(): number {
@@ -202,8 +238,9 @@ export class FixedModel {
     const lrM = this.mant[0], lrE = this.mant[1];
     this.decayMantissa();
     const dM = this.mant[0];
-    for (let l = r.frozen; l < this.layers.length; l++) {
-      const layer = this.layers[l], f = layer.format;
+    this.weightsChanged();
+    for (let l = r.frozen; l < this.ls.length; l++) {
+      const layer = this.ls[l], f = layer.format;
       let S = lrE + this.gradientFrac[l] - f.weightFrac, Sb = lrE + this.biasGradientFrac[l] - f.biasFrac;
       const bump = Math.max(1 + m - S, 1 + m - Sb, 0);
       if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
@@ -336,7 +373,7 @@ export class FixedModel {
 
   /** Forward `cols` samples from xq; with labels (softmax), returns the summed loss. */
   private run(cols: number, labels: ArrayLike<number> | null, lOff: number): number {
-    const layers = this.layers, L = layers.length;
+    const layers = this.ls, L = layers.length;
     let input = this.xq, sat = 0, l = 0;
     for (l = 0; l < L; l++) {
       const layer = layers[l], f = layer.format;
@@ -395,7 +432,7 @@ export class FixedModel {
 
   /** Backward from the loss; stored = keepGradients (fill dW/db), else fused optimizer updates. */
   private backpropagate(y: ArrayLike<number>, cols: number, stored: boolean): void {
-    const r = this.config, layers = this.layers, L = layers.length, fx = this.plan.fixed;
+    const r = this.config, layers = this.ls, L = layers.length, fx = this.plan.fixed;
     const top = layers[L - 1], acc = this.acc;
     const soft = this.lossCode === LossCode.SoftmaxCE;
     lossDeltaQ(soft, top.Y, acc, top.units, cols, soft ? y : this.tq, 0);
@@ -430,8 +467,8 @@ export class FixedModel {
         bump = Math.max(1 - S, 1 - Sb, 0);
         if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
         if (Sb > 30) Sb = 30;
-        sat += sgdFusedQ(layer.W, layer.b, dZ, input, 0, dX ? acc : null, layer.inputs, layer.units, lrM, S, Sb, f.SHd,
-          absMaxQ(input, 0, layer.inputs));
+        sat += sgdFusedQ(layer.W, layer.b, dZ, input, dX ? acc : null, layer.inputs, layer.units, lrM, S, Sb, f.SHd,
+          absMaxQ(input, 0, layer.inputs), this.wBound, 2 * l);
         accFrac = f.weightFrac + gz - f.SHd;
       } else {
         if (dX) { backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
@@ -441,6 +478,7 @@ export class FixedModel {
         bump = Math.max(1 + m - S, 1 + m - Sb, 0);
         if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
         if (Sb > 30 + m) Sb = 30 + m;
+        this.weightsChanged();
         sat += updateQ(layer.W, layer.b, this.velocity[l], 0, dZ, input, 0, this.row, layer.inputs, layer.units, cols,
           lrM, t, S, Sb, this.muQ15, dM, dE, this.rng);
       }
