@@ -55,6 +55,29 @@ describe("denseForwardQ", () => {
     }
   });
 
+  it("sums the same pairs whatever the unrolling (bit-exact against a plain pair loop)", () => {
+    const rng = new Random(8);
+    for (let nIn = 1; nIn <= 41; nIn++) {
+      const nOut = 3, cols = 2;
+      const r = resolveFixedSpec({ ...mlp([nIn, nOut, 2]), dtype: "fixed" });
+      const f = layerFormats(r)[0];
+      const W = randInts(rng, nIn * nOut, 32767), x = randInts(rng, 1 + nIn * cols, 32767), b = randInts(rng, nOut, 32767);
+      const Y = new Int16Array(nOut * cols);
+      const outShift = f.accFrac - Math.max(f.accFrac - 30 + Math.ceil(Math.log2(nIn + 2)), 0);
+      denseForwardQ(W, b, x, 1, Y, nIn, nOut, cols, f.SH, f.bShift, outShift, Act.Linear, 0, SIGMOID_Q15, f.comp);
+      for (let c = 0; c < cols; c++) for (let i = 0; i < nOut; i++) {
+        let s = (b[i] << f.bShift) + f.comp;
+        for (let j = 0; j < nIn; j += 2) {
+          const p = W[i * nIn + j] * x[1 + c * nIn + j] + (j + 1 < nIn ? W[i * nIn + j + 1] * x[1 + c * nIn + j + 1] : 0);
+          s += p >> f.SH;
+        }
+        expect(Math.abs(s)).toBeLessThan(2 ** 31);
+        const v = Math.max(-32767, Math.min(32767, (s + (outShift > 0 ? 1 << (outShift - 1) : 0)) >> outShift));
+        expect(Y[c * nOut + i]).toBe(v);
+      }
+    }
+  });
+
   it("sigmoid within 1e-4 and tanh within 1.5e-4 of the exact functions (table + interpolation)", () => {
     const W = new Int16Array(1), x = new Int16Array(1), b = new Int16Array(1), Y = new Int16Array(1);
     let es = 0, et = 0;

@@ -28,22 +28,34 @@ export function denseForwardQ(
   nIn: number, nOut: number, cols: number, SH: number, bShift: number, outShift: number,
   act: number, slopeQ15: number, sig: Uint16Array, comp: number,
 ): number {
-  let c = 0, i = 0, j = 0, k = 0, y = 0, end = 0, end4 = 0, end2 = 0, s = 0, sat = 0, a = 0, v = 0;
+  let c = 0, i = 0, j = 0, k = 0, y = 0, j0 = 0, end = 0, end16 = 0, end4 = 0, s = 0, sat = 0, a = 0, v = 0;
   const H = outShift > 0 ? 1 << (outShift - 1) : 0;
+  const relu = act === Act.Relu;
+  // Unrolled by 16 (then 4, 2, 1): fewer loop bytecodes per weight. Every block starts at an even offset, so the
+  // pairs (and the result) are the same whatever the unrolling.
   for (c = 0; c < cols; c++) {
     k = 0;
+    j0 = xOff + c * nIn;
+    end = j0 + nIn;
+    end16 = end - 15;
+    end4 = end - 3;
     for (i = 0; i < nOut; i++) {
       s = (b[i] << bShift) + comp;
-      j = xOff + c * nIn;
-      end = j + nIn;
-      end4 = end - 3;
+      j = j0;
+      while (j < end16) {
+        s += ((W[k] * x[j] + W[k + 1] * x[j + 1]) >> SH) + ((W[k + 2] * x[j + 2] + W[k + 3] * x[j + 3]) >> SH)
+          + ((W[k + 4] * x[j + 4] + W[k + 5] * x[j + 5]) >> SH) + ((W[k + 6] * x[j + 6] + W[k + 7] * x[j + 7]) >> SH)
+          + ((W[k + 8] * x[j + 8] + W[k + 9] * x[j + 9]) >> SH) + ((W[k + 10] * x[j + 10] + W[k + 11] * x[j + 11]) >> SH)
+          + ((W[k + 12] * x[j + 12] + W[k + 13] * x[j + 13]) >> SH) + ((W[k + 14] * x[j + 14] + W[k + 15] * x[j + 15]) >> SH);
+        k += 16;
+        j += 16;
+      }
       while (j < end4) {
         s += ((W[k] * x[j] + W[k + 1] * x[j + 1]) >> SH) + ((W[k + 2] * x[j + 2] + W[k + 3] * x[j + 3]) >> SH);
         k += 4;
         j += 4;
       }
-      end2 = end - 1;
-      if (j < end2) {
+      if (j < end - 1) {
         s += (W[k] * x[j] + W[k + 1] * x[j + 1]) >> SH;
         k += 2;
         j += 2;
@@ -54,7 +66,7 @@ export function denseForwardQ(
       }
       // s is the pre-activation at frac fa; v the value at the stored (or table) frac.
       v = (s + H) >> outShift;
-      if (act === Act.Relu) {
+      if (relu) {
         if (v < 0) v = 0;
         else if (v > QMAX) { v = QMAX; sat++; }
       } else if (act === Act.Sigmoid || act === Act.Tanh) {
