@@ -188,7 +188,7 @@ describe("backward kernels", () => {
 
   it("sgdFusedQ's max|W| bound: unchecked rows store what the checked loop stores, the bound stays above max|W|, saturation is still counted", () => {
     const rng = new Random(5);
-    const nIn = 23, nOut = 11, m = new Int32Array(2);
+    const nIn = 39, nOut = 11, m = new Int32Array(2); // 39 = 2 x 16 + 4 + 3: every unrolled block
     toMantissa(2 ** -3, m);
     // reference: the same update with every weight checked (a fresh bound state each call, rescanned to the exact max,
     // is no help when every weight starts at the edge, so build the reference directly)
@@ -216,7 +216,10 @@ describe("backward kernels", () => {
         const dZ = randInts(rng, nOut, 16384), x = randInts(rng, nIn, 32767);
         for (let i = 0; i < nOut; i += 3) dZ[i] = 0;
         const S = 6 + (step % 5);
-        sat += sgdFusedQ(W, b, dZ, x, null, nIn, nOut, m[0], S, S, 3, absMaxQ(x, 0, nIn), bound, 0);
+        const A = step % 2 === 0 ? null : new Int32Array(nIn), Aref = new Int32Array(nIn);
+        for (let i = 0; i < nOut; i++) if (dZ[i] !== 0) for (let j = 0; j < nIn; j++) Aref[j] += (Wr[i * nIn + j] * dZ[i]) >> 3;
+        sat += sgdFusedQ(W, b, dZ, x, A, nIn, nOut, m[0], S, S, 3, absMaxQ(x, 0, nIn), bound, 0);
+        if (A !== null) expect(A).toEqual(Aref);
         satRef += reference(Wr, br, dZ, x, S);
         expect(W).toEqual(Wr);
         expect(b).toEqual(br);

@@ -280,7 +280,7 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
   const H = S > 30 ? 0 : 1 << (S - 1);
   const Hb = 1 << (Sb - 1);
   const skipBelow = S > 30 ? 0x7fffffff : H;
-  const end4 = nIn - 3;
+  const end16 = nIn - 15, end4 = nIn - 3;
   if (B > RESCAN_ABOVE) {
     if (cd <= 0) {
       B = absMaxQ(W, 0, nIn * nOut);
@@ -301,6 +301,26 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
     if (a < skipBelow) {
       if (A !== null) {
         j = 0;
+        while (j < end16) {
+          A[j] += (W[k] * g) >> SHd;
+          A[j + 1] += (W[k + 1] * g) >> SHd;
+          A[j + 2] += (W[k + 2] * g) >> SHd;
+          A[j + 3] += (W[k + 3] * g) >> SHd;
+          A[j + 4] += (W[k + 4] * g) >> SHd;
+          A[j + 5] += (W[k + 5] * g) >> SHd;
+          A[j + 6] += (W[k + 6] * g) >> SHd;
+          A[j + 7] += (W[k + 7] * g) >> SHd;
+          A[j + 8] += (W[k + 8] * g) >> SHd;
+          A[j + 9] += (W[k + 9] * g) >> SHd;
+          A[j + 10] += (W[k + 10] * g) >> SHd;
+          A[j + 11] += (W[k + 11] * g) >> SHd;
+          A[j + 12] += (W[k + 12] * g) >> SHd;
+          A[j + 13] += (W[k + 13] * g) >> SHd;
+          A[j + 14] += (W[k + 14] * g) >> SHd;
+          A[j + 15] += (W[k + 15] * g) >> SHd;
+          k += 16;
+          j += 16;
+        }
         while (j < end4) {
           A[j] += (W[k] * g) >> SHd;
           A[j + 1] += (W[k + 1] * g) >> SHd;
@@ -319,6 +339,26 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
     if (B + D <= QMAX) {
       if (D > Dmax) Dmax = D;
       if (A !== null) {
+        while (j < end16) {
+          A[j] += ((w = W[k]) * g) >> SHd; W[k] = w + ((lg * x[j] + H) >> S);
+          A[j + 1] += ((w = W[k + 1]) * g) >> SHd; W[k + 1] = w + ((lg * x[j + 1] + H) >> S);
+          A[j + 2] += ((w = W[k + 2]) * g) >> SHd; W[k + 2] = w + ((lg * x[j + 2] + H) >> S);
+          A[j + 3] += ((w = W[k + 3]) * g) >> SHd; W[k + 3] = w + ((lg * x[j + 3] + H) >> S);
+          A[j + 4] += ((w = W[k + 4]) * g) >> SHd; W[k + 4] = w + ((lg * x[j + 4] + H) >> S);
+          A[j + 5] += ((w = W[k + 5]) * g) >> SHd; W[k + 5] = w + ((lg * x[j + 5] + H) >> S);
+          A[j + 6] += ((w = W[k + 6]) * g) >> SHd; W[k + 6] = w + ((lg * x[j + 6] + H) >> S);
+          A[j + 7] += ((w = W[k + 7]) * g) >> SHd; W[k + 7] = w + ((lg * x[j + 7] + H) >> S);
+          A[j + 8] += ((w = W[k + 8]) * g) >> SHd; W[k + 8] = w + ((lg * x[j + 8] + H) >> S);
+          A[j + 9] += ((w = W[k + 9]) * g) >> SHd; W[k + 9] = w + ((lg * x[j + 9] + H) >> S);
+          A[j + 10] += ((w = W[k + 10]) * g) >> SHd; W[k + 10] = w + ((lg * x[j + 10] + H) >> S);
+          A[j + 11] += ((w = W[k + 11]) * g) >> SHd; W[k + 11] = w + ((lg * x[j + 11] + H) >> S);
+          A[j + 12] += ((w = W[k + 12]) * g) >> SHd; W[k + 12] = w + ((lg * x[j + 12] + H) >> S);
+          A[j + 13] += ((w = W[k + 13]) * g) >> SHd; W[k + 13] = w + ((lg * x[j + 13] + H) >> S);
+          A[j + 14] += ((w = W[k + 14]) * g) >> SHd; W[k + 14] = w + ((lg * x[j + 14] + H) >> S);
+          A[j + 15] += ((w = W[k + 15]) * g) >> SHd; W[k + 15] = w + ((lg * x[j + 15] + H) >> S);
+          k += 16;
+          j += 16;
+        }
         while (j < end4) {
           A[j] += ((w = W[k]) * g) >> SHd; W[k] = w + ((lg * x[j] + H) >> S);
           A[j + 1] += ((w = W[k + 1]) * g) >> SHd; W[k + 1] = w + ((lg * x[j + 1] + H) >> S);
@@ -329,6 +369,26 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
         }
         while (j < nIn) { A[j] += ((w = W[k]) * g) >> SHd; W[k] = w + ((lg * x[j] + H) >> S); k++; j++; }
       } else {
+        while (j < end16) {
+          W[k] += (lg * x[j] + H) >> S;
+          W[k + 1] += (lg * x[j + 1] + H) >> S;
+          W[k + 2] += (lg * x[j + 2] + H) >> S;
+          W[k + 3] += (lg * x[j + 3] + H) >> S;
+          W[k + 4] += (lg * x[j + 4] + H) >> S;
+          W[k + 5] += (lg * x[j + 5] + H) >> S;
+          W[k + 6] += (lg * x[j + 6] + H) >> S;
+          W[k + 7] += (lg * x[j + 7] + H) >> S;
+          W[k + 8] += (lg * x[j + 8] + H) >> S;
+          W[k + 9] += (lg * x[j + 9] + H) >> S;
+          W[k + 10] += (lg * x[j + 10] + H) >> S;
+          W[k + 11] += (lg * x[j + 11] + H) >> S;
+          W[k + 12] += (lg * x[j + 12] + H) >> S;
+          W[k + 13] += (lg * x[j + 13] + H) >> S;
+          W[k + 14] += (lg * x[j + 14] + H) >> S;
+          W[k + 15] += (lg * x[j + 15] + H) >> S;
+          k += 16;
+          j += 16;
+        }
         while (j < end4) {
           W[k] += (lg * x[j] + H) >> S;
           W[k + 1] += (lg * x[j + 1] + H) >> S;
