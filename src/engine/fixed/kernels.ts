@@ -21,14 +21,14 @@ export const DMAX = 16384;
  * terms fit in int32. The accumulator has frac fa = fw + fin - SH; the bias enters as b << bShift (fa - fb);
  * outShift = fa - (frac of the stored value). Activations: relu/leaky/linear store at the output frac;
  * sigmoid/tanh read the table at Q4.11 (tanh: 2z at Q4.11) and store Q1.14; softmax (and Z for losses) store Z.
- * Returns the number of saturated stores.
+ * Returns the number of saturated stores; stats[at] (when given) receives max|Y| over the stored values.
  */
 export function denseForwardQ(
   W: Int16Array, b: Int16Array, x: Int16Array, xOff: number, Y: Int16Array,
   nIn: number, nOut: number, cols: number, SH: number, bShift: number, outShift: number,
-  act: number, slopeQ15: number, sig: Uint16Array, comp: number,
+  act: number, slopeQ15: number, sig: Uint16Array, comp: number, stats: Int32Array | null = null, at = 0,
 ): number {
-  let c = 0, i = 0, j = 0, k = 0, y = 0, j0 = 0, end = 0, end16 = 0, end4 = 0, s = 0, sat = 0, a = 0, v = 0;
+  let c = 0, i = 0, j = 0, k = 0, y = 0, j0 = 0, end = 0, end16 = 0, end4 = 0, s = 0, sat = 0, a = 0, v = 0, hi = 0, lo = 0;
   const H = outShift > 0 ? 1 << (outShift - 1) : 0;
   const relu = act === Act.Relu;
   // Unrolled by 16 (then 4, 2, 1): fewer loop bytecodes per weight. Every block starts at an even offset, so the
@@ -69,6 +69,7 @@ export function denseForwardQ(
       if (relu) {
         if (v < 0) v = 0;
         else if (v > QMAX) { v = QMAX; sat++; }
+        if (v > hi) hi = v;
       } else if (act === Act.Sigmoid || act === Act.Tanh) {
         if (v > QMAX) v = QMAX;
         else if (v < -QMAX) v = -QMAX;
@@ -78,16 +79,19 @@ export function denseForwardQ(
         if (v < 0) a = 32768 - a;
         if (act === Act.Tanh) a = a + a - 32768;
         v = (a + 1) >> 1;
+        if (v > hi) hi = v; else if (v < lo) lo = v;
       } else {
         // leaky: round(v slope / 2^15) split as v = hi 2^15 + lo so no product exceeds 2^31
         if (act === Act.Leaky && v < 0) v = (v >> 15) * slopeQ15 + (((v & 32767) * slopeQ15 + 16384) >> 15);
         if (v > QMAX) { v = QMAX; sat++; }
         else if (v < -QMAX) { v = -QMAX; sat++; }
+        if (v > hi) hi = v; else if (v < lo) lo = v;
       }
       Y[y] = v;
       y++;
     }
   }
+  if (stats !== null) stats[at] = hi > -lo ? hi : -lo;
   return sat;
 }
 
@@ -184,33 +188,41 @@ export function bitsQ(m: number): number {
  */
 export function normalizeDeltaQ(A: Int32Array, n: number, Y: Int16Array, act: number, slopeQ15: number,
   D: Int16Array, aFrac: number): number {
-  let i = 0, m = 0, v = 0, s = 0, H = 0, y = 0;
+  let i = 0, m = 0, v = 0, s = 0, H = 0, y = 0, hi = 0, lo = 0;
   let frac = aFrac;
   if (act === Act.Relu) {
-    for (i = 0; i < n; i++) if (Y[i] <= 0) A[i] = 0;
-  } else if (act !== Act.Linear && act !== Act.Softmax) {
-    // Bring |A| to <= 2^15 so that A f' (f' <= 2^15) stays below 2^31.
-    for (i = 0; i < n; i++) { v = A[i]; if (v < 0) v = -v; if (v > m) m = v; }
-    s = bitsQ(m) - 15;
-    if (s > 0) {
-      H = 1 << (s - 1);
-      for (i = 0; i < n; i++) A[i] = (A[i] + H) >> s;
-      frac -= s;
+    // mask and find the range in one pass
+    for (i = 0; i < n; i++) {
+      if (Y[i] > 0) { if ((v = A[i]) > hi) hi = v; else if (v < lo) lo = v; } else A[i] = 0;
     }
-    if (act === Act.Leaky) {
-      for (i = 0; i < n; i++) if (Y[i] <= 0) A[i] = A[i] * slopeQ15;
-      else A[i] = A[i] * 32768;
-      frac += 15;
-    } else if (act === Act.Sigmoid) {
-      for (i = 0; i < n; i++) { y = Y[i]; A[i] = A[i] * ((y * (16384 - y) + 8192) >> 14); }
-      frac += 14;
-    } else {
-      for (i = 0; i < n; i++) { y = Y[i]; A[i] = A[i] * (16384 - ((y * y + 8192) >> 14)); }
-      frac += 14;
+  } else {
+    if (act !== Act.Linear && act !== Act.Softmax) {
+      // Bring |A| to <= 2^15 so that A f' (f' <= 2^15) stays below 2^31.
+      for (i = 0; i < n; i++) { if ((v = A[i]) > hi) hi = v; else if (v < lo) lo = v; }
+      m = hi > -lo ? hi : -lo;
+      s = bitsQ(m) - 15;
+      if (s > 0) {
+        H = 1 << (s - 1);
+        for (i = 0; i < n; i++) A[i] = (A[i] + H) >> s;
+        frac -= s;
+      }
+      if (act === Act.Leaky) {
+        for (i = 0; i < n; i++) if (Y[i] <= 0) A[i] = A[i] * slopeQ15;
+        else A[i] = A[i] * 32768;
+        frac += 15;
+      } else if (act === Act.Sigmoid) {
+        for (i = 0; i < n; i++) { y = Y[i]; A[i] = A[i] * ((y * (16384 - y) + 8192) >> 14); }
+        frac += 14;
+      } else {
+        for (i = 0; i < n; i++) { y = Y[i]; A[i] = A[i] * (16384 - ((y * y + 8192) >> 14)); }
+        frac += 14;
+      }
+      hi = 0;
+      lo = 0;
     }
+    for (i = 0; i < n; i++) { if ((v = A[i]) > hi) hi = v; else if (v < lo) lo = v; }
   }
-  m = 0;
-  for (i = 0; i < n; i++) { v = A[i]; if (v < 0) v = -v; if (v > m) m = v; }
+  m = hi > -lo ? hi : -lo;
   s = bitsQ(m) - 14;
   if (s > 0) {
     H = 1 << (s - 1);
@@ -546,7 +558,15 @@ export function applyGradientsQ(P: Int16Array, p: number, Gr: Int16Array, g: num
 
 /** Largest |x| over n int16 values from off. */
 export function absMaxQ(x: Int16Array, off: number, n: number): number {
-  let i = 0, v = 0, m = 0;
-  for (i = off; i < off + n; i++) { v = x[i]; if (v < 0) v = -v; if (v > m) m = v; }
-  return m;
+  let i = off, v = 0, hi = 0, lo = 0;
+  const end = off + n, end4 = end - 3;
+  while (i < end4) {
+    if ((v = x[i]) > hi) hi = v; else if (v < lo) lo = v;
+    if ((v = x[i + 1]) > hi) hi = v; else if (v < lo) lo = v;
+    if ((v = x[i + 2]) > hi) hi = v; else if (v < lo) lo = v;
+    if ((v = x[i + 3]) > hi) hi = v; else if (v < lo) lo = v;
+    i += 4;
+  }
+  while (i < end) { if ((v = x[i]) > hi) hi = v; else if (v < lo) lo = v; i++; }
+  return hi > -lo ? hi : -lo;
 }

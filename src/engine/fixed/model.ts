@@ -61,6 +61,8 @@ export class FixedModel {
   clippedGradients = 0;
   /** Per layer: fraction bits of dZ from the last backward pass (a per-step exponent). */
   readonly deltaFrac: Int32Array;
+  /** Per layer: max|Y| of the last forward pass (the fused update's bound on its inputs). */
+  private readonly yMax: Int32Array;
   /** Per layer: fraction bits of the stored dW and db (keepGradients). */
   readonly gradientFrac: Int32Array;
   readonly biasGradientFrac: Int32Array;
@@ -138,6 +140,7 @@ export class FixedModel {
     const L = p.layers.length;
     this.deltaFrac = new Int32Array(L);
     this.wBound = new Int32Array(2 * L);
+    this.yMax = new Int32Array(L);
     this.gradientFrac = new Int32Array(L);
     this.biasGradientFrac = new Int32Array(L);
     this.initialize(r.seed);
@@ -378,7 +381,7 @@ export class FixedModel {
     for (l = 0; l < L; l++) {
       const layer = layers[l], f = layer.format;
       sat += denseForwardQ(layer.W, layer.b, input, 0, layer.Y, layer.inputs, layer.units, cols,
-        f.SH, f.bShift, f.outShift, layer.activation, this.slopeQ15, SIGMOID_Q15, f.comp);
+        f.SH, f.bShift, f.outShift, layer.activation, this.slopeQ15, SIGMOID_Q15, f.comp, this.yMax, l);
       input = layer.Y;
     }
     this.saturatedStores += sat;
@@ -468,7 +471,7 @@ export class FixedModel {
         if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
         if (Sb > 30) Sb = 30;
         sat += sgdFusedQ(layer.W, layer.b, dZ, input, dX ? acc : null, layer.inputs, layer.units, lrM, S, Sb, f.SHd,
-          absMaxQ(input, 0, layer.inputs), this.wBound, 2 * l);
+          l === 0 ? absMaxQ(input, 0, layer.inputs) : this.yMax[l - 1], this.wBound, 2 * l);
         accFrac = f.weightFrac + gz - f.SHd;
       } else {
         if (dX) { backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
