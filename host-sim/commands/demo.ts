@@ -1,19 +1,18 @@
 import type { Command } from "./command";
-import { numberOption } from "../args";
-import { train } from "./train";
-import { loadDefaultDataset } from "../data/gestures";
-import { gestureModelSpec } from "../../src/app/gesture-model";
+import { UsageError, numberOption, stringOption } from "../args";
+import { streamDemo } from "./stream-demo";
 
+// `npm start`: a simulated board on a pseudo-terminal, and the bundled gesture dataset streamed to it.
 export const demo: Command = {
-  summary: "train the default gesture model on the bundled dataset in the host simulator",
-  usage: "tinyprop demo [--epochs N]",
+  summary: "start a simulated board on a pseudo-terminal and stream the bundled gesture dataset to it",
+  usage: "tinyprop demo [--engine node|xs] [--epochs N] [--baud N]",
   async run(args) {
-    const data = loadDefaultDataset();
-    const epochs = numberOption(args, "epochs", 60, { min: 1, max: 10000, integer: true });
-    const spec = gestureModelSpec(data.inputWidth, data.classes.length);
-    const { history } = train(spec, data, { epochs, shuffleSeed: 7, chartPath: "out/demo-chart.svg", logPath: "out/demo-log.json", print: console.log });
-    const last = history[history.length - 1];
-    console.log(`final test accuracy: ${(last.testAccuracy * 100).toFixed(1)}% (${data.test.count} gestures held out)`);
-    return 0;
+    const engine = stringOption(args, "engine", "node");
+    if (engine !== "node" && engine !== "xs") throw new UsageError(`--engine must be node or xs, got "${engine}"`);
+    return streamDemo({
+      engine,
+      epochs: numberOption(args, "epochs", 60, { min: 1, max: 10000, integer: true }),
+      baud: numberOption(args, "baud", 921600, { min: 1200, max: 4000000, integer: true }),
+    });
   },
 };
