@@ -28,10 +28,10 @@ export function toQ(v: number, frac: number): number {
  * Non-finite values must be rejected by the caller.
  */
 export function quantizeInto(src: ArrayLike<number>, sOff: number, dst: Int16Array, dOff: number, n: number, frac: number): number {
-  const scale = pow2(frac);
+  const scale = pow2(frac), round = Math.round;
   let sat = 0, i = 0, q = 0;
   for (i = 0; i < n; i++) {
-    q = Math.round(src[sOff + i] * scale);
+    q = round(src[sOff + i] * scale);
     if (q > 32767) { q = 32767; sat++; } else if (q < -32767) { q = -32767; sat++; }
     dst[dOff + i] = q;
   }

@@ -190,9 +190,17 @@ export function normalizeDeltaQ(A: Int32Array, n: number, Y: Int16Array, act: nu
   D: Int16Array, aFrac: number): number {
   let i = 0, m = 0, v = 0, s = 0, H = 0, y = 0, hi = 0, lo = 0;
   let frac = aFrac;
+  const end4 = n - 3;
   if (act === Act.Relu) {
-    // mask and find the range in one pass
-    for (i = 0; i < n; i++) {
+    // mask and find the range in one pass (unrolled by four, like the store pass below)
+    while (i < end4) {
+      if (Y[i] > 0) { if ((v = A[i]) > hi) hi = v; else if (v < lo) lo = v; } else A[i] = 0;
+      if (Y[i + 1] > 0) { if ((v = A[i + 1]) > hi) hi = v; else if (v < lo) lo = v; } else A[i + 1] = 0;
+      if (Y[i + 2] > 0) { if ((v = A[i + 2]) > hi) hi = v; else if (v < lo) lo = v; } else A[i + 2] = 0;
+      if (Y[i + 3] > 0) { if ((v = A[i + 3]) > hi) hi = v; else if (v < lo) lo = v; } else A[i + 3] = 0;
+      i += 4;
+    }
+    for (; i < n; i++) {
       if (Y[i] > 0) { if ((v = A[i]) > hi) hi = v; else if (v < lo) lo = v; } else A[i] = 0;
     }
   } else {
@@ -224,12 +232,17 @@ export function normalizeDeltaQ(A: Int32Array, n: number, Y: Int16Array, act: nu
   }
   m = hi > -lo ? hi : -lo;
   s = bitsQ(m) - 14;
+  i = 0;
   if (s > 0) {
     H = 1 << (s - 1);
-    for (i = 0; i < n; i++) D[i] = (A[i] + H) >> s;
+    while (i < end4) {
+      D[i] = (A[i] + H) >> s; D[i + 1] = (A[i + 1] + H) >> s; D[i + 2] = (A[i + 2] + H) >> s; D[i + 3] = (A[i + 3] + H) >> s;
+      i += 4;
+    }
+    for (; i < n; i++) D[i] = (A[i] + H) >> s;
     return frac - s;
   }
-  for (i = 0; i < n; i++) D[i] = A[i];
+  for (; i < n; i++) D[i] = A[i];
   return frac;
 }
 

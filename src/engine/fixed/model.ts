@@ -81,6 +81,8 @@ export class FixedModel {
   private readonly tq: Int16Array;
   private readonly rng: Int32Array | null;
   private readonly mant = new Int32Array(2);
+  /** The last rate given to toMantissa and its mantissa and exponent (most steps reuse them). */
+  private readonly lastRate = Float64Array.of(-1, 0, 0);
   private readonly evaluation: Evaluation = { loss: 0, accuracy: 0, count: 0 };
   private readonly lossCode: LossCode;
   private readonly slopeQ15: number;
@@ -418,7 +420,10 @@ export class FixedModel {
   private lrMantissa(cols: number): void {
     const lr = learningRateAt(this.config, this.step);
     const f = this.lossCode === LossCode.SoftmaxCE ? 1 / cols : this.lossCode === LossCode.Mse ? 2 / (cols * this.outputs) : 1 / (cols * this.outputs);
-    toMantissa(lr * f, this.mant);
+    const v = lr * f, mant = this.mant, last = this.lastRate;
+    if (v === last[0]) { mant[0] = last[1]; mant[1] = last[2]; return; } // same rate as last step (no schedule)
+    toMantissa(v, mant);
+    last[0] = v; last[1] = mant[0]; last[2] = mant[1];
   }
 
   private decayMantissa(): void {
@@ -467,7 +472,7 @@ export class FixedModel {
       } else if (fx.fusedBatch1) {
         S = lrE + gz - 14 + f.inFrac - f.weightFrac;
         Sb = lrE + gz - 14 - f.biasFrac;
-        bump = Math.max(1 - S, 1 - Sb, 0);
+        bump = S < Sb ? 1 - S : 1 - Sb;
         if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
         if (Sb > 30) Sb = 30;
         sat += sgdFusedQ(layer.W, layer.b, dZ, input, dX ? acc : null, layer.inputs, layer.units, lrM, S, Sb, f.SHd,
@@ -527,6 +532,11 @@ export class FixedModel {
     if (!Number.isInteger(count) || count < 0) throw new Error(`${where}: invalid sample count ${count}`);
     const need = count * this.inputs;
     if (x === null || typeof x !== "object" || x.length !== need) throw new Error(`${where}: x has ${x?.length} values, expected ${need} (${count} samples × ${this.inputs} inputs)`);
+    // Typed arrays hold numbers by construction: only plain arrays need typeof (a string comparison per value).
+    if (ArrayBuffer.isView(x)) {
+      for (let i = 0; i < need; i++) if (x[i] - x[i] !== 0) throw new Error(`${where}: x[${i}] is ${x[i]}, not a finite number`);
+      return;
+    }
     for (let i = 0; i < need; i++) {
       const v = x[i];
       if (typeof v !== "number" || v - v !== 0) throw new Error(`${where}: x[${i}] is ${v}, not a finite number`);
