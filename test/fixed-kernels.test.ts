@@ -232,6 +232,31 @@ describe("backward kernels", () => {
   });
 });
 
+describe("sgdFusedQ skipping zero inputs", () => {
+  it("gives the same weights, biases, saturation count and (where x != 0) input gradient as the dense loops", () => {
+    const rng = new Random(6), m = new Int32Array(2);
+    toMantissa(2 ** -4, m);
+    for (const [nIn, zeros, wMax] of [[5, 0.5, 8000], [39, 0.5, 8000], [64, 0.9, 8000], [64, 0.1, 8000], [128, 0.6, 8000], [39, 0.5, 32767]] as const) {
+      const nOut = 9;
+      const W = randInts(rng, nIn * nOut, wMax), b = randInts(rng, nOut, 1000);
+      const W2 = W.slice(), b2 = b.slice(), bound = Int32Array.of(BOUND_UNKNOWN, 0), bound2 = Int32Array.of(BOUND_UNKNOWN, 0);
+      for (let step = 0; step < 40; step++) {
+        const dZ = randInts(rng, nOut, 16384), x = randInts(rng, nIn, 32767);
+        for (let j = 0; j < nIn; j++) if (rng.uniform() < zeros) x[j] = 0; else x[j] = Math.abs(x[j]);
+        dZ[step % nOut] = 0;
+        const A = new Int32Array(nIn), A2 = new Int32Array(nIn), P = new Int16Array(nIn);
+        const S = 8 + (step % 4), xm = absMaxQ(x, 0, nIn);
+        const sat = sgdFusedQ(W, b, dZ, x, A, nIn, nOut, m[0], S, S, 4, xm, bound, 0);
+        const sat2 = sgdFusedQ(W2, b2, dZ, x, A2, nIn, nOut, m[0], S, S, 4, xm, bound2, 0, P);
+        expect(sat2).toBe(sat);
+        expect(W2).toEqual(W);
+        expect(b2).toEqual(b);
+        for (let j = 0; j < nIn; j++) if (x[j] !== 0) expect(A2[j]).toBe(A[j]);
+      }
+    }
+  });
+});
+
 describe("fixed specs and plans", () => {
   it("rejects what fixed point cannot do, with clear errors", () => {
     expect(() => plan({ ...mlp([4, 3]), dtype: "fixed", optimizer: { type: "adam", learningRate: 0.01 } })).toThrow(/adam is not available with dtype "fixed" \(Float32 only\)/);

@@ -296,11 +296,16 @@ const RESCAN_EVERY = 32;
  * the bound grows by the largest D_i of the unchecked rows (or becomes BOUND_UNKNOWN after a checked row). A bound
  * above RESCAN_ABOVE is replaced by the exact max|W| first. Both loops store the same values whenever nothing
  * saturates, so the choice never changes results.
+ *
+ * P (optional, with A; >= nIn int16 of scratch): the caller masks A wherever x = 0 afterwards (ReLU below, whose
+ * Y <= 0 means x = 0). Then inputs equal to 0 can be skipped entirely: their weights would not move (round(0) = 0)
+ * and their A entries would be masked, so when at most 2/3 of the inputs are active, the unchecked loops visit only
+ * the active ones (indices collected in P) and leave A[j] = 0 for the rest. Results are the same either way.
  */
 export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16Array,
   A: Int32Array | null, nIn: number, nOut: number, lrM: number, S: number, Sb: number, SHd: number, xAbsMax: number,
-  bound: Int32Array, at: number): number {
-  let i = 0, j = 0, k = 0, g = 0, lg = 0, w = 0, v = 0, sat = 0, a = 0, D = 0, Dmax = 0, checked = 0;
+  bound: Int32Array, at: number, P: Int16Array | null = null): number {
+  let i = 0, j = 0, k = 0, g = 0, lg = 0, w = 0, v = 0, sat = 0, a = 0, D = 0, Dmax = 0, checked = 0, na = 0, t = 0, na4 = 0;
   let B = bound[at], cd = bound[at + 1];
   const H = S > 30 ? 0 : 1 << (S - 1);
   const Hb = 1 << (Sb - 1);
@@ -313,6 +318,12 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
     } else cd--;
   }
   if (A !== null) A.fill(0, 0, nIn);
+  // Active inputs (x != 0) into P when they are few enough for the indexed loops to pay off.
+  if (P !== null && A !== null) {
+    for (j = 0; j < nIn; j++) if (x[j] !== 0) { P[na] = j; na++; }
+    if (na + na + na > nIn + nIn) na = -1; // more than 2/3 active: the dense loops are cheaper
+    na4 = na - 3;
+  } else na = -1;
   for (i = 0; i < nOut; i++) {
     g = dZ[i];
     if (g === 0) continue;
@@ -324,7 +335,17 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
     b[i] = v;
     a = (lg < 0 ? -lg : lg) * xAbsMax; // < 2^30
     if (a < skipBelow) {
-      if (A !== null) {
+      if (na >= 0) {
+        t = 0;
+        while (t < na4) {
+          j = P![t]; A![j] += (W[k + j] * g) >> SHd;
+          j = P![t + 1]; A![j] += (W[k + j] * g) >> SHd;
+          j = P![t + 2]; A![j] += (W[k + j] * g) >> SHd;
+          j = P![t + 3]; A![j] += (W[k + j] * g) >> SHd;
+          t += 4;
+        }
+        while (t < na) { j = P![t]; A![j] += (W[k + j] * g) >> SHd; t++; }
+      } else if (A !== null) {
         j = 0;
         while (j < end16) {
           A[j] += (W[k] * g) >> SHd;
@@ -363,7 +384,17 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
     j = 0;
     if (B + D <= QMAX) {
       if (D > Dmax) Dmax = D;
-      if (A !== null) {
+      if (na >= 0) {
+        t = 0;
+        while (t < na4) {
+          j = P![t]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
+          j = P![t + 1]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
+          j = P![t + 2]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
+          j = P![t + 3]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
+          t += 4;
+        }
+        while (t < na) { j = P![t]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S); t++; }
+      } else if (A !== null) {
         while (j < end16) {
           A[j] += ((w = W[k]) * g) >> SHd; W[k] = w + ((lg * x[j] + H) >> S);
           A[j + 1] += ((w = W[k + 1]) * g) >> SHd; W[k + 1] = w + ((lg * x[j + 1] + H) >> S);

@@ -476,7 +476,8 @@ export class FixedModel {
         if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
         if (Sb > 30) Sb = 30;
         sat += sgdFusedQ(layer.W, layer.b, dZ, input, dX ? acc : null, layer.inputs, layer.units, lrM, S, Sb, f.SHd,
-          l === 0 ? absMaxQ(input, 0, layer.inputs) : this.yMax[l - 1], this.wBound, 2 * l);
+          l === 0 ? absMaxQ(input, 0, layer.inputs) : this.yMax[l - 1], this.wBound, 2 * l,
+          dX && layers[l - 1].activation === Act.Relu ? layer.dX : null); // dX is free until normalizeDeltaQ below
         accFrac = f.weightFrac + gz - f.SHd;
       } else {
         if (dX) { backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
