@@ -6,6 +6,7 @@ import { XsEngine } from "../host-sim/xs/xsnap";
 import { readXsBundle } from "../host-sim/xs/twin";
 import { readFileSync } from "node:fs";
 import { benchFixed, formatFixedBench } from "./fixed";
+import { protocolBench } from "./protocol";
 import { fileURLToPath } from "node:url";
 
 const NETS = [[16, 32, 32, 4], [64, 128, 64, 10]];
@@ -123,6 +124,9 @@ async function main() {
 
   console.log("");
   for (const line of formatFixedBench(await benchFixed())) console.log(line);
+
+  console.log("");
+  await protocolBench(console.log);
 }
 
 main().catch((err) => {
