@@ -6,6 +6,7 @@ import { Act, LossCode, Opt, type ModelSpec } from "../spec";
 import { Random } from "../random";
 import { log, pow2 } from "../math";
 import { learningRateAt } from "../schedule";
+import { argmax, checkCount, checkInputs, checkTargets } from "../validate";
 import type { Evaluation } from "../model";
 import { planFixed, resolveFixedSpec, type FixedLayerFormat, type FixedModelSpec, type FixedPlan, type ResolvedFixedSpec } from "./plan";
 import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, dequantizeInto, quantizeInto, toMantissa, toQ } from "./convert";
@@ -209,8 +210,8 @@ export class FixedModel {
 
   /** Forward pass of `count` float samples (quantized at the input format). Returns the int16 output view. */
   forward(x: ArrayLike<number>, count: number = this.batchSize): Int16Array {
-    this.checkCount("forward", count);
-    this.checkInputs("forward", x, count);
+    checkCount("forward", count, this.batchSize);
+    checkInputs("forward", x, count, this.inputs);
     this.saturatedInputs += quantizeInto(x, 0, this.xq, 0, count * this.inputs, this.inputFrac);
     this.run(count, null, 0);
     return this.output;
@@ -218,7 +219,7 @@ export class FixedModel {
 
   /** Forward pass of `count` int16 samples already at inputFrac. */
   forwardQ(x: Int16Array, count: number = this.batchSize): Int16Array {
-    this.checkCount("forwardQ", count);
+    checkCount("forwardQ", count, this.batchSize);
     this.loadQ("forwardQ", x, 0, count);
     this.run(count, null, 0);
     return this.output;
@@ -261,7 +262,7 @@ export class FixedModel {
   /** One training step on one float batch (quantized at the boundary). Returns the mean loss before the update. */
   trainStep(x: ArrayLike<number>, y: ArrayLike<number>): number {
     const B = this.batchSize;
-    this.checkInputs("trainStep", x, B);
+    checkInputs("trainStep", x, B, this.inputs);
     this.loadTargets("trainStep", y, B, false);
     this.saturatedInputs += quantizeInto(x, 0, this.xq, 0, B * this.inputs, this.inputFrac);
     return this.train(y, B);
@@ -280,7 +281,7 @@ export class FixedModel {
 
   /** Outputs of `count` float samples into out (probabilities for softmax/sigmoid). */
   predict(x: ArrayLike<number>, out: Float32Array, count: number = Math.floor(x.length / this.inputs)): Float32Array {
-    this.checkInputs("predict", x, count);
+    checkInputs("predict", x, count, this.inputs);
     if (out.length < count * this.outputs) throw new Error(`predict: out has ${out.length} values, needs ${count * this.outputs}`);
     const B = this.batchSize, n = this.outputs;
     for (let s = 0; s < count; s += B) {
@@ -325,8 +326,8 @@ export class FixedModel {
 
   /** Mean loss and accuracy over `count` float samples (same rules as Model.evaluate). Reused object. */
   evaluate(x: ArrayLike<number>, y: ArrayLike<number>, count: number = Math.floor(x.length / this.inputs)): Evaluation {
-    this.checkInputs("evaluate", x, count);
-    this.checkTargets("evaluate", y, count);
+    checkInputs("evaluate", x, count, this.inputs);
+    checkTargets("evaluate", y, count, this.outputs, this.lossCode);
     const B = this.batchSize, n = this.outputs, Y = this.output, half = 1 << (this.outputFrac - 1);
     const soft = this.lossCode === LossCode.SoftmaxCE;
     const perSample = soft ? 1 : n;
@@ -521,52 +522,10 @@ export class FixedModel {
       }
       return;
     }
-    this.checkTargets(where, y, count);
+    checkTargets(where, y, count, this.outputs, this.lossCode);
     if (this.lossCode !== LossCode.SoftmaxCE) this.saturatedInputs += quantizeInto(y, 0, this.tq, 0, count * this.outputs, this.outputFrac);
   }
 
-  private checkCount(where: string, count: number): void {
-    if (!Number.isInteger(count) || count < 1 || count > this.batchSize) throw new Error(`${where}: sample count must be 1..${this.batchSize}, got ${count}`);
-  }
-
-  private checkInputs(where: string, x: ArrayLike<number>, count: number): void {
-    if (!Number.isInteger(count) || count < 0) throw new Error(`${where}: invalid sample count ${count}`);
-    const need = count * this.inputs;
-    if (x === null || typeof x !== "object" || x.length !== need) throw new Error(`${where}: x has ${x?.length} values, expected ${need} (${count} samples × ${this.inputs} inputs)`);
-    // Typed arrays hold numbers by construction: only plain arrays need typeof (a string comparison per value).
-    if (ArrayBuffer.isView(x)) {
-      for (let i = 0; i < need; i++) if (x[i] - x[i] !== 0) throw new Error(`${where}: x[${i}] is ${x[i]}, not a finite number`);
-      return;
-    }
-    for (let i = 0; i < need; i++) {
-      const v = x[i];
-      if (typeof v !== "number" || v - v !== 0) throw new Error(`${where}: x[${i}] is ${v}, not a finite number`);
-    }
-  }
-
-  private checkTargets(where: string, y: ArrayLike<number>, count: number): void {
-    const n = this.outputs;
-    if (this.lossCode === LossCode.SoftmaxCE) {
-      if (y === null || typeof y !== "object" || y.length !== count) throw new Error(`${where}: y has ${y?.length} labels, expected ${count} class indices`);
-      for (let i = 0; i < count; i++) {
-        const v = y[i];
-        if (typeof v !== "number" || !(v >= 0 && v < n) || v % 1 !== 0) throw new Error(`${where}: label y[${i}] = ${v} is not a class index in 0..${n - 1}`);
-      }
-      return;
-    }
-    if (y === null || typeof y !== "object" || y.length !== count * n) throw new Error(`${where}: y has ${y?.length} targets, expected ${count * n} (${count} samples × ${n} outputs)`);
-    for (let i = 0; i < count * n; i++) {
-      const v = y[i];
-      if (typeof v !== "number" || v - v !== 0) throw new Error(`${where}: target y[${i}] is ${v}, not a finite number`);
-      if (this.lossCode === LossCode.SigmoidCE && (v < 0 || v > 1)) throw new Error(`${where}: target y[${i}] = ${v} is outside [0, 1] for sigmoid cross-entropy`);
-    }
-  }
-}
-
-function argmax(a: ArrayLike<number>, offset: number, n: number): number {
-  let best = 0;
-  for (let i = 1; i < n; i++) if (a[offset + i] > a[offset + best]) best = i;
-  return best;
 }
 
 /** Build a fixed-point model (spec.dtype must be "fixed"). */
