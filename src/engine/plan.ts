@@ -11,14 +11,11 @@
 // Matrices of samples are "columns are samples" stored sample after sample: Y[s * units + i].
 // The trainable layers are a suffix, so their parameters, gradients and optimizer state are each one
 // contiguous run and the optimizer walks them as flat arrays (index k in each run is the same parameter).
+import { ArenaLayout, layoutParameters, type Slice } from "./layout";
 import { Opt, resolveSpec, type Act, type ModelSpec, type ResolvedSpec } from "./spec";
 import { planFixed } from "./fixed/plan";
 
-/** A typed-array view in the arena: byte offset and element count. */
-export interface Slice {
-  offset: number;
-  length: number;
-}
+export type { Slice };
 
 export interface LayerPlan {
   inputs: number;
@@ -63,7 +60,6 @@ export interface MemoryPlan {
 }
 
 const F32 = 4;
-const align8 = (n: number) => (n + 7) & ~7;
 
 /** Plan a model's memory. Throws on an invalid spec. */
 export function plan(spec: ModelSpec | ResolvedSpec): MemoryPlan {
@@ -74,59 +70,40 @@ export function plan(spec: ModelSpec | ResolvedSpec): MemoryPlan {
   const notes: string[] = [];
   const fusedUpdate = r.optimizer === Opt.Sgd && B === 1 && r.clipNorm === 0 && !r.keepGradients;
 
-  let cursor = 0;
-  const take = (elements: number): Slice => {
-    const s = { offset: cursor, length: elements };
-    cursor += elements * F32;
-    return s;
-  };
-  const region = (start: number) => {
-    cursor = align8(cursor);
-    return cursor - start;
-  };
+  const arena = new ArenaLayout();
+  const take = (elements: number) => arena.take(elements, F32);
 
-  // Parameters.
-  const W: Slice[] = [], b: Slice[] = [];
-  let parameterCount = 0, trainableStart = 0;
-  for (let l = 0; l < L; l++) {
-    const inputs = l === 0 ? r.inputs : r.units[l - 1];
-    if (l === r.frozen) trainableStart = parameterCount;
-    W.push(take(r.units[l] * inputs));
-    b.push(take(r.units[l]));
-    parameterCount += r.units[l] * (inputs + 1);
-  }
-  const trainableCount = parameterCount - trainableStart;
-  const parameters = region(0);
+  const { W, b, parameterCount, trainableStart, trainableCount, bytes: parameters } = layoutParameters(arena, r, F32);
 
   // Gradients, trainable layers only.
-  let start = cursor;
+  let start = arena.cursor;
   const dW: (Slice | null)[] = [], db: (Slice | null)[] = [];
   for (let l = 0; l < L; l++) {
     const stored = l >= r.frozen && !fusedUpdate;
     dW.push(stored ? take(W[l].length) : null);
     db.push(stored ? take(b[l].length) : null);
   }
-  const gradients = region(start);
+  const gradients = arena.endRegion(start);
 
   // Optimizer state.
-  start = cursor;
+  start = arena.cursor;
   const stateArrays = r.optimizer === Opt.Adam ? 2 : r.optimizer === Opt.Momentum ? 1 : 0;
   const optimizerState: Slice[] = [];
   for (let i = 0; i < stateArrays; i++) optimizerState.push(take(trainableCount));
-  const optimizer = region(start);
+  const optimizer = arena.endRegion(start);
 
   // Forward activations.
-  start = cursor;
+  start = arena.cursor;
   const Y = r.units.map((u) => take(u * B));
-  const forward = region(start);
+  const forward = arena.endRegion(start);
 
   // Backward deltas: two ping-pong buffers. Layer l's dZ lives in buffer l % 2 and its dX (= dY of layer
   // l-1) in the other, so a delta lives only while the two layers that touch it are being processed.
-  start = cursor;
+  start = arena.cursor;
   let maxDelta = 0;
   for (let l = r.frozen; l < L; l++) maxDelta = Math.max(maxDelta, r.units[l] * B);
   const delta = [take(maxDelta), take(maxDelta)];
-  const backward = region(start);
+  const backward = arena.endRegion(start);
   const scratch = 0;
 
   const layers: LayerPlan[] = [];
@@ -151,7 +128,7 @@ export function plan(spec: ModelSpec | ResolvedSpec): MemoryPlan {
 
   return {
     dtype: "float32", batchSize: B,
-    parameters, gradients, optimizer, forward, backward, scratch, total: cursor,
+    parameters, gradients, optimizer, forward, backward, scratch, total: arena.cursor,
     parameterCount, trainableStart, trainableCount, optimizerState, fusedUpdate, layers, notes,
   };
 }

@@ -12,6 +12,7 @@
 //               Int16  xq (quantized input batch), tq (quantized targets, MSE and sigmoid CE)
 import { Act, LossCode, Opt, resolveSpec, type ModelSpec, type ResolvedSpec } from "../spec";
 import type { LayerPlan, MemoryPlan, Slice } from "../plan";
+import { ArenaLayout, layoutParameters } from "../layout";
 import { fail, resolveFixed, storedFrac, type FixedSpec, type ResolvedFixed } from "./spec";
 export type { FixedSpec, ResolvedFixed } from "./spec";
 
@@ -106,7 +107,6 @@ export function layerFormats(r: ResolvedFixedSpec): FixedLayerFormat[] {
   return out;
 }
 
-const align8 = (n: number) => (n + 7) & ~7;
 
 /** The memory plan of a fixed-point model: every byte, before anything is allocated. */
 export function planFixed(spec: FixedModelSpec | ResolvedSpec): FixedPlan {
@@ -115,30 +115,13 @@ export function planFixed(spec: FixedModelSpec | ResolvedSpec): FixedPlan {
   const L = r.units.length;
   const B = r.batchSize;
   const fusedBatch1 = r.optimizer === Opt.Sgd && B === 1 && r.weightDecay === 0 && !r.fixed.stochasticRounding && !r.keepGradients;
-  let cursor = 0;
-  const take = (elements: number, bytes: number): Slice => {
-    const s = { offset: cursor, length: elements };
-    cursor += elements * bytes;
-    return s;
-  };
-  const region = (start: number) => {
-    cursor = align8(cursor);
-    return cursor - start;
-  };
+  const arena = new ArenaLayout();
+  const take = (elements: number, bytes: number) => arena.take(elements, bytes);
+  const region = (start: number) => arena.endRegion(start);
 
-  const W: Slice[] = [], b: Slice[] = [];
-  let parameterCount = 0, trainableStart = 0;
-  for (let l = 0; l < L; l++) {
-    const inputs = l === 0 ? r.inputs : r.units[l - 1];
-    if (l === r.frozen) trainableStart = parameterCount;
-    W.push(take(r.units[l] * inputs, 2));
-    b.push(take(r.units[l], 2));
-    parameterCount += r.units[l] * (inputs + 1);
-  }
-  const trainableCount = parameterCount - trainableStart;
-  const parameters = region(0);
+  const { W, b, parameterCount, trainableStart, trainableCount, bytes: parameters } = layoutParameters(arena, r, 2);
 
-  let start = cursor;
+  let start = arena.cursor;
   const dW: (Slice | null)[] = [], db: (Slice | null)[] = [];
   for (let l = 0; l < L; l++) {
     const stored = l >= r.frozen && r.keepGradients;
@@ -147,21 +130,21 @@ export function planFixed(spec: FixedModelSpec | ResolvedSpec): FixedPlan {
   }
   const gradients = region(start);
 
-  start = cursor;
+  start = arena.cursor;
   const optimizerState: Slice[] = r.optimizer === Opt.Momentum ? [take(trainableCount, 2)] : [];
   const optimizer = region(start);
 
-  start = cursor;
+  start = arena.cursor;
   const Y = r.units.map((u) => take(u * B, 2));
   const forward = region(start);
 
-  start = cursor;
+  start = arena.cursor;
   let maxDelta = 0;
   for (let l = r.frozen; l < L; l++) maxDelta = Math.max(maxDelta, r.units[l] * B);
   const delta = [take(maxDelta, 2), take(maxDelta, 2)];
   const backward = region(start);
 
-  start = cursor;
+  start = arena.cursor;
   let accLen = r.units[L - 1] * B;
   for (let l = r.frozen + 1; l < L; l++) accLen = Math.max(accLen, r.units[l - 1] * B);
   const acc = take(accLen, 4);
@@ -194,7 +177,7 @@ export function planFixed(spec: FixedModelSpec | ResolvedSpec): FixedPlan {
 
   return {
     dtype: "fixed", batchSize: B,
-    parameters, gradients, optimizer, forward, backward, scratch, total: cursor,
+    parameters, gradients, optimizer, forward, backward, scratch, total: arena.cursor,
     parameterCount, trainableStart, trainableCount, optimizerState,
     fusedUpdate: !r.keepGradients, layers, notes,
     fixed: { inputFrac: r.fixed.inputFrac, formats, acc, row, xq, tq, fusedBatch1 },
