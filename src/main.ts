@@ -5,12 +5,9 @@ import Timer from "timer";
 import config from "mc/config";
 import Flash from "flash";
 import { buildModel } from "./engine/model";
-import { gestureModelSpec } from "./app/gesture-model";
+import { GESTURE_FEATURES, gestureModelSpec } from "./app/gesture-model";
 import { DeviceSession } from "./app/device";
 import { CheckpointStore, type FlashLike } from "./app/checkpoint";
-
-/** Features the host extracts per gesture window: 6 IMU axes x 5 statistics (host-sim/data/gestures.ts). */
-export const GESTURE_FEATURES = 30;
 
 interface SerialConfig {
   port?: number;

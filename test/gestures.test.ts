@@ -227,3 +227,12 @@ describe("loading errors and the single-file form", () => {
     );
   });
 });
+
+describe("device and host agree on the feature width", () => {
+  it("the board's default model takes exactly the features the host extracts", async () => {
+    const { GESTURE_FEATURES, GESTURE_CLASSES } = await import("../src/app/gesture-model");
+    const { FEATURE_WIDTH, loadDefaultDataset } = await import("../host-sim/data/gestures");
+    expect(GESTURE_FEATURES).toBe(FEATURE_WIDTH);
+    expect(GESTURE_CLASSES).toBe(loadDefaultDataset().classes.length);
+  });
+});

@@ -3,6 +3,8 @@
 import type { ModelSpec } from "../engine/spec";
 
 export const GESTURE_CLASSES = 5;
+/** Features the host extracts per gesture window: 6 IMU axes x 5 statistics (host-sim/data/gestures.ts). */
+export const GESTURE_FEATURES = 30;
 
 export function gestureModelSpec(inputs: number, classes = GESTURE_CLASSES, over: Partial<ModelSpec> = {}): ModelSpec {
   return {
