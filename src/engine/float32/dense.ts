@@ -13,18 +13,19 @@ export function denseForward(
   W: Float32Array, b: Float32Array, x: ArrayLike<number>, xOff: number,
   Y: Float32Array, nIn: number, nOut: number, cols: number,
 ): void {
-  let c = 0, i = 0, j = 0, k = 0, y = 0, end = 0, end4 = 0, s = 0;
+  let c = 0, i = 0, j = 0, k = 0, y = 0, end = 0, end8 = 0, s = 0;
   for (c = 0; c < cols; c++) {
     k = 0;
     for (i = 0; i < nOut; i++) {
       s = b[i];
       j = xOff + c * nIn;
       end = j + nIn;
-      end4 = end - 3;
-      while (j < end4) {
-        s += W[k] * x[j] + W[k + 1] * x[j + 1] + W[k + 2] * x[j + 2] + W[k + 3] * x[j + 3];
-        k += 4;
-        j += 4;
+      end8 = end - 7;
+      while (j < end8) {
+        s += W[k] * x[j] + W[k + 1] * x[j + 1] + W[k + 2] * x[j + 2] + W[k + 3] * x[j + 3] +
+          W[k + 4] * x[j + 4] + W[k + 5] * x[j + 5] + W[k + 6] * x[j + 6] + W[k + 7] * x[j + 7];
+        k += 8;
+        j += 8;
       }
       while (j < end) {
         s += W[k] * x[j];
