@@ -37,7 +37,7 @@ export default function main(): void {
   const log = (text: string): void => {
     if (trace !== undefined) trace(text + "\n");
   };
-  const model = buildModel(gestureModelSpec(GESTURE_FEATURES));
+  let model = buildModel(gestureModelSpec(GESTURE_FEATURES));
 
   // Resume from the newest crash-safe checkpoint, if the partition exists and holds one for this model.
   const cc = ((config as Record<string, unknown>).checkpoint ?? {}) as CheckpointConfig;
@@ -46,6 +46,9 @@ export default function main(): void {
   if (cc.partition !== "") {
     try {
       store = new CheckpointStore(new Flash(cc.partition ?? "storage") as unknown as FlashLike);
+      // A board fine-tuning with frozen layers (CONFIG frozen) saved them in the checkpoint's spec.
+      const frozen = store.storedFrozen();
+      if (frozen > 0 && frozen < model.config.units.length) model = buildModel({ ...model.spec, frozen });
       const restored = store.restore(model);
       if (restored !== null) {
         lastBatchId = restored.lastBatchId;

@@ -5,6 +5,8 @@ import {
   FrameDecoder, FrameEncoder, PAYLOAD_OFFSET, FRAME_OVERHEAD, HDR_LENGTH, HDR_VERSION, maxWireLength,
   crc32, cobsEncode, cobsMaxEncodedLength,
 } from "../src/protocol/index.js";
+import { buildModel, gestureModelSpec } from "../src/index.js";
+import { specFromPayload, specPayloadLength, writeSpecPayload } from "../src/modelfile/index.js";
 
 interface Got { type: number; seq: number; ack: number; payload: Uint8Array }
 
@@ -228,6 +230,27 @@ const examples: Record<string, Example> = {
       const m = new P.WeightsCommit();
       expect(P.decodeWeightsCommit(v, o, l, m)).toBe(P.ERR_OK);
       expect(m).toEqual({ total: 9000, blobCrc: 0x80000001, batchId: 41 });
+    },
+  },
+  MODEL_SPEC_GET: {
+    type: P.MSG_MODEL_SPEC_GET,
+    encode: () => 0,
+    check: (_v, _o, l) => expect(l).toBe(0),
+  },
+  MODEL_SPEC: {
+    type: P.MSG_MODEL_SPEC,
+    encode: (v, o) => {
+      v.setUint32(o + P.MSPEC_STATE_BYTES, 4636, true);
+      v.setUint32(o + P.MSPEC_PLAN_BYTES, 5000, true);
+      v.setUint32(o + P.MSPEC_LAST_COMMITTED, 41, true);
+      v.setUint32(o + 12, 0, true);
+      writeSpecPayload(v, o + P.MSPEC_SPEC, buildModel(gestureModelSpec(30, 5, { frozen: 1 })));
+      return P.MSPEC_SPEC + specPayloadLength(2);
+    },
+    check: (v, o, l) => {
+      expect([v.getUint32(o + P.MSPEC_STATE_BYTES, true), v.getUint32(o + P.MSPEC_PLAN_BYTES, true), v.getUint32(o + P.MSPEC_LAST_COMMITTED, true)]).toEqual([4636, 5000, 41]);
+      const spec = specFromPayload(new Uint8Array(v.buffer, v.byteOffset + o + P.MSPEC_SPEC, l - P.MSPEC_SPEC));
+      expect([spec.inputs, spec.layers.map((x) => x.units), spec.frozen, spec.loss]).toEqual([30, [32, 5], 1, "softmax_cross_entropy"]);
     },
   },
 };
@@ -526,7 +549,7 @@ describe("message validation", () => {
 
   it("marks exactly the reliable types as sequenced", () => {
     const seqd = Object.entries(P).filter(([k, v]) => k.startsWith("MSG_") && P.isSequenced(v as number)).map(([k]) => k).sort();
-    expect(seqd).toEqual(["MSG_CONFIG", "MSG_ERROR", "MSG_PREDICT_REQ", "MSG_PREDICT_RESULT", "MSG_REPORT", "MSG_SAMPLE_BATCH",
+    expect(seqd).toEqual(["MSG_CONFIG", "MSG_ERROR", "MSG_MODEL_SPEC", "MSG_MODEL_SPEC_GET", "MSG_PREDICT_REQ", "MSG_PREDICT_RESULT", "MSG_REPORT", "MSG_SAMPLE_BATCH",
       "MSG_WEIGHTS_COMMIT", "MSG_WEIGHTS_DATA", "MSG_WEIGHTS_GET", "MSG_WEIGHTS_PUT"]);
   });
 });

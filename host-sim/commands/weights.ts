@@ -1,44 +1,150 @@
-// `tinyprop weights get|put`: copy the board's weights blob to a file and back.
-// The blob is the device's raw parameter blob (WEIGHTS_GET/PUT). All file I/O is in readWeightsFile and
-// writeWeightsFile, so switching to the .tpm model-file format later touches only these two functions.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+// `tinyprop weights put|get`: move a .tpm model file (docs/model-format.md) to the board and back over the
+// protocol's chunked, CRC-checked, commit-at-end weight transfer (WEIGHTS_PUT/COMMIT, WEIGHTS_GET).
+//
+// The board's model is built from a spec at boot; MODEL_SPEC_GET tells the host that spec (layers,
+// activations, loss, optimizer, frozen layers) and the size of its weights blob. put checks the file
+// against it (the same checks as loading a file into a model), optionally freezes the first K layers
+// (CONFIG frozen: the board rebuilds its model) and sends the parameters, plus the optimizer state when the
+// file has a compatible TRAINING section. get reads the blob and writes a .tpm with the board's spec,
+// parameters, optimizer state, step and the batch id the weights reflect.
+//
+// The device trains in Float32. A fixed-point file (tinyprop quantize) is sent as its exact Float32 values
+// (every int16 Q value times 2^-frac is a float32), so the board fine-tunes from the quantized weights.
+import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "./command";
 import { UsageError, numberOption, stringOption } from "../args";
 import { DEFAULT_BAUD, openLink } from "../link/open";
-import type { WeightsSnapshot } from "../link/link";
-import { crc32 } from "../../src/protocol/index";
+import type { HostLink, TrainConfig } from "../link/link";
+import { readModelFile } from "../modelfile";
+import { Model, dequantize, type ModelSpec } from "../../src/index";
+import { FixedModel } from "../../src/engine/fixed/model";
+import { Opt, resolveSpec } from "../../src/engine/spec";
+import { loadInto, modelFromFile, parseModel, saveModel, specFromPayload } from "../../src/modelfile/index";
+import { WeightsBlob } from "../../src/app/weights-blob";
 
-/** Raw blob for now; `batchId` travels in a sidecar-free way: not stored (put uses --batch-id). */
-export function writeWeightsFile(path: string, w: WeightsSnapshot): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, w.blob);
+export interface PutOptions {
+  /** Freeze the first K layers on the board (default: the file's own frozen count). */
+  freeze?: number;
+  /** Batch id the weights reflect once committed (the next batch the board trains is batchId + 1). Default 0. */
+  batchId?: number;
 }
 
-export function readWeightsFile(path: string): WeightsSnapshot {
-  const blob = new Uint8Array(readFileSync(path));
-  return { blob, crc: crc32(blob), batchId: 0 };
+export interface PutResult {
+  /** Frozen layers on the board after the put. */
+  frozen: number;
+  /** Blob bytes sent. */
+  bytes: number;
+  /** True when the file's optimizer state (TRAINING) fitted the board's model and was sent too. */
+  stateSent: boolean;
+  /** The parameters sent, as the board now holds them (Float32, model.parameters layout). */
+  parameters: Float32Array;
+  spec: ModelSpec;
+}
+
+export interface GetResult {
+  /** The .tpm file. */
+  bytes: Uint8Array;
+  /** Batch id the weights reflect. */
+  batchId: number;
+  spec: ModelSpec;
+}
+
+/** The board's current spec (MODEL_SPEC_GET). */
+export async function boardSpec(link: HostLink): Promise<ModelSpec> {
+  const m = await link.getModelSpec();
+  return specFromPayload(m.spec);
+}
+
+/** A .tpm as Float32 file bytes: fixed-point files are dequantized (exactly). */
+function asFloatFile(bytes: Uint8Array): Uint8Array {
+  const parsed = parseModel(bytes);
+  if (parsed.spec.dtype !== "fixed") return bytes;
+  const fixed = modelFromFile(bytes);
+  if (!(fixed instanceof FixedModel)) throw new Error("internal error: a fixed file did not load as a fixed model");
+  return saveModel(dequantize(fixed));
+}
+
+/** CONFIG that keeps the board's training settings and sets its frozen layers. */
+function configFor(spec: ModelSpec, frozen: number): TrainConfig {
+  const r = resolveSpec(spec);
+  const optimizer = r.optimizer === Opt.Adam ? "adam" : r.optimizer === Opt.Momentum ? "momentum" : "sgd";
+  return {
+    learningRate: r.learningRate, batchSize: r.batchSize, optimizer,
+    beta1: optimizer === "momentum" ? r.momentum : optimizer === "adam" ? r.beta1 : 0,
+    beta2: optimizer === "adam" ? r.beta2 : 0, epsilon: r.epsilon, weightDecay: r.weightDecay, gradClip: r.clipNorm, frozen,
+  };
+}
+
+/** Send a .tpm file's parameters (and compatible optimizer state) to the board and commit them. */
+export async function putModelFile(link: HostLink, file: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+  const floatFile = asFloatFile(file);
+  const fileSpec = parseModel(floatFile).spec;
+  let spec = await boardSpec(link);
+  const L = spec.layers.length;
+  const frozen = options.freeze ?? fileSpec.frozen ?? 0;
+  if (!Number.isInteger(frozen) || frozen < 0 || frozen >= L) {
+    throw new UsageError(`--freeze must be 0..${L - 1} for the board's ${L}-layer model (at least the last layer trains), got ${frozen}`);
+  }
+  // Check the file against the board's model (network, loss, dtype) before touching the board.
+  const target = new Model({ ...spec, frozen });
+  let stateSent: boolean;
+  try {
+    stateSent = loadInto(target, floatFile).stateLoaded;
+  } catch (e) {
+    throw new UsageError(`the file does not fit the board's model (${spec.inputs}-${spec.layers.map((l) => `${l.units} ${l.activation}`).join("-")}): ${(e as Error).message}`);
+  }
+  if ((spec.frozen ?? 0) !== frozen) {
+    await link.configure(configFor(spec, frozen)); // the board rebuilds its model; blob size refreshed
+    spec = await boardSpec(link);
+    if ((spec.frozen ?? 0) !== frozen) throw new Error(`the board kept ${spec.frozen ?? 0} frozen layers, asked for ${frozen}`);
+  }
+  const blob = new WeightsBlob(target);
+  const bytes = new Uint8Array(blob.byteLength);
+  blob.write(bytes, new DataView(bytes.buffer));
+  await link.putWeights(bytes, options.batchId ?? 0);
+  return { frozen, bytes: bytes.length, stateSent, parameters: target.parameters.slice(), spec };
+}
+
+/** Read the board's model into a .tpm file (spec, parameters, optimizer state, step, last committed batch id). */
+export async function getModelFile(link: HostLink): Promise<GetResult> {
+  const spec = await boardSpec(link);
+  const model = new Model(spec);
+  const blob = new WeightsBlob(model);
+  const w = await link.getWeights();
+  const view = new DataView(w.blob.buffer, w.blob.byteOffset, w.blob.byteLength);
+  if (w.blob.length !== blob.byteLength || !blob.check(view)) {
+    throw new Error(`the board's weights blob (${w.blob.length} bytes) does not match its model spec (${blob.byteLength} bytes expected) or holds non-finite values`);
+  }
+  blob.read(w.blob, view);
+  return { bytes: saveModel(model, { lastBatchId: w.batchId }), batchId: w.batchId, spec };
 }
 
 export const weightsCommand: Command = {
-  summary: "read the board's weights into a file, or write a file to the board",
-  usage: "tinyprop weights get|put --port PATH <file> [--baud N] [--batch-id N]",
+  summary: "send a .tpm model to the board (optionally freezing its first layers), or read the board's model into a .tpm",
+  usage: "tinyprop weights put <model.tpm> --port PATH [--freeze K] [--batch-id N] [--baud N]\n       tinyprop weights get --port PATH <out.tpm> [--baud N]",
   async run(args) {
     const [action, file] = args.positionals;
     const port = stringOption(args, "port");
-    if ((action !== "get" && action !== "put") || !file || !port) throw new UsageError("usage: tinyprop weights get|put --port PATH <file>");
+    if ((action !== "get" && action !== "put") || !file || !port) {
+      throw new UsageError("usage: tinyprop weights put <model.tpm> --port PATH [--freeze K] | weights get --port PATH <out.tpm>");
+    }
     const baud = numberOption(args, "baud", DEFAULT_BAUD, { min: 300, max: 20000000, integer: true });
-    const toPut = action === "put" ? readWeightsFile(file) : undefined;
-    const { link, info } = await openLink(port, baud);
+    const toPut = action === "put" ? readModelFile(file) : undefined;
+    const freeze = args.options.has("freeze") ? numberOption(args, "freeze", 0, { min: 0, max: 0xffff, integer: true }) : undefined;
+    const batchId = numberOption(args, "batch-id", 0, { min: 0, max: 0xffffffff, integer: true });
+    const { link } = await openLink(port, baud);
     try {
       if (toPut) {
-        const batchId = numberOption(args, "batch-id", 0, { min: 0, max: 0xffffffff, integer: true });
-        await link.putWeights(toPut.blob, batchId);
-        console.log(`wrote ${toPut.blob.length} bytes (crc ${toPut.crc.toString(16).padStart(8, "0")}) to the board; committed as batch ${batchId}`);
+        const r = await putModelFile(link, toPut, { freeze, batchId });
+        console.log(`sent ${file} to the board: ${r.bytes} bytes${r.stateSent ? " with optimizer state" : ""}; ` +
+          `${r.frozen} frozen layer(s), layers ${r.frozen}..${r.spec.layers.length - 1} train; committed as batch ${batchId}`);
       } else {
-        const w = await link.getWeights();
-        writeWeightsFile(file, w);
-        console.log(`read ${w.blob.length} bytes (crc ${w.crc.toString(16).padStart(8, "0")}, after batch ${w.batchId}) into ${file}; model ${info.layerSizes.join("-")}`);
+        const r = await getModelFile(link);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, r.bytes);
+        console.log(`wrote ${file} (${r.bytes.length} bytes): the board's model after batch ${r.batchId}, ` +
+          `${r.spec.inputs}-${r.spec.layers.map((l) => l.units).join("-")}, ${r.spec.frozen ?? 0} frozen layer(s)`);
       }
     } finally {
       await link.close();

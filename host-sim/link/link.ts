@@ -24,6 +24,7 @@ export function errorName(code: number): string {
 const TYPE_NAMES: Record<number, string> = {
   [P.MSG_CONFIG]: "CONFIG", [P.MSG_SAMPLE_BATCH]: "SAMPLE_BATCH", [P.MSG_PREDICT_REQ]: "PREDICT_REQ",
   [P.MSG_WEIGHTS_GET]: "WEIGHTS_GET", [P.MSG_WEIGHTS_PUT]: "WEIGHTS_PUT", [P.MSG_WEIGHTS_COMMIT]: "WEIGHTS_COMMIT",
+  [P.MSG_MODEL_SPEC_GET]: "MODEL_SPEC_GET",
 };
 
 /** What CAPS told us, as a plain object. */
@@ -41,6 +42,17 @@ export interface DeviceInfo {
   classes: number;
   layerSizes: number[];
   modelDtype: number;
+  /** CAPS flags (P.CAPS_FLAG_MODEL_SPEC: MODEL_SPEC_GET and CONFIG frozen supported). */
+  flags?: number;
+}
+
+/** The device's answer to MODEL_SPEC_GET. */
+export interface ModelSpecInfo {
+  stateBytes: number;
+  planBytes: number;
+  lastCommittedBatchId: number;
+  /** The .tpm SPEC section payload of the device's current model (src/modelfile specFromPayload decodes it). */
+  spec: Uint8Array;
 }
 
 /** What the host's data needs from the device's model; checked at connect(). */
@@ -59,6 +71,8 @@ export interface TrainConfig {
   epsilon?: number;
   weightDecay?: number;
   gradClip?: number;
+  /** Freeze the first `frozen` layers (device rebuilds its model); omitted: the device keeps its setting. */
+  frozen?: number;
 }
 
 export interface ReportInfo {
@@ -282,11 +296,31 @@ export class HostLink {
     m.epsilon = c.epsilon ?? 1e-7;
     m.weightDecay = c.weightDecay ?? 0;
     m.gradClip = c.gradClip ?? 0;
-    const payload = new Uint8Array(P.CONFIG_SIZE);
+    if (c.frozen !== undefined) {
+      m.flags |= P.CONFIG_FLAG_FROZEN;
+      m.frozen = c.frozen;
+    }
+    const payload = new Uint8Array(P.configLength(m));
     const n = P.encodeConfig(new DataView(payload.buffer), 0, payload.length, m);
     if (n < 0) throw new LinkError("DEVICE_ERROR", `invalid training configuration (${errorName(-n)})`);
     this.config = m;
     await this.request(P.MSG_CONFIG, payload);
+    // Freezing can change the blob size (optimizer state of fewer layers): refresh it.
+    if (c.frozen !== undefined && this.info && ((this.info.flags ?? 0) & P.CAPS_FLAG_MODEL_SPEC) !== 0) await this.getModelSpec();
+  }
+
+  /** The device's model spec and sizes (MODEL_SPEC_GET); updates info.stateBytes and planBytes. */
+  async getModelSpec(): Promise<ModelSpecInfo> {
+    const info = this.requireInfo();
+    if (((info.flags ?? 0) & P.CAPS_FLAG_MODEL_SPEC) === 0) {
+      throw new LinkError("INCOMPATIBLE", "the device does not report its model spec (firmware without MODEL_SPEC_GET)");
+    }
+    const r = (await this.request(P.MSG_MODEL_SPEC_GET, new Uint8Array(0))) as ModelSpecInfo;
+    if (this.info) {
+      this.info.stateBytes = r.stateBytes;
+      this.info.planBytes = r.planBytes;
+    }
+    return r;
   }
 
   /**
@@ -574,7 +608,7 @@ export class HostLink {
           this.internalOps = true;
           try {
             if (this.config) {
-              const payload = new Uint8Array(P.CONFIG_SIZE);
+              const payload = new Uint8Array(P.configLength(this.config));
               P.encodeConfig(new DataView(payload.buffer), 0, payload.length, this.config);
               await this.request(P.MSG_CONFIG, payload);
             }
@@ -873,7 +907,7 @@ export class HostLink {
       minor: c.minor, bootNonce: c.bootNonce >>> 0, maxFrame: c.maxFrame, rxWindow: c.rxWindow,
       lastCommittedBatchId: c.lastCommittedBatchId, planBytes: c.planBytes, stateBytes: c.stateBytes,
       inputDtype: c.inputDtype, inputRank: c.inputRank, inputDims: [...c.inputDims], classes: c.classes,
-      layerSizes: c.layerSizes.slice(0, c.layerCount), modelDtype: c.modelDtype,
+      layerSizes: c.layerSizes.slice(0, c.layerCount), modelDtype: c.modelDtype, flags: c.flags,
     };
     if (this.handshakeWait) {
       if (c.hostNonce >>> 0 === this.helloNonce) this.handshakeWait.resolve(info);
@@ -1028,6 +1062,18 @@ export class HostLink {
         const op = this.ops.find((o) => o.type === P.MSG_WEIGHTS_GET && o.key === c.offset && !o.settled);
         if (!op) return;
         this.settle(op, { bytes: new Uint8Array(view.buffer, c.dataOffset, c.dataLength).slice(), blobCrc: c.blobCrc, batchId: c.batchId, total: c.total });
+        return;
+      }
+      case P.MSG_MODEL_SPEC: {
+        if (len < P.MSPEC_SPEC) return;
+        const op = this.ops.find((o) => o.type === P.MSG_MODEL_SPEC_GET && !o.settled);
+        if (!op) return;
+        const answer: ModelSpecInfo = {
+          stateBytes: view.getUint32(off + P.MSPEC_STATE_BYTES, true), planBytes: view.getUint32(off + P.MSPEC_PLAN_BYTES, true),
+          lastCommittedBatchId: view.getUint32(off + P.MSPEC_LAST_COMMITTED, true),
+          spec: new Uint8Array(view.buffer, view.byteOffset + off + P.MSPEC_SPEC, len - P.MSPEC_SPEC).slice(),
+        };
+        this.settle(op, answer);
         return;
       }
       default:

@@ -130,6 +130,18 @@ export class CheckpointStore {
     return null;
   }
 
+  /**
+   * Frozen layer count recorded in the newest valid checkpoint's spec, or -1 without one. The device builds
+   * its model with it before restore(), so a board fine-tuning with frozen layers keeps them after a reboot.
+   */
+  storedFrozen(): number {
+    this.scan();
+    if (this.current < 0) return -1;
+    // .tpm: 16-byte file header, 8-byte SPEC section header, frozen at SPEC payload offset 16.
+    const at = this.current * this.slotBytes + SLOT_HEADER + 16 + 8 + 16;
+    return new DataView(this.flash.read(at, 4)).getUint32(0, true);
+  }
+
   /** Both slots' state, for diagnostics: payload length and sequence, or null when invalid. */
   inspect(): ({ bytes: number; sequence: number } | null)[] {
     const out: ({ bytes: number; sequence: number } | null)[] = [];

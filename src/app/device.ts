@@ -17,8 +17,12 @@
 // - Weights: GET snapshots the model into a staging buffer at offset 0; PUT fills the staging buffer;
 //   COMMIT checks the whole-blob CRC and the contents before copying into the model. The model is never
 //   half written.
+// - Frozen layers: CONFIG with flag FROZEN rebuilds the model with a new frozen prefix (a plan with frozen
+//   layers needs less memory), carrying over parameters, step and the optimizer state of layers that keep
+//   training. MODEL_SPEC_GET answers with the model's spec (.tpm SPEC payload) and blob size.
 // Nothing here knows whether the serial port, timers and clock are real or simulated.
-import type { Model } from "../engine/model";
+import { Model } from "../engine/model";
+import { specPayloadLength, writeSpecPayload } from "../modelfile/format";
 import { LossCode } from "../engine/spec";
 import { FrameDecoder, FrameEncoder, PAYLOAD_OFFSET, maxWireLength, seqAdd, seqDiff } from "../protocol/frame";
 import { crc32Update, CRC32_INIT } from "../protocol/crc32";
@@ -79,11 +83,12 @@ export interface DeviceStats {
 }
 
 export class DeviceSession {
-  readonly model: Model;
+  /** Replaced (never mutated in shape) when CONFIG changes the frozen layers. */
+  model: Model;
   readonly decoder: FrameDecoder;
   readonly maxFrame: number;
   readonly bootNonce: number;
-  readonly blob: WeightsBlob;
+  blob: WeightsBlob;
   readonly stats: DeviceStats = {
     accepted: 0, duplicates: 0, gaps: 0, deferred: 0, retransmits: 0, acksSent: 0, errorsSent: 0,
     reports: 0, batchesTrained: 0, batchesRefused: 0, handlerErrors: 0,
@@ -157,8 +162,8 @@ export class DeviceSession {
   viewAllocations = 0;
 
   // Weights staging.
-  private readonly staging: Uint8Array;
-  private readonly stagingView: DataView;
+  private staging: Uint8Array;
+  private stagingView: DataView;
   private stagingMode = STAGE_NONE;
   private stagingCrc = 0;
   private stagingBatchId = 0;
@@ -339,6 +344,9 @@ export class DeviceSession {
         code = this.onWeightsCommit(view, off, len);
         if (code === M.ERR_OK) this.sendError(M.ERR_OK, seq, type, this.lastCommittedBatchId);
         break;
+      case M.MSG_MODEL_SPEC_GET:
+        code = this.onModelSpecGet();
+        break;
       case M.MSG_ERROR:
         return; // the host's complaint; acked, never answered (no error ping-pong)
       default:
@@ -385,6 +393,17 @@ export class DeviceSession {
     // The optimizer's kind decides the memory plan; only its settings can change at run time.
     if (c.optimizer !== r.optimizer) return M.ERR_BAD_VALUE;
     if (this.model.gradients === null && c.gradClip > 0) return M.ERR_BAD_VALUE;
+    if ((c.flags & M.CONFIG_FLAG_FROZEN) !== 0 && c.frozen !== r.frozen) {
+      if (c.frozen >= r.units.length) return M.ERR_BAD_VALUE; // at least the last layer trains
+      if (this.stagingMode === STAGE_PUT) return M.ERR_BAD_STATE;
+      const code = this.rebuild(c.frozen);
+      if (code !== M.ERR_OK) return code;
+    }
+    return this.applyConfig(c);
+  }
+
+  private applyConfig(c: M.Config): number {
+    const r = this.model.config;
     r.learningRate = c.learningRate;
     if (c.optimizer === M.OPT_MOMENTUM) r.momentum = c.beta1;
     if (c.optimizer === M.OPT_ADAM) {
@@ -394,6 +413,66 @@ export class DeviceSession {
     }
     r.weightDecay = c.weightDecay;
     r.clipNorm = c.gradClip;
+    return M.ERR_OK;
+  }
+
+  /**
+   * Replace the model by one whose first `frozen` layers do not train. Parameters, step, rejected steps and
+   * Adam's powers carry over; optimizer state carries over for the parameters that train in both models
+   * (zero for layers that start training). Both arenas exist for a moment (the gesture model: a few KB);
+   * on failure (no memory) the old model stays and the answer is NO_MEMORY.
+   */
+  private rebuild(frozen: number): number {
+    const old = this.model;
+    let next: Model;
+    try {
+      next = new Model({ ...old.spec, frozen });
+    } catch (e) {
+      this.log("rebuild failed");
+      return M.ERR_NO_MEMORY;
+    }
+    next.parameters.set(old.parameters);
+    const from = old.optimizerState, to = next.optimizerState;
+    const s0 = old.plan.trainableStart, s1 = next.plan.trainableStart;
+    for (let k = 0; k < to.length && k < from.length; k++) {
+      const dst = to[k], src = from[k];
+      for (let i = 0; i < dst.length; i++) {
+        const j = s1 + i - s0;
+        dst[i] = j >= 0 && j < src.length ? src[j] : 0;
+      }
+    }
+    next.step = old.step;
+    next.rejectedSteps = old.rejectedSteps;
+    next.beta1Power = old.beta1Power;
+    next.beta2Power = old.beta2Power;
+    const r = old.config, n = next.config;
+    n.learningRate = r.learningRate; n.momentum = r.momentum; n.beta1 = r.beta1; n.beta2 = r.beta2;
+    n.epsilon = r.epsilon; n.weightDecay = r.weightDecay; n.clipNorm = r.clipNorm;
+    this.model = next;
+    this.blob = new WeightsBlob(next);
+    if (this.staging.length !== this.blob.byteLength) {
+      this.staging = new Uint8Array(this.blob.byteLength);
+      this.stagingView = new DataView(this.staging.buffer);
+    }
+    this.stagingMode = STAGE_NONE; // a snapshot of the old model is stale
+    this.fillCaps();
+    this.log("model rebuilt: " + frozen + " frozen layer(s)");
+    return M.ERR_OK;
+  }
+
+  /** MODEL_SPEC: stateBytes, planBytes, lastCommittedBatchId, reserved, then the .tpm SPEC payload. */
+  private onModelSpecGet(): number {
+    const model = this.model;
+    const n = M.MSPEC_SPEC + specPayloadLength(model.config.units.length);
+    if (n > this.payloadCap()) return M.ERR_TOO_LARGE;
+    const v = this.encoder.view;
+    const base = PAYLOAD_OFFSET;
+    v.setUint32(base + M.MSPEC_STATE_BYTES, this.blob.byteLength, true);
+    v.setUint32(base + M.MSPEC_PLAN_BYTES, model.plan.total, true);
+    v.setUint32(base + M.MSPEC_LAST_COMMITTED, this.lastCommittedBatchId >>> 0, true);
+    v.setUint32(base + 12, 0, true);
+    writeSpecPayload(v, base + M.MSPEC_SPEC, model);
+    this.sendSequenced(M.MSG_MODEL_SPEC, n);
     return M.ERR_OK;
   }
 
@@ -594,6 +673,7 @@ export class DeviceSession {
     const c = this.caps;
     const model = this.model;
     const r = model.config;
+    c.flags = M.CAPS_FLAG_MODEL_SPEC;
     c.bootNonce = this.bootNonce;
     c.maxFrame = this.maxFrame;
     c.rxWindow = M.RX_SAFE;

@@ -136,32 +136,7 @@ export function saveModelInto(model: AnyModel, out: Uint8Array, opts?: SaveOptio
   const specLength = SPEC_FIXED + SPEC_LAYER * L;
   v.setUint16(at, TAG_SPEC, true); v.setUint16(at + 2, SECTION_CRITICAL, true); v.setUint32(at + 4, specLength, true);
   let p = at + SECTION_HEADER;
-  v.setUint8(p, dtypeOf(model));
-  v.setUint8(p + 1, r.loss);
-  v.setUint8(p + 2, r.optimizer === ENGINE_ADAM ? OPT_ADAM : OPT_SGD);
-  v.setUint8(p + 3, r.schedule);
-  v.setUint8(p + 4, r.keepGradients ? 1 : 0);
-  v.setUint16(p + 6, L, true);
-  v.setUint32(p + 8, r.inputs, true);
-  v.setUint32(p + 12, r.batchSize, true);
-  v.setUint32(p + 16, r.frozen, true);
-  v.setFloat64(p + 24, r.seed, true);
-  v.setFloat64(p + 32, r.learningRate, true);
-  v.setFloat64(p + 40, r.momentum, true);
-  v.setFloat64(p + 48, r.beta1, true);
-  v.setFloat64(p + 56, r.beta2, true);
-  v.setFloat64(p + 64, r.epsilon, true);
-  v.setFloat64(p + 72, r.weightDecay, true);
-  v.setFloat64(p + 80, r.clipNorm, true);
-  v.setFloat64(p + 88, r.leakySlope, true);
-  v.setFloat64(p + 96, r.scheduleEvery, true);
-  v.setFloat64(p + 104, r.scheduleGamma, true);
-  v.setFloat64(p + 112, r.scheduleSteps, true);
-  v.setFloat64(p + 120, r.minLearningRate, true);
-  for (let l = 0; l < L; l++) {
-    v.setUint32(p + SPEC_FIXED + SPEC_LAYER * l, r.units[l], true);
-    v.setUint8(p + SPEC_FIXED + SPEC_LAYER * l + 4, r.activations[l]);
-  }
+  writeSpecPayload(v, p, model);
   at = p + align4(specLength);
 
   // QFORMAT (fixed point only)
@@ -219,6 +194,60 @@ export function saveModelInto(model: AnyModel, out: Uint8Array, opts?: SaveOptio
   if (at !== total - CRC) fail(`internal error: wrote ${at + CRC} bytes, planned ${total}`);
   v.setUint32(at, crc32Final(crc32Update(CRC32_INIT, out, 0, at)), true);
   return total;
+}
+
+/** Bytes of a SPEC section payload (no section header) for a model of L layers. */
+export function specPayloadLength(L: number): number {
+  return SPEC_FIXED + SPEC_LAYER * L;
+}
+
+/**
+ * Write the SPEC section payload (docs/model-format.md) of the model's current resolved spec at byte `p`
+ * of `v`: specPayloadLength(L) bytes, reserved bytes included. The device sends it in MODEL_SPEC.
+ */
+export function writeSpecPayload(v: DataView, p: number, model: AnyModel): void {
+  const r = model.config;
+  const L = r.units.length;
+  v.setUint8(p, dtypeOf(model));
+  v.setUint8(p + 1, r.loss);
+  v.setUint8(p + 2, r.optimizer === ENGINE_ADAM ? OPT_ADAM : OPT_SGD);
+  v.setUint8(p + 3, r.schedule);
+  v.setUint8(p + 4, r.keepGradients ? 1 : 0);
+  v.setUint8(p + 5, 0);
+  v.setUint16(p + 6, L, true);
+  v.setUint32(p + 8, r.inputs, true);
+  v.setUint32(p + 12, r.batchSize, true);
+  v.setUint32(p + 16, r.frozen, true);
+  v.setUint32(p + 20, 0, true);
+  v.setFloat64(p + 24, r.seed, true);
+  v.setFloat64(p + 32, r.learningRate, true);
+  v.setFloat64(p + 40, r.momentum, true);
+  v.setFloat64(p + 48, r.beta1, true);
+  v.setFloat64(p + 56, r.beta2, true);
+  v.setFloat64(p + 64, r.epsilon, true);
+  v.setFloat64(p + 72, r.weightDecay, true);
+  v.setFloat64(p + 80, r.clipNorm, true);
+  v.setFloat64(p + 88, r.leakySlope, true);
+  v.setFloat64(p + 96, r.scheduleEvery, true);
+  v.setFloat64(p + 104, r.scheduleGamma, true);
+  v.setFloat64(p + 112, r.scheduleSteps, true);
+  v.setFloat64(p + 120, r.minLearningRate, true);
+  for (let l = 0; l < L; l++) {
+    v.setUint32(p + SPEC_FIXED + SPEC_LAYER * l, r.units[l], true);
+    v.setUint8(p + SPEC_FIXED + SPEC_LAYER * l + 4, r.activations[l]);
+    v.setUint8(p + SPEC_FIXED + SPEC_LAYER * l + 5, 0);
+    v.setUint16(p + SPEC_FIXED + SPEC_LAYER * l + 6, 0, true);
+  }
+}
+
+/** Decode a SPEC section payload (as written by writeSpecPayload) into a ModelSpec (dtype float32). */
+export function specFromPayload(bytes: Uint8Array): ModelSpec {
+  if (bytes.length < SPEC_FIXED) fail(`SPEC payload of ${bytes.length} bytes is too short`);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const L = v.getUint16(6, true);
+  if (bytes.length < SPEC_FIXED + SPEC_LAYER * L) fail(`SPEC payload of ${bytes.length} bytes is too short for ${L} layers`);
+  if (v.getUint8(0) !== DTYPE_FLOAT32) fail("a fixed-point SPEC needs its QFORMAT section");
+  return specFrom(v, 0, -1);
 }
 
 /** The model as a new .tpm file. */

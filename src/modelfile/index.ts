@@ -1,6 +1,6 @@
 // Model files (.tpm): docs/model-format.md.
 export {
-  saveModel, saveModelInto, modelFileSize, parseModel, readHeader, loadInto, modelFromFile,
+  saveModel, saveModelInto, writeSpecPayload, specPayloadLength, specFromPayload, modelFileSize, parseModel, readHeader, loadInto, modelFromFile,
   MODEL_FILE_VERSION, MODEL_FILE_MAGIC,
   type SaveOptions, type AnyModel, type LoadOptions, type LoadResult, type ModelFileSummary, type ParsedModelFile, type ParsedTraining,
 } from "./format";

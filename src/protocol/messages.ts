@@ -26,11 +26,14 @@ export const MSG_WEIGHTS_GET = 0x20;
 export const MSG_WEIGHTS_DATA = 0x21;
 export const MSG_WEIGHTS_PUT = 0x22;
 export const MSG_WEIGHTS_COMMIT = 0x23;
+/** Model spec request (H->D, empty payload) and answer (D->H): docs/protocol.md, "MODEL_SPEC". */
+export const MSG_MODEL_SPEC_GET = 0x24;
+export const MSG_MODEL_SPEC = 0x25;
 
 /** Sequenced types consume a sequence number and are retransmitted until acked (go-back-N). */
 export function isSequenced(type: number): boolean {
   return type === MSG_ERROR || (type >= MSG_CONFIG && type <= MSG_PREDICT_RESULT) ||
-    (type >= MSG_WEIGHTS_GET && type <= MSG_WEIGHTS_COMMIT);
+    (type >= MSG_WEIGHTS_GET && type <= MSG_MODEL_SPEC);
 }
 
 // ---- Error codes (ERROR message and codec results).
@@ -105,6 +108,13 @@ export const LOG_LEVEL = 0, LOG_TEXT = 2;
 export const CONFIG_LR = 0, CONFIG_BATCH_SIZE = 4, CONFIG_OPTIMIZER = 6, CONFIG_FLAGS = 7;
 export const CONFIG_BETA1 = 8, CONFIG_BETA2 = 12, CONFIG_EPSILON = 16, CONFIG_WEIGHT_DECAY = 20;
 export const CONFIG_GRAD_CLIP = 24, CONFIG_SIZE = 28;
+/** CONFIG flag bit 0: the payload has the 4-byte tail `frozen u16, reserved u16` (CONFIG_SIZE_FROZEN bytes). */
+export const CONFIG_FLAG_FROZEN = 1;
+export const CONFIG_FROZEN = 28, CONFIG_SIZE_FROZEN = 32;
+/** CAPS flag bit 0: the device answers MODEL_SPEC_GET and honours CONFIG's frozen field. */
+export const CAPS_FLAG_MODEL_SPEC = 1;
+/** MODEL_SPEC payload: blob and plan sizes of the current model, then the .tpm SPEC section payload. */
+export const MSPEC_STATE_BYTES = 0, MSPEC_PLAN_BYTES = 4, MSPEC_LAST_COMMITTED = 8, MSPEC_SPEC = 16;
 
 // Shared by SAMPLE_BATCH and PREDICT_REQ: id, count, dtype, rank, dims.
 export const TENSOR_ID = 0, TENSOR_COUNT = 4, TENSOR_DTYPE = 6, TENSOR_RANK = 7, TENSOR_DIMS = 8;
@@ -147,6 +157,8 @@ export class Log { level = 0; textOffset = 0; textLength = 0; }
 export class Config {
   learningRate = 0.01; batchSize = 1; optimizer = OPT_SGD; flags = 0; beta1 = 0; beta2 = 0;
   epsilon = 1e-7; weightDecay = 0; gradClip = 0;
+  /** Layers to freeze (the first `frozen`); sent only with flag CONFIG_FLAG_FROZEN. */
+  frozen = 0;
 }
 
 /**
@@ -433,11 +445,18 @@ function configError(m: Config): number {
   if (!(finite(m.epsilon) && m.epsilon > 0)) return ERR_BAD_VALUE;
   if (!(finite(m.weightDecay) && m.weightDecay >= 0)) return ERR_BAD_VALUE;
   if (!(finite(m.gradClip) && m.gradClip >= 0)) return ERR_BAD_VALUE;
+  if ((m.flags & CONFIG_FLAG_FROZEN) !== 0 && !isUint(m.frozen, 0xffff)) return ERR_BAD_VALUE;
   return ERR_OK;
 }
 
+/** Payload length of a CONFIG: CONFIG_SIZE, or CONFIG_SIZE_FROZEN with flag CONFIG_FLAG_FROZEN. */
+export function configLength(m: Config): number {
+  return (m.flags & CONFIG_FLAG_FROZEN) !== 0 ? CONFIG_SIZE_FROZEN : CONFIG_SIZE;
+}
+
 export function encodeConfig(view: DataView, off: number, cap: number, m: Config): number {
-  if (cap < CONFIG_SIZE) return -ERR_TOO_LARGE;
+  const size = configLength(m);
+  if (cap < size) return -ERR_TOO_LARGE;
   const err = configError(m);
   if (err !== ERR_OK) return -err;
   view.setFloat32(off + CONFIG_LR, m.learningRate, true);
@@ -449,8 +468,12 @@ export function encodeConfig(view: DataView, off: number, cap: number, m: Config
   view.setFloat32(off + CONFIG_EPSILON, m.epsilon, true);
   view.setFloat32(off + CONFIG_WEIGHT_DECAY, m.weightDecay, true);
   view.setFloat32(off + CONFIG_GRAD_CLIP, m.gradClip, true);
+  if (size === CONFIG_SIZE_FROZEN) {
+    view.setUint16(off + CONFIG_FROZEN, m.frozen, true);
+    view.setUint16(off + CONFIG_FROZEN + 2, 0, true);
+  }
   // Rounding to float32 can push a value out of range (beta 0.99999999 -> 1, tiny lr -> 0): re-check.
-  return decodeConfig(view, off, CONFIG_SIZE, SCRATCH_CONFIG) === ERR_OK ? CONFIG_SIZE : -ERR_BAD_VALUE;
+  return decodeConfig(view, off, size, SCRATCH_CONFIG) === ERR_OK ? size : -ERR_BAD_VALUE;
 }
 const SCRATCH_CONFIG = new Config();
 
@@ -465,6 +488,11 @@ export function decodeConfig(view: DataView, off: number, len: number, out: Conf
   out.epsilon = view.getFloat32(off + CONFIG_EPSILON, true);
   out.weightDecay = view.getFloat32(off + CONFIG_WEIGHT_DECAY, true);
   out.gradClip = view.getFloat32(off + CONFIG_GRAD_CLIP, true);
+  out.frozen = 0;
+  if ((out.flags & CONFIG_FLAG_FROZEN) !== 0) {
+    if (len < CONFIG_SIZE_FROZEN) return ERR_BAD_LENGTH;
+    out.frozen = view.getUint16(off + CONFIG_FROZEN, true);
+  }
   return configError(out);
 }
 
