@@ -31,6 +31,8 @@ export interface SimulatorOptions {
    * reset() like a real board's flash.
    */
   flashFile?: string | null;
+  /** Checkpoint every this many trained batches (overrides the manifest's config.checkpoint.every). */
+  checkpointEvery?: number;
 }
 
 /** The PC end of an in-process link: write() bytes to the board, 'data' events (Buffer) from it. */
@@ -72,8 +74,13 @@ export interface Simulator {
   stats(): UartStats;
   /** Exceptions that escaped the device app. */
   crashes(): unknown[];
-  /** Power-cycles the board: FIFOs emptied, ROM boot text on the wire, the app starts again (new boot nonce). */
+  /**
+   * Power-cycles the board: FIFOs emptied, ROM boot text on the wire, the flash powered again (after a
+   * SimFlash.cutPowerAfter), the app starts again (new boot nonce) and restores its newest checkpoint.
+   */
   reset(): Promise<void>;
+  /** The checkpoint flash partition (null when the board runs without one), e.g. to cut power mid-write. */
+  flash(): SimFlash | null;
   stop(): Promise<void>;
 }
 
@@ -137,6 +144,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const engine: Engine = options.engine ?? "node";
   if (engine !== "node" && engine !== "xs") throw new Error(`unknown engine "${String(engine)}" (node or xs)`);
   const { config, port: uartPort, baud } = deviceConfig(options.baud);
+  if (options.checkpointEvery !== undefined) {
+    config.checkpoint = { ...(config.checkpoint as Record<string, unknown> | undefined), every: options.checkpointEvery };
+  }
   if (!(baud >= 300 && baud <= 20000000)) throw new Error(`baud must be 300..20000000, got ${baud}`);
   const usePty = options.pty ?? true;
 
@@ -204,6 +214,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     crashes() {
       return [...crashes, ...board.crashes];
     },
+    flash() {
+      return partitions.values().next().value ?? null;
+    },
     async reset() {
       if (stopped) throw new Error("simulator stopped");
       accumulate(uart.stats);
@@ -211,6 +224,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       board.stop();
       uart.purge();
       toPc(new TextEncoder().encode(BOOT_TEXT));
+      for (const f of partitions.values()) f.restore();
       newBoard();
       await runner.boot(board);
     },
