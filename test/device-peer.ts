@@ -26,8 +26,17 @@ export interface PeerOptions {
 }
 
 interface Sent {
+  type: number;
+  payload: Uint8Array;
   seq: number;
-  wire: Uint8Array;
+}
+
+interface Queued {
+  type: number;
+  payload: Uint8Array;
+  seq: number;
+  /** Encoded when its first byte goes out (the header carries the write position). */
+  wire?: Uint8Array;
 }
 
 export class DevicePeer {
@@ -37,15 +46,15 @@ export class DevicePeer {
   caps: M.Caps | null = null;
   /** Write position (bytes) and credit state. */
   written = 0;
-  credit = 0;
-  creditAck = -1;
+  /** Device's latest read position (in our byte space) and window; -1 before its first ACK. */
+  devRead = -1;
+  window = 0;
+  private stops: number[] = [];
   private nextSeq = 1;
   private devExpected = 1; // next device seq we expect
   private readonly unacked: Sent[] = [];
-  private queue: { wire: Uint8Array; seq: number }[] = [];
+  private queue: Queued[] = [];
   private queuePos = 0;
-  private helloEnd = 0;
-  private readonly ends = new Map<number, number>();
   private timer: NodeJS.Timeout;
   private lastProgress = Date.now();
   private closed = false;
@@ -79,8 +88,10 @@ export class DevicePeer {
     if (type === M.MSG_ACK) {
       const a = new M.Ack();
       M.decodeAck(f.view, 0, len, a);
-      this.credit = a.credit;
-      this.creditAck = ack;
+      let read = this.written + ((a.read - this.written) | 0);
+      if (read > this.written) read = this.written;
+      this.devRead = read;
+      this.window = a.window;
       if (a.flags & M.ACK_GAP) this.goBackN();
     }
     if (M.isSequenced(type)) {
@@ -105,35 +116,37 @@ export class DevicePeer {
 
   /** ACKs jump the queue (at the next frame boundary), as a host should do. */
   private sendAck(): void {
-    const wire = this.encode(M.MSG_ACK, this.nextSeq, this.ackPayload());
-    this.queue.splice(this.queuePos > 0 ? 1 : 0, 0, { wire, seq: -1 });
+    this.queue.splice(this.queuePos > 0 ? 1 : 0, 0, { type: M.MSG_ACK, payload: this.ackPayload(), seq: -1 });
     this.pump();
   }
 
   private ackPayload(): Uint8Array {
     const a = new M.Ack();
-    a.credit = M.CREDIT_UNLIMITED;
-    const v = new DataView(new ArrayBuffer(4));
-    M.encodeAck(v, 0, 4, a);
+    a.window = M.CREDIT_UNLIMITED;
+    const v = new DataView(new ArrayBuffer(M.ACK_SIZE));
+    M.encodeAck(v, 0, M.ACK_SIZE, a);
     return new Uint8Array(v.buffer);
   }
 
   /** Bytes the host may still write. */
   private allowance(): number {
     if (this.opts.ignoreCredit) return Infinity;
-    if (this.creditAck < 0) return 0;
-    const anchor = this.creditAck === 0 ? this.helloEnd : this.ends.get(this.creditAck);
-    if (anchor === undefined) return 0; // acked a frame we have not finished writing: cannot happen
-    return anchor + this.credit - this.written;
+    if (this.devRead < 0) return 0;
+    // read + window, and never more than RX_SAFE past a frame end the device has not read past.
+    while (this.stops.length > 0 && this.stops[0] <= this.devRead) this.stops.shift();
+    let lim = this.devRead + this.window;
+    if (this.stops.length > 0 && this.stops[0] + M.RX_SAFE < lim) lim = this.stops[0] + M.RX_SAFE;
+    return lim - this.written;
   }
 
   private pump(): void {
     if (this.closed) return;
     while (this.queue.length > 0) {
       const head = this.queue[0];
-      let n = head.wire.length - this.queuePos;
       const allow = this.allowance();
       if (allow <= 0) return;
+      if (head.wire === undefined) head.wire = this.encode(head.type, head.seq >= 0 ? head.seq : this.nextSeq, head.payload);
+      let n = head.wire.length - this.queuePos;
       if (n > allow) n = allow;
       this.link.write(head.wire.subarray(this.queuePos, this.queuePos + n));
       this.written += n;
@@ -141,14 +154,14 @@ export class DevicePeer {
       if (this.queuePos === head.wire.length) {
         this.queue.shift();
         this.queuePos = 0;
-        // Credit is anchored on the end of a frame's first transmission.
-        if (head.seq >= 0 && !this.ends.has(head.seq)) this.ends.set(head.seq, this.written);
+        this.stops.push(this.written);
       }
     }
   }
 
   private encode(type: number, seq: number, payload: Uint8Array): Uint8Array {
     const out = new Uint8Array(payload.length * 2 + 64);
+    this.encoder.position = this.written;
     const n = this.encoder.encodeBytes(type, seq, seqAdd(this.devExpected, -1), payload, out);
     if (n < 0) throw new Error("encode failed");
     return out.subarray(0, n);
@@ -156,19 +169,18 @@ export class DevicePeer {
 
   private sendRaw(type: number, payload: Uint8Array, sequenced: boolean): number {
     const seq = this.nextSeq;
-    const wire = this.encode(type, seq, payload);
     if (sequenced) {
       this.nextSeq = seqAdd(this.nextSeq, 1);
-      this.unacked.push({ seq, wire });
+      this.unacked.push({ type, payload, seq });
       if (this.unacked.length === 1) this.lastProgress = Date.now();
     }
-    this.queue.push({ wire, seq: sequenced ? seq : -1 });
+    this.queue.push({ type, payload, seq: sequenced ? seq : -1 });
     this.pump();
     return seq;
   }
 
   private goBackN(): void {
-    for (const s of this.unacked) this.queue.push({ wire: s.wire, seq: s.seq });
+    for (const s of this.unacked) this.queue.push({ type: s.type, payload: s.payload, seq: s.seq });
     this.lastProgress = Date.now();
     this.pump();
   }
@@ -181,21 +193,20 @@ export class DevicePeer {
     h.maxFrame = this.opts.maxFrame ?? 4096;
     const v = new DataView(new ArrayBuffer(16));
     const n = M.encodeHello(v, 0, 16, h);
-    const wire = this.encode(M.MSG_HELLO, this.nextSeq, new Uint8Array(v.buffer, 0, n));
+    const wire = this.encode(M.MSG_HELLO, 1, new Uint8Array(v.buffer, 0, n)).slice();
     // A new session: forget everything.
     this.nextSeq = 1;
     this.devExpected = 1;
     this.unacked.length = 0;
-    this.ends.clear();
     this.queue = [];
     this.queuePos = 0;
-    this.creditAck = -1;
-    this.credit = 0;
+    this.devRead = -1;
+    this.window = 0;
+    this.stops = [];
     this.link.write(wire);
     this.written += wire.length;
-    this.helloEnd = this.written;
     await this.waitFor(() => this.caps !== null && this.caps.hostNonce === nonce, timeoutMs, "CAPS");
-    await this.waitFor(() => this.creditAck >= 0, timeoutMs, "first ACK");
+    await this.waitFor(() => this.devRead >= 0, timeoutMs, "first ACK");
     return this.caps!;
   }
 

@@ -89,7 +89,7 @@ describe("device session (node engine, in-process port)", () => {
     const { sim, peer } = await boot();
     const caps = await peer.hello();
     const ref = buildModel(gestureModelSpec(INPUTS));
-    expect(caps.major).toBe(1);
+    expect(caps.major).toBe(2);
     expect(caps.classes).toBe(5);
     expect(caps.inputDtype).toBe(M.DTYPE_F32);
     expect(caps.inputDims).toEqual([INPUTS, 0, 0]);

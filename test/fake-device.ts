@@ -27,7 +27,8 @@ export interface FakeDeviceOptions {
   version?: number;
 }
 
-interface Rx { type: number; seq: number; ack: number; payload: Uint8Array }
+/** `end`: the host's write position just after this frame (its header `pos` + wire length). */
+interface Rx { type: number; seq: number; ack: number; payload: Uint8Array; end: number }
 
 const FIFO = P.RX_FIFO_BYTES;
 
@@ -73,7 +74,8 @@ export class FakeDevice {
   // Receive accounting (positions in bytes read by the app since boot).
   private readPos = 0;
   private arrived = 0; // bytes that reached the FIFO or were read directly
-  private anchorPos = 0;
+  /** Host position = hostOffset + readPos, from the latest valid host frame. */
+  private hostOffset = 0;
   private maxLimit = 0;
   private busy = false;
   private fifo: Uint8Array[] = [];
@@ -94,7 +96,7 @@ export class FakeDevice {
     };
     this.spec = options.spec ?? gestureModelSpec(8, 3, { layers: [{ units: 6, activation: "relu" }, { units: 3, activation: "softmax" }] });
     this.dec = new P.FrameDecoder(this.o.maxFrame, (type, seq, ack, view, off, len) => {
-      this.pending = { type, seq, ack, payload: new Uint8Array(view.buffer, off, len).slice() };
+      this.pending = { type, seq, ack, payload: new Uint8Array(view.buffer, off, len).slice(), end: (view.getInt32(P.HDR_POS, true) + this.dec.wireLength) | 0 };
       this.dec.pause();
     });
     this.enc = new P.FrameEncoder(P.MAX_FRAME);
@@ -217,7 +219,7 @@ export class FakeDevice {
       this.nextSeq = 1;
       this.txq = [];
       this.lastGapFor = -1;
-      this.anchorPos = this.readPos;
+      this.hostOffset = f.end - this.readPos;
       this.maxLimit = this.arrived; // nothing may arrive beyond this until we grant credit
       this.paused = this.pausePending = false;
       this.sendCaps(h.hostNonce);
@@ -225,6 +227,7 @@ export class FakeDevice {
       return true;
     }
     if (!this.session) return false;
+    this.hostOffset = f.end - this.readPos; // every valid host frame re-anchors the credit mapping
     this.onAck(f.ack);
     if (f.type === P.MSG_ACK) {
       const a = new P.Ack();
@@ -259,7 +262,6 @@ export class FakeDevice {
       return false;
     }
     this.expected = P.seqAdd(this.expected, 1);
-    this.anchorPos = this.readPos;
     this.onMessage(f);
     return true;
   }
@@ -504,12 +506,12 @@ export class FakeDevice {
   private sendAck(flags: number): void {
     if (!this.session || this.o.noCredit && flags === 0) return;
     const m = new P.Ack();
-    const r = this.readPos - this.anchorPos;
     const window = this.busy || this.paused || this.pausePending ? 0 : this.o.rxWindow;
-    m.credit = Math.min(0xfffe, r + window);
+    m.read = (this.hostOffset + this.readPos) | 0;
+    m.window = Math.min(0xfffe, window);
     m.flags = flags;
     m.token = flags & P.ACK_PAUSE ? this.pauseToken : 0;
-    const limit = this.anchorPos + m.credit;
+    const limit = this.readPos + m.window;
     // Credit beyond what has arrived counts only once the host can see it.
     if (limit > this.maxLimit) this.maxLimit = limit;
     const n = P.encodeAck(this.enc.view, P.PAYLOAD_OFFSET, this.enc.maxPayload, m);

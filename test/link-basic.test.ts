@@ -3,6 +3,7 @@ import { HostLink, LinkError } from "../host-sim/link/link";
 import { memoryPortPair, unplug } from "../host-sim/link/port";
 import { FakeDevice } from "./fake-device";
 import { makeBatches, referenceWeights, TINY_SPEC } from "./link-helpers";
+import * as P from "../src/protocol/index";
 
 function setup(deviceOptions = {}, baud = 0) {
   const [hostPort, devPort] = memoryPortPair({ baud });
@@ -52,7 +53,7 @@ describe("host link against a scripted device", () => {
   });
 
   it("reports an incompatible protocol version", async () => {
-    const { link, device } = setup({ version: 2 });
+    const { link, device } = setup({ version: P.PROTOCOL_VERSION + 1 });
     const l2 = link as HostLink;
     await expect(l2.connect()).rejects.toMatchObject({ code: "INCOMPATIBLE" });
     device.stop();

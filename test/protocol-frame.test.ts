@@ -92,11 +92,11 @@ const examples: Record<string, Example> = {
   },
   ACK: {
     type: P.MSG_ACK,
-    encode: (v, o, c) => P.encodeAck(v, o, c, Object.assign(new P.Ack(), { credit: 112, flags: P.ACK_PAUSE, token: 7 })),
+    encode: (v, o, c) => P.encodeAck(v, o, c, Object.assign(new P.Ack(), { read: -5, window: 112, flags: P.ACK_PAUSE, token: 7 })),
     check: (v, o, l) => {
       const m = new P.Ack();
       expect(P.decodeAck(v, o, l, m)).toBe(P.ERR_OK);
-      expect(m).toEqual({ credit: 112, flags: P.ACK_PAUSE, token: 7 });
+      expect(m).toEqual({ read: -5, window: 112, flags: P.ACK_PAUSE, token: 7 });
     },
   },
   PING: {
@@ -340,11 +340,12 @@ describe("FrameDecoder streaming", () => {
   it("rejects a lying length field even with a valid CRC, and a wrong version", () => {
     const payload = Uint8Array.of(1, 2, 3, 4, 5, 6);
     const { dec, got } = recorder();
-    for (const lie of [0, 5, 7, 0xffff]) dec.push(rawFrame(1, P.MSG_LOG, lie, payload));
+    for (const lie of [0, 5, 7, 0xffff]) dec.push(rawFrame(P.PROTOCOL_VERSION, P.MSG_LOG, lie, payload));
     expect(dec.lengthErrors).toBe(4);
-    dec.push(rawFrame(2, P.MSG_LOG, 6, payload));
-    expect(dec.versionErrors).toBe(1);
-    dec.push(rawFrame(1, P.MSG_LOG, 6, payload));
+    dec.push(rawFrame(P.PROTOCOL_VERSION + 1, P.MSG_LOG, 6, payload));
+    dec.push(rawFrame(P.PROTOCOL_VERSION - 1, P.MSG_LOG, 6, payload));
+    expect(dec.versionErrors).toBe(2);
+    dec.push(rawFrame(P.PROTOCOL_VERSION, P.MSG_LOG, 6, payload));
     expect(got.length).toBe(1);
     expect(Array.from(got[0].payload)).toEqual(Array.from(payload));
   });
@@ -432,10 +433,11 @@ describe("FrameEncoder", () => {
   it("refuses payloads beyond its limit and outputs that are too small", () => {
     const e = new FrameEncoder(64);
     expect(e.maxPayload).toBe(64 - FRAME_OVERHEAD);
-    expect(e.encode(P.MSG_LOG, 0, 0, 53, new Uint8Array(200))).toBe(-1);
-    expect(e.encode(P.MSG_LOG, 0, 0, 52, new Uint8Array(200))).toBeGreaterThan(0);
-    expect(e.encode(P.MSG_LOG, 0, 0, 52, new Uint8Array(60))).toBe(-1);
-    expect(e.encode(P.MSG_LOG, 0, 0, 52, new Uint8Array(maxWireLength(52)))).toBeGreaterThan(0);
+    const max = 64 - FRAME_OVERHEAD;
+    expect(e.encode(P.MSG_LOG, 0, 0, max + 1, new Uint8Array(200))).toBe(-1);
+    expect(e.encode(P.MSG_LOG, 0, 0, max, new Uint8Array(200))).toBeGreaterThan(0);
+    expect(e.encode(P.MSG_LOG, 0, 0, max, new Uint8Array(60))).toBe(-1);
+    expect(e.encode(P.MSG_LOG, 0, 0, max, new Uint8Array(maxWireLength(max)))).toBeGreaterThan(0);
     expect(e.encode(0, 0, 0, 0, new Uint8Array(100))).toBe(-1);
     expect(e.encode(256, 0, 0, 0, new Uint8Array(100))).toBe(-1);
   });

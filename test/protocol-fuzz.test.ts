@@ -185,7 +185,7 @@ describe("frame decoder fuzz", () => {
     }
     expect(wrong).toBe(0);
     expect(cleanMissed).toBe(0); // every intact frame got through, whatever came before it
-    expect(cleanSent).toBeGreaterThan(ITERATIONS / 4);
+    expect(cleanSent).toBeGreaterThan(ITERATIONS / 5); // about a quarter by construction (kinds 0, 1, 7 of clean templates)
     expect(accepted).toBeGreaterThanOrEqual(cleanSent);
     // Every rejection path was exercised.
     expect(dec.crcErrors).toBeGreaterThan(1000);

@@ -110,7 +110,10 @@ export interface LinkStats {
   resets: number;
   duplicatesFromDevice: number;
   creditStalls: number;
+  /** Most bytes written beyond the device's reported read position. */
   maxOutstandingCredit: number;
+  /** Re-handshakes because credit stayed blocked while the device kept refreshing the same read position. */
+  creditResyncs: number;
 }
 
 export type LinkEvent =
@@ -161,7 +164,7 @@ interface Op {
 interface TxFrame {
   seq: number;
   op: Op;
-  /** Write position just after the first complete transmission, -1 until then. */
+  /** Write position just after the first complete transmission, -1 until then (RTO arming). */
   firstEnd: number;
   sentAt: number;
   retransmitted: boolean;
@@ -185,6 +188,7 @@ export class HostLink {
   readonly stats: LinkStats = {
     bytesWritten: 0, bytesRead: 0, framesSent: 0, framesRetransmitted: 0, timeouts: 0, gaps: 0, pauses: 0,
     sessions: 0, resets: 0, duplicatesFromDevice: 0, creditStalls: 0, maxOutstandingCredit: 0,
+    creditResyncs: 0,
   };
   /** Device capabilities of the current session. */
   info: DeviceInfo | undefined;
@@ -207,16 +211,25 @@ export class HostLink {
   private txq: TxFrame[] = [];
   private sendIdx = 0;
   private cur: Chunk | undefined;
-  private ctrl: Uint8Array[] = [];
-  private anchorSeq = 0;
-  private anchorEnd = 0;
-  private limit = 0;
+  /** Unsequenced frames (type, payload) to send through credit; encoded when written (pos). */
+  private ctrl: { type: number; payload: Uint8Array }[] = [];
+  // Credit (docs/protocol.md section 5), all in absolute host write positions.
+  /** Where the device says it has read up to (its latest ACK, mapped onto T). */
+  private devRead = 0;
+  /** Device's window beyond devRead. */
+  private devWindow = 0;
+  /**
+   * Write positions just after each delimiter that can end a frame at the device (frame ends; the leading
+   * delimiter of a frame written after an abandoned one), ascending. The device may stop reading at any of
+   * them, so the host never writes more than RX_SAFE beyond the first one the device has not read past.
+   */
+  private stops: number[] = [];
+  private lastFrameEnd = 0;
   private paused = false;
   private lastGapAck = -1;
   private lastAckSent = -1;
   private lastGapSentFor = -1;
-  private anchorAmbiguous = false;
-  private lastCredit = -1;
+  private lastBlockedRead = -1;
   private stalledRefreshes = 0;
   private ackTimer: NodeJS.Timeout | undefined;
   private rtoTimer: NodeJS.Timeout | undefined;
@@ -533,6 +546,7 @@ export class HostLink {
       const n = P.encodeHello(enc.view, P.PAYLOAD_OFFSET, enc.maxPayload, m);
       const out = new Uint8Array(P.maxWireLength(n) + 1);
       out[0] = 0; // terminate any garbage on the line
+      enc.position = this.T + 1; // the HELLO's own leading delimiter
       const w = enc.encode(P.MSG_HELLO, this.nextSeq, 0, n, out, 1);
       this.rawWrite(out.subarray(0, w + 1));
       this.helloEnd = this.T;
@@ -549,13 +563,14 @@ export class HostLink {
       this.encoder = new P.FrameEncoder(Math.min(info.maxFrame, P.MAX_FRAME));
       this.stats.sessions++;
       if (reset) this.stats.resets++;
-      this.anchorSeq = 0;
-      this.anchorEnd = this.helloEnd;
-      this.anchorAmbiguous = false;
-      this.lastCredit = -1;
+      // No credit until the device's first ACK (which it sends right after CAPS, anchored on this HELLO).
+      this.devRead = this.helloEnd;
+      this.devWindow = 0;
+      this.stops = [];
+      this.lastFrameEnd = this.helloEnd;
+      this.lastBlockedRead = -1;
       this.rto = this.srtt > 0 ? Math.min(this.opts.maxRtoMs, Math.max(this.opts.minRtoMs, this.srtt + 4 * this.rttvar + 20)) : this.opts.minRtoMs;
       this.stalledRefreshes = 0;
-      this.limit = this.helloEnd; // no credit until the device's first ACK
       this.nextSeq = 1;
       this.rxExpected = 1;
       this.lastAckSent = -1;
@@ -715,12 +730,41 @@ export class HostLink {
 
   /** Unsequenced frame (ACK, PING) through credit. */
   private sendControl(type: number, payload: Uint8Array): void {
-    const n = this.encoder.encodeBytes(type, this.nextSeq, P.seqAdd(this.rxExpected, -1), payload, this.wireBuf);
-    this.ctrl.push(this.wireBuf.slice(0, n));
+    this.ctrl.push({ type, payload });
     this.pump();
   }
 
-  private encodeFrame(f: TxFrame): Uint8Array {
+  private encodeControl(c: { type: number; payload: Uint8Array }, pos: number): Uint8Array {
+    this.encoder.position = pos;
+    const ack = P.seqAdd(this.rxExpected, -1);
+    const n = this.encoder.encodeBytes(c.type, this.nextSeq, ack, c.payload, this.wireBuf);
+    if (c.type === P.MSG_ACK) this.lastAckSent = ack;
+    return this.wireBuf.slice(0, n);
+  }
+
+  /** A frame starting at write position `pos` is about to be written: record its leading delimiter as a
+   * possible frame end at the device when the previous frame was abandoned half-way. */
+  private frameStart(pos: number): void {
+    if (pos !== this.lastFrameEnd) this.stops.push(pos + 1);
+  }
+
+  private frameEnd(end: number): void {
+    this.stops.push(end);
+    this.lastFrameEnd = end;
+  }
+
+  /** Highest write position (exclusive) credit allows now. */
+  private creditLimit(): number {
+    const read = this.devRead;
+    const stops = this.stops;
+    while (stops.length > 0 && stops[0]! <= read) stops.shift();
+    let lim = read + this.devWindow;
+    if (stops.length > 0 && stops[0]! + P.RX_SAFE < lim) lim = stops[0]! + P.RX_SAFE;
+    return lim;
+  }
+
+  private encodeFrame(f: TxFrame, pos: number): Uint8Array {
+    this.encoder.position = pos;
     const ack = P.seqAdd(this.rxExpected, -1);
     const n = this.encoder.encodeBytes(f.op.type, f.seq, ack, f.op.payload, this.wireBuf);
     if (n < 0) throw new LinkError("DEVICE_ERROR", `message of ${f.op.payload.length} bytes does not fit the device's frame limit ${this.encoder.maxFrame}`);
@@ -735,13 +779,15 @@ export class HostLink {
     let total = 0;
     while (!this.paused) {
       if (!this.cur) {
-        if (this.ctrl.length > 0) this.cur = { bytes: this.ctrl.shift()!, off: 0, frame: undefined };
+        const pos = this.T + total;
+        if (this.ctrl.length > 0) this.cur = { bytes: this.encodeControl(this.ctrl.shift()!, pos), off: 0, frame: undefined };
         else if (this.sendIdx < this.txq.length) {
           const f = this.txq[this.sendIdx++]!;
-          this.cur = { bytes: this.encodeFrame(f), off: 0, frame: f };
+          this.cur = { bytes: this.encodeFrame(f, pos), off: 0, frame: f };
         } else break;
+        this.frameStart(pos);
       }
-      const room = this.limit - (this.T + total);
+      const room = this.creditLimit() - (this.T + total);
       if (room <= 0) {
         this.stats.creditStalls++;
         break;
@@ -752,6 +798,7 @@ export class HostLink {
       total += n;
       c.off += n;
       if (c.off === c.bytes.length) {
+        this.frameEnd(this.T + total);
         const f = c.frame;
         if (f) {
           this.stats.framesSent++;
@@ -769,7 +816,7 @@ export class HostLink {
       let o = 0;
       for (const p of parts) { out.set(p, o); o += p.length; }
       this.rawWrite(out);
-      const outstanding = this.T - this.anchorEnd;
+      const outstanding = this.T - this.devRead;
       if (outstanding > this.stats.maxOutstandingCredit) this.stats.maxOutstandingCredit = outstanding;
     }
     this.armRto();
@@ -843,7 +890,7 @@ export class HostLink {
     this.lastAckSent = ack;
     const payload = new Uint8Array(P.ACK_SIZE);
     const m = new P.Ack();
-    m.credit = P.CREDIT_UNLIMITED;
+    m.window = P.CREDIT_UNLIMITED;
     m.flags = gap ? P.ACK_GAP : 0;
     P.encodeAck(new DataView(payload.buffer), 0, payload.length, m);
     this.sendControl(P.MSG_ACK, payload);
@@ -929,11 +976,6 @@ export class HostLink {
     while (this.txq.length > 0 && P.seqLe(this.txq[0]!.seq, a)) {
       const f = this.txq.shift()!;
       released++;
-      if (f.firstEnd < 0) f.firstEnd = this.T; // cannot happen (the device got it), but keep credit sane
-      this.anchorSeq = f.seq;
-      this.anchorEnd = f.firstEnd;
-      // Sent more than once: the device may have taken a later copy, so firstEnd is only a lower bound.
-      this.anchorAmbiguous = f.transmissions > 1;
       if (!f.retransmitted && f.sentAt > 0) this.sampleRtt(performance.now() - f.sentAt);
       if (f.op.key === -1) this.settle(f.op, undefined); // ack-only op
     }
@@ -943,21 +985,35 @@ export class HostLink {
       this.consecutiveTimeouts = 0;
       this.restartRto();
     }
-    if (ackView && P.decodeAck(ackView, off, len, this.mAck) === P.ERR_OK && a === this.anchorSeq) {
+    if (ackView && P.decodeAck(ackView, off, len, this.mAck) === P.ERR_OK) {
       const m = this.mAck;
-      // Credit stuck behind an ambiguous anchor: the device keeps refreshing the same grant (so it is idle
-      // and has read everything), yet by our conservative anchor we may not write. Only a new session
-      // re-anchors safely; the device keeps its model, batches resume after its last committed one.
-      const stalled = this.T >= this.anchorEnd + m.credit && (this.cur !== undefined || this.ctrl.length > 0 || this.sendIdx < this.txq.length);
-      if (stalled && this.anchorAmbiguous && released === 0 && m.credit === this.lastCredit && !(m.flags & (P.ACK_PAUSE | P.ACK_GAP))) {
-        if (++this.stalledRefreshes >= 2) {
+      // The device's read position is a u32 in our byte space: the nearest value to T. It cannot be ahead
+      // of what we wrote (inserted garbage could make it look so): clamp.
+      let read = this.T + ((m.read - this.T) | 0);
+      if (read > this.T) read = this.T;
+      this.devRead = read;
+      this.devWindow = m.window;
+      // Last resort: blocked by credit while the device keeps refreshing the same read position (it is
+      // idle, yet by its count we may not write: more bytes were lost than the window). A new session
+      // re-anchors; the device keeps its model, batches resume after its last committed one.
+      const waiting = this.cur !== undefined || this.ctrl.length > 0 || this.sendIdx < this.txq.length;
+      if (waiting && this.creditLimit() <= this.T && !(m.flags & (P.ACK_PAUSE | P.ACK_GAP)) && released === 0) {
+        if (read === this.lastBlockedRead) {
+          if (++this.stalledRefreshes >= 5) {
+            this.stalledRefreshes = 0;
+            this.lastBlockedRead = -1;
+            this.stats.creditResyncs++;
+            this.restartSession("credit stalled");
+            return;
+          }
+        } else {
+          this.lastBlockedRead = read;
           this.stalledRefreshes = 0;
-          this.restartSession("credit anchor ambiguous");
-          return;
         }
-      } else this.stalledRefreshes = 0;
-      this.lastCredit = m.credit;
-      this.limit = this.anchorEnd + m.credit;
+      } else {
+        this.stalledRefreshes = 0;
+        this.lastBlockedRead = -1;
+      }
       if (m.flags & P.ACK_PAUSE) {
         this.stats.pauses++;
         this.paused = true;
@@ -969,14 +1025,17 @@ export class HostLink {
         }
         const payload = new Uint8Array(P.ACK_SIZE);
         const c = new P.Ack();
-        c.credit = P.CREDIT_UNLIMITED;
+        c.window = P.CREDIT_UNLIMITED;
         c.flags = P.ACK_PAUSE_CONFIRM;
         c.token = m.token;
         P.encodeAck(new DataView(payload.buffer), 0, payload.length, c);
         const ackNo = P.seqAdd(this.rxExpected, -1);
+        this.frameStart(this.T);
+        this.encoder.position = this.T;
         const n = this.encoder.encodeBytes(P.MSG_ACK, this.nextSeq, ackNo, payload, this.wireBuf);
         this.lastAckSent = ackNo;
         this.rawWrite(this.wireBuf.subarray(0, n)); // exempt from credit
+        this.frameEnd(this.T);
         return;
       }
       if (this.paused) {
@@ -986,11 +1045,6 @@ export class HostLink {
       if (m.flags & P.ACK_GAP && a !== this.lastGapAck && this.txq.length > 0) {
         this.lastGapAck = a;
         this.stats.gaps++;
-        // GAP proves frame a+1 was lost. If no frame was sent twice yet, every transmission of a+1 and
-        // later frames so far was discarded, so the copies sent now are the ones credit must anchor on.
-        if (this.txq.every((f) => f.transmissions <= 1)) {
-          for (const f of this.txq) { f.firstEnd = -1; f.transmissions = 0; }
-        }
         if (this.cur?.frame) this.cur = undefined;
         this.emit({ kind: "retransmit", reason: "gap", frames: this.sendIdx });
         this.stats.framesRetransmitted += this.sendIdx;

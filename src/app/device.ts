@@ -3,9 +3,14 @@
 // - Receive: onReadable -> read() into a 128-byte stage -> FrameDecoder. Every frame is handled inside the
 //   decoder callback (training included) and the decoder is paused there, so push() returns the exact
 //   position of the frame's trailing delimiter: that is the credit anchor of an accepted frame.
-// - Credit ("small window", section 5): the device grants credit = bytes read since the anchor + RX_SAFE,
-//   recomputed on every read. Unread-but-granted bytes therefore never exceed RX_SAFE (112) at any moment,
-//   so nothing needs withdrawing before a training step: the 128-byte FIFO absorbs what is in flight.
+// - Credit (section 5): every host frame carries the host's wire position of its start (`pos`). On every
+//   valid host frame the device maps its own read count onto the host's byte space (hostOffset = pos +
+//   wire length - read position just after that frame), and each ACK states `read` (the host position it
+//   has read up to) and `window`. The host writes only below read + window, and never more than RX_SAFE
+//   beyond the end of a frame the device has not yet read past, so whenever the device stops reading to
+//   handle a frame (training included) at most RX_SAFE bytes can be in flight: the FIFO absorbs them.
+//   Lost bytes only make the mapping conservative; inserted bytes cost at most their count until the next
+//   valid frame re-anchors it. Nothing accumulates.
 // - Transmit: TxQueue writes whole frames in slices no larger than the last onWritable count. Sequenced
 //   frames are kept (encoded) in one of TX_SLOTS retention slots until acked; go-back-N resends them all on
 //   timeout (500 ms without progress), on an ACK with GAP, and on repeated duplicate acks.
@@ -24,7 +29,7 @@
 import { Model } from "../engine/model";
 import { specPayloadLength, writeSpecPayload } from "../modelfile/format";
 import { LossCode } from "../engine/spec";
-import { FrameDecoder, FrameEncoder, PAYLOAD_OFFSET, maxWireLength, seqAdd, seqDiff } from "../protocol/frame";
+import { FrameDecoder, FrameEncoder, HDR_POS, PAYLOAD_OFFSET, maxWireLength, seqAdd, seqDiff } from "../protocol/frame";
 import { crc32Update, CRC32_INIT } from "../protocol/crc32";
 import * as M from "../protocol/messages";
 import { TxQueue } from "./tx-queue";
@@ -63,6 +68,12 @@ export interface DeviceOptions {
   onSave?: (model: Model, lastBatchId: number) => void;
   /** Timer tick in ms (retransmission, ACK refresh). Default 10. */
   tickMs?: number;
+  /**
+   * Credit window beyond what the device has read (announced in CAPS). Default RX_SAFE, safe whatever the
+   * app does between reads. A larger window needs the app to read promptly except while it handles a
+   * frame (the host never writes more than RX_SAFE past a frame end the device has not read past).
+   */
+  rxWindow?: number;
 }
 
 export const DEVICE_MAX_FRAME = 1024;
@@ -107,8 +118,12 @@ export class DeviceSession {
   private readonly stage = new Uint8Array(M.RX_FIFO_BYTES);
   private stageStart = 0;
   private stageEnd = 0;
-  private readTotal = 0; // bytes read from the UART
-  private anchor = 0; // read position just after the delimiter of frame `expected - 1` (or HELLO)
+  private readTotal = 0; // bytes read from the UART (int32, wraps)
+  /** Host position = hostOffset + readTotal (int32, wraps), from the latest valid host frame. */
+  private hostOffset = 0;
+  private anchorHostEnd = 0; // host position just after the frame being delivered
+  private readonly window: number;
+  private readonly ackStep: number;
   private frameSeen = false;
   private anchorPending = false;
   private inSession = false;
@@ -194,6 +209,13 @@ export class DeviceSession {
     for (let i = 0; i < TX_SLOTS; i++) this.slots.push(new Uint8Array(wire));
     this.scratch = new Uint8Array(wire);
     this.tx = new TxQueue(TX_SLOTS * wire + 256, 64);
+    let w = options.rxWindow ?? M.RX_SAFE;
+    if (!(w >= 16)) w = 16;
+    if (w > 0xfffe) w = 0xfffe;
+    this.window = w | 0;
+    // Small window: advertise often (each ACK opens the next few dozen bytes). Large: the ACKs that matter
+    // are the ones after a frame, which are sent anyway; mid-frame refreshes can be sparse.
+    this.ackStep = w <= M.RX_SAFE ? ACK_STEP : w >> 2;
     this.blob = new WeightsBlob(model);
     this.staging = new Uint8Array(this.blob.byteLength);
     this.stagingView = new DataView(this.staging.buffer);
@@ -231,9 +253,14 @@ export class DeviceSession {
     return this.slotCount;
   }
 
-  /** Credit currently granted, relative to the anchor (what the last ACK said or would say). */
+  /** The host position the device may receive up to (what the next ACK would say: read + window). */
   get grantEdge(): number {
-    return this.readTotal + M.RX_SAFE;
+    return (this.hostOffset + this.readTotal + this.window) | 0;
+  }
+
+  /** Credit window (CAPS rxWindow). */
+  get rxWindow(): number {
+    return this.window;
   }
 
   get bytesRead(): number {
@@ -251,7 +278,7 @@ export class DeviceSession {
         if (!n) break;
         this.stageStart = 0;
         this.stageEnd = n;
-        this.readTotal += n;
+        this.readTotal = (this.readTotal + n) | 0;
       }
       this.frameSeen = false;
       const used = this.decoder.push(this.stage, this.stageStart, this.stageEnd);
@@ -260,12 +287,12 @@ export class DeviceSession {
         this.decoder.resume();
         if (this.anchorPending) {
           this.anchorPending = false;
-          // Bytes read but still in the stage come after the delimiter; count from the delimiter.
-          this.anchor = this.readTotal - (this.stageEnd - this.stageStart);
+          // Bytes read but still in the stage come after the delimiter: the frame ended that much earlier.
+          this.hostOffset = (this.anchorHostEnd - (this.readTotal - (this.stageEnd - this.stageStart))) | 0;
         }
       }
     }
-    if (this.inSession && this.readTotal + M.RX_SAFE - this.advertisedEdge >= ACK_STEP) this.ackPending = true;
+    if (this.inSession && ((this.hostOffset + this.readTotal + this.window - this.advertisedEdge) | 0) >= this.ackStep) this.ackPending = true;
     this.flush();
   }
 
@@ -278,6 +305,9 @@ export class DeviceSession {
         return;
       }
       if (!this.inSession) return;
+      // Any valid host frame, in order or not, says exactly where in the host's byte space it ended.
+      this.anchorHere(view);
+      this.ackPending = true;
       this.onAck(ack);
       if (M.isSequenced(type)) {
         const d = seqDiff(seq, this.expected);
@@ -301,8 +331,6 @@ export class DeviceSession {
           return;
         }
         this.expected = seqAdd(this.expected, 1);
-        this.anchorPending = true;
-        this.ackPending = true;
         this.stats.accepted++;
         this.onSequenced(type, seq, view, off, len);
         return;
@@ -376,10 +404,16 @@ export class DeviceSession {
     this.stagingMode = STAGE_NONE;
     this.peerMaxFrame = h.maxFrame;
     this.tx.dropUnstarted();
-    this.anchorPending = true; // HELLO is frame 0 of the session for credit
+    this.anchorHere(view);
     this.lastProgress = this.now();
     this.sendCaps(h.hostNonce);
     this.ackPending = true;
+  }
+
+  /** Re-anchor the credit mapping on the frame being delivered (applied once push() has returned). */
+  private anchorHere(view: DataView): void {
+    this.anchorHostEnd = (view.getInt32(HDR_POS, true) + this.decoder.wireLength) | 0;
+    this.anchorPending = true;
   }
 
   // ---- messages ----------------------------------------------------------------------------------------
@@ -676,7 +710,7 @@ export class DeviceSession {
     c.flags = M.CAPS_FLAG_MODEL_SPEC;
     c.bootNonce = this.bootNonce;
     c.maxFrame = this.maxFrame;
-    c.rxWindow = M.RX_SAFE;
+    c.rxWindow = this.window;
     c.planBytes = model.plan.total;
     c.stateBytes = this.blob.byteLength;
     c.inputDtype = M.DTYPE_F32;
@@ -799,9 +833,9 @@ export class DeviceSession {
 
   private writeAck(): void {
     const a = this.ack;
-    let credit = this.readTotal + M.RX_SAFE - this.anchor;
-    if (credit > 0xfffe) credit = 0xfffe;
-    a.credit = credit;
+    const read = (this.hostOffset + this.readTotal) | 0;
+    a.read = read;
+    a.window = this.window;
     a.flags = this.ackFlags;
     a.token = 0;
     const plen = M.encodeAck(this.encoder.view, PAYLOAD_OFFSET, this.payloadCap(), a);
@@ -812,7 +846,7 @@ export class DeviceSession {
     this.tx.sideReady(n);
     this.ackPending = false;
     this.ackFlags = 0;
-    this.advertisedEdge = this.readTotal + M.RX_SAFE;
+    this.advertisedEdge = (read + this.window) | 0;
     this.lastAckTime = this.now();
     this.stats.acksSent++;
   }

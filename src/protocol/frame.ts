@@ -5,7 +5,7 @@
 import { crc32Update, CRC32_INIT } from "./crc32.js";
 import { cobsDecode, cobsEncode, cobsMaxEncodedLength } from "./cobs.js";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // Header layout (decoded frame offsets, little-endian).
 export const HDR_VERSION = 0; // u8
@@ -13,7 +13,9 @@ export const HDR_TYPE = 1; // u8
 export const HDR_SEQ = 2; // u16
 export const HDR_ACK = 4; // u16
 export const HDR_LENGTH = 6; // u16 payload length
-export const HEADER_SIZE = 8;
+/** u32: the sender's wire position of this frame's leading 0x00 (host frames; the device's credit anchor). */
+export const HDR_POS = 8;
+export const HEADER_SIZE = 12;
 export const PAYLOAD_OFFSET = HEADER_SIZE; // 4-byte aligned, so payload data can be viewed in place
 export const CRC_SIZE = 4;
 export const FRAME_OVERHEAD = HEADER_SIZE + CRC_SIZE;
@@ -98,6 +100,11 @@ export class FrameDecoder {
   private len = 0; // encoded bytes of the current frame collected so far
   private dropped = 0; // bytes dropped because the current frame overflowed the buffer
   private paused = false;
+  /**
+   * Wire bytes of the frame being delivered, both delimiters included (COBS length + 2): with the header's
+   * `pos` it gives the sender's position just after the frame. Valid inside onFrame.
+   */
+  wireLength = 0;
 
   constructor(maxFrame: number, onFrame: FrameHandler) {
     this.maxFrame = clampFrame(maxFrame);
@@ -178,7 +185,10 @@ export class FrameDecoder {
       return;
     }
     const view = this.view;
-    if (n < FRAME_OVERHEAD || n > this.maxFrame || view.getUint16(HDR_LENGTH, true) !== n - FRAME_OVERHEAD) {
+    // Size first, then CRC, then version, then the length field: the version byte (offset 0) and the CRC
+    // (last 4 bytes) are where they are in every version, so a frame of another version is recognised as
+    // such (versionErrors) whatever its header layout.
+    if (n < FRAME_OVERHEAD || n > this.maxFrame) {
       this.lengthErrors++;
       this.garbageBytes += encodedLength;
       return;
@@ -194,6 +204,12 @@ export class FrameDecoder {
       this.garbageBytes += encodedLength;
       return;
     }
+    if (view.getUint16(HDR_LENGTH, true) !== n - FRAME_OVERHEAD) {
+      this.lengthErrors++;
+      this.garbageBytes += encodedLength;
+      return;
+    }
+    this.wireLength = encodedLength + 2;
     this.frames++;
     this.onFrame(buf[HDR_TYPE], view.getUint16(HDR_SEQ, true), view.getUint16(HDR_ACK, true), view,
       PAYLOAD_OFFSET, n - FRAME_OVERHEAD);
@@ -209,6 +225,11 @@ export class FrameEncoder {
   /** Largest decoded frame this encoder produces (set it to the peer's announced limit or less). */
   readonly maxFrame: number;
   readonly maxPayload: number;
+  /**
+   * Written into every frame's `pos` field (u32, wraps): the host sets it to its wire position of the
+   * frame's leading 0x00 before each encode(); the device leaves it 0.
+   */
+  position = 0;
 
   constructor(maxFrame: number) {
     this.maxFrame = clampFrame(maxFrame);
@@ -234,6 +255,7 @@ export class FrameEncoder {
     view.setUint16(HDR_SEQ, seq & SEQ_MASK, true);
     view.setUint16(HDR_ACK, ack & SEQ_MASK, true);
     view.setUint16(HDR_LENGTH, payloadLength, true);
+    view.setInt32(HDR_POS, this.position | 0, true);
     const crcAt = PAYLOAD_OFFSET + payloadLength;
     view.setInt32(crcAt, ~crc32Update(CRC32_INIT, buf, 0, crcAt), true);
     if (outOffset + 2 > outEnd) return -1;

@@ -1,4 +1,4 @@
-// Wire protocol v1: framing, CRC, COBS, message codecs. Spec: docs/protocol.md.
+// Wire protocol v2: framing, CRC, COBS, message codecs. Spec: docs/protocol.md.
 export * from "./crc32.js";
 export * from "./cobs.js";
 export * from "./frame.js";

@@ -78,7 +78,7 @@ export const OPT_ADAM = 2;
 export const ACK_GAP = 1; // receiver saw a frame after a missing one: resend from ack + 1
 export const ACK_PAUSE = 2; // device withdraws credit: host stops and confirms
 export const ACK_PAUSE_CONFIRM = 4; // host stopped; nothing it sent earlier is still in flight after this
-/** ACK credit value meaning "no limit" (sent by the host). */
+/** ACK window value meaning "no limit" (sent by the host). */
 export const CREDIT_UNLIMITED = 0xffff;
 /** Device FIFO bytes that credit may leave outstanding while the device is not reading. */
 export const RX_FIFO_BYTES = 128;
@@ -99,7 +99,8 @@ export const CAPS_MAX_FRAME = 12, CAPS_RX_WINDOW = 14, CAPS_LAST_COMMITTED = 16,
 export const CAPS_STATE_BYTES = 24, CAPS_INPUT_DTYPE = 28, CAPS_INPUT_RANK = 29, CAPS_CLASSES = 30;
 export const CAPS_INPUT_DIMS = 32, CAPS_LAYER_COUNT = 38, CAPS_MODEL_DTYPE = 39, CAPS_LAYERS = 40;
 
-export const ACK_CREDIT = 0, ACK_FLAGS = 2, ACK_TOKEN = 3, ACK_SIZE = 4;
+/** ACK: `read` u32 (host byte space), `window` u16, `flags` u8, `token` u8. */
+export const ACK_READ = 0, ACK_WINDOW = 4, ACK_FLAGS = 6, ACK_TOKEN = 7, ACK_SIZE = 8;
 export const PING_TOKEN = 0, PING_SIZE = 4;
 export const PONG_TOKEN = 0, PONG_UPTIME = 4, PONG_SIZE = 8;
 export const ERROR_CODE = 0, ERROR_REF_SEQ = 2, ERROR_REF_TYPE = 4, ERROR_DETAIL = 8, ERROR_SIZE = 12;
@@ -147,7 +148,14 @@ export class Caps {
   readonly layerSizes: number[] = new Array<number>(MAX_LAYERS).fill(0);
 }
 
-export class Ack { credit = 0; flags = 0; token = 0; }
+export class Ack {
+  /** Position in the host's byte space up to which the device has read (u32, wraps; 0 from the host). */
+  read = 0;
+  /** Bytes beyond `read` the host may write (CREDIT_UNLIMITED from the host). */
+  window = 0;
+  flags = 0;
+  token = 0;
+}
 export class Ping { token = 0; }
 export class Pong { token = 0; uptimeMs = 0; }
 export class ErrorMsg { code = 0; refSeq = 0; refType = 0; detail = 0; }
@@ -319,8 +327,9 @@ export function decodeCaps(view: DataView, off: number, len: number, out: Caps):
 
 export function encodeAck(view: DataView, off: number, cap: number, m: Ack): number {
   if (cap < ACK_SIZE) return -ERR_TOO_LARGE;
-  if (!isUint(m.credit, 0xffff) || !isUint(m.flags, 0xff) || !isUint(m.token, 0xff)) return -ERR_BAD_VALUE;
-  view.setUint16(off + ACK_CREDIT, m.credit, true);
+  if (!isUint(m.window, 0xffff) || !isUint(m.flags, 0xff) || !isUint(m.token, 0xff)) return -ERR_BAD_VALUE;
+  view.setInt32(off + ACK_READ, m.read | 0, true);
+  view.setUint16(off + ACK_WINDOW, m.window, true);
   view.setUint8(off + ACK_FLAGS, m.flags);
   view.setUint8(off + ACK_TOKEN, m.token);
   return ACK_SIZE;
@@ -328,7 +337,8 @@ export function encodeAck(view: DataView, off: number, cap: number, m: Ack): num
 
 export function decodeAck(view: DataView, off: number, len: number, out: Ack): number {
   if (len < ACK_SIZE) return ERR_BAD_LENGTH;
-  out.credit = view.getUint16(off + ACK_CREDIT, true);
+  out.read = view.getInt32(off + ACK_READ, true); // signed: stays an integer in XS; compare modulo 2^32
+  out.window = view.getUint16(off + ACK_WINDOW, true);
   out.flags = view.getUint8(off + ACK_FLAGS);
   out.token = view.getUint8(off + ACK_TOKEN);
   return ERR_OK;
