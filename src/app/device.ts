@@ -306,8 +306,9 @@ export class DeviceSession {
       }
       if (!this.inSession) return;
       // Any valid host frame, in order or not, says exactly where in the host's byte space it ended.
+      // (An ACK follows for sequenced frames and whenever the limit moved ackStep bytes: acking the
+      // host's own ACKs as well would double the device's transmit load for nothing.)
       this.anchorHere(view);
-      this.ackPending = true;
       this.onAck(ack);
       if (M.isSequenced(type)) {
         const d = seqDiff(seq, this.expected);
@@ -331,6 +332,7 @@ export class DeviceSession {
           return;
         }
         this.expected = seqAdd(this.expected, 1);
+        this.ackPending = true;
         this.stats.accepted++;
         this.onSequenced(type, seq, view, off, len);
         return;
