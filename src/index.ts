@@ -11,3 +11,4 @@ export * as protocol from "./protocol/index";
 export { gestureModelSpec, GESTURE_CLASSES } from "./app/gesture-model";
 export * as modelfile from "./modelfile/index";
 export { CheckpointStore, type FlashLike, type RestoreResult, type SaveResult } from "./app/checkpoint";
+export { DeviceSession, type DeviceSerial, type DeviceTimers, type DeviceOptions, type DeviceStats } from "./app/device";
