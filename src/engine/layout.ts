@@ -1,6 +1,7 @@
 // Carving the arena: one cursor that hands out typed-array slices region by region. Shared by the
 // Float32 and fixed-point plans so both lay parameters out identically (W_0 b_0 W_1 b_1 ...).
 import type { ResolvedSpec } from "./spec";
+import type { LayerPlan } from "./plan";
 
 /** A typed-array view in the arena: byte offset and element count. */
 export interface Slice {
@@ -49,4 +50,26 @@ export function layoutParameters(arena: ArenaLayout, r: ResolvedSpec, bytesPerEl
     parameterCount += r.units[l] * (inputs + 1);
   }
   return { W, b, parameterCount, trainableStart, trainableCount: parameterCount - trainableStart, bytes: arena.endRegion(start) };
+}
+
+/**
+ * Every layer's views. Deltas ping-pong between two buffers: layer l's dZ lives in delta[l % 2] and its
+ * dX (= dY of layer l-1) in the other, so a delta lives only while the two layers touching it run.
+ */
+export function layerPlans(
+  r: ResolvedSpec, W: Slice[], b: Slice[], dW: (Slice | null)[], db: (Slice | null)[], Y: Slice[], delta: Slice[],
+): LayerPlan[] {
+  const B = r.batchSize;
+  const layers: LayerPlan[] = [];
+  for (let l = 0; l < r.units.length; l++) {
+    const inputs = l === 0 ? r.inputs : r.units[l - 1];
+    const trainable = l >= r.frozen;
+    layers.push({
+      inputs, units: r.units[l], activation: r.activations[l], trainable,
+      W: W[l], b: b[l], dW: dW[l], db: db[l], Y: Y[l],
+      dZ: trainable ? { offset: delta[l % 2].offset, length: r.units[l] * B } : null,
+      dX: trainable && l > r.frozen ? { offset: delta[(l + 1) % 2].offset, length: inputs * B } : null,
+    });
+  }
+  return layers;
 }

@@ -11,7 +11,7 @@
 // Matrices of samples are "columns are samples" stored sample after sample: Y[s * units + i].
 // The trainable layers are a suffix, so their parameters, gradients and optimizer state are each one
 // contiguous run and the optimizer walks them as flat arrays (index k in each run is the same parameter).
-import { ArenaLayout, layoutParameters, type Slice } from "./layout";
+import { ArenaLayout, layerPlans, layoutParameters, type Slice } from "./layout";
 import { Opt, resolveSpec, type Act, type ModelSpec, type ResolvedSpec } from "./spec";
 import { planFixed } from "./fixed/plan";
 
@@ -106,17 +106,7 @@ export function plan(spec: ModelSpec | ResolvedSpec): MemoryPlan {
   const backward = arena.endRegion(start);
   const scratch = 0;
 
-  const layers: LayerPlan[] = [];
-  for (let l = 0; l < L; l++) {
-    const inputs = l === 0 ? r.inputs : r.units[l - 1];
-    const trainable = l >= r.frozen;
-    layers.push({
-      inputs, units: r.units[l], activation: r.activations[l], trainable,
-      W: W[l], b: b[l], dW: dW[l], db: db[l], Y: Y[l],
-      dZ: trainable ? { offset: delta[l % 2].offset, length: r.units[l] * B } : null,
-      dX: trainable && l > r.frozen ? { offset: delta[(l + 1) % 2].offset, length: inputs * B } : null,
-    });
-  }
+  const layers = layerPlans(r, W, b, dW, db, Y, delta);
 
   notes.push(fusedUpdate
     ? "plain SGD at batch 1: the update is applied inside backward, so no dW/db is stored"

@@ -11,8 +11,8 @@
 //   scratch     Int32  acc (dX / output delta before normalisation), row (per-sample rates, batch > 1);
 //               Int16  xq (quantized input batch), tq (quantized targets, MSE and sigmoid CE)
 import { Act, LossCode, Opt, resolveSpec, type ModelSpec, type ResolvedSpec } from "../spec";
-import type { LayerPlan, MemoryPlan, Slice } from "../plan";
-import { ArenaLayout, layoutParameters } from "../layout";
+import type { MemoryPlan, Slice } from "../plan";
+import { ArenaLayout, layerPlans, layoutParameters } from "../layout";
 import { fail, resolveFixed, storedFrac, type FixedSpec, type ResolvedFixed } from "./spec";
 export type { FixedSpec, ResolvedFixed } from "./spec";
 
@@ -153,17 +153,7 @@ export function planFixed(spec: FixedModelSpec | ResolvedSpec): FixedPlan {
   const tq = r.loss === LossCode.SoftmaxCE ? null : take(r.units[L - 1] * B, 2);
   const scratch = region(start);
 
-  const layers: LayerPlan[] = [];
-  for (let l = 0; l < L; l++) {
-    const inputs = l === 0 ? r.inputs : r.units[l - 1];
-    const trainable = l >= r.frozen;
-    layers.push({
-      inputs, units: r.units[l], activation: r.activations[l], trainable,
-      W: W[l], b: b[l], dW: dW[l], db: db[l], Y: Y[l],
-      dZ: trainable ? { offset: delta[l % 2].offset, length: r.units[l] * B } : null,
-      dX: trainable && l > r.frozen ? { offset: delta[(l + 1) % 2].offset, length: inputs * B } : null,
-    });
-  }
+  const layers = layerPlans(r, W, b, dW, db, Y, delta);
   const q = (f: number) => `Q${15 - f}.${f}`;
   const notes = [
     "fixed point: int16 storage with a power-of-two Q format per tensor, int32 accumulators",
