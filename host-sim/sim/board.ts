@@ -10,15 +10,22 @@
 // wire: the ESP32 interprets XS far slower than a PC):
 //  - RX: bytes from the PC cross the wire at baud/10 bytes per ms. They are stamped pessimistically: a
 //    chunk the PC side hands over is assumed to have started arriving right after the previous check
-//    (the kernel may have held it during a turn). Arrived bytes enter a 128-byte FIFO whenever the board
-//    is between turns; what does not fit is DROPPED and counted (rxOverflow). There is no driver buffer.
-//    onReadable(count) fires between turns while the FIFO holds bytes; like the ESP32 driver it is not
+//    (the kernel may have held it during a turn). Each byte is judged by its arrival time:
+//     * it arrives while no turn runs: on an ESP32 the UART interrupt would schedule onReadable at once and
+//       the idle app would read it, so it is readable and never lost (the simulator only delivers it at
+//       the next turn, its timers being coarser than a byte time);
+//     * it arrives while a turn runs (turn length = wall time x cpuSlowdown): it goes to the 128-byte
+//       hardware FIFO, which only a read() at a later point of the same turn (node engine: at its virtual
+//       time), or the next turn, drains; what does not fit is DROPPED and counted (rxOverflow). There is
+//       no driver buffer. maxRxFifo is the highest FIFO level seen.
+//    onReadable(count) fires between turns while bytes are readable; like the ESP32 driver it is not
 //    fired again until the app has called read().
 //  - TX: write() appends to a 128-byte FIFO that drains at baud/10 bytes per ms; writing more than the
 //    free space throws Error("output full"). After a write, onWritable(free) fires once the FIFO level
 //    falls below 10 bytes (and once at start-up).
-// A PC that keeps within the device's credit never has more than RX_SAFE bytes unread, so it loses
-// nothing however late the pump runs; a PC that ignores credit overflows the FIFO as on a real board.
+// So a PC that keeps within the device's credit loses nothing while the device reads as fast as the line,
+// and at most RX_SAFE bytes reach the FIFO while the app handles a frame (protocol rule 2); a PC that
+// ignores credit overflows the FIFO while the device is busy, as on a real board.
 import { performance } from "node:perf_hooks";
 
 export const RX_FIFO = 128;
@@ -96,6 +103,8 @@ export class SimBoard {
   lastTurnStart = -Infinity;
   private skew = 0;
   private inTurn = false;
+  /** Wall-clock start of the running turn. */
+  private turnStartReal = 0;
   private pumpTimer: NodeJS.Timeout | null = null;
   private readonly timers = new Set<SimTimer>();
   private stopped = false;
@@ -112,6 +121,18 @@ export class SimBoard {
   /** Virtual time in ms. */
   now(): number {
     return performance.now() + this.skew;
+  }
+
+  /** Virtual time in ms, inside a turn too (a turn's wall time counts cpuSlowdown times). */
+  wireNow(): number {
+    if (!this.inTurn) return this.now();
+    return this.lastTurnStart + (performance.now() - this.turnStartReal) * this.cpuSlowdown;
+  }
+
+  /** A turn just ended: the UARTs remember when the app was busy. */
+  private turnEnded(): void {
+    const end = this.now();
+    for (const u of this.uarts.values()) u.busyInterval(this.lastTurnStart, end);
   }
 
   /** UART `port`, created on first use (the PC side attaches its peer before or after the app opens it). */
@@ -147,6 +168,7 @@ export class SimBoard {
     registry.current = this;
     this.inTurn = true;
     const start = performance.now();
+    this.turnStartReal = start;
     this.lastTurnStart = start + this.skew;
     for (const u of this.uarts.values()) if (u.turnSinceReceive === null) u.turnSinceReceive = this.lastTurnStart;
     try {
@@ -161,6 +183,7 @@ export class SimBoard {
       this.inTurn = false;
       registry.current = prev;
       this.turns++;
+      this.turnEnded();
     }
     this.pump();
   }
@@ -171,6 +194,7 @@ export class SimBoard {
   beginExternalTurn(): void {
     this.inTurn = true;
     this.externalStart = performance.now();
+    this.turnStartReal = this.externalStart;
     this.lastTurnStart = this.externalStart + this.skew;
     for (const u of this.uarts.values()) if (u.turnSinceReceive === null) u.turnSinceReceive = this.lastTurnStart;
   }
@@ -181,6 +205,7 @@ export class SimBoard {
     this.skew += d * (this.cpuSlowdown - 1);
     this.inTurn = false;
     this.turns++;
+    this.turnEnded();
     this.pump();
   }
 
@@ -229,6 +254,11 @@ export class SimBoard {
   get isStopped(): boolean {
     return this.stopped;
   }
+
+  /** True while app code runs. */
+  get busy(): boolean {
+    return this.inTurn;
+  }
 }
 
 interface RxChunk {
@@ -255,12 +285,26 @@ export class SimUart {
   /** Baud the app asked for (informational). */
   appBaud = 0;
   private readonly byteMs: number;
-  private readonly fifo = new Uint8Array(RX_FIFO);
-  private fifoStart = 0;
-  private fifoCount = 0;
+  /** Readable bytes in arrival order (grows: bytes that came while the app was idle are not limited). */
+  private queue = new Uint8Array(512);
+  private qStart = 0;
+  private qCount = 0;
+  /** Bytes ever queued / taken by the app (the FIFO holds queued bytes after both drainMark and qRead). */
+  private qTotal = 0;
+  private qRead = 0;
+  /** qTotal when the app last emptied the FIFO: a read, or idle (a byte came while no turn ran). */
+  private drainMark = 0;
+  /** Turns (virtual [start, end) pairs, flat) that bytes still on the wire may fall into. */
+  private busy: number[] = [];
+  /** Virtual times of the app's reads that bytes still on the wire may come after. */
+  private reads: number[] = [];
+  /** Arrival time of the latest byte taken off the wire. */
+  private lastArrival = -Infinity;
   private readonly rx: RxChunk[] = [];
   private rxWireFree = 0;
   private lastCheck = 0;
+  /** While bytes are handed to the PC: the virtual time they reached it. */
+  private delivering = -Infinity;
   /** Virtual start of the first turn since the PC side last handed over bytes. */
   turnSinceReceive: number | null = null;
   private readonly tx: TxChunk[] = [];
@@ -296,8 +340,11 @@ export class SimUart {
     // When the app ran since the last look, the PC may have sent these bytes while it was busy (the
     // kernel or the event loop held them): assume so, from the start of that turn. Otherwise they start
     // arriving now.
+    // A PC that answers device bytes at once (in the same tick: the in-process port) cannot have sent
+    // before those bytes reached it.
     const now = this.board.now();
-    const since = this.turnSinceReceive ?? now;
+    let since = this.turnSinceReceive ?? now;
+    if (this.delivering > since) since = this.delivering;
     this.turnSinceReceive = null;
     const start = Math.max(this.rxWireFree, since);
     const t0 = start + this.byteMs;
@@ -308,24 +355,51 @@ export class SimUart {
   }
 
   hasWork(): boolean {
-    return this.rx.length > 0 || this.tx.length > 0 || this.writableArmed || (this.fifoCount > 0 && this.readableArmed && this.app?.onReadable !== undefined);
+    return this.rx.length > 0 || this.tx.length > 0 || this.writableArmed || (this.qCount > 0 && this.readableArmed && this.app?.onReadable !== undefined);
   }
 
-  /** Between turns: arrived bytes into the FIFO (overflow dropped), departed bytes to the peer. */
-  service(): void {
-    const now = this.board.now();
-    this.lastCheck = now;
+  /** A turn ran from `start` to `end` (virtual ms). */
+  busyInterval(start: number, end: number): void {
+    if (end > start) this.busy.push(start, end);
+  }
+
+  /** Bytes in the 128-byte FIFO: queued since the app last emptied it. */
+  private get fifoCount(): number {
+    return this.qTotal - (this.drainMark > this.qRead ? this.drainMark : this.qRead);
+  }
+
+  /**
+   * Moves the bytes that have arrived by virtual time `v` off the wire into the readable queue. A byte that
+   * arrives while no turn runs finds the app idle: it (and the FIFO before it) counts as read at once. A
+   * byte that arrives during a turn goes to the FIFO, which the app's latest read before it emptied, and
+   * is dropped when the FIFO is full. (Bytes are stamped pessimistically, possibly before reads that
+   * already happened: those reads count.)
+   */
+  private arrive(v: number): void {
+    const busy = this.busy, reads = this.reads;
+    let bi = 0, ri = 0;
+    const inTurn = this.board.busy;
+    const turnStart = this.board.lastTurnStart;
     while (this.rx.length > 0) {
       const c = this.rx[0];
-      const arrived = Math.min(c.bytes.length, Math.floor((now - c.t0) / this.byteMs) + 1);
+      const arrived = Math.min(c.bytes.length, Math.floor((v - c.t0) / this.byteMs) + 1);
       while (c.pos < arrived) {
+        const t = c.t0 + c.pos * this.byteMs;
         const b = c.bytes[c.pos++];
-        if (this.fifoCount < RX_FIFO) {
-          let at = this.fifoStart + this.fifoCount;
-          if (at >= RX_FIFO) at -= RX_FIFO;
-          this.fifo[at] = b;
-          this.fifoCount++;
-          if (this.fifoCount > this.stats.maxRxFifo) this.stats.maxRxFifo = this.fifoCount;
+        this.lastArrival = t;
+        while (bi < busy.length && busy[bi + 1] <= t) bi += 2;
+        if (ri < reads.length && reads[ri] <= t) {
+          while (ri < reads.length && reads[ri] <= t) ri++;
+          this.drainMark = this.qTotal;
+        }
+        const duringTurn = (bi < busy.length && busy[bi] <= t) || (inTurn && t >= turnStart);
+        if (!duringTurn) {
+          this.enqueue(b);
+          this.drainMark = this.qTotal;
+        } else if (this.fifoCount < RX_FIFO) {
+          this.enqueue(b);
+          const level = this.fifoCount;
+          if (level > this.stats.maxRxFifo) this.stats.maxRxFifo = level;
         } else {
           this.stats.rxOverflow++;
         }
@@ -333,9 +407,48 @@ export class SimUart {
       if (c.pos < c.bytes.length) break;
       this.rx.shift();
     }
+    // Later bytes arrive after the ones seen (stamps never go back): older turns and reads cannot matter.
+    const horizon = this.rx.length > 0 ? this.lastArrival : Math.min(v, this.rxWireFree);
+    while (bi < busy.length && busy[bi + 1] <= horizon) bi += 2;
+    if (bi > 0) busy.splice(0, bi);
+    while (ri < reads.length && reads[ri] <= horizon) ri++;
+    if (ri > 0) reads.splice(0, ri);
+  }
+
+  /** The app reads at virtual time `v` (bytes stamped later find the FIFO emptied then). */
+  private readAt(v: number): void {
+    const r = this.reads;
+    if (r.length === 0 || r[r.length - 1] < v) r.push(v);
+  }
+
+  private enqueue(b: number): void {
+    if (this.qCount === this.queue.length) {
+      const n = this.queue.length * 2;
+      const q = new Uint8Array(n);
+      for (let i = 0; i < this.qCount; i++) q[i] = this.queue[(this.qStart + i) % this.queue.length];
+      this.queue = q;
+      this.qStart = 0;
+    }
+    let at = this.qStart + this.qCount;
+    if (at >= this.queue.length) at -= this.queue.length;
+    this.queue[at] = b;
+    this.qCount++;
+    this.qTotal++;
+  }
+
+  /** Between turns: arrived bytes off the wire, departed bytes to the peer. */
+  service(): void {
+    const now = this.board.now();
+    this.lastCheck = now;
+    this.arrive(now);
     while (this.tx.length > 0 && this.tx[0].due <= now) {
       const c = this.tx.shift()!;
-      this.peer?.deliver(c.bytes);
+      this.delivering = c.due;
+      try {
+        this.peer?.deliver(c.bytes);
+      } finally {
+        this.delivering = -Infinity;
+      }
     }
   }
 
@@ -343,9 +456,9 @@ export class SimUart {
   notify(): void {
     const app = this.app;
     if (app === null) return;
-    if (this.fifoCount > 0 && this.readableArmed && app.onReadable) {
+    if (this.qCount > 0 && this.readableArmed && app.onReadable) {
       this.readableArmed = false;
-      const count = this.fifoCount;
+      const count = this.qCount;
       const fn = app.onReadable;
       this.board.turn(() => fn(count));
     }
@@ -362,20 +475,18 @@ export class SimUart {
     return TX_FIFO - this.txLevel();
   }
 
-  /** A copy of the RX FIFO (for an app that reads it elsewhere; see consume()). */
+  /** A copy of the readable bytes (for an app that reads them elsewhere; see consume()). */
   peekFifo(): Uint8Array {
-    const out = new Uint8Array(this.fifoCount);
-    for (let i = 0; i < this.fifoCount; i++) out[i] = this.fifo[(this.fifoStart + i) % RX_FIFO];
+    this.arriveForRead();
+    const out = new Uint8Array(this.qCount);
+    for (let i = 0; i < this.qCount; i++) out[i] = this.queue[(this.qStart + i) % this.queue.length];
     return out;
   }
 
   /** The app read n bytes (read() also re-enables onReadable, even when it got nothing). */
   consume(n: number): void {
     this.readableArmed = true;
-    const k = Math.max(0, Math.min(n, this.fifoCount));
-    this.fifoStart = (this.fifoStart + k) % RX_FIFO;
-    this.fifoCount -= k;
-    this.stats.rxRead += k;
+    this.drop(Math.max(0, Math.min(n, this.qCount)));
   }
 
   private txLevel(): number {
@@ -384,21 +495,19 @@ export class SimUart {
   }
 
   // ---- the app's Serial calls -------------------------------------------------------------------------
+  // Each read first takes what has arrived by now (inside a turn: the turn's virtual time so far).
 
-  /** read(): everything in the FIFO as a new ArrayBuffer, or undefined. */
+  /** read(): everything readable as a new ArrayBuffer, or undefined. */
   readAll(): ArrayBuffer | undefined {
-    this.readableArmed = true;
-    if (this.fifoCount === 0) return undefined;
-    const out = new Uint8Array(this.fifoCount);
-    this.take(out, 0, this.fifoCount);
-    return out.buffer;
+    return this.readCount(Infinity);
   }
 
   /** read(buffer): up to its length into the caller's buffer; returns the count (undefined if empty). */
   readInto(dst: Uint8Array): number | undefined {
     this.readableArmed = true;
-    if (this.fifoCount === 0) return undefined;
-    const n = Math.min(dst.length, this.fifoCount);
+    this.arriveForRead();
+    if (this.qCount === 0) return undefined;
+    const n = Math.min(dst.length, this.qCount);
     this.take(dst, 0, n);
     return n;
   }
@@ -406,8 +515,9 @@ export class SimUart {
   /** read(n) */
   readCount(n: number): ArrayBuffer | undefined {
     this.readableArmed = true;
-    if (this.fifoCount === 0) return undefined;
-    const k = Math.min(n, this.fifoCount);
+    this.arriveForRead();
+    if (this.qCount === 0) return undefined;
+    const k = Math.min(n, this.qCount);
     const out = new Uint8Array(k);
     this.take(out, 0, k);
     return out.buffer;
@@ -415,24 +525,34 @@ export class SimUart {
 
   readByte(): number | undefined {
     this.readableArmed = true;
-    if (this.fifoCount === 0) return undefined;
-    const b = this.fifo[this.fifoStart];
-    this.fifoStart = (this.fifoStart + 1) % RX_FIFO;
-    this.fifoCount--;
-    this.stats.rxRead++;
+    this.arriveForRead();
+    if (this.qCount === 0) return undefined;
+    const b = this.queue[this.qStart];
+    this.drop(1);
     return b;
   }
 
+  /** Before a read: what has arrived by now is readable, and the read empties the FIFO now. */
+  private arriveForRead(): void {
+    const v = this.board.wireNow();
+    this.arrive(v);
+    this.readAt(v);
+  }
+
   private take(dst: Uint8Array, at: number, n: number): void {
-    for (let i = 0; i < n; i++) {
-      dst[at + i] = this.fifo[this.fifoStart];
-      this.fifoStart = this.fifoStart + 1 === RX_FIFO ? 0 : this.fifoStart + 1;
-    }
-    this.fifoCount -= n;
+    const len = this.queue.length;
+    for (let i = 0; i < n; i++) dst[at + i] = this.queue[(this.qStart + i) % len];
+    this.drop(n);
+  }
+
+  private drop(n: number): void {
+    this.qStart = (this.qStart + n) % this.queue.length;
+    this.qCount -= n;
+    this.qRead += n;
     this.stats.rxRead += n;
   }
 
-  /** Bytes in the RX FIFO right now. */
+  /** Bytes in the RX FIFO right now (readable bytes that came while the app was idle not counted). */
   get rxFifoLevel(): number {
     return this.fifoCount;
   }
@@ -454,7 +574,10 @@ export class SimUart {
 
   /** Drops everything in both FIFOs and in flight (power cycle). */
   purge(): void {
-    this.fifoCount = 0;
+    this.qCount = 0;
+    this.qRead = this.drainMark = this.qTotal;
+    this.busy.length = 0;
+    this.reads.length = 0;
     this.rx.length = 0;
     this.tx.length = 0;
   }
