@@ -70,8 +70,10 @@ export interface DeviceOptions {
   tickMs?: number;
   /**
    * Credit window beyond what the device has read (announced in CAPS). Default RX_SAFE, safe whatever the
-   * app does between reads. A larger window needs the app to read promptly except while it handles a
-   * frame (the host never writes more than RX_SAFE past a frame end the device has not read past).
+   * app does between reads. A larger window needs the app to read at least once per FIFO-fill time
+   * (128 bytes: ~1.4 ms at 921600 baud) in every turn except while it handles a frame (the host never
+   * writes more than RX_SAFE past a frame end the device has not read past), and to decode faster than
+   * the line: not shown for XS on an ESP32 at 921600 (docs/protocol.md section 5).
    */
   rxWindow?: number;
 }
@@ -292,7 +294,12 @@ export class DeviceSession {
         }
       }
     }
-    if (this.inSession && ((this.hostOffset + this.readTotal + this.window - this.advertisedEdge) | 0) >= this.ackStep) this.ackPending = true;
+    if (this.inSession) {
+      const moved = (this.hostOffset + this.readTotal + this.window - this.advertisedEdge) | 0;
+      // Large window: the host stops RX_SAFE past the end of every frame it wrote (its own ACKs too) until
+      // an ACK says the device read past it, so an ACK is due whenever a frame ended beyond the last one.
+      if (moved >= this.ackStep || (this.window > M.RX_SAFE && moved > 0 && ((this.anchorHostEnd + this.window - this.advertisedEdge) | 0) > 0)) this.ackPending = true;
+    }
     this.flush();
   }
 
