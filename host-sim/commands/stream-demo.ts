@@ -22,7 +22,7 @@ export async function streamDemo(options: StreamDemoOptions = {}): Promise<numbe
   try {
     const r = await streamRun({
       source: "bundled magic-wand dataset", data, port: sim.path!, baud: sim.baud,
-      epochs: options.epochs ?? 60, batch: 1, learningRate: 0.02, seed: 7,
+      epochs: options.epochs ?? 60, learningRate: 0.02, seed: 7,
       chartPath: "out/stream-demo-chart.svg", logPath: "out/stream-demo-log.json", print,
     });
     const st = sim.stats();
