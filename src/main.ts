@@ -15,6 +15,8 @@ interface SerialConfig {
   receive?: number;
   baud?: number;
   maxFrame?: number;
+  /** Credit window in bytes; larger than the FIFO only when the app provably keeps up (docs/protocol.md). */
+  rxWindow?: number;
 }
 
 interface CheckpointConfig {
@@ -72,6 +74,7 @@ export default function main(): void {
     now: Date.now,
     log,
     maxFrame: setting(sc.maxFrame, 1024),
+    rxWindow: typeof sc.rxWindow === "number" ? sc.rxWindow : undefined,
   });
   const serial = new Serial({
     port: setting(sc.port, 0),

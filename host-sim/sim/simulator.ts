@@ -33,6 +33,8 @@ export interface SimulatorOptions {
   flashFile?: string | null;
   /** Checkpoint every this many trained batches (overrides the manifest's config.checkpoint.every). */
   checkpointEvery?: number;
+  /** The device's credit window in bytes (overrides the manifest's config.serial.rxWindow; see docs/protocol.md). */
+  rxWindow?: number;
 }
 
 /** The PC end of an in-process link: write() bytes to the board, 'data' events (Buffer) from it. */
@@ -147,6 +149,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (options.checkpointEvery !== undefined) {
     config.checkpoint = { ...(config.checkpoint as Record<string, unknown> | undefined), every: options.checkpointEvery };
   }
+  if (options.rxWindow !== undefined) config.serial = { ...(config.serial as Record<string, unknown>), rxWindow: options.rxWindow };
   if (!(baud >= 300 && baud <= 20000000)) throw new Error(`baud must be 300..20000000, got ${baud}`);
   const usePty = options.pty ?? true;
 
