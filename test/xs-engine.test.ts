@@ -5,28 +5,14 @@ import { readXsBundle, runInNode, runInXs } from "../host-sim/xs/twin";
 import { XsEngine } from "../host-sim/xs/xsnap";
 import { probeAllocation } from "../host-sim/xs/alloc-probe";
 import type { ModelSpec } from "../src/index";
+import { DRIVER_HELPERS } from "./xs-scripts";
 
 let bundle = "";
 beforeAll(() => {
   bundle = readXsBundle();
 });
 
-// Hex of the bytes of a typed array: compares float bits exactly, including NaN payloads and -0.
-const helpers = `
-function hex(a) {
-  const u = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  let s = "";
-  for (let i = 0; i < u.length; i++) s += (u[i] < 16 ? "0" : "") + u[i].toString(16);
-  return s;
-}
-function syntheticBatch(rng, x, y, inputs, outputs, loss) {
-  const B = y.length / (loss === "softmax_cross_entropy" ? 1 : outputs);
-  for (let i = 0; i < x.length; i++) x[i] = 2 * rng.uniform() - 1;
-  for (let s = 0; s < B; s++) {
-    if (loss === "softmax_cross_entropy") y[s] = ((x[s * inputs] > 0 ? 1 : 0) + (x[s * inputs + 1] > 0 ? 2 : 0)) % outputs;
-    else for (let o = 0; o < outputs; o++) y[s * outputs + o] = x[s * inputs + o] > 0 ? 0.9 : 0.1;
-  }
-}
+const helpers = DRIVER_HELPERS + `
 function train(spec, steps, dataSeed) {
   const m = tinyprop.buildModel(spec);
   const rng = new tinyprop.Random(dataSeed);
