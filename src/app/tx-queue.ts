@@ -85,7 +85,7 @@ export class TxQueue {
     return this.inFrame === 0 && this.sidePos >= this.sideLen;
   }
 
-  /** Buffer for an out-of-band frame; call sideReady(n) after writing n wire bytes into it. */
+  /** Space for an out-of-band frame; call sideReady(n) after writing n wire bytes into it. */
   get sideBuffer(): Uint8Array {
     return this.side;
   }
