@@ -17,19 +17,8 @@ beforeAll(() => {
 
 const helpers = DRIVER_HELPERS + `
 function train(spec, steps, dataSeed) {
-  const m = tinyprop.buildModel(spec);
-  const rng = new tinyprop.Random(dataSeed);
-  const B = spec.batchSize, n = m.outputs;
-  const x = new Float32Array(B * spec.inputs);
-  const y = spec.loss === "softmax_cross_entropy" ? new Uint8Array(B) : new Float32Array(B * n);
-  const losses = new Float64Array(steps);
-  for (let t = 0; t < steps; t++) {
-    syntheticBatch(rng, x, y, spec.inputs, n, spec.loss);
-    losses[t] = m.trainStep(x, y);
-  }
-  const probe = new Float32Array(spec.inputs * 3);
-  for (let i = 0; i < probe.length; i++) probe[i] = rng.uniform() - 0.5;
-  const out = m.predict(probe, new Float32Array(3 * n));
+  const { m, rng, losses, out } = trainSynthetic(spec, steps, dataSeed);
+  const n = m.outputs;
   const q = new Int16Array(spec.inputs * 3);
   for (let i = 0; i < q.length; i++) q[i] = (rng.nextUint32() & 0xffff) - 32768;
   const outQ = m.predictQ(q, new Int16Array(3 * n));

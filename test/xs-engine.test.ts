@@ -14,19 +14,7 @@ beforeAll(() => {
 
 const helpers = DRIVER_HELPERS + `
 function train(spec, steps, dataSeed) {
-  const m = tinyprop.buildModel(spec);
-  const rng = new tinyprop.Random(dataSeed);
-  const B = spec.batchSize, n = m.outputs;
-  const x = new Float32Array(B * spec.inputs);
-  const y = spec.loss === "softmax_cross_entropy" ? new Uint8Array(B) : new Float32Array(B * n);
-  const losses = new Float64Array(steps);
-  for (let t = 0; t < steps; t++) {
-    syntheticBatch(rng, x, y, spec.inputs, n, spec.loss);
-    losses[t] = m.trainStep(x, y);
-  }
-  const probe = new Float32Array(spec.inputs * 3);
-  for (let i = 0; i < probe.length; i++) probe[i] = rng.uniform() - 0.5;
-  const out = m.predict(probe, new Float32Array(3 * n));
+  const { m, rng, losses, out } = trainSynthetic(spec, steps, dataSeed);
   print("losses " + hex(losses));
   print("weights " + hex(m.parameters));
   print("predict " + hex(out));
