@@ -1,182 +1,23 @@
-// The PC half of the wire protocol (docs/protocol.md) over a BytePort: handshake, go-back-N with
-// cumulative acks, byte credit, pause, and reset recovery, plus the request/response operations the CLI
-// needs. Host code: allocates freely; the device-safe codec in src/protocol/ does the byte work.
+// The PC half of the wire protocol (docs/protocol.md) over a BytePort, as the commands see it: connect,
+// configure, stream batches, predict, read and write weights, ping, close. A facade: the transport
+// (transport.ts, credit.ts) moves frames, the session (session.ts) handshakes and restarts, requests
+// (requests.ts) match answers, the batch pipeline (batches.ts) delivers batches exactly once. This file
+// wires them together, owns the link's failure state, and splits big operations into frames.
 import * as P from "../../src/protocol/index";
 import type { BytePort } from "./port";
+import { Changes, sleep, systemClock } from "./clock";
+import { Transport } from "./transport";
+import { Requests, type Op, type WeightsAnswer } from "./requests";
+import { Session } from "./session";
+import { BatchPipeline } from "./batches";
+import {
+  LinkError, errorName, newStats, resolveOptions, type BatchOptions, type BatchResult, type DeviceInfo, type LinkOptions,
+  type LinkStats, type ModelExpectation, type ModelSpecInfo, type ReportInfo, type ResolvedOptions, type SampleBatch,
+  type TrainConfig, type WeightsSnapshot,
+} from "./types";
 
-export type LinkErrorCode =
-  | "NO_DEVICE" | "INCOMPATIBLE" | "MODEL_MISMATCH" | "PORT_CLOSED" | "DEVICE_ERROR" | "TIMEOUT" | "CLOSED" | "RESUME";
-
-export class LinkError extends Error {
-  override name = "LinkError";
-  constructor(readonly code: LinkErrorCode, message: string, readonly deviceCode?: number) {
-    super(message);
-  }
-}
-
-const ERROR_NAMES = [
-  "OK", "UNKNOWN_TYPE", "BAD_LENGTH", "BAD_VALUE", "DTYPE_MISMATCH", "SHAPE_MISMATCH", "BAD_LABEL",
-  "BATCH_DUPLICATE", "BATCH_GAP", "BAD_STATE", "BLOB_RANGE", "BLOB_CRC", "NO_MEMORY", "UNSUPPORTED_VERSION", "TOO_LARGE",
-];
-export function errorName(code: number): string {
-  return ERROR_NAMES[code] ?? `error ${code}`;
-}
-const TYPE_NAMES: Record<number, string> = {
-  [P.MSG_CONFIG]: "CONFIG", [P.MSG_SAMPLE_BATCH]: "SAMPLE_BATCH", [P.MSG_PREDICT_REQ]: "PREDICT_REQ",
-  [P.MSG_WEIGHTS_GET]: "WEIGHTS_GET", [P.MSG_WEIGHTS_PUT]: "WEIGHTS_PUT", [P.MSG_WEIGHTS_COMMIT]: "WEIGHTS_COMMIT",
-  [P.MSG_MODEL_SPEC_GET]: "MODEL_SPEC_GET",
-};
-
-/** What CAPS told us, as a plain object. */
-export interface DeviceInfo {
-  minor: number;
-  bootNonce: number;
-  maxFrame: number;
-  rxWindow: number;
-  lastCommittedBatchId: number;
-  planBytes: number;
-  stateBytes: number;
-  inputDtype: number;
-  inputRank: number;
-  inputDims: number[];
-  classes: number;
-  layerSizes: number[];
-  modelDtype: number;
-  /** CAPS flags (P.CAPS_FLAG_MODEL_SPEC: MODEL_SPEC_GET and CONFIG frozen supported). */
-  flags?: number;
-}
-
-/** The device's answer to MODEL_SPEC_GET. */
-export interface ModelSpecInfo {
-  stateBytes: number;
-  planBytes: number;
-  lastCommittedBatchId: number;
-  /** The .tpm SPEC section payload of the device's current model (src/modelfile specFromPayload decodes it). */
-  spec: Uint8Array;
-}
-
-/** What the host's data needs from the device's model; checked at connect(). */
-export interface ModelExpectation {
-  inputs?: number;
-  classes?: number;
-  inputDtype?: number;
-}
-
-export interface TrainConfig {
-  learningRate: number;
-  batchSize?: number;
-  optimizer?: "sgd" | "momentum" | "adam";
-  beta1?: number;
-  beta2?: number;
-  epsilon?: number;
-  weightDecay?: number;
-  gradClip?: number;
-  /** Freeze the first `frozen` layers (device rebuilds its model); omitted: the device keeps its setting. */
-  frozen?: number;
-}
-
-export interface ReportInfo {
-  step: number;
-  batchId: number;
-  loss: number;
-  accuracy: number;
-  stepMicros: number;
-  freeBytes: number;
-  /** True when this batch had been trained before and was trained again after a device lost it (reset). */
-  replay: boolean;
-}
-
-/** One batch of samples for the device: count samples of the model's input shape, float32. */
-export interface SampleBatch {
-  x: Float32Array;
-  y: ArrayLike<number>;
-}
-
-export interface WeightsSnapshot {
-  blob: Uint8Array;
-  crc: number;
-  batchId: number;
-}
-
-export interface LinkStats {
-  bytesWritten: number;
-  bytesRead: number;
-  framesSent: number;
-  framesRetransmitted: number;
-  timeouts: number;
-  gaps: number;
-  pauses: number;
-  sessions: number;
-  resets: number;
-  duplicatesFromDevice: number;
-  creditStalls: number;
-  /** Most bytes written beyond the device's reported read position. */
-  maxOutstandingCredit: number;
-  /** Re-handshakes because credit stayed blocked while the device kept refreshing the same read position. */
-  creditResyncs: number;
-}
-
-export type LinkEvent =
-  | { kind: "session"; info: DeviceInfo; reset: boolean }
-  | { kind: "restore"; batchId: number }
-  | { kind: "resume"; fromBatchId: number }
-  | { kind: "snapshot"; batchId: number }
-  | { kind: "retransmit"; reason: "timeout" | "gap"; frames: number };
-
-export interface LinkOptions {
-  /** Largest decoded frame the host accepts (announced in HELLO). Default: the absolute maximum. */
-  maxFrame?: number;
-  /** Sequenced frames the host keeps outstanding at most (docs: <= 16). */
-  window?: number;
-  minRtoMs?: number;
-  maxRtoMs?: number;
-  /** Give up on a connect() after this long without a CAPS. */
-  handshakeTimeoutMs?: number;
-  /** Consecutive retransmission timeouts after which the host re-handshakes (device silent or reset). */
-  timeoutsBeforeRehandshake?: number;
-  /** A request (config, predict, weights) that gets no answer for this long fails. */
-  requestTimeoutMs?: number;
-  onLog?: (level: number, text: string) => void;
-  onEvent?: (e: LinkEvent) => void;
-  /** Nonce source (tests make it deterministic). */
-  random32?: () => number;
-}
-
-// ---- internals
-
-interface Op {
-  type: number;
-  payload: Uint8Array;
-  /** Batches are regenerated by sendBatches after a new session; other ops are re-sent as they are. */
-  batchId: number;
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-  settled: boolean;
-  /** Extra predicate state for replies. */
-  key: number;
-  deadline?: NodeJS.Timeout;
-  /** Session number in which the op was last queued for transmission. */
-  session: number;
-  /** Sent by a session restart itself (CONFIG, snapshot restore): aborted when the restart starts over. */
-  internal: boolean;
-}
-
-interface TxFrame {
-  seq: number;
-  op: Op;
-  /** Write position just after the first complete transmission, -1 until then (RTO arming). */
-  firstEnd: number;
-  sentAt: number;
-  retransmitted: boolean;
-  /** Complete transmissions so far. */
-  transmissions: number;
-}
-
-interface Chunk {
-  bytes: Uint8Array;
-  off: number;
-  frame: TxFrame | undefined;
-}
+export * from "./types";
+export { encodeBatch } from "./batches";
 
 const te = new TextDecoder();
 const OPT_CODES = { sgd: P.OPT_SGD, momentum: P.OPT_MOMENTUM, adam: P.OPT_ADAM } as const;
@@ -184,96 +25,49 @@ const OPT_CODES = { sgd: P.OPT_SGD, momentum: P.OPT_MOMENTUM, adam: P.OPT_ADAM }
 /** Blob CRCs are compared unsigned. */
 const u32 = (x: number) => x >>> 0;
 
+/** Requests of one big operation (predict, weights) kept in flight at once. */
+const IN_FLIGHT = 4;
+
 export class HostLink {
-  readonly stats: LinkStats = {
-    bytesWritten: 0, bytesRead: 0, framesSent: 0, framesRetransmitted: 0, timeouts: 0, gaps: 0, pauses: 0,
-    sessions: 0, resets: 0, duplicatesFromDevice: 0, creditStalls: 0, maxOutstandingCredit: 0,
-    creditResyncs: 0,
-  };
-  /** Device capabilities of the current session. */
-  info: DeviceInfo | undefined;
-
-  private readonly opts: Required<Omit<LinkOptions, "onLog" | "onEvent" | "random32">> & LinkOptions;
-  private readonly decoder: P.FrameDecoder;
-  private encoder = new P.FrameEncoder(P.MIN_FRAME_LIMIT);
-  private readonly wireBuf = new Uint8Array(P.maxWireLength(P.MAX_PAYLOAD));
-  private readonly random32: () => number;
-
-  // Absolute write position (bytes handed to the port since the link was created).
-  private T = 0;
-  // Session state.
-  private ready = false;
-  private helloNonce = 0;
-  private helloEnd = 0;
-  private bootNonce: number | undefined;
-  private nextSeq = 1;
-  private rxExpected = 1;
-  private txq: TxFrame[] = [];
-  private sendIdx = 0;
-  private cur: Chunk | undefined;
-  /** Unsequenced frames (type, payload) to send through credit; encoded when written (pos). */
-  private ctrl: { type: number; payload: Uint8Array }[] = [];
-  // Credit (docs/protocol.md section 5), all in absolute host write positions.
-  /** Where the device says it has read up to (its latest ACK, mapped onto T). */
-  private devRead = 0;
-  /** Device's window beyond devRead. */
-  private devWindow = 0;
-  /**
-   * Write positions just after each delimiter that can end a frame at the device (frame ends; the leading
-   * delimiter of a frame written after an abandoned one), ascending. The device may stop reading at any of
-   * them, so the host never writes more than RX_SAFE beyond the first one the device has not read past.
-   */
-  private stops: number[] = [];
-  private lastFrameEnd = 0;
-  private paused = false;
-  private lastGapAck = -1;
-  private lastAckSent = -1;
-  private lastGapSentFor = -1;
-  private lastBlockedRead = -1;
-  private stalledRefreshes = 0;
-  private ackTimer: NodeJS.Timeout | undefined;
-  private rtoTimer: NodeJS.Timeout | undefined;
-  private srtt = 0;
-  private rttvar = 0;
-  private rto: number;
-  private consecutiveTimeouts = 0;
-
-  // Operations waiting for an answer (in send order); the batch pipeline; wakeups.
-  private ops: Op[] = [];
+  readonly stats: LinkStats = newStats();
+  private readonly opts: ResolvedOptions;
+  private readonly transport: Transport<Op>;
+  private readonly requests: Requests;
+  private readonly session: Session;
+  private readonly changes: Changes;
+  private fatal: Error | undefined;
+  private closed = false;
+  /** The CONFIG the user sent, re-sent in every new session. */
   private config: P.Config | undefined;
   private pipeline: BatchPipeline | undefined;
-  private waiters: (() => void)[] = [];
-  private fatal: Error | undefined;
-  private sessionTask: Promise<void> | undefined;
-  private handshakeWait: { resolve: (c: DeviceInfo) => void } | undefined;
-  private expectation: ModelExpectation = {};
-  private closed = false;
-
-  // Reusable message objects.
-  private readonly mCaps = new P.Caps();
-  private readonly mAck = new P.Ack();
-  private readonly mErr = new P.ErrorMsg();
-  private readonly mReport = new P.Report();
-  private readonly mResult = new P.PredictResult();
-  private readonly mChunk = new P.WeightsChunk();
-  private readonly mLog = new P.Log();
-  private readonly mPong = new P.Pong();
 
   constructor(private readonly port: BytePort, options: LinkOptions = {}) {
-    this.opts = {
-      maxFrame: P.MAX_FRAME, window: 16, minRtoMs: 100, maxRtoMs: 2000, handshakeTimeoutMs: 5000,
-      timeoutsBeforeRehandshake: 4, requestTimeoutMs: 20000, ...options,
-    };
-    this.rto = this.opts.minRtoMs;
-    this.random32 = options.random32 ?? (() => (Math.random() * 0x100000000) >>> 0);
-    this.decoder = new P.FrameDecoder(this.opts.maxFrame, (type, seq, ack, view, off, len) => this.onFrame(type, seq, ack, view, off, len));
-    port.onData((bytes) => {
-      this.stats.bytesRead += bytes.length;
-      try {
-        this.decoder.push(bytes);
-      } catch (e) {
-        this.fail(e instanceof Error ? e : new Error(String(e)));
-      }
+    this.opts = resolveOptions(options, options.clock ?? systemClock);
+    this.changes = new Changes(this.opts.clock);
+    this.requests = new Requests(this.opts, (op) => {
+      op.session = this.stats.sessions;
+      this.transport.send(op);
+    }, () => this.changes.notify());
+    this.transport = new Transport(port, this.opts, this.stats, {
+      caps: (view, off, len) => this.session.onCaps(view, off, len),
+      message: (type, _seq, view, off, len) => this.requests.answer(type, view, off, len, (batchId) => {
+        if (this.session.info) this.session.info.lastCommittedBatchId = batchId;
+      }),
+      control: (type, view, off, len) => this.onControl(type, view, off, len),
+      assigned: (op, seq) => this.requests.assigned(op, seq),
+      acked: (op) => this.requests.acked(op),
+      lost: (why) => this.session.restart(why),
+      event: (e) => this.opts.onEvent?.(e),
+      error: (err) => this.fail(err),
+    });
+    this.session = new Session(port, this.opts, this.stats, this.transport, this.requests, {
+      configPayload: () => this.config && encodeConfig(this.config),
+      resume: async (info) => { await this.pipeline?.onNewSession(info); },
+      check: () => this.throwIfFatal(),
+      alive: () => !this.closed && !this.fatal,
+      fail: (err) => this.fail(err),
+      changed: () => this.changes.notify(),
+      event: (e) => this.opts.onEvent?.(e),
     });
     port.onClose((err) => {
       if (this.closed) return;
@@ -281,21 +75,19 @@ export class HostLink {
     });
   }
 
-  /** Decoder counters (garbage skipped, CRC errors, ...). */
-  get decoderStats() {
-    const d = this.decoder;
-    return { frames: d.frames, crcErrors: d.crcErrors, lengthErrors: d.lengthErrors, cobsErrors: d.cobsErrors, versionErrors: d.versionErrors, overruns: d.overruns, garbageBytes: d.garbageBytes };
+  /** Device capabilities of the current session. */
+  get info(): DeviceInfo | undefined {
+    return this.session.info;
   }
 
-  // ------------------------------------------------------------------------------------------------
-  // Public API
+  /** Decoder counters (garbage skipped, CRC errors, ...). */
+  get decoderStats() {
+    return this.transport.decoderStats;
+  }
 
   /** Handshake (HELLO/CAPS), check the protocol version and, if given, the model summary. */
   async connect(expect: ModelExpectation = {}): Promise<DeviceInfo> {
-    this.expectation = expect;
-    const info = await this.handshake(false);
-    this.checkModel(info);
-    return info;
+    return this.session.connect(expect);
   }
 
   /** Send CONFIG and wait for the device's OK. Re-sent automatically on every new session. */
@@ -313,9 +105,7 @@ export class HostLink {
       m.flags |= P.CONFIG_FLAG_FROZEN;
       m.frozen = c.frozen;
     }
-    const payload = new Uint8Array(P.configLength(m));
-    const n = P.encodeConfig(new DataView(payload.buffer), 0, payload.length, m);
-    if (n < 0) throw new LinkError("DEVICE_ERROR", `invalid training configuration (${errorName(-n)})`);
+    const payload = encodeConfig(m);
     this.config = m;
     await this.request(P.MSG_CONFIG, payload);
     // Freezing can change the blob size (optimizer state of fewer layers): refresh it.
@@ -344,14 +134,30 @@ export class HostLink {
    */
   async sendBatches(batches: Iterable<SampleBatch> | AsyncIterable<SampleBatch>, onReport: (r: ReportInfo) => void = () => {},
     options: BatchOptions = {}): Promise<BatchResult> {
-    if (!this.info) throw new LinkError("CLOSED", "sendBatches before connect()");
+    const info = this.info;
+    if (!info) throw new LinkError("CLOSED", "sendBatches before connect()");
     if (this.pipeline) throw new Error("sendBatches is already running");
-    const pipe = new BatchPipeline(this, batches, onReport, options);
+    const pipe = new BatchPipeline({
+      info,
+      send: (batchId, payload) => this.request(P.MSG_SAMPLE_BATCH, payload, batchId),
+      windowRoom: () => this.transport.windowRoom(),
+      ready: () => this.session.ready,
+      settled: () => this.session.settled(),
+      resync: (why) => this.session.restart(why),
+      waitChange: (ms) => this.changes.wait(ms),
+      wake: () => this.changes.notify(),
+      throwIfFatal: () => this.throwIfFatal(),
+      emit: (e) => this.opts.onEvent?.(e),
+      getWeights: () => this.getWeights(),
+      putWeights: (blob, batchId) => this.putWeights(blob, batchId),
+    }, batches, onReport, options);
     this.pipeline = pipe;
+    this.requests.batches = pipe;
     try {
       return await pipe.run();
     } finally {
       this.pipeline = undefined;
+      this.requests.batches = undefined;
     }
   }
 
@@ -367,7 +173,7 @@ export class HostLink {
     for (let s = 0; s < count; s += perFrame) {
       const n = Math.min(perFrame, count - s);
       const m = new P.TensorMsg();
-      m.id = this.random32() >>> 0;
+      m.id = this.opts.random32() >>> 0;
       m.count = n;
       m.dtype = P.DTYPE_F32;
       m.rank = info.inputRank;
@@ -382,8 +188,7 @@ export class HostLink {
       });
       p.catch(() => {});
       pending.push(p);
-      // Keep a few requests in flight, not the whole set.
-      if (pending.length >= 4) await pending.shift();
+      if (pending.length >= IN_FLIGHT) await pending.shift();
     }
     await Promise.all(pending);
     return out;
@@ -406,7 +211,7 @@ export class HostLink {
         g.length = len;
         P.encodeWeightsGet(new DataView(payload.buffer), 0, payload.length, g);
         const p = this.request(P.MSG_WEIGHTS_GET, payload, 0, off).then((v: unknown) => {
-          const d = v as { bytes: Uint8Array; blobCrc: number; batchId: number; total: number };
+          const d = v as WeightsAnswer;
           if (d.total !== total || d.bytes.length !== len) consistent = false;
           else blob.set(d.bytes, off);
           if (crc < 0) { crc = d.blobCrc; batchId = d.batchId; }
@@ -414,7 +219,7 @@ export class HostLink {
         });
         p.catch(() => {});
         reads.push(p);
-        if (reads.length >= 4) await reads.shift();
+        if (reads.length >= IN_FLIGHT) await reads.shift();
       }
       await Promise.all(reads);
       if (total === 0) return { blob, crc: 0, batchId: 0 };
@@ -457,46 +262,81 @@ export class HostLink {
   /** Round trip time in ms (PING/PONG) and the device's uptime. */
   async ping(): Promise<{ rttMs: number; uptimeMs: number }> {
     this.requireInfo();
-    const token = this.random32() >>> 0;
+    const clock = this.opts.clock;
+    const token = this.opts.random32() >>> 0;
     const payload = new Uint8Array(P.PING_SIZE);
     new DataView(payload.buffer).setUint32(0, token, true);
-    const start = performance.now();
+    const start = clock.now();
     for (let attempt = 0; attempt < 10; attempt++) {
       const got = new Promise<number>((resolve) => {
         this.pongWaiters.set(token, resolve);
       });
-      this.sendControl(P.MSG_PING, payload);
-      const uptime = await Promise.race([got, sleep(Math.max(250, this.rto * 2)).then(() => -1)]);
+      this.transport.sendControl(P.MSG_PING, payload);
+      const uptime = await Promise.race([got, sleep(clock, Math.max(250, this.transport.rtoMs * 2)).then(() => -1)]);
       this.throwIfFatal();
-      if (uptime >= 0) return { rttMs: performance.now() - start, uptimeMs: uptime };
+      if (uptime >= 0) return { rttMs: clock.now() - start, uptimeMs: uptime };
     }
     this.pongWaiters.delete(token);
     throw new LinkError("TIMEOUT", "no PONG from the device");
   }
-  private pongWaiters = new Map<number, (uptime: number) => void>();
+
+  private readonly pongWaiters = new Map<number, (uptime: number) => void>();
+  private readonly mPong = new P.Pong();
+  private readonly mLog = new P.Log();
+
+  private onControl(type: number, view: DataView, off: number, len: number): void {
+    if (type === P.MSG_PONG) {
+      if (P.decodePong(view, off, len, this.mPong) === P.ERR_OK) {
+        const w = this.pongWaiters.get(this.mPong.token);
+        if (w) { this.pongWaiters.delete(this.mPong.token); w(this.mPong.uptimeMs); }
+      }
+    } else if (type === P.MSG_LOG) {
+      if (P.decodeLog(view, off, len, this.mLog) === P.ERR_OK) {
+        this.opts.onLog?.(this.mLog.level, te.decode(new Uint8Array(view.buffer, this.mLog.textOffset, this.mLog.textLength)));
+      }
+    }
+  }
 
   /** Wait until every sent frame is acknowledged, then close the port. */
   async close(): Promise<void> {
     if (this.closed) return;
-    const deadline = performance.now() + 2000;
-    while (!this.fatal && this.txq.length > 0 && performance.now() < deadline) await this.waitChange(50);
+    const clock = this.opts.clock;
+    const deadline = clock.now() + 2000;
+    while (!this.fatal && this.transport.unacked > 0 && clock.now() < deadline) await this.changes.wait(50);
     // A final standalone ACK so the device does not keep retransmitting its last frames.
-    if (!this.fatal && this.ready) this.flushAck(true);
+    if (!this.fatal && this.transport.ready) this.transport.flushAck(true);
     this.closed = true;
-    this.stopTimers();
-    for (const op of this.ops) this.settle(op, new LinkError("CLOSED", "link closed"));
+    this.transport.stop();
+    this.requests.settleAll(() => true, new LinkError("CLOSED", "link closed"));
     await this.port.close();
   }
 
   /** Abandon the link now (no waiting), e.g. when the other end is known to be gone. */
   destroy(): void {
     this.closed = true;
-    this.stopTimers();
+    this.transport.stop();
     void this.port.close();
   }
 
   // ------------------------------------------------------------------------------------------------
-  // Handshake and sessions
+
+  private request(type: number, payload: Uint8Array, batchId = 0, key = 0, ackOnly = false): Promise<unknown> {
+    this.throwIfFatal();
+    return this.requests.request(type, payload, this.transport.ready, batchId, key, ackOnly);
+  }
+
+  private fail(err: Error): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.transport.stop();
+    this.requests.settleAll(() => true, err);
+    this.session.abort();
+    this.changes.notify();
+  }
+
+  private throwIfFatal(): void {
+    if (this.fatal) throw this.fatal;
+  }
 
   private requireInfo(): DeviceInfo {
     this.throwIfFatal();
@@ -508,916 +348,11 @@ export class HostLink {
     const d = this.requireInfo().inputDims;
     return d[0]! * (d[1] || 1) * (d[2] || 1);
   }
-
-  private checkModel(info: DeviceInfo): void {
-    const e = this.expectation;
-    const problems: string[] = [];
-    if (e.inputDtype !== undefined && info.inputDtype !== e.inputDtype) problems.push(`input dtype ${info.inputDtype} (expected ${e.inputDtype})`);
-    const width = info.inputDims[0]! * (info.inputDims[1] || 1) * (info.inputDims[2] || 1);
-    if (e.inputs !== undefined && width !== e.inputs) problems.push(`${width} inputs (the data has ${e.inputs} features)`);
-    if (e.classes !== undefined && info.classes !== e.classes) problems.push(`${info.classes} classes (the data has ${e.classes})`);
-    if (problems.length) {
-      throw new LinkError("MODEL_MISMATCH", `the device's model does not fit the data: ${problems.join(", ")}; model layers ${info.layerSizes.join("-")}`);
-    }
-  }
-
-  /** HELLO until a CAPS echoes the latest nonce; sets up a fresh session. */
-  private async handshake(isRestart: boolean): Promise<DeviceInfo> {
-    this.ready = false;
-    this.dropSession();
-    const deadline = performance.now() + this.opts.handshakeTimeoutMs;
-    const versionErrorsBefore = this.decoder.versionErrors;
-    let attempts = 0;
-    while (true) {
-      this.throwIfFatal();
-      const incompatible = this.decoder.versionErrors > versionErrorsBefore;
-      if (performance.now() > deadline || (incompatible && attempts >= 3)) {
-        if (incompatible) {
-          throw new LinkError("INCOMPATIBLE", `the device on ${this.port.name} speaks another protocol major version (this host speaks ${P.PROTOCOL_VERSION}); update the firmware or the host`);
-        }
-        throw new LinkError("NO_DEVICE", `no answer from a tinyprop device on ${this.port.name} after ${attempts} HELLOs in ${this.opts.handshakeTimeoutMs} ms (is the app running? is the baud rate right?)`);
-      }
-      attempts++;
-      this.helloNonce = (this.random32() >>> 0) || 1;
-      const m = new P.Hello();
-      m.hostNonce = this.helloNonce;
-      m.maxFrame = this.opts.maxFrame;
-      const enc = new P.FrameEncoder(P.MIN_FRAME_LIMIT);
-      const n = P.encodeHello(enc.view, P.PAYLOAD_OFFSET, enc.maxPayload, m);
-      const out = new Uint8Array(P.maxWireLength(n) + 1);
-      out[0] = 0; // terminate any garbage on the line
-      enc.position = this.T + 1; // the HELLO's own leading delimiter
-      const w = enc.encode(P.MSG_HELLO, this.nextSeq, 0, n, out, 1);
-      this.rawWrite(out.subarray(0, w + 1));
-      this.helloEnd = this.T;
-      const info = await new Promise<DeviceInfo | undefined>((resolve) => {
-        const t = setTimeout(() => { this.handshakeWait = undefined; resolve(undefined); }, 250);
-        this.handshakeWait = { resolve: (c) => { clearTimeout(t); this.handshakeWait = undefined; resolve(c); } };
-        this.failWaiters = [() => { clearTimeout(t); this.handshakeWait = undefined; resolve(undefined); }];
-      });
-      this.failWaiters = [];
-      if (!info) continue;
-      const reset = this.bootNonce !== undefined && info.bootNonce !== this.bootNonce;
-      this.bootNonce = info.bootNonce;
-      this.info = info;
-      this.encoder = new P.FrameEncoder(Math.min(info.maxFrame, P.MAX_FRAME));
-      this.stats.sessions++;
-      if (reset) this.stats.resets++;
-      // No credit until the device's first ACK (which it sends right after CAPS, anchored on this HELLO).
-      this.devRead = this.helloEnd;
-      this.devWindow = 0;
-      this.stops = [];
-      this.lastFrameEnd = this.helloEnd;
-      this.lastBlockedRead = -1;
-      this.rto = this.srtt > 0 ? Math.min(this.opts.maxRtoMs, Math.max(this.opts.minRtoMs, this.srtt + 4 * this.rttvar + 20)) : this.opts.minRtoMs;
-      this.stalledRefreshes = 0;
-      this.nextSeq = 1;
-      this.rxExpected = 1;
-      this.lastAckSent = -1;
-      this.lastGapAck = -1;
-      this.paused = false;
-      this.consecutiveTimeouts = 0;
-      this.ready = true;
-      this.emit({ kind: "session", info, reset: reset || isRestart });
-      return info;
-    }
-  }
-  private failWaiters: (() => void)[] = [];
-
-  /** Forget the transport state of a session (its frames are re-sent as operations in the next one). */
-  private dropSession(): void {
-    this.txq = [];
-    this.sendIdx = 0;
-    this.cur = undefined;
-    this.ctrl = [];
-    this.backlog = [];
-    this.sentOps.clear();
-    this.paused = false;
-    this.lastGapSentFor = -1;
-    this.stopTimers();
-  }
-
-  /**
-   * The device reset, or stopped answering: open a new session, restore CONFIG, let the batch pipeline
-   * resume, and re-send every unanswered operation. Runs once at a time.
-   */
-  private restartSession(why: string): void {
-    if (this.closed || this.fatal) return;
-    if (this.sessionTask) {
-      // Already re-establishing: start over (e.g. the device reset again); abort the task's own requests.
-      this.restartWanted = true;
-      for (const op of [...this.ops]) if (op.internal) this.settle(op, new LinkError("TIMEOUT", `session restart (${why})`));
-      return;
-    }
-    this.sessionTask = (async () => {
-      try {
-        for (;;) {
-          this.restartWanted = false;
-          this.ready = false;
-          this.dropSession();
-          // Batches in flight are regenerated by the pipeline from the device's lastCommittedBatchId; a
-          // CONFIG in flight is replaced by the one sent below.
-          for (const op of [...this.ops]) if (op.batchId > 0 || op.type === P.MSG_CONFIG) this.settle(op, undefined);
-          const info = await this.handshake(true);
-          this.checkModel(info);
-          this.internalOps = true;
-          try {
-            if (this.config) {
-              const payload = new Uint8Array(P.configLength(this.config));
-              P.encodeConfig(new DataView(payload.buffer), 0, payload.length, this.config);
-              await this.request(P.MSG_CONFIG, payload);
-            }
-            if (this.pipeline) await this.pipeline.onNewSession(info);
-          } catch (e) {
-            if (this.restartWanted) continue;
-            throw e;
-          } finally {
-            this.internalOps = false;
-          }
-          if (this.restartWanted) continue;
-          // Re-send what was not answered and not yet queued in this session, in the original order.
-          for (const op of [...this.ops]) if (!op.settled && op.session !== this.stats.sessions) this.enqueue(op);
-          break;
-        }
-      } catch (e) {
-        this.fail(e instanceof Error ? e : new Error(String(e)));
-      } finally {
-        this.sessionTask = undefined;
-        this.notify();
-      }
-    })();
-  }
-  private restartWanted = false;
-  private internalOps = false;
-
-  /** Report a link event to the owner (progress output, tests). */
-  emit(e: LinkEvent): void {
-    this.opts.onEvent?.(e);
-  }
-
-  // ------------------------------------------------------------------------------------------------
-  // Requests
-
-  /**
-   * Send a sequenced message; resolves with the answer (ERROR OK → undefined, PREDICT_RESULT → scores,
-   * WEIGHTS_DATA → chunk) or when acked for `ackOnly` messages. `key` matches answers (request id, offset).
-   */
-  request(type: number, payload: Uint8Array, batchId = 0, key = 0, ackOnly = false): Promise<unknown> {
-    this.throwIfFatal();
-    return new Promise((resolve, reject) => {
-      const op: Op = { type, payload, batchId, resolve, reject, settled: false, key, session: -1, internal: this.internalOps };
-      if (ackOnly) op.key = -1;
-      if (batchId === 0 && !ackOnly) {
-        op.deadline = setTimeout(() => {
-          this.settle(op, new LinkError("TIMEOUT", `no answer to ${TYPE_NAMES[type] ?? type} within ${this.opts.requestTimeoutMs} ms`));
-        }, this.opts.requestTimeoutMs);
-      }
-      this.ops.push(op);
-      if (this.ready) this.enqueue(op);
-    });
-  }
-
-  private settle(op: Op, result: unknown): void {
-    if (op.settled) return;
-    op.settled = true;
-    if (op.deadline) clearTimeout(op.deadline);
-    const i = this.ops.indexOf(op);
-    if (i >= 0) this.ops.splice(i, 1);
-    if (result instanceof Error) op.reject(result);
-    else op.resolve(result);
-    this.notify();
-  }
-
-  /** Frames waiting for window space, in order. */
-  private backlog: Op[] = [];
-
-  private enqueue(op: Op): void {
-    op.session = this.stats.sessions;
-    this.backlog.push(op);
-    this.fillWindow();
-  }
-
-  private fillWindow(): void {
-    if (!this.ready) return;
-    while (this.backlog.length > 0 && this.txq.length < this.opts.window) {
-      const op = this.backlog.shift()!;
-      if (op.settled) continue;
-      const f: TxFrame = { seq: this.nextSeq, op, firstEnd: -1, sentAt: 0, retransmitted: false, transmissions: 0 };
-      this.txq.push(f);
-      this.trackSeq(f);
-      this.nextSeq = P.seqAdd(this.nextSeq, 1);
-    }
-    this.pump();
-  }
-
-  /** Room for more batches in the window (the pipeline keeps the window full but not the backlog). */
-  windowRoom(): number {
-    return this.ready ? this.opts.window - this.txq.length - this.backlog.length : 0;
-  }
-
-  isReady(): boolean {
-    return this.ready && !this.sessionTask;
-  }
-
-  // ------------------------------------------------------------------------------------------------
-  // Transmit
-
-  private rawWrite(bytes: Uint8Array): void {
-    this.T += bytes.length;
-    this.stats.bytesWritten += bytes.length;
-    this.port.write(bytes.slice());
-  }
-
-  /** Unsequenced frame (ACK, PING) through credit. */
-  private sendControl(type: number, payload: Uint8Array): void {
-    this.ctrl.push({ type, payload });
-    this.pump();
-  }
-
-  private encodeControl(c: { type: number; payload: Uint8Array }, pos: number): Uint8Array {
-    this.encoder.position = pos;
-    const ack = P.seqAdd(this.rxExpected, -1);
-    const n = this.encoder.encodeBytes(c.type, this.nextSeq, ack, c.payload, this.wireBuf);
-    if (c.type === P.MSG_ACK) this.lastAckSent = ack;
-    return this.wireBuf.slice(0, n);
-  }
-
-  /** A frame starting at write position `pos` is about to be written: record its leading delimiter as a
-   * possible frame end at the device when the previous frame was abandoned half-way. */
-  private frameStart(pos: number): void {
-    if (pos !== this.lastFrameEnd) this.stops.push(pos + 1);
-  }
-
-  private frameEnd(end: number): void {
-    this.stops.push(end);
-    this.lastFrameEnd = end;
-  }
-
-  /** Highest write position (exclusive) credit allows now. */
-  private creditLimit(): number {
-    const read = this.devRead;
-    const stops = this.stops;
-    while (stops.length > 0 && stops[0]! <= read) stops.shift();
-    let lim = read + this.devWindow;
-    if (stops.length > 0 && stops[0]! + P.RX_SAFE < lim) lim = stops[0]! + P.RX_SAFE;
-    return lim;
-  }
-
-  private encodeFrame(f: TxFrame, pos: number): Uint8Array {
-    this.encoder.position = pos;
-    const ack = P.seqAdd(this.rxExpected, -1);
-    const n = this.encoder.encodeBytes(f.op.type, f.seq, ack, f.op.payload, this.wireBuf);
-    if (n < 0) throw new LinkError("DEVICE_ERROR", `message of ${f.op.payload.length} bytes does not fit the device's frame limit ${this.encoder.maxFrame}`);
-    this.lastAckSent = ack;
-    return this.wireBuf.slice(0, n);
-  }
-
-  /** Write as much as credit allows: control frames first, then sequenced frames from sendIdx. */
-  private pump(): void {
-    if (!this.ready || this.closed || this.fatal) return;
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    while (!this.paused) {
-      if (!this.cur) {
-        const pos = this.T + total;
-        if (this.ctrl.length > 0) this.cur = { bytes: this.encodeControl(this.ctrl.shift()!, pos), off: 0, frame: undefined };
-        else if (this.sendIdx < this.txq.length) {
-          const f = this.txq[this.sendIdx++]!;
-          this.cur = { bytes: this.encodeFrame(f, pos), off: 0, frame: f };
-        } else break;
-        this.frameStart(pos);
-      }
-      const room = this.creditLimit() - (this.T + total);
-      if (room <= 0) {
-        this.stats.creditStalls++;
-        break;
-      }
-      const c = this.cur;
-      const n = Math.min(room, c.bytes.length - c.off);
-      parts.push(c.bytes.subarray(c.off, c.off + n));
-      total += n;
-      c.off += n;
-      if (c.off === c.bytes.length) {
-        this.frameEnd(this.T + total);
-        const f = c.frame;
-        if (f) {
-          this.stats.framesSent++;
-          f.transmissions++;
-          if (f.firstEnd < 0) {
-            f.firstEnd = this.T + total;
-            f.sentAt = performance.now();
-          } else f.retransmitted = true;
-        }
-        this.cur = undefined;
-      }
-    }
-    if (total > 0) {
-      const out = new Uint8Array(total);
-      let o = 0;
-      for (const p of parts) { out.set(p, o); o += p.length; }
-      this.rawWrite(out);
-      const outstanding = this.T - this.devRead;
-      if (outstanding > this.stats.maxOutstandingCredit) this.stats.maxOutstandingCredit = outstanding;
-    }
-    this.armRto();
-  }
-
-  /** Resend every unacked frame from the oldest (go-back-N). */
-  private goBackN(reason: "timeout" | "gap"): void {
-    if (this.txq.length === 0) return;
-    if (this.cur?.frame) this.cur = undefined; // abandon a half-written frame; it is resent from the start
-    const frames = this.sendIdx;
-    this.stats.framesRetransmitted += frames;
-    this.sendIdx = 0;
-    this.emit({ kind: "retransmit", reason, frames });
-    this.pump();
-  }
-
-  // ------------------------------------------------------------------------------------------------
-  // Timers
-
-  private armRto(): void {
-    if (this.paused || !this.ready) { this.clearRto(); return; }
-    const outstanding = this.txq.some((f) => f.firstEnd >= 0);
-    if (!outstanding) { this.clearRto(); return; }
-    if (this.rtoTimer) return;
-    this.rtoTimer = setTimeout(() => this.onRto(), this.rto);
-  }
-
-  private clearRto(): void {
-    if (this.rtoTimer) clearTimeout(this.rtoTimer);
-    this.rtoTimer = undefined;
-  }
-
-  private restartRto(): void {
-    this.clearRto();
-    this.armRto();
-  }
-
-  private onRto(): void {
-    this.rtoTimer = undefined;
-    if (!this.ready || this.paused || this.closed) return;
-    this.stats.timeouts++;
-    this.consecutiveTimeouts++;
-    // Silent for too long: re-handshake (unless that is what we are in the middle of).
-    if (this.consecutiveTimeouts > this.opts.timeoutsBeforeRehandshake) {
-      this.restartSession("device silent");
-      return;
-    }
-    this.rto = Math.min(this.opts.maxRtoMs, this.rto * 2);
-    this.goBackN("timeout");
-    this.armRto();
-  }
-
-  private stopTimers(): void {
-    this.clearRto();
-    if (this.ackTimer) clearTimeout(this.ackTimer);
-    this.ackTimer = undefined;
-  }
-
-  private scheduleAck(): void {
-    if (this.ackTimer) return;
-    this.ackTimer = setTimeout(() => {
-      this.ackTimer = undefined;
-      this.flushAck(false);
-    }, 2);
-  }
-
-  private flushAck(force: boolean, gap = false): void {
-    if (!this.ready) return;
-    const ack = P.seqAdd(this.rxExpected, -1);
-    if (!force && !gap && ack === this.lastAckSent) return;
-    this.lastAckSent = ack;
-    const payload = new Uint8Array(P.ACK_SIZE);
-    const m = new P.Ack();
-    m.window = P.CREDIT_UNLIMITED;
-    m.flags = gap ? P.ACK_GAP : 0;
-    P.encodeAck(new DataView(payload.buffer), 0, payload.length, m);
-    this.sendControl(P.MSG_ACK, payload);
-  }
-
-  // ------------------------------------------------------------------------------------------------
-  // Receive
-
-  private onFrame(type: number, seq: number, ack: number, view: DataView, off: number, len: number): void {
-    if (this.closed) return;
-    if (type === P.MSG_CAPS) return this.onCaps(view, off, len);
-    if (!this.ready) return; // nothing but CAPS counts before a session exists
-    this.onAckField(ack, type === P.MSG_ACK ? view : undefined, off, len);
-    if (P.isSequenced(type)) {
-      const d = P.seqDiff(seq, this.rxExpected);
-      if (d < 0) {
-        this.stats.duplicatesFromDevice++;
-        this.flushAck(true);
-        return;
-      }
-      if (d > 0) {
-        if (this.lastGapSentFor !== this.rxExpected) {
-          this.lastGapSentFor = this.rxExpected;
-          this.flushAck(true, true);
-        }
-        return;
-      }
-      this.rxExpected = P.seqAdd(this.rxExpected, 1);
-      this.scheduleAck();
-      this.onMessage(type, seq, view, off, len);
-      return;
-    }
-    if (type === P.MSG_PONG) {
-      if (P.decodePong(view, off, len, this.mPong) === P.ERR_OK) {
-        const w = this.pongWaiters.get(this.mPong.token);
-        if (w) { this.pongWaiters.delete(this.mPong.token); w(this.mPong.uptimeMs); }
-      }
-    } else if (type === P.MSG_LOG) {
-      if (P.decodeLog(view, off, len, this.mLog) === P.ERR_OK) {
-        const text = te.decode(new Uint8Array(view.buffer, this.mLog.textOffset, this.mLog.textLength));
-        this.opts.onLog?.(this.mLog.level, text);
-      }
-    } else if (type === P.MSG_PING) {
-      // The device may probe us; answer (uptime is ours).
-      const payload = new Uint8Array(P.PONG_SIZE);
-      payload.set(new Uint8Array(view.buffer, off, 4), 0);
-      new DataView(payload.buffer).setUint32(4, Math.floor(performance.now()) >>> 0, true);
-      this.sendControl(P.MSG_PONG, payload);
-    }
-  }
-
-  private onCaps(view: DataView, off: number, len: number): void {
-    const err = P.decodeCaps(view, off, len, this.mCaps);
-    if (err === P.ERR_UNSUPPORTED_VERSION) {
-      this.fail(new LinkError("INCOMPATIBLE", `the device speaks protocol ${this.mCaps.major}.${this.mCaps.minor}; this host speaks ${P.PROTOCOL_VERSION}`));
-      return;
-    }
-    if (err !== P.ERR_OK) return;
-    const c = this.mCaps;
-    const info: DeviceInfo = {
-      minor: c.minor, bootNonce: c.bootNonce >>> 0, maxFrame: c.maxFrame, rxWindow: c.rxWindow,
-      lastCommittedBatchId: c.lastCommittedBatchId, planBytes: c.planBytes, stateBytes: c.stateBytes,
-      inputDtype: c.inputDtype, inputRank: c.inputRank, inputDims: [...c.inputDims], classes: c.classes,
-      layerSizes: c.layerSizes.slice(0, c.layerCount), modelDtype: c.modelDtype, flags: c.flags,
-    };
-    if (this.handshakeWait) {
-      if (c.hostNonce >>> 0 === this.helloNonce) this.handshakeWait.resolve(info);
-      return; // CAPS for older nonces, or unsolicited boot CAPS, during a handshake: ignored
-    }
-    if (this.ready && this.bootNonce !== undefined && info.bootNonce !== this.bootNonce) {
-      // The device rebooted: everything in flight is gone.
-      this.restartSession("device reset");
-    }
-  }
-
-  /** Cumulative ack from any device frame; credit and flags from ACK messages. */
-  private onAckField(a: number, ackView: DataView | undefined, off: number, len: number): void {
-    const oldest = this.txq.length > 0 ? this.txq[0]!.seq : this.nextSeq;
-    const lo = P.seqAdd(oldest, -1);
-    const hi = P.seqAdd(this.nextSeq, -1);
-    if (!P.seqInRange(a, lo, hi)) return; // stale or nonsense
-    let released = 0;
-    while (this.txq.length > 0 && P.seqLe(this.txq[0]!.seq, a)) {
-      const f = this.txq.shift()!;
-      released++;
-      if (!f.retransmitted && f.sentAt > 0) this.sampleRtt(performance.now() - f.sentAt);
-      if (f.op.key === -1) this.settle(f.op, undefined); // ack-only op
-    }
-    if (released > 0) {
-      this.sendIdx = Math.max(0, this.sendIdx - released);
-      if (this.cur?.frame && !this.txq.includes(this.cur.frame)) this.cur = undefined;
-      this.consecutiveTimeouts = 0;
-      this.restartRto();
-    }
-    if (ackView && P.decodeAck(ackView, off, len, this.mAck) === P.ERR_OK) {
-      const m = this.mAck;
-      // The device's read position is a u32 in our byte space: the nearest value to T. It cannot be ahead
-      // of what we wrote (inserted garbage could make it look so): clamp.
-      let read = this.T + ((m.read - this.T) | 0);
-      if (read > this.T) read = this.T;
-      this.devRead = read;
-      this.devWindow = m.window;
-      // Last resort: blocked by credit while the device keeps refreshing the same read position (it is
-      // idle, yet by its count we may not write: more bytes were lost than the window). A new session
-      // re-anchors; the device keeps its model, batches resume after its last committed one.
-      const waiting = this.cur !== undefined || this.ctrl.length > 0 || this.sendIdx < this.txq.length;
-      if (waiting && this.creditLimit() <= this.T && !(m.flags & (P.ACK_PAUSE | P.ACK_GAP)) && released === 0) {
-        if (read === this.lastBlockedRead) {
-          if (++this.stalledRefreshes >= 5) {
-            this.stalledRefreshes = 0;
-            this.lastBlockedRead = -1;
-            this.stats.creditResyncs++;
-            this.restartSession("credit stalled");
-            return;
-          }
-        } else {
-          this.lastBlockedRead = read;
-          this.stalledRefreshes = 0;
-        }
-      } else {
-        this.stalledRefreshes = 0;
-        this.lastBlockedRead = -1;
-      }
-      if (m.flags & P.ACK_PAUSE) {
-        this.stats.pauses++;
-        this.paused = true;
-        this.clearRto();
-        // Abandon a half-written frame (no credit to finish it); it goes out again from its start.
-        if (this.cur) {
-          if (this.cur.frame) this.sendIdx = Math.max(0, this.txq.indexOf(this.cur.frame));
-          this.cur = undefined;
-        }
-        const payload = new Uint8Array(P.ACK_SIZE);
-        const c = new P.Ack();
-        c.window = P.CREDIT_UNLIMITED;
-        c.flags = P.ACK_PAUSE_CONFIRM;
-        c.token = m.token;
-        P.encodeAck(new DataView(payload.buffer), 0, payload.length, c);
-        const ackNo = P.seqAdd(this.rxExpected, -1);
-        this.frameStart(this.T);
-        this.encoder.position = this.T;
-        const n = this.encoder.encodeBytes(P.MSG_ACK, this.nextSeq, ackNo, payload, this.wireBuf);
-        this.lastAckSent = ackNo;
-        this.rawWrite(this.wireBuf.subarray(0, n)); // exempt from credit
-        this.frameEnd(this.T);
-        return;
-      }
-      if (this.paused) {
-        this.paused = false;
-        this.restartRto();
-      }
-      if (m.flags & P.ACK_GAP && a !== this.lastGapAck && this.txq.length > 0) {
-        this.lastGapAck = a;
-        this.stats.gaps++;
-        if (this.cur?.frame) this.cur = undefined;
-        this.emit({ kind: "retransmit", reason: "gap", frames: this.sendIdx });
-        this.stats.framesRetransmitted += this.sendIdx;
-        this.sendIdx = 0;
-      }
-    }
-    this.fillWindow();
-  }
-
-  private sampleRtt(ms: number): void {
-    if (this.srtt === 0) {
-      this.srtt = ms;
-      this.rttvar = ms / 2;
-    } else {
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
-      this.srtt = 0.875 * this.srtt + 0.125 * ms;
-    }
-    this.rto = Math.min(this.opts.maxRtoMs, Math.max(this.opts.minRtoMs, this.srtt + 4 * this.rttvar + 20));
-  }
-
-  /** The op a device answer refers to, by the sequence number it names. */
-  private opBySeq(seq: number): Op | undefined {
-    return this.sentOps.get(seq);
-  }
-  private sentOps = new Map<number, Op>();
-
-  private onMessage(type: number, _seq: number, view: DataView, off: number, len: number): void {
-    switch (type) {
-      case P.MSG_ERROR: {
-        if (P.decodeError(view, off, len, this.mErr) !== P.ERR_OK) return;
-        const e = this.mErr;
-        const op = this.findOpForError(e.refSeq, e.refType);
-        if (op && op.batchId > 0) {
-          this.pipeline?.onBatchError(op.batchId, e.code);
-          if (e.code !== P.ERR_OK) this.settle(op, undefined);
-          return;
-        }
-        if (!op) {
-          if (e.code !== P.ERR_OK) this.opts.onLog?.(3, `device error ${errorName(e.code)} about frame ${e.refSeq} (type ${e.refType})`);
-          return;
-        }
-        if (e.code === P.ERR_OK) this.settle(op, undefined);
-        else this.settle(op, new LinkError("DEVICE_ERROR", `the device refused ${TYPE_NAMES[op.type] ?? op.type}: ${errorName(e.code)}${e.detail ? ` (detail ${e.detail})` : ""}`, e.code));
-        return;
-      }
-      case P.MSG_REPORT: {
-        if (P.decodeReport(view, off, len, this.mReport) !== P.ERR_OK) return;
-        const r = this.mReport;
-        const report = { step: r.step, batchId: r.batchId, loss: r.loss, accuracy: r.accuracy, stepMicros: r.stepMicros, freeBytes: r.freeBytes, replay: false };
-        if (this.info) this.info.lastCommittedBatchId = r.batchId;
-        const op = this.ops.find((o) => o.batchId === r.batchId && !o.settled);
-        if (op) this.settle(op, undefined);
-        this.pipeline?.onReport(report);
-        return;
-      }
-      case P.MSG_PREDICT_RESULT: {
-        if (P.decodePredictResult(view, off, len, this.mResult) !== P.ERR_OK) return;
-        const r = this.mResult;
-        const op = this.ops.find((o) => o.type === P.MSG_PREDICT_REQ && o.key === r.requestId && !o.settled);
-        if (!op) return;
-        const scores = new Float32Array(r.count * r.classes);
-        for (let i = 0; i < scores.length; i++) scores[i] = view.getFloat32(r.scoresOffset + 4 * i, true);
-        this.settle(op, scores);
-        return;
-      }
-      case P.MSG_WEIGHTS_DATA: {
-        if (P.decodeWeightsData(view, off, len, this.mChunk) !== P.ERR_OK) return;
-        const c = this.mChunk;
-        const op = this.ops.find((o) => o.type === P.MSG_WEIGHTS_GET && o.key === c.offset && !o.settled);
-        if (!op) return;
-        this.settle(op, { bytes: new Uint8Array(view.buffer, c.dataOffset, c.dataLength).slice(), blobCrc: c.blobCrc, batchId: c.batchId, total: c.total });
-        return;
-      }
-      case P.MSG_MODEL_SPEC: {
-        if (len < P.MSPEC_SPEC) return;
-        const op = this.ops.find((o) => o.type === P.MSG_MODEL_SPEC_GET && !o.settled);
-        if (!op) return;
-        const answer: ModelSpecInfo = {
-          stateBytes: view.getUint32(off + P.MSPEC_STATE_BYTES, true), planBytes: view.getUint32(off + P.MSPEC_PLAN_BYTES, true),
-          lastCommittedBatchId: view.getUint32(off + P.MSPEC_LAST_COMMITTED, true),
-          spec: new Uint8Array(view.buffer, view.byteOffset + off + P.MSPEC_SPEC, len - P.MSPEC_SPEC).slice(),
-        };
-        this.settle(op, answer);
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  private findOpForError(refSeq: number, refType: number): Op | undefined {
-    const op = this.opBySeq(refSeq);
-    if (op && op.type === refType) return op;
-    return this.ops.find((o) => !o.settled && o.type === refType && this.seqOf(o) === refSeq);
-  }
-
-  private seqOf(op: Op): number | undefined {
-    for (const [seq, o] of this.sentOps) if (o === op) return seq;
-    return undefined;
-  }
-
-  // ------------------------------------------------------------------------------------------------
-  // Failure and waiting
-
-  private fail(err: Error): void {
-    if (this.fatal) return;
-    this.fatal = err;
-    this.ready = false;
-    this.stopTimers();
-    for (const op of [...this.ops]) this.settle(op, err);
-    for (const op of this.backlog) if (!op.settled) { op.settled = true; op.reject(err); }
-    this.backlog = [];
-    for (const f of this.failWaiters) f();
-    this.failWaiters = [];
-    this.notify();
-  }
-
-  throwIfFatal(): void {
-    if (this.fatal) throw this.fatal;
-  }
-
-  get failed(): Error | undefined {
-    return this.fatal;
-  }
-
-  notify(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  /** Resolves at the next state change (ack, report, session, failure) or after `ms`. */
-  waitChange(ms = 100): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.waiters.push(() => { clearTimeout(t); resolve(); });
-    });
-  }
-
-  /** Called by the pipeline to transmit a batch (already encoded payload). */
-  sendBatchPayload(batchId: number, payload: Uint8Array): Promise<unknown> {
-    return this.request(P.MSG_SAMPLE_BATCH, payload, batchId);
-  }
-
-  /** Blocks until any session restart in progress is over. */
-  async settled(): Promise<void> {
-    while (this.sessionTask) await this.sessionTask;
-    this.throwIfFatal();
-  }
-
-  /** Ask for a fresh session (e.g. after the device refused a batch as out of order). */
-  resync(why: string): void {
-    this.restartSession(why);
-  }
-
-  /** @internal keep seq → op for answers that name the frame (ERROR refSeq). */
-  private trackSeq(f: TxFrame): void {
-    this.sentOps.set(f.seq, f.op);
-    if (this.sentOps.size > 4 * this.opts.window) {
-      const first = this.sentOps.keys().next().value as number;
-      this.sentOps.delete(first);
-    }
-  }
 }
 
-export interface BatchOptions {
-  /** Read a weights snapshot every this many trained batches, so a reset device can be restored (default 500). */
-  snapshotEvery?: number;
-  /** A snapshot to restore from when the device has fallen behind it (resume after a crash). */
-  snapshot?: WeightsSnapshot;
-  /** Called after each snapshot (the stream command saves it for resumable runs). */
-  onSnapshot?: (s: WeightsSnapshot) => void;
-  /** Id of the first batch of the iterable (default 1); a new run on a device that trained before starts after its lastCommittedBatchId. */
-  firstBatchId?: number;
-}
-
-export interface BatchResult {
-  /** Batches the device trained in this call (ids after the skipped ones, up to lastBatchId). */
-  batches: number;
-  lastBatchId: number;
-  /** Batches skipped because the device had already trained them (resumed run). */
-  skipped: number;
-  /** Batches trained again because the device lost them (reset without checkpoint). */
-  replayed: number;
-  samples: number;
-  /** Sample bytes (labels + data) delivered, for goodput. */
-  sampleBytes: number;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/**
- * Exactly-once delivery of a batch stream. Batches are numbered 1, 2, ... in iteration order. Every batch
- * newer than the latest weights snapshot is kept, so a device that lost its training (reset) can be
- * brought back (WEIGHTS_PUT of the snapshot) and fed again from its lastCommittedBatchId + 1.
- */
-class BatchPipeline {
-  private readonly iter: Iterator<SampleBatch> | AsyncIterator<SampleBatch>;
-  private exhausted = false;
-  private lastId = 0; // highest batch id generated
-  private kept = new Map<number, Uint8Array>(); // id -> encoded SAMPLE_BATCH payload
-  private samplesOf = new Map<number, number>();
-  private nextSend = 1;
-  private committed = 0; // device's lastCommittedBatchId as far as we know
-  private highestReported = 0;
-  private snapshot: WeightsSnapshot | undefined;
-  private snapshotting = false;
-  private nextSnapshotAt: number;
-  private needsRestore = false;
-  private error: Error | undefined;
-  private readonly result: BatchResult = { batches: 0, lastBatchId: 0, skipped: 0, replayed: 0, samples: 0, sampleBytes: 0 };
-  private readonly snapshotEvery: number;
-  private readonly info: DeviceInfo;
-
-  constructor(private readonly link: HostLink, batches: Iterable<SampleBatch> | AsyncIterable<SampleBatch>,
-    private readonly onReportCb: (r: ReportInfo) => void, private readonly options: BatchOptions) {
-    this.iter = Symbol.asyncIterator in batches ? (batches as AsyncIterable<SampleBatch>)[Symbol.asyncIterator]() : (batches as Iterable<SampleBatch>)[Symbol.iterator]();
-    this.snapshotEvery = options.snapshotEvery ?? 500;
-    this.snapshot = options.snapshot;
-    this.info = link.info!;
-    this.committed = this.info.lastCommittedBatchId;
-    this.lastId = (options.firstBatchId ?? 1) - 1;
-    this.nextSnapshotAt = this.committed + this.snapshotEvery;
-  }
-
-  async run(): Promise<BatchResult> {
-    await this.alignWithDevice(this.info);
-    for (;;) {
-      await this.link.settled();
-      if (this.error) throw this.error;
-      if (this.needsRestore) {
-        this.needsRestore = false;
-        await this.restore();
-        continue;
-      }
-      // Fill the window.
-      while (this.link.isReady() && !this.snapshotting && this.link.windowRoom() > 0) {
-        const payload = await this.payloadFor(this.nextSend);
-        if (!payload) break;
-        const id = this.nextSend++;
-        this.link.sendBatchPayload(id, payload).catch(() => {});
-      }
-      if (this.exhausted && this.committed >= this.lastId && this.nextSend > this.lastId) break;
-      // Snapshot: stop sending, let the device finish what it has, then read the weights (a blob read
-      // while the weights change would not match its CRC).
-      if (this.snapshotEvery > 0 && this.committed >= this.nextSnapshotAt) this.snapshotting = true;
-      if (this.snapshotting && this.nextSend - 1 === this.committed && this.link.isReady()) {
-        await this.takeSnapshot();
-        continue;
-      }
-      await this.link.waitChange(200);
-      this.link.throwIfFatal();
-    }
-    this.result.lastBatchId = this.lastId;
-    return this.result;
-  }
-
-  /** Make sure batch `id` exists (pulling from the source as needed); undefined when the source is done. */
-  private async payloadFor(id: number): Promise<Uint8Array | undefined> {
-    while (!this.exhausted && this.lastId < id) {
-      const r = await this.iter.next();
-      if (r.done) {
-        this.exhausted = true;
-        break;
-      }
-      const batchId = ++this.lastId;
-      const payload = encodeBatch(r.value, batchId, this.info);
-      const count = r.value.y.length;
-      if (batchId <= this.committed) {
-        this.result.skipped++;
-        continue; // resumed run: the device already trained it; never kept
-      }
-      this.result.samples += count;
-      this.result.sampleBytes += count * (1 + 4 * (r.value.x.length / count));
-      this.kept.set(batchId, payload);
-      this.samplesOf.set(batchId, count);
-      this.result.batches++;
-    }
-    if (id > this.lastId) return undefined;
-    const p = this.kept.get(id);
-    if (!p) throw new LinkError("RESUME", `batch ${id} is needed again (the device fell back to ${this.committed}) but was not kept; restore a snapshot first`);
-    return p;
-  }
-
-  onReport(r: ReportInfo): void {
-    if (r.batchId <= this.highestReported) {
-      r.replay = true;
-      this.result.replayed++;
-    } else this.highestReported = r.batchId;
-    this.committed = r.batchId;
-    this.onReportCb(r);
-  }
-
-  onBatchError(batchId: number, code: number): void {
-    if (code === P.ERR_OK) return;
-    if (code === P.ERR_BATCH_DUPLICATE) {
-      // The device has it already; its REPORT (or CAPS after a session change) tells us where it is.
-      if (batchId > this.committed) this.committed = Math.min(batchId, this.nextSend - 1);
-      return;
-    }
-    if (code === P.ERR_BATCH_GAP) {
-      this.link.resync("batch gap");
-      return;
-    }
-    this.error = new LinkError("DEVICE_ERROR", `the device refused batch ${batchId}: ${errorName(code)}`, code);
-    this.link.notify();
-  }
-
-  /** After a handshake: skip what the device has, restore the snapshot if the device fell behind it. */
-  async onNewSession(info: DeviceInfo): Promise<void> {
-    await this.alignWithDevice(info, true);
-  }
-
-  private async alignWithDevice(info: DeviceInfo, inSession = false): Promise<void> {
-    const L = info.lastCommittedBatchId;
-    if (this.snapshot && L < this.snapshot.batchId) {
-      if (inSession) await this.putSnapshot(this.snapshot);
-      else { this.needsRestore = true; }
-      if (inSession) this.committed = this.snapshot.batchId;
-    } else {
-      this.committed = L;
-    }
-    if (!this.needsRestore) {
-      this.nextSend = this.committed + 1;
-      this.link.emit({ kind: "resume", fromBatchId: this.nextSend });
-    }
-  }
-
-  private async restore(): Promise<void> {
-    const s = this.snapshot!;
-    await this.putSnapshot(s);
-    this.committed = s.batchId;
-    this.nextSend = s.batchId + 1;
-  }
-
-  private async putSnapshot(s: WeightsSnapshot): Promise<void> {
-    this.link.emit({ kind: "restore", batchId: s.batchId });
-    await this.link.putWeights(s.blob, s.batchId);
-  }
-
-  private async takeSnapshot(): Promise<void> {
-    this.snapshotting = true;
-    try {
-      const s = await this.link.getWeights();
-      if (s.batchId !== this.committed) return; // a reset intervened; try again later
-      this.snapshot = s;
-      for (const id of [...this.kept.keys()]) if (id <= s.batchId) this.kept.delete(id);
-      this.nextSnapshotAt = s.batchId + this.snapshotEvery;
-      this.link.emit({ kind: "snapshot", batchId: s.batchId });
-      this.options.onSnapshot?.(s);
-    } finally {
-      this.snapshotting = false;
-    }
-  }
-}
-
-/** SAMPLE_BATCH payload for the device's input shape (float32). */
-export function encodeBatch(b: SampleBatch, batchId: number, info: DeviceInfo): Uint8Array {
-  const m = new P.TensorMsg();
-  m.id = batchId;
-  m.count = b.y.length;
-  m.dtype = P.DTYPE_F32;
-  m.rank = info.inputRank;
-  for (let i = 0; i < 3; i++) m.dims[i] = info.inputDims[i]!;
-  const len = P.tensorPayloadLength(m, true);
-  if (len < 0) throw new LinkError("MODEL_MISMATCH", `batch ${batchId} has an invalid shape`);
-  const payload = new Uint8Array(len);
-  const n = P.encodeSampleBatch(new DataView(payload.buffer), 0, len, m, b.y, new Uint8Array(b.x.buffer, b.x.byteOffset, b.x.byteLength));
-  if (n < 0) throw new LinkError("MODEL_MISMATCH", `batch ${batchId} cannot be sent: ${errorName(-n)}`);
-  if (P.FRAME_OVERHEAD + n > info.maxFrame) {
-    throw new LinkError("MODEL_MISMATCH", `batch ${batchId} (${m.count} samples, ${n} bytes) exceeds the device's frame limit ${info.maxFrame}; use smaller batches`);
-  }
+function encodeConfig(m: P.Config): Uint8Array {
+  const payload = new Uint8Array(P.configLength(m));
+  const n = P.encodeConfig(new DataView(payload.buffer), 0, payload.length, m);
+  if (n < 0) throw new LinkError("DEVICE_ERROR", `invalid training configuration (${errorName(-n)})`);
   return payload;
 }

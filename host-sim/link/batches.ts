@@ -1,0 +1,217 @@
+// The batch pipeline: exactly-once delivery of a stream of sample batches. Batches are numbered in
+// iteration order; every batch newer than the latest weights snapshot is kept, so a device that lost its
+// training (reset) can be brought back (WEIGHTS_PUT of the snapshot) and fed again from its
+// lastCommittedBatchId + 1. Also encodes SAMPLE_BATCH payloads.
+import * as P from "../../src/protocol/index";
+import {
+  LinkError, errorName, type BatchOptions, type BatchResult, type DeviceInfo, type LinkEvent, type ReportInfo,
+  type SampleBatch, type WeightsSnapshot,
+} from "./types";
+import type { BatchListener } from "./requests";
+
+/** What the pipeline needs from the link (given by HostLink.sendBatches; not part of the public API). */
+export interface PipelineLink {
+  readonly info: DeviceInfo;
+  /** Transmit an encoded SAMPLE_BATCH; settles on its REPORT or refusal. */
+  send(batchId: number, payload: Uint8Array): Promise<unknown>;
+  /** Free places in the send window (0 while no session is open). */
+  windowRoom(): number;
+  /** A session is open and no restart is under way. */
+  ready(): boolean;
+  /** Resolves when no session restart is under way; throws the link's fatal error. */
+  settled(): Promise<void>;
+  /** Ask for a fresh session (the device refused a batch as out of order). */
+  resync(why: string): void;
+  /** Resolves at the next state change or after `ms`. */
+  waitChange(ms: number): Promise<void>;
+  /** Wake waitChange (the pipeline itself failed). */
+  wake(): void;
+  throwIfFatal(): void;
+  emit(e: LinkEvent): void;
+  getWeights(): Promise<WeightsSnapshot>;
+  putWeights(blob: Uint8Array, batchId: number): Promise<void>;
+}
+
+export class BatchPipeline implements BatchListener {
+  private readonly iter: Iterator<SampleBatch> | AsyncIterator<SampleBatch>;
+  private exhausted = false;
+  private lastId = 0; // highest batch id generated
+  private readonly kept = new Map<number, Uint8Array>(); // id -> encoded SAMPLE_BATCH payload
+  private nextSend = 1;
+  private committed = 0; // device's lastCommittedBatchId as far as we know
+  private needsRestore = false;
+  private error: Error | undefined;
+  private readonly result: BatchResult = { batches: 0, lastBatchId: 0, skipped: 0, replayed: 0, samples: 0, sampleBytes: 0 };
+  private readonly info: DeviceInfo;
+
+  constructor(private readonly link: PipelineLink, batches: Iterable<SampleBatch> | AsyncIterable<SampleBatch>,
+    private readonly onReportCb: (r: ReportInfo) => void, private readonly options: BatchOptions) {
+    this.iter = Symbol.asyncIterator in batches ? (batches as AsyncIterable<SampleBatch>)[Symbol.asyncIterator]() : (batches as Iterable<SampleBatch>)[Symbol.iterator]();
+    this.snapshotEvery = options.snapshotEvery ?? 500;
+    this.snapshot = options.snapshot;
+    this.info = link.info;
+    this.committed = this.info.lastCommittedBatchId;
+    this.lastId = (options.firstBatchId ?? 1) - 1;
+    this.nextSnapshotAt = this.committed + this.snapshotEvery;
+  }
+
+  async run(): Promise<BatchResult> {
+    await this.alignWithDevice(this.info);
+    for (;;) {
+      await this.link.settled();
+      if (this.error) throw this.error;
+      if (this.needsRestore) {
+        this.needsRestore = false;
+        await this.restore();
+        continue;
+      }
+      // Fill the window.
+      while (this.link.ready() && !this.snapshotting && this.link.windowRoom() > 0) {
+        const payload = await this.payloadFor(this.nextSend);
+        if (!payload) break;
+        const id = this.nextSend++;
+        this.link.send(id, payload).catch(() => {});
+      }
+      if (this.exhausted && this.committed >= this.lastId && this.nextSend > this.lastId) break;
+      // Snapshot: stop sending, let the device finish what it has, then read the weights (a blob read
+      // while the weights change would not match its CRC).
+      if (this.snapshotEvery > 0 && this.committed >= this.nextSnapshotAt) this.snapshotting = true;
+      if (this.snapshotting && this.nextSend - 1 === this.committed && this.link.ready()) {
+        await this.takeSnapshot();
+        continue;
+      }
+      await this.link.waitChange(200);
+      this.link.throwIfFatal();
+    }
+    this.result.lastBatchId = this.lastId;
+    return this.result;
+  }
+
+  /** Make sure batch `id` exists (pulling from the source as needed); undefined when the source is done. */
+  private async payloadFor(id: number): Promise<Uint8Array | undefined> {
+    while (!this.exhausted && this.lastId < id) {
+      const r = await this.iter.next();
+      if (r.done) {
+        this.exhausted = true;
+        break;
+      }
+      const batchId = ++this.lastId;
+      const payload = encodeBatch(r.value, batchId, this.info);
+      const count = r.value.y.length;
+      if (batchId <= this.committed) {
+        this.result.skipped++;
+        continue; // resumed run: the device already trained it; never kept
+      }
+      this.result.samples += count;
+      this.result.sampleBytes += count * (1 + 4 * (r.value.x.length / count));
+      this.kept.set(batchId, payload);
+      this.result.batches++;
+    }
+    if (id > this.lastId) return undefined;
+    const p = this.kept.get(id);
+    if (!p) throw new LinkError("RESUME", `batch ${id} is needed again (the device fell back to ${this.committed}) but was not kept; restore a snapshot first`);
+    return p;
+  }
+
+  // ---- What the device says about batches
+
+  private highestReported = 0;
+
+  onReport(r: ReportInfo): void {
+    if (r.batchId <= this.highestReported) {
+      r.replay = true;
+      this.result.replayed++;
+    } else this.highestReported = r.batchId;
+    this.committed = r.batchId;
+    this.onReportCb(r);
+  }
+
+  onBatchError(batchId: number, code: number): void {
+    if (code === P.ERR_OK) return;
+    if (code === P.ERR_BATCH_DUPLICATE) {
+      // The device has it already; its REPORT (or CAPS after a session change) tells us where it is.
+      if (batchId > this.committed) this.committed = Math.min(batchId, this.nextSend - 1);
+      return;
+    }
+    if (code === P.ERR_BATCH_GAP) {
+      this.link.resync("batch gap");
+      return;
+    }
+    this.error = new LinkError("DEVICE_ERROR", `the device refused batch ${batchId}: ${errorName(code)}`, code);
+    this.link.wake();
+  }
+
+  // ---- New sessions and snapshots
+
+  private snapshot: WeightsSnapshot | undefined;
+  private snapshotting = false;
+  private nextSnapshotAt: number;
+  private readonly snapshotEvery: number;
+
+  /** After a handshake: skip what the device has, restore the snapshot if the device fell behind it. */
+  async onNewSession(info: DeviceInfo): Promise<void> {
+    await this.alignWithDevice(info, true);
+  }
+
+  private async alignWithDevice(info: DeviceInfo, inSession = false): Promise<void> {
+    const L = info.lastCommittedBatchId;
+    if (this.snapshot && L < this.snapshot.batchId) {
+      if (inSession) {
+        await this.putSnapshot(this.snapshot);
+        this.committed = this.snapshot.batchId;
+      } else this.needsRestore = true;
+    } else {
+      this.committed = L;
+    }
+    if (!this.needsRestore) {
+      this.nextSend = this.committed + 1;
+      this.link.emit({ kind: "resume", fromBatchId: this.nextSend });
+    }
+  }
+
+  private async restore(): Promise<void> {
+    const s = this.snapshot!;
+    await this.putSnapshot(s);
+    this.committed = s.batchId;
+    this.nextSend = s.batchId + 1;
+  }
+
+  private async putSnapshot(s: WeightsSnapshot): Promise<void> {
+    this.link.emit({ kind: "restore", batchId: s.batchId });
+    await this.link.putWeights(s.blob, s.batchId);
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    this.snapshotting = true;
+    try {
+      const s = await this.link.getWeights();
+      if (s.batchId !== this.committed) return; // a reset intervened; try again later
+      this.snapshot = s;
+      for (const id of [...this.kept.keys()]) if (id <= s.batchId) this.kept.delete(id);
+      this.nextSnapshotAt = s.batchId + this.snapshotEvery;
+      this.link.emit({ kind: "snapshot", batchId: s.batchId });
+      this.options.onSnapshot?.(s);
+    } finally {
+      this.snapshotting = false;
+    }
+  }
+}
+
+/** SAMPLE_BATCH payload for the device's input shape (float32). */
+export function encodeBatch(b: SampleBatch, batchId: number, info: DeviceInfo): Uint8Array {
+  const m = new P.TensorMsg();
+  m.id = batchId;
+  m.count = b.y.length;
+  m.dtype = P.DTYPE_F32;
+  m.rank = info.inputRank;
+  for (let i = 0; i < 3; i++) m.dims[i] = info.inputDims[i]!;
+  const len = P.tensorPayloadLength(m, true);
+  if (len < 0) throw new LinkError("MODEL_MISMATCH", `batch ${batchId} has an invalid shape`);
+  const payload = new Uint8Array(len);
+  const n = P.encodeSampleBatch(new DataView(payload.buffer), 0, len, m, b.y, new Uint8Array(b.x.buffer, b.x.byteOffset, b.x.byteLength));
+  if (n < 0) throw new LinkError("MODEL_MISMATCH", `batch ${batchId} cannot be sent: ${errorName(-n)}`);
+  if (P.FRAME_OVERHEAD + n > info.maxFrame) {
+    throw new LinkError("MODEL_MISMATCH", `batch ${batchId} (${m.count} samples, ${n} bytes) exceeds the device's frame limit ${info.maxFrame}; use smaller batches`);
+  }
+  return payload;
+}

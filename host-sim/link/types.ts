@@ -1,0 +1,192 @@
+// The host link's vocabulary: its error type, the plain objects it hands to commands (device info, reports,
+// snapshots, statistics, events) and its options. No behaviour beyond naming device error codes.
+import * as P from "../../src/protocol/index";
+import type { Clock } from "./clock";
+
+export type LinkErrorCode =
+  | "NO_DEVICE" | "INCOMPATIBLE" | "MODEL_MISMATCH" | "PORT_CLOSED" | "DEVICE_ERROR" | "TIMEOUT" | "CLOSED" | "RESUME";
+
+export class LinkError extends Error {
+  override name = "LinkError";
+  constructor(readonly code: LinkErrorCode, message: string, readonly deviceCode?: number) {
+    super(message);
+  }
+}
+
+const ERROR_NAMES = [
+  "OK", "UNKNOWN_TYPE", "BAD_LENGTH", "BAD_VALUE", "DTYPE_MISMATCH", "SHAPE_MISMATCH", "BAD_LABEL",
+  "BATCH_DUPLICATE", "BATCH_GAP", "BAD_STATE", "BLOB_RANGE", "BLOB_CRC", "NO_MEMORY", "UNSUPPORTED_VERSION", "TOO_LARGE",
+];
+export function errorName(code: number): string {
+  return ERROR_NAMES[code] ?? `error ${code}`;
+}
+
+const TYPE_NAMES: Record<number, string> = {
+  [P.MSG_CONFIG]: "CONFIG", [P.MSG_SAMPLE_BATCH]: "SAMPLE_BATCH", [P.MSG_PREDICT_REQ]: "PREDICT_REQ",
+  [P.MSG_WEIGHTS_GET]: "WEIGHTS_GET", [P.MSG_WEIGHTS_PUT]: "WEIGHTS_PUT", [P.MSG_WEIGHTS_COMMIT]: "WEIGHTS_COMMIT",
+  [P.MSG_MODEL_SPEC_GET]: "MODEL_SPEC_GET",
+};
+export function typeName(type: number): string {
+  return TYPE_NAMES[type] ?? String(type);
+}
+
+/** What CAPS told us, as a plain object. */
+export interface DeviceInfo {
+  minor: number;
+  bootNonce: number;
+  maxFrame: number;
+  rxWindow: number;
+  lastCommittedBatchId: number;
+  planBytes: number;
+  stateBytes: number;
+  inputDtype: number;
+  inputRank: number;
+  inputDims: number[];
+  classes: number;
+  layerSizes: number[];
+  modelDtype: number;
+  /** CAPS flags (P.CAPS_FLAG_MODEL_SPEC: MODEL_SPEC_GET and CONFIG frozen supported). */
+  flags?: number;
+}
+
+/** The device's answer to MODEL_SPEC_GET. */
+export interface ModelSpecInfo {
+  stateBytes: number;
+  planBytes: number;
+  lastCommittedBatchId: number;
+  /** The .tpm SPEC section payload of the device's current model (src/modelfile specFromPayload decodes it). */
+  spec: Uint8Array;
+}
+
+/** What the host's data needs from the device's model; checked at connect(). */
+export interface ModelExpectation {
+  inputs?: number;
+  classes?: number;
+  inputDtype?: number;
+}
+
+export interface TrainConfig {
+  learningRate: number;
+  batchSize?: number;
+  optimizer?: "sgd" | "momentum" | "adam";
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+  gradClip?: number;
+  /** Freeze the first `frozen` layers (device rebuilds its model); omitted: the device keeps its setting. */
+  frozen?: number;
+}
+
+export interface ReportInfo {
+  step: number;
+  batchId: number;
+  loss: number;
+  accuracy: number;
+  stepMicros: number;
+  freeBytes: number;
+  /** True when this batch had been trained before and was trained again after a device lost it (reset). */
+  replay: boolean;
+}
+
+/** One batch of samples for the device: count samples of the model's input shape, float32. */
+export interface SampleBatch {
+  x: Float32Array;
+  y: ArrayLike<number>;
+}
+
+export interface WeightsSnapshot {
+  blob: Uint8Array;
+  crc: number;
+  batchId: number;
+}
+
+export interface LinkStats {
+  bytesWritten: number;
+  bytesRead: number;
+  framesSent: number;
+  framesRetransmitted: number;
+  timeouts: number;
+  gaps: number;
+  pauses: number;
+  sessions: number;
+  resets: number;
+  duplicatesFromDevice: number;
+  creditStalls: number;
+  /** Most bytes written beyond the device's reported read position. */
+  maxOutstandingCredit: number;
+  /** Re-handshakes because credit stayed blocked while the device kept refreshing the same read position. */
+  creditResyncs: number;
+}
+
+export function newStats(): LinkStats {
+  return {
+    bytesWritten: 0, bytesRead: 0, framesSent: 0, framesRetransmitted: 0, timeouts: 0, gaps: 0, pauses: 0,
+    sessions: 0, resets: 0, duplicatesFromDevice: 0, creditStalls: 0, maxOutstandingCredit: 0, creditResyncs: 0,
+  };
+}
+
+export type LinkEvent =
+  | { kind: "session"; info: DeviceInfo; reset: boolean }
+  | { kind: "restore"; batchId: number }
+  | { kind: "resume"; fromBatchId: number }
+  | { kind: "snapshot"; batchId: number }
+  | { kind: "retransmit"; reason: "timeout" | "gap"; frames: number };
+
+export interface LinkOptions {
+  /** Largest decoded frame the host accepts (announced in HELLO). Default: the absolute maximum. */
+  maxFrame?: number;
+  /** Sequenced frames the host keeps outstanding at most (docs: <= 16). */
+  window?: number;
+  minRtoMs?: number;
+  maxRtoMs?: number;
+  /** Give up on a connect() after this long without a CAPS. */
+  handshakeTimeoutMs?: number;
+  /** Consecutive retransmission timeouts after which the host re-handshakes (device silent or reset). */
+  timeoutsBeforeRehandshake?: number;
+  /** A request (config, predict, weights) that gets no answer for this long fails. */
+  requestTimeoutMs?: number;
+  onLog?: (level: number, text: string) => void;
+  onEvent?: (e: LinkEvent) => void;
+  /** Nonce source (tests make it deterministic). */
+  random32?: () => number;
+  /** Time source and timers (tests and the simulator use a virtual clock). Default: the process's own. */
+  clock?: Clock;
+}
+
+/** LinkOptions with every default filled in. */
+export type ResolvedOptions = Required<Omit<LinkOptions, "onLog" | "onEvent">> & Pick<LinkOptions, "onLog" | "onEvent">;
+
+export function resolveOptions(options: LinkOptions, clock: Clock): ResolvedOptions {
+  return {
+    maxFrame: P.MAX_FRAME, window: 16, minRtoMs: 100, maxRtoMs: 2000, handshakeTimeoutMs: 5000,
+    timeoutsBeforeRehandshake: 4, requestTimeoutMs: 20000,
+    ...options,
+    random32: options.random32 ?? (() => (Math.random() * 0x100000000) >>> 0),
+    clock,
+  };
+}
+
+export interface BatchOptions {
+  /** Read a weights snapshot every this many trained batches, so a reset device can be restored (default 500). */
+  snapshotEvery?: number;
+  /** A snapshot to restore from when the device has fallen behind it (resume after a crash). */
+  snapshot?: WeightsSnapshot;
+  /** Called after each snapshot (the stream command saves it for resumable runs). */
+  onSnapshot?: (s: WeightsSnapshot) => void;
+  /** Id of the first batch of the iterable (default 1); a new run on a device that trained before starts after its lastCommittedBatchId. */
+  firstBatchId?: number;
+}
+
+export interface BatchResult {
+  /** Batches the device trained in this call (ids after the skipped ones, up to lastBatchId). */
+  batches: number;
+  lastBatchId: number;
+  /** Batches skipped because the device had already trained them (resumed run). */
+  skipped: number;
+  /** Batches trained again because the device lost them (reset without checkpoint). */
+  replayed: number;
+  samples: number;
+  /** Sample bytes (labels + data) delivered, for goodput. */
+  sampleBytes: number;
+}
