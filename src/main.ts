@@ -4,7 +4,7 @@ import Serial from "embedded:io/serial";
 import Timer from "timer";
 import config from "mc/config";
 import Flash from "flash";
-import { buildModel } from "./engine/model";
+import { buildModel } from "./engine/build";
 import { GESTURE_FEATURES, gestureModelSpec } from "./app/gesture-model";
 import { DeviceSession } from "./app/device";
 import { CheckpointStore, type FlashLike } from "./app/checkpoint";

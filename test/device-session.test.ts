@@ -2,9 +2,9 @@
 // PC-side peer over the in-process port.
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../host-sim/sim/simulator";
-import { buildModel } from "../src/engine/model";
+import { buildModel } from "../src/engine/build";
 import { gestureModelSpec } from "../src/app/gesture-model";
-import { crc32 } from "../src/protocol/crc32";
+import { crc32 } from "../src/util/crc32";
 import * as M from "../src/protocol/messages";
 import { Random } from "../src/engine/random";
 import { DevicePeer, batchPayload, configPayload, errorOf, predictPayload, reportOf, u32s, type RxFrame } from "./device-peer";

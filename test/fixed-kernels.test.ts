@@ -3,7 +3,6 @@
 import { describe, expect, it } from "vitest";
 import { BOUND_UNKNOWN, QMAX, absMaxQ, backInputQ, denseForwardQ, normalizeDeltaQ, sgdFusedQ, softmaxQ } from "../src/engine/fixed/kernels";
 import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, toMantissa } from "../src/engine/fixed/convert";
-import { MIRRORED_CODES } from "../src/engine/fixed/spec";
 import { layerFormats, planFixed, resolveFixedSpec } from "../src/engine/fixed/plan";
 import { FixedModel } from "../src/engine/fixed/model";
 import { buildModel, dequantize, Model, plan, quantize, type ModelSpec } from "../src/index";
@@ -22,12 +21,6 @@ function randInts(rng: Random, n: number, max: number): Int16Array {
   for (let i = 0; i < n; i++) a[i] = Math.round((2 * rng.uniform() - 1) * max);
   return a;
 }
-
-describe("codes mirrored in fixed/spec.ts", () => {
-  it("match spec.ts", () => {
-    expect(MIRRORED_CODES).toEqual({ SIGMOID: Act.Sigmoid, TANH: Act.Tanh, SOFTMAX: Act.Softmax, RELU: Act.Relu, LEAKY: Act.Leaky, ADAM: Opt.Adam });
-  });
-});
 
 describe("denseForwardQ", () => {
   it("matches the float product within 0.5 LSB + (pairs + 1) accumulator LSBs, including worst-case magnitudes", () => {

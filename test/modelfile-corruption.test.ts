@@ -87,7 +87,7 @@ describe("corrupted model files", () => {
   });
 
   it("well-formed but inconsistent files (valid CRC) are refused without touching the model", async () => {
-    const { crc32 } = await import("../src/protocol/crc32");
+    const { crc32 } = await import("../src/util/crc32");
     const reseal = (b: Uint8Array) => {
       new DataView(b.buffer, b.byteOffset).setUint32(b.length - 4, crc32(b, 0, b.length - 4), true);
       return b;

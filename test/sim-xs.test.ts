@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator, type Engine, type Simulator } from "../host-sim/sim/simulator";
 import { Random } from "../src/engine/random";
-import { crc32 } from "../src/protocol/crc32";
+import { crc32 } from "../src/util/crc32";
 import * as M from "../src/protocol/messages";
 import { DevicePeer, batchPayload, configPayload, errorOf, u32s, type RxFrame } from "./device-peer";
 

@@ -3,9 +3,9 @@
 //
 // Storage is Moddable's `flash` module (new Flash("partition")): only the members in FlashLike are used,
 // so the host simulator's file-backed stand-in (host-sim/sim/flash.ts) and tests can take its place.
-import type { Model } from "../engine/model";
+import type { DenseModel } from "../engine/model-api";
 import { loadInto, modelFileSize, saveModelInto } from "../modelfile/format";
-import { crc32Update, CRC32_INIT } from "../protocol/crc32";
+import { crc32Update, CRC32_INIT } from "../util/crc32";
 
 /** The subset of Moddable's `flash` module (typings: @moddable/typings/flash.d.ts) that checkpoints use. */
 export interface FlashLike {
@@ -73,7 +73,7 @@ export class CheckpointStore {
    * Save the model (weights, optimizer state, step) with the last committed batch id into the slot that
    * does not hold the newest valid checkpoint. Header written last: it is the commit.
    */
-  save(model: Model, lastBatchId: number): SaveResult {
+  save(model: DenseModel, lastBatchId: number): SaveResult {
     const size = modelFileSize(model, { lastBatchId });
     if (size > this.capacity) throw new Error(`checkpoint: the model needs ${size} bytes, a slot holds ${this.capacity}`);
     const buf = this.bufferFor(size);
@@ -104,7 +104,7 @@ export class CheckpointStore {
    * Load the newest valid checkpoint into the model (weights, optimizer state, step). Falls back to the
    * other slot if the newest cannot be loaded. Returns null, with the model untouched, when neither can.
    */
-  restore(model: Model): RestoreResult | null {
+  restore(model: DenseModel): RestoreResult | null {
     const a = this.readHeader(0), seqA = this.sequence;
     const b = this.readHeader(1), seqB = this.sequence;
     const order = a >= 0 && (b < 0 || newer(seqA, seqB)) ? [0, 1] : [1, 0];

@@ -30,7 +30,7 @@ import { Model } from "../engine/model";
 import { specPayloadLength, writeSpecPayload } from "../modelfile/format";
 import { LossCode } from "../engine/spec";
 import { FrameDecoder, FrameEncoder, HDR_POS, PAYLOAD_OFFSET, maxWireLength, seqAdd, seqDiff } from "../protocol/frame";
-import { crc32Update, CRC32_INIT } from "../protocol/crc32";
+import { crc32Update, CRC32_INIT } from "../util/crc32";
 import * as M from "../protocol/messages";
 import { TxQueue } from "./tx-queue";
 import { WeightsBlob } from "./weights-blob";
@@ -486,8 +486,6 @@ export class DeviceSession {
     }
     next.step = old.step;
     next.rejectedSteps = old.rejectedSteps;
-    next.beta1Power = old.beta1Power;
-    next.beta2Power = old.beta2Power;
     const r = old.config, n = next.config;
     n.learningRate = r.learningRate; n.momentum = r.momentum; n.beta1 = r.beta1; n.beta2 = r.beta2;
     n.epsilon = r.epsilon; n.weightDecay = r.weightDecay; n.clipNorm = r.clipNorm;

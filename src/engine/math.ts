@@ -3,7 +3,8 @@
 // only + - * / and exact power-of-two scaling, which IEEE 754 defines bit for bit on every engine.
 // Math.sqrt is correctly rounded by IEEE 754 and may be used directly.
 
-const LN2 = 0.6931471805599453;
+/** ln 2 to double precision. */
+export const LN2 = 0.6931471805599453;
 // ln2 split so that k * LN2_HI is exact for |k| < 2^11 (Cody-Waite reduction keeps r accurate for large x).
 const LN2_HI = 6.93147180369123816490e-1;
 const LN2_LO = 1.90821492927058770002e-10;
@@ -126,4 +127,18 @@ export function cos(x: number): number {
 /** True for a finite number (NaN and ±Infinity fail). Cheaper than Number.isFinite in XS. */
 export function isFiniteNumber(v: number): boolean {
   return v - v === 0;
+}
+
+/**
+ * base^k for an integer k >= 0 by binary powering: at most 2 log2(k) multiplications, so O(1) for any u32
+ * step count, and the same bits on every engine (Math.pow's last bit differs between engines).
+ */
+export function powInt(base: number, k: number): number {
+  let power = 1;
+  while (k > 0) {
+    if (k % 2 === 1) power *= base;
+    base *= base;
+    k = Math.floor(k / 2);
+  }
+  return power;
 }

@@ -1,48 +1,27 @@
 // A dense network on one arena. The spec is planned (plan.ts), one ArrayBuffer is allocated, and every
 // tensor is a typed-array view into it. After construction, forward, backward, update, trainStep, predict
 // and evaluate allocate nothing: they read the caller's arrays in place and write only into the arena.
-import { plan, type MemoryPlan } from "./plan";
-import { Act, LossCode, Opt, resolveSpec, type ModelSpec, type ResolvedSpec } from "./spec";
+import { planFloat32 } from "./plan";
+import type { MemoryPlan } from "./layout";
+import { Act, LossCode, Opt } from "./codes";
+import { resolveSpec, type ModelSpec, type ResolvedSpec } from "./spec";
+import type { DenseModel, Evaluation, LayerViews } from "./model-api";
 import { Random } from "./random";
-import { log } from "./math";
+import { log, powInt } from "./math";
 import { argmax, checkCount, checkFinite, checkInputs, checkTargets } from "./validate";
 import { learningRateAt } from "./schedule";
 import { activate, activationBackward, denseBackwardInput, denseBackwardParams, denseBackwardSgdFused, denseForward } from "./float32/dense";
 import { lossGradient, sigmoidForward, softmaxForward, squaredError } from "./float32/loss";
 import { adam, momentum, sgd, sumOfSquares } from "./float32/optimizer";
-import { FixedModel } from "./fixed/model";
 
-/** One dense layer's views into the arena. Z is the same memory as Y (the activation is applied in place). */
-export interface Layer {
-  readonly inputs: number;
-  readonly units: number;
-  readonly activation: Act;
-  readonly trainable: boolean;
-  readonly W: Float32Array;
-  readonly b: Float32Array;
-  readonly Z: Float32Array;
-  readonly Y: Float32Array;
-  /** Null for frozen layers. */
-  readonly dZ: Float32Array | null;
-  /** Null when no layer below trains. */
-  readonly dX: Float32Array | null;
-  /** Null when gradients are not stored (frozen layer, or the update is fused into backward). */
-  readonly dW: Float32Array | null;
-  readonly db: Float32Array | null;
-}
-
-/** Result of evaluate(); the same object is reused by every call. */
-export interface Evaluation {
-  /** Mean loss over the samples. */
-  loss: number;
-  /** Fraction correct: argmax vs label (softmax), per-output threshold 0.5 (sigmoid), argmax vs argmax of targets (MSE, > 1 output; NaN for 1). */
-  accuracy: number;
-  count: number;
-}
+/** One dense layer's Float32 views into the arena. Z is the same memory as Y (the activation is applied in place). */
+export type Layer = LayerViews<Float32Array>;
+export type { Evaluation } from "./model-api";
 
 const view = (arena: ArrayBuffer, s: { offset: number; length: number }) => new Float32Array(arena, s.offset, s.length);
 
-export class Model {
+export class Model implements DenseModel<Float32Array> {
+  readonly dtype = "float32";
   readonly spec: ModelSpec;
   readonly config: ResolvedSpec;
   readonly plan: MemoryPlan;
@@ -66,12 +45,15 @@ export class Model {
   /** The batch seen by the last forward(): read again by backward() as the first layer's input. */
   private input: ArrayLike<number> = new Float32Array(0);
   private cols = 0;
-  /**
-   * b1^t and b2^t for Adam's bias correction, kept by multiplication (no Math.pow). Public so model files
-   * and checkpoints can save and restore them exactly; do not change them otherwise.
-   */
-  beta1Power = 1;
-  beta2Power = 1;
+
+  /** b1^t and b2^t of Adam's bias correction after `step` updates: derived from the step, O(1) for any step. */
+  get beta1Power(): number {
+    return powInt(this.config.beta1, this.step);
+  }
+
+  get beta2Power(): number {
+    return powInt(this.config.beta2, this.step);
+  }
 
   /** Optimizer state arrays (views into the arena: velocity, or Adam's m then v), for model files and checkpoints. */
   get optimizerState(): readonly Float32Array[] {
@@ -83,7 +65,7 @@ export class Model {
     if (r.dtype === "fixed") throw new Error('Model is the Float32 engine: build dtype "fixed" with buildModel() or new FixedModel()');
     this.spec = spec;
     this.config = r;
-    this.plan = plan(r);
+    this.plan = planFloat32(r);
     this.arena = new ArrayBuffer(this.plan.total);
     this.lossCode = r.loss;
     this.inputs = r.inputs;
@@ -120,8 +102,17 @@ export class Model {
     for (const s of this.state) s.fill(0);
     this.step = 0;
     this.rejectedSteps = 0;
-    this.beta1Power = 1;
-    this.beta2Power = 1;
+  }
+
+  /** Float32 keeps no cached facts about the weights: nothing to forget. */
+  weightsChanged(): void {}
+
+  /** The stored gradients are already the mean-loss gradient: a copy of them. */
+  meanGradients(out: Float32Array): Float32Array {
+    if (this.gradients === null) throw new Error("meanGradients: this model fuses the update into backward and stores no gradients; build it with keepGradients: true");
+    if (out.length < this.gradients.length) throw new Error(`meanGradients: out has ${out.length} values, needs ${this.gradients.length}`);
+    out.set(this.gradients);
+    return out;
   }
 
   /** The output of the last forward pass: [samples x outputs], sample after sample. */
@@ -174,10 +165,8 @@ export class Model {
     const lr = learningRateAt(r, this.step);
     let c1 = 1, c2 = 1;
     if (r.optimizer === Opt.Adam) {
-      this.beta1Power *= r.beta1;
-      this.beta2Power *= r.beta2;
-      c1 = 1 - this.beta1Power;
-      c2 = 1 - this.beta2Power;
+      c1 = 1 - powInt(r.beta1, this.step + 1);
+      c2 = 1 - powInt(r.beta2, this.step + 1);
     }
     const P = this.parameters;
     let g = 0;
@@ -344,11 +333,4 @@ export class Model {
 /** log clamped away from 0 so a saturated probability gives a large finite loss, not Infinity. */
 function logOf(p: number): number {
   return log(p > 1e-30 ? p : 1e-30);
-}
-
-/** Build a model from a spec (validates the spec; allocates the arena once). dtype "fixed" gives a FixedModel. */
-export function buildModel(spec: ModelSpec & { dtype: "fixed" }): FixedModel;
-export function buildModel(spec: ModelSpec): Model;
-export function buildModel(spec: ModelSpec): Model | FixedModel {
-  return spec !== null && typeof spec === "object" && spec.dtype === "fixed" ? new FixedModel(spec) : new Model(spec);
 }

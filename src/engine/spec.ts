@@ -1,11 +1,14 @@
 // The model spec: everything needed to plan memory and build a model, as plain data (JSON-friendly).
-// Strings live here only; build() resolves them to the numeric codes below so hot loops never compare strings.
-
+// Strings live here only; resolveSpec() turns them into the numeric codes of codes.ts so hot loops never
+// compare strings.
+import {
+  Act, ACTIVATION_NAMES, codeOf, LOSS_NAMES, LossCode, Opt, Sched,
+  type ActivationName, type DType, type LossName,
+} from "./codes";
 import { resolveFixed, type FixedSpec, type ResolvedFixed } from "./fixed/spec";
+import { failSpec as fail } from "../util/fail";
 
-export type ActivationName = "linear" | "relu" | "leaky_relu" | "sigmoid" | "tanh" | "softmax";
-export type LossName = "mse" | "softmax_cross_entropy" | "sigmoid_cross_entropy";
-export type DType = "float32" | "fixed";
+export { Act, LossCode, Opt, Sched, type ActivationName, type DType, type LossName } from "./codes";
 
 export interface LayerSpec {
   units: number;
@@ -54,18 +57,6 @@ export interface ModelSpec {
   fixed?: FixedSpec;
 }
 
-export const Act = { Linear: 0, Relu: 1, Leaky: 2, Sigmoid: 3, Tanh: 4, Softmax: 5 } as const;
-export type Act = (typeof Act)[keyof typeof Act];
-export const LossCode = { Mse: 0, SoftmaxCE: 1, SigmoidCE: 2 } as const;
-export type LossCode = (typeof LossCode)[keyof typeof LossCode];
-export const Opt = { Sgd: 0, Momentum: 1, Adam: 2 } as const;
-export type Opt = (typeof Opt)[keyof typeof Opt];
-export const Sched = { Constant: 0, Step: 1, Cosine: 2 } as const;
-export type Sched = (typeof Sched)[keyof typeof Sched];
-
-const ACTIVATIONS: readonly ActivationName[] = ["linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"];
-const LOSSES: readonly LossName[] = ["mse", "softmax_cross_entropy", "sigmoid_cross_entropy"];
-
 /** Largest layer width and batch accepted: keeps every index and byte count far inside int32. */
 export const MAX_UNITS = 65535;
 export const MAX_BATCH = 4096;
@@ -99,10 +90,6 @@ export interface ResolvedSpec {
   fixed?: ResolvedFixed;
 }
 
-function fail(message: string): never {
-  throw new Error("invalid model spec: " + message);
-}
-
 function positiveInt(v: unknown, what: string, max: number): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) fail(`${what} must be an integer in 1..${max}, got ${String(v)}`);
   return v;
@@ -124,13 +111,13 @@ export function resolveSpec(spec: ModelSpec): ResolvedSpec {
   const activations: Act[] = [];
   spec.layers.forEach((layer, l) => {
     units.push(positiveInt(layer?.units, `layers[${l}].units`, MAX_UNITS));
-    const a = ACTIVATIONS.indexOf(layer.activation);
-    if (a < 0) fail(`layers[${l}].activation must be one of ${ACTIVATIONS.join(", ")}, got ${String(layer.activation)}`);
+    const a = codeOf(ACTIVATION_NAMES, layer.activation);
+    if (a < 0) fail(`layers[${l}].activation must be one of ${ACTIVATION_NAMES.join(", ")}, got ${String(layer.activation)}`);
     if (a === Act.Softmax && l !== spec.layers.length - 1) fail(`softmax is only supported on the output layer (layers[${l}])`);
     activations.push(a as Act);
   });
-  const loss = LOSSES.indexOf(spec.loss);
-  if (loss < 0) fail(`loss must be one of ${LOSSES.join(", ")}, got ${String(spec.loss)}`);
+  const loss = codeOf(LOSS_NAMES, spec.loss);
+  if (loss < 0) fail(`loss must be one of ${LOSS_NAMES.join(", ")}, got ${String(spec.loss)}`);
   const last = activations[activations.length - 1];
   if ((loss === LossCode.SoftmaxCE) !== (last === Act.Softmax)) fail("softmax_cross_entropy requires a softmax output layer, and softmax requires that loss");
   if (loss === LossCode.SoftmaxCE && units[units.length - 1] < 2) fail("softmax_cross_entropy needs at least 2 output units");
@@ -180,6 +167,6 @@ export function resolveSpec(spec: ModelSpec): ResolvedSpec {
     schedule, scheduleEvery, scheduleGamma, scheduleSteps, minLearningRate,
     batchSize, seed: spec.seed, frozen, keepGradients: spec.keepGradients === true, leakySlope, dtype,
   };
-  if (dtype === "fixed") resolved.fixed = resolveFixed(spec, resolved);
+  if (dtype === "fixed") resolved.fixed = resolveFixed(spec.fixed, resolved);
   return resolved;
 }

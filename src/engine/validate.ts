@@ -1,7 +1,7 @@
 // Argument checks shared by every number backend. They run before any state is touched and throw an
 // Error naming the call, the index and the value. On typed arrays they compare no type-name strings
 // (XS may allocate for those), so they cost only a subtraction and a branch per value.
-import { LossCode } from "./spec";
+import { LossCode } from "./codes";
 
 /** A typed array or plain array. */
 export function isArrayLike(v: unknown): v is ArrayLike<number> {

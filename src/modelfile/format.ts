@@ -1,9 +1,15 @@
 // Model files (.tpm), format version 1: docs/model-format.md is the specification; this file follows it.
 // Runs under XS: Uint8Array/DataView only, and loadInto() validates everything before it touches the model.
-import { Model } from "../engine/model";
-import { FixedModel } from "../engine/fixed/model";
-import { resolveSpec, type ActivationName, type LossName, type ModelSpec, type ResolvedSpec, type ScheduleSpec } from "../engine/spec";
-import { crc32Final, crc32Update, CRC32_INIT } from "../protocol/crc32";
+import { buildModel, plan } from "../engine/build";
+import type { DenseModel } from "../engine/model-api";
+import {
+  Act, ACTIVATION_NAMES, DTypeCode, LOSS_NAMES, Opt, OPTIMIZER_STATE_ARRAYS, OptimizerType, Sched,
+  type ActivationName, type LossName,
+} from "../engine/codes";
+import { powInt } from "../engine/math";
+import type { ModelSpec, ResolvedSpec, ScheduleSpec } from "../engine/spec";
+import { crc32Final, crc32Update, CRC32_INIT } from "../util/crc32";
+import { failModelFile as fail } from "../util/fail";
 
 export const MODEL_FILE_VERSION = 1;
 /** 0x89 'T' 'P' 'M'. */
@@ -26,26 +32,15 @@ const QFORMAT_FIXED = 16;
 const QFORMAT_LAYER = 4;
 const QFORMAT_VERSION = 1;
 
-const DTYPE_FLOAT32 = 0;
-const DTYPE_FIXED = 1;
+// Codes stored in the file are those of src/engine/codes.ts (dtype, loss, optimizer type, schedule,
+// activation, and the engine's optimizer in TRAINING); only the PARAMS encoding is the file's own.
 const ENC_FLOAT32 = 0;
 const ENC_INT16 = 1;
-const OPT_SGD = 0, OPT_ADAM = 1;
-/** Engine Opt codes (src/engine/spec.ts Opt): Sgd 0, Momentum 1, Adam 2. */
-const ENGINE_ADAM = 2, ENGINE_MOMENTUM = 1;
-
-const ACTIVATIONS: readonly ActivationName[] = ["linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax"];
-const LOSSES: readonly LossName[] = ["mse", "softmax_cross_entropy", "sigmoid_cross_entropy"];
-const LEAKY = 2;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** A Float32 Model or a fixed-point FixedModel (int16 parameters). */
-export type AnyModel = Model | FixedModel;
-
-function fail(message: string): never {
-  throw new Error("model file: " + message);
-}
+/** Either backend's model (the one model interface): a Float32 Model or a FixedModel (int16 parameters). */
+export type AnyModel = DenseModel;
 
 const align4 = (n: number) => (n + 3) & ~3;
 
@@ -63,14 +58,14 @@ function withTraining(opts: SaveOptions | undefined): boolean {
 }
 
 function dtypeOf(model: AnyModel): number {
-  return model.config.dtype === "fixed" ? DTYPE_FIXED : DTYPE_FLOAT32;
+  return model.dtype === "fixed" ? DTypeCode.Fixed : DTypeCode.Float32;
 }
 
 /** Exact byte size of the file saveModel(model, opts) writes. */
 export function modelFileSize(model: AnyModel, opts?: SaveOptions): number {
   const L = model.config.units.length;
   let n = HEADER + SECTION_HEADER + align4(SPEC_FIXED + SPEC_LAYER * L);
-  if (model instanceof FixedModel) {
+  if (model.dtype === "fixed") {
     if (withTraining(opts)) fail("saving the optimizer state of a fixed-point model is not supported yet (weights only)");
     n += SECTION_HEADER + align4(QFORMAT_FIXED + QFORMAT_LAYER * L);
     return n + SECTION_HEADER + align4(PARAMS_HEADER + 2 * model.plan.parameterCount) + CRC;
@@ -128,7 +123,7 @@ export function saveModelInto(model: AnyModel, out: Uint8Array, opts?: SaveOptio
   v.setUint16(4, MODEL_FILE_VERSION, true);
   v.setUint16(6, 0, true);
   v.setUint32(8, total, true);
-  const fixed = model instanceof FixedModel ? model : null;
+  const fixed = model.dtype === "fixed";
   v.setUint32(12, training || fixed ? 3 : 2, true);
 
   // SPEC
@@ -165,14 +160,13 @@ export function saveModelInto(model: AnyModel, out: Uint8Array, opts?: SaveOptio
   p = at + SECTION_HEADER;
   v.setUint8(p, fixed ? ENC_INT16 : ENC_FLOAT32);
   v.setUint32(p + 4, count, true);
-  if (fixed) putInt16s(v, out, p + PARAMS_HEADER, fixed.parameters);
-  else putFloats(v, out, p + PARAMS_HEADER, (model as Model).parameters);
+  if (model.parameters instanceof Int16Array) putInt16s(v, out, p + PARAMS_HEADER, model.parameters);
+  else putFloats(v, out, p + PARAMS_HEADER, model.parameters);
   at = p + PARAMS_HEADER + align4(size * count);
 
   // TRAINING
   if (training && !fixed) {
-    model = model as Model;
-    const state = model.optimizerState;
+    const state = model.optimizerState as readonly Float32Array[];
     const n = model.plan.trainableCount;
     v.setUint16(at, TAG_TRAINING, true); v.setUint16(at + 2, 0, true); v.setUint32(at + 4, TRAINING_HEADER + 4 * state.length * n, true);
     p = at + SECTION_HEADER;
@@ -186,8 +180,8 @@ export function saveModelInto(model: AnyModel, out: Uint8Array, opts?: SaveOptio
     v.setUint8(p + 14, state.length);
     v.setUint32(p + 16, model.plan.trainableStart, true);
     v.setUint32(p + 20, n, true);
-    v.setFloat64(p + 32, model.beta1Power, true);
-    v.setFloat64(p + 40, model.beta2Power, true);
+    v.setFloat64(p + 32, r.optimizer === Opt.Adam ? powInt(r.beta1, model.step) : 1, true);
+    v.setFloat64(p + 40, r.optimizer === Opt.Adam ? powInt(r.beta2, model.step) : 1, true);
     for (let k = 0; k < state.length; k++) putFloats(v, out, p + TRAINING_HEADER + 4 * n * k, state[k]);
     at = p + TRAINING_HEADER + 4 * n * state.length;
   }
@@ -210,7 +204,7 @@ export function writeSpecPayload(v: DataView, p: number, model: AnyModel): void 
   const L = r.units.length;
   v.setUint8(p, dtypeOf(model));
   v.setUint8(p + 1, r.loss);
-  v.setUint8(p + 2, r.optimizer === ENGINE_ADAM ? OPT_ADAM : OPT_SGD);
+  v.setUint8(p + 2, r.optimizer === Opt.Adam ? OptimizerType.Adam : OptimizerType.Sgd);
   v.setUint8(p + 3, r.schedule);
   v.setUint8(p + 4, r.keepGradients ? 1 : 0);
   v.setUint8(p + 5, 0);
@@ -246,7 +240,7 @@ export function specFromPayload(bytes: Uint8Array): ModelSpec {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const L = v.getUint16(6, true);
   if (bytes.length < SPEC_FIXED + SPEC_LAYER * L) fail(`SPEC payload of ${bytes.length} bytes is too short for ${L} layers`);
-  if (v.getUint8(0) !== DTYPE_FLOAT32) fail("a fixed-point SPEC needs its QFORMAT section");
+  if (v.getUint8(0) !== DTypeCode.Float32) fail("a fixed-point SPEC needs its QFORMAT section");
   return specFrom(v, 0, -1);
 }
 
@@ -323,13 +317,21 @@ function scan(bytes: Uint8Array): { v: DataView; s: Sections } {
   if (s.specLength < SPEC_FIXED) fail("SPEC section too short");
   const L = v.getUint16(s.spec + 6, true);
   if (L < 1 || s.specLength !== SPEC_FIXED + SPEC_LAYER * L) fail(`SPEC section length ${s.specLength} does not match ${L} layers`);
+  const sp = s.spec;
+  let reserved = (v.getUint8(sp + 4) & ~1) | v.getUint8(sp + 5) | v.getUint32(sp + 20, true);
+  for (let l = 0; l < L; l++) reserved |= v.getUint8(sp + SPEC_FIXED + SPEC_LAYER * l + 5) | v.getUint16(sp + SPEC_FIXED + SPEC_LAYER * l + 6, true);
+  if (reserved !== 0) fail("SPEC has reserved bits set (they must be 0)");
   const dtype = v.getUint8(s.spec);
-  if (dtype === DTYPE_FIXED) {
+  if (dtype === DTypeCode.Fixed) {
     if (s.qformat < 0) fail("no QFORMAT section in a fixed-point file");
     if (v.getUint16(s.qformat, true) !== QFORMAT_VERSION) fail(`QFORMAT version ${v.getUint16(s.qformat, true)} is not supported (this build reads ${QFORMAT_VERSION})`);
     if (v.getUint16(s.qformat + 2, true) !== L || s.qformatLength !== QFORMAT_FIXED + QFORMAT_LAYER * L) fail("QFORMAT section does not match the layer count");
+    const q = s.qformat;
+    reserved = (v.getUint8(q + 5) & ~1) | v.getUint16(q + 6, true);
+    for (let l = 0; l < L; l++) reserved |= v.getUint8(q + QFORMAT_FIXED + QFORMAT_LAYER * l + 3);
+    if (reserved !== 0) fail("QFORMAT has reserved bits set (they must be 0)");
     if (s.training >= 0) fail("TRAINING section in a fixed-point file is not supported yet");
-  } else if (dtype === DTYPE_FLOAT32) {
+  } else if (dtype === DTypeCode.Float32) {
     if (s.qformat >= 0) fail("QFORMAT section in a float32 file");
   } else {
     fail(`unknown dtype code ${dtype}`);
@@ -349,14 +351,30 @@ function specParameterCount(v: DataView, spec: number): number {
   return count;
 }
 
+/** Index of the first of n float32 values at byte `from` that is NaN or infinite (exponent bits all set), or -1. */
+function firstNonFinite(v: DataView, from: number, n: number): number {
+  for (let i = 0; i < n; i++) if ((v.getInt32(from + 4 * i, true) & 0x7f800000) === 0x7f800000) return i;
+  return -1;
+}
+
+/** PARAMS encoding, count and values (finite floats; int16 in -32767..32767). Returns the count. */
 function checkParams(v: DataView, s: Sections): number {
   const enc = v.getUint8(s.params);
-  const fixed = v.getUint8(s.spec) === DTYPE_FIXED;
+  const fixed = v.getUint8(s.spec) === DTypeCode.Fixed;
   if (enc !== (fixed ? ENC_INT16 : ENC_FLOAT32)) fail(`PARAMS encoding ${enc} does not match dtype ${fixed ? "fixed" : "float32"}`);
   const count = v.getUint32(s.params + 4, true);
   const expected = specParameterCount(v, s.spec);
   if (count !== expected) fail(`PARAMS has ${count} values, the spec needs ${expected}`);
   if (s.paramsLength !== PARAMS_HEADER + (fixed ? 2 : 4) * count) fail(`PARAMS section length ${s.paramsLength} does not match ${count} ${fixed ? "int16" : "float32"} values`);
+  if (v.getUint8(s.params + 1) !== 0 || v.getUint16(s.params + 2, true) !== 0) fail("PARAMS has reserved bytes that are not 0");
+  const from = s.params + PARAMS_HEADER;
+  if (fixed) {
+    // -32768 is outside the kernels' symmetric range: two such products would overflow an int32 pair sum.
+    for (let i = 0; i < count; i++) if (v.getInt16(from + 2 * i, true) === -32768) fail(`parameter ${i} is -32768, outside the int16 range -32767..32767 the kernels accept`);
+  } else {
+    const at = firstNonFinite(v, from, count);
+    if (at >= 0) fail(`parameter ${at} is ${v.getFloat32(from + 4 * at, true)}, not a finite number`);
+  }
   return count;
 }
 
@@ -366,11 +384,30 @@ function checkTraining(v: DataView, s: Sections): { arrays: number; start: numbe
   if (s.trainingLength < TRAINING_HEADER) fail("TRAINING section too short");
   const arrays = v.getUint8(p + 14), start = v.getUint32(p + 16, true), count = v.getUint32(p + 20, true);
   const opt = v.getUint8(p + 13);
-  if (opt > ENGINE_ADAM) fail(`TRAINING optimizer code ${opt} is unknown`);
-  if (arrays !== (opt === ENGINE_ADAM ? 2 : opt === ENGINE_MOMENTUM ? 1 : 0)) fail("TRAINING state array count does not match its optimizer");
+  if (opt > Opt.Adam) fail(`TRAINING optimizer code ${opt} is unknown`);
+  if (arrays !== OPTIMIZER_STATE_ARRAYS[opt]) fail("TRAINING state array count does not match its optimizer");
+  if ((v.getUint8(p + 12) & ~1) !== 0 || v.getUint8(p + 15) !== 0 || v.getUint32(p + 24, true) !== 0 || v.getUint32(p + 28, true) !== 0) {
+    fail("TRAINING has reserved bits set (they must be 0)");
+  }
   if (s.trainingLength !== TRAINING_HEADER + 4 * arrays * count) fail("TRAINING section length does not match its state arrays");
   const total = specParameterCount(v, s.spec);
   if (start > total || count !== total - start) fail("TRAINING trainable range does not match the spec");
+  for (let k = 0; k < 2; k++) {
+    const power = v.getFloat64(p + 32 + 8 * k, true);
+    if (!(power >= 0 && power <= 1)) fail(`TRAINING beta${k + 1}Power is ${power}, not in [0, 1]`);
+  }
+  // Optimizer state must be finite, and Adam's second moment v (the second array) never negative: a NaN
+  // or negative v would turn every parameter into NaN at the first update.
+  for (let k = 0; k < arrays; k++) {
+    const from = p + TRAINING_HEADER + 4 * count * k;
+    const at = firstNonFinite(v, from, count);
+    if (at >= 0) fail(`TRAINING state array ${k} value ${at} is ${v.getFloat32(from + 4 * at, true)}, not a finite number`);
+    if (opt === Opt.Adam && k === 1) {
+      for (let i = 0; i < count; i++) {
+        if (v.getFloat32(from + 4 * i, true) < 0) fail(`TRAINING Adam second moment v[${i}] is ${v.getFloat32(from + 4 * i, true)}, must be >= 0`);
+      }
+    }
+  }
   return { arrays, start, count };
 }
 
@@ -400,15 +437,15 @@ export function readHeader(bytes: Uint8Array): ModelFileSummary {
   for (let l = 0; l < L; l++) {
     units.push(v.getUint32(s.spec + SPEC_FIXED + SPEC_LAYER * l, true));
     const a = v.getUint8(s.spec + SPEC_FIXED + SPEC_LAYER * l + 4);
-    if (a >= ACTIVATIONS.length) fail(`layer ${l} has unknown activation code ${a}`);
-    activations.push(ACTIVATIONS[a]);
+    if (a >= ACTIVATION_NAMES.length) fail(`layer ${l} has unknown activation code ${a}`);
+    activations.push(ACTIVATION_NAMES[a]);
   }
   const lossCode = v.getUint8(s.spec + 1);
-  if (lossCode >= LOSSES.length) fail(`unknown loss code ${lossCode}`);
+  if (lossCode >= LOSS_NAMES.length) fail(`unknown loss code ${lossCode}`);
   const t = s.training;
   return {
-    version: v.getUint16(4, true), bytes: bytes.length, dtype: v.getUint8(s.spec) === DTYPE_FIXED ? "fixed" : "float32",
-    inputs: v.getUint32(s.spec + 8, true), units, activations, loss: LOSSES[lossCode],
+    version: v.getUint16(4, true), bytes: bytes.length, dtype: v.getUint8(s.spec) === DTypeCode.Fixed ? "fixed" : "float32",
+    inputs: v.getUint32(s.spec + 8, true), units, activations, loss: LOSS_NAMES[lossCode],
     parameterCount: checkParams(v, s),
     frozen: v.getUint32(s.spec + 16, true), batchSize: v.getUint32(s.spec + 12, true),
     hasTraining: t >= 0,
@@ -422,24 +459,24 @@ function specFrom(v: DataView, p: number, q: number): ModelSpec {
   const layers = [];
   for (let l = 0; l < L; l++) {
     const a = v.getUint8(p + SPEC_FIXED + SPEC_LAYER * l + 4);
-    if (a >= ACTIVATIONS.length) fail(`layer ${l} has unknown activation code ${a}`);
-    layers.push({ units: v.getUint32(p + SPEC_FIXED + SPEC_LAYER * l, true), activation: ACTIVATIONS[a] });
+    if (a >= ACTIVATION_NAMES.length) fail(`layer ${l} has unknown activation code ${a}`);
+    layers.push({ units: v.getUint32(p + SPEC_FIXED + SPEC_LAYER * l, true), activation: ACTIVATION_NAMES[a] });
   }
   const lossCode = v.getUint8(p + 1);
-  if (lossCode >= LOSSES.length) fail(`unknown loss code ${lossCode}`);
+  if (lossCode >= LOSS_NAMES.length) fail(`unknown loss code ${lossCode}`);
   const opt = v.getUint8(p + 2), sched = v.getUint8(p + 3);
-  if (opt > OPT_ADAM) fail(`unknown optimizer code ${opt}`);
+  if (opt > OptimizerType.Adam) fail(`unknown optimizer code ${opt}`);
   const f = (o: number) => v.getFloat64(p + o, true);
   let schedule: ScheduleSpec;
-  if (sched === 0) schedule = { type: "constant" };
-  else if (sched === 1) schedule = { type: "step", every: f(96), gamma: f(104) };
-  else if (sched === 2) schedule = { type: "cosine", steps: f(112), minLearningRate: f(120) };
+  if (sched === Sched.Constant) schedule = { type: "constant" };
+  else if (sched === Sched.Step) schedule = { type: "step", every: f(96), gamma: f(104) };
+  else if (sched === Sched.Cosine) schedule = { type: "cosine", steps: f(112), minLearningRate: f(120) };
   else fail(`unknown schedule code ${sched}`);
-  const optimizer: ModelSpec["optimizer"] = opt === OPT_ADAM
+  const optimizer: ModelSpec["optimizer"] = opt === OptimizerType.Adam
     ? { type: "adam", learningRate: f(32), beta1: f(48), beta2: f(56), epsilon: f(64), weightDecay: f(72), clipNorm: f(80), schedule }
     : { type: "sgd", learningRate: f(32), momentum: f(40), beta1: f(48), beta2: f(56), epsilon: f(64), weightDecay: f(72), clipNorm: f(80), schedule };
   const spec: ModelSpec = {
-    inputs: v.getUint32(p + 8, true), layers, loss: LOSSES[lossCode], optimizer,
+    inputs: v.getUint32(p + 8, true), layers, loss: LOSS_NAMES[lossCode], optimizer,
     batchSize: v.getUint32(p + 12, true), seed: f(24), frozen: v.getUint32(p + 16, true),
     leakySlope: f(88), dtype: "float32",
   };
@@ -459,7 +496,7 @@ function specFrom(v: DataView, p: number, q: number): ModelSpec {
   }
   if ((v.getUint8(p + 4) & 1) !== 0) spec.keepGradients = true;
   try {
-    resolveSpec(spec);
+    plan(spec); // resolves and validates the spec, and refuses one whose arena is over the limit
   } catch (e) {
     fail(`the spec in the file is invalid: ${(e as Error).message}`);
   }
@@ -533,7 +570,7 @@ export interface LoadResult {
 /** Does the SPEC section describe the same network as the model's resolved spec? Returns a reason or "". */
 function incompatibility(v: DataView, p: number, r: ResolvedSpec): string {
   const L = v.getUint16(p + 6, true);
-  if (v.getUint8(p) !== (r.dtype === "fixed" ? DTYPE_FIXED : DTYPE_FLOAT32)) return `dtype differs (model ${r.dtype})`;
+  if (v.getUint8(p) !== (r.dtype === "fixed" ? DTypeCode.Fixed : DTypeCode.Float32)) return `dtype differs (model ${r.dtype})`;
   const inputs = v.getUint32(p + 8, true);
   if (inputs !== r.inputs) return `inputs differ (file ${inputs}, model ${r.inputs})`;
   if (L !== r.units.length) return `layer count differs (file ${L}, model ${r.units.length})`;
@@ -542,11 +579,11 @@ function incompatibility(v: DataView, p: number, r: ResolvedSpec): string {
     const units = v.getUint32(p + SPEC_FIXED + SPEC_LAYER * l, true);
     const a = v.getUint8(p + SPEC_FIXED + SPEC_LAYER * l + 4);
     if (units !== r.units[l]) return `layer ${l} units differ (file ${units}, model ${r.units[l]})`;
-    if (a !== r.activations[l]) return `layer ${l} activation differs (file ${ACTIVATIONS[a] ?? a}, model ${ACTIVATIONS[r.activations[l]]})`;
-    if (a === LEAKY) leaky = true;
+    if (a !== r.activations[l]) return `layer ${l} activation differs (file ${ACTIVATION_NAMES[a] ?? a}, model ${ACTIVATION_NAMES[r.activations[l]]})`;
+    if (a === Act.Leaky) leaky = true;
   }
   const loss = v.getUint8(p + 1);
-  if (loss !== r.loss) return `loss differs (file ${LOSSES[loss] ?? loss}, model ${LOSSES[r.loss]})`;
+  if (loss !== r.loss) return `loss differs (file ${LOSS_NAMES[loss] ?? loss}, model ${LOSS_NAMES[r.loss]})`;
   if (leaky && v.getFloat64(p + 88, true) !== r.leakySlope) return "leakySlope differs";
   return "";
 }
@@ -573,18 +610,13 @@ export function loadInto(model: AnyModel, bytes: Uint8Array, opts?: LoadOptions)
   let why = incompatibility(v, s.spec, model.config);
   if (why === "" && s.qformat >= 0) why = qformatIncompatibility(v, s.qformat, model.config);
   if (why !== "") fail(`does not fit the target model: ${why}`);
-  if (model instanceof FixedModel) {
-    const count = checkParams(v, s);
-    if (count !== model.parameters.length) fail(`internal error: ${count} parameters in the file, ${model.parameters.length} in the model`);
-    if (opts?.state === "require") fail("no optimizer state is stored for fixed-point models");
-    getInt16s(v, bytes, s.params + PARAMS_HEADER, model.parameters);
-    return { stateLoaded: false, step: 0, lastBatchId: -1 };
-  }
   const count = checkParams(v, s);
   if (count !== model.parameters.length) fail(`internal error: ${count} parameters in the file, ${model.parameters.length} in the model`);
   const mode = opts?.state ?? "auto";
   let useState = false;
-  if (mode !== "skip") {
+  if (model.dtype === "fixed") {
+    if (mode === "require") fail("no optimizer state is stored for fixed-point models");
+  } else if (mode !== "skip") {
     if (s.training < 0) {
       if (mode === "require") fail("no TRAINING section (optimizer state) in the file");
     } else {
@@ -597,21 +629,23 @@ export function loadInto(model: AnyModel, bytes: Uint8Array, opts?: LoadOptions)
     }
   }
   // Nothing has been written yet; from here on nothing can fail.
-  getFloats(v, bytes, s.params + PARAMS_HEADER, model.parameters);
+  const P = model.parameters;
+  if (P instanceof Int16Array) getInt16s(v, bytes, s.params + PARAMS_HEADER, P);
+  else getFloats(v, bytes, s.params + PARAMS_HEADER, P);
   const p = s.training;
   let step = 0, lastBatchId = -1;
-  if (p >= 0) {
+  if (p >= 0 && model.dtype !== "fixed") {
     step = v.getUint32(p, true);
     lastBatchId = (v.getUint8(p + 12) & 1) !== 0 ? v.getUint32(p + 8, true) : -1;
   }
   if (useState) {
-    const state = model.optimizerState, n = model.plan.trainableCount;
+    // Adam's b^t are derived from the step (Model computes them from it), so the file's copies are not read.
+    const state = model.optimizerState as readonly Float32Array[], n = model.plan.trainableCount;
     for (let k = 0; k < state.length; k++) getFloats(v, bytes, p + TRAINING_HEADER + 4 * n * k, state[k]);
     model.step = step;
     model.rejectedSteps = v.getUint32(p + 4, true);
-    model.beta1Power = v.getFloat64(p + 32, true);
-    model.beta2Power = v.getFloat64(p + 40, true);
   }
+  model.weightsChanged();
   return { stateLoaded: useState, step, lastBatchId };
 }
 
@@ -623,7 +657,7 @@ export function modelFromFile(bytes: Uint8Array, overrides?: Partial<ModelSpec>,
   const { v, s } = scan(bytes);
   let spec = specFrom(v, s.spec, s.qformat);
   if (overrides) spec = { ...spec, ...overrides };
-  const model = spec.dtype === "fixed" ? new FixedModel(spec) : new Model(spec);
+  const model = buildModel(spec);
   loadInto(model, bytes, opts);
   return model;
 }

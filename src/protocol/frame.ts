@@ -2,7 +2,7 @@
 // Device code: the decoder and encoder allocate their buffers once, in the constructor; push() and
 // encode() allocate nothing (no arrays, objects, closures or strings per byte or per frame).
 
-import { crc32Update, CRC32_INIT } from "./crc32.js";
+import { crc32Update, CRC32_INIT } from "../util/crc32.js";
 import { cobsDecode, cobsEncode, cobsMaxEncodedLength } from "./cobs.js";
 
 export const PROTOCOL_VERSION = 2;

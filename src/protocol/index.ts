@@ -1,5 +1,5 @@
 // Wire protocol v2: framing, CRC, COBS, message codecs. Spec: docs/protocol.md.
-export * from "./crc32.js";
+export * from "../util/crc32.js";
 export * from "./cobs.js";
 export * from "./frame.js";
 export * from "./messages.js";

@@ -1,8 +1,6 @@
 // Boundary conversions between numbers and fixed point. These may use floating point (they run once per
 // call or per step, not per multiply-accumulate); the kernels in kernels.ts may not.
-import { exp, log, pow2 } from "../math";
-
-const LN2 = 0.6931471805599453;
+import { exp, LN2, log, pow2 } from "../math";
 
 /** Build the lookup tables once (deterministic math: identical in Node and XS). */
 function table(n: number, f: (i: number) => number): Uint16Array {
@@ -58,12 +56,4 @@ export function toMantissa(v: number, out: Int32Array): void {
   if (q === 32768) { q = 16384; e--; }
   out[0] = q;
   out[1] = e;
-}
-
-/** Smallest k with 2^k >= v (v > 0). */
-export function ceilLog2(v: number): number {
-  let k = 0;
-  while (pow2(k) < v) k++;
-  while (k > -60 && pow2(k - 1) >= v) k--;
-  return k;
 }

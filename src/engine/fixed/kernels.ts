@@ -1,14 +1,15 @@
 // Fixed-point kernels: integer-only. Every value is an int16 in a power-of-two Q format (value = int * 2^-frac)
-// or an int32 accumulator; docs/fixed-point.md proves the 32-bit bound of each kernel. This file (and
-// tables.ts) must not contain floating-point operations: test/fixed-static.test.ts forbids Math.fround, the
-// division operator, float literals and Float32Array here. Shifts are arithmetic (>>) on int32 values.
+// or an int32 accumulator; docs/fixed-point.md proves the 32-bit bound of each kernel. This file must not
+// contain floating-point operations (its lookup tables are built in convert.ts): test/fixed-static.test.ts
+// forbids Math.fround, the division operator, float literals and Float32Array here. Shifts are arithmetic (>>) on int32 values.
 //
 // Rounding: round-to-nearest (ties up) is (v + 2^(s-1)) >> s. Stores to Int16Array saturate to +-32767 and
 // return how many saturated: an Int16Array store would otherwise wrap around silently.
 //
-// Written for the XS interpreter like the Float32 kernels: variables declared once per function, inner
-// loops unrolled by four, no allocation, no strings.
-import { Act } from "../spec";
+// Written for the XS interpreter like the Float32 kernels: variables declared once per function, the long
+// inner loops unrolled (by 16 then 4, or by 4) with a plain tail; no allocation, no strings.
+// reference.ts holds a plain version of each kernel that the tests use as the oracle.
+import { Act } from "../codes";
 
 /** Largest stored magnitude: symmetric, so negation never overflows and |a*b| < 2^30. */
 export const QMAX = 32767;
@@ -164,16 +165,6 @@ export function lossDeltaQ(softmax: boolean, Y: Int16Array, A: Int32Array, n: nu
   } else {
     for (i = 0; i < total; i++) A[i] = Y[i] - y[yOff + i];
   }
-}
-
-/** Sum of (y - t)^2 over n values, in Q(2 fy - 2 drop) where drop (>= 0) keeps each square below 2^31 / n. */
-export function squaredErrorQ(Y: Int16Array, n: number, t: Int16Array, drop: number): number {
-  let i = 0, d = 0, s = 0;
-  for (i = 0; i < n; i++) {
-    d = (Y[i] - t[i]) >> drop;
-    s += d * d;
-  }
-  return s;
 }
 
 /** Number of significant bits of a non-negative int32 (0 for 0). */

@@ -2,48 +2,39 @@
 // with int16 tensors in power-of-two Q formats and integer-only kernels (kernels.ts). Float inputs and
 // targets are quantized at the boundary (convert.ts); trainStepQ / predictQ / classifyQ take int16 inputs
 // already in the input format (`inputFrac`). After construction nothing here allocates.
-import { Act, LossCode, Opt, type ModelSpec } from "../spec";
+import { Act, LossCode, Opt } from "../codes";
+import type { ModelSpec } from "../spec";
 import { Random } from "../random";
-import { log, pow2 } from "../math";
+import { LN2, log, pow2 } from "../math";
 import { learningRateAt } from "../schedule";
 import { argmax, checkCount, checkInputs, checkTargets } from "../validate";
-import type { Evaluation } from "../model";
+import type { DenseModel, Evaluation, LayerViews } from "../model-api";
 import { planFixed, resolveFixedSpec, type FixedLayerFormat, type FixedModelSpec, type FixedPlan, type ResolvedFixedSpec } from "./plan";
 import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, dequantizeInto, quantizeInto, toMantissa, toQ } from "./convert";
 import {
   BOUND_UNKNOWN, absMaxQ, applyGradientsQ, backInputQ, bitsQ, denseForwardQ, gradientsQ, lossDeltaQ, normalizeDeltaQ, sgdFusedQ, softmaxQ, updateQ,
 } from "./kernels";
 
-const LN2 = 0.6931471805599453;
-
 /** One dense layer's int16 views into the arena, and its Q formats. */
-export interface FixedLayer {
-  readonly inputs: number;
-  readonly units: number;
-  readonly activation: Act;
-  readonly trainable: boolean;
-  readonly W: Int16Array;
-  readonly b: Int16Array;
-  readonly Z: Int16Array;
-  readonly Y: Int16Array;
-  readonly dZ: Int16Array | null;
-  readonly dX: Int16Array | null;
-  readonly dW: Int16Array | null;
-  readonly db: Int16Array | null;
+export interface FixedLayer extends LayerViews<Int16Array> {
   readonly format: FixedLayerFormat;
 }
 
 const v16 = (arena: ArrayBuffer, s: { offset: number; length: number }) => new Int16Array(arena, s.offset, s.length);
 
-export class FixedModel {
+export class FixedModel implements DenseModel<Int16Array> {
+  readonly dtype = "fixed";
   readonly spec: ModelSpec;
   readonly config: ResolvedFixedSpec;
   readonly plan: FixedPlan;
-  private readonly buffer: ArrayBuffer;
-  private readonly params: Int16Array;
-  /** Stored gradients of the trainable layers (keepGradients), else null. */
+  readonly arena: ArrayBuffer;
+  /** Every parameter (int16), layer by layer: W_0 b_0 W_1 b_1 ... */
+  readonly parameters: Int16Array;
+  /** Stored gradients of the trainable layers (keepGradients), in units of 2^-gradientFrac (see meanGradients), else null. */
   readonly gradients: Int16Array | null;
-  private readonly ls: readonly FixedLayer[];
+  readonly layers: readonly FixedLayer[];
+  /** Momentum velocity (weight units, 4 extra fraction bits), or nothing. */
+  readonly optimizerState: readonly Int16Array[];
   readonly inputs: number;
   readonly outputs: number;
   readonly batchSize: number;
@@ -96,7 +87,7 @@ export class FixedModel {
     this.config = r;
     this.plan = planFixed(r);
     const p = this.plan, fx = p.fixed;
-    this.buffer = new ArrayBuffer(p.total);
+    this.arena = new ArrayBuffer(p.total);
     this.lossCode = r.loss;
     this.inputs = r.inputs;
     this.outputs = r.units[r.units.length - 1];
@@ -105,20 +96,21 @@ export class FixedModel {
     this.outputFrac = fx.formats[fx.formats.length - 1].outFrac;
     this.slopeQ15 = toQ(r.leakySlope, 15);
     this.muQ15 = Math.min(32767, Math.round(r.momentum * 32768));
-    this.params = new Int16Array(this.buffer, 0, p.parameterCount);
+    this.parameters = new Int16Array(this.arena, 0, p.parameterCount);
     const first = p.layers[r.frozen];
-    this.gradients = first.dW === null ? null : new Int16Array(this.buffer, first.dW.offset, p.trainableCount);
-    this.ls = p.layers.map((lp, l) => {
-      const Y = v16(this.buffer, lp.Y);
+    this.gradients = first.dW === null ? null : new Int16Array(this.arena, first.dW.offset, p.trainableCount);
+    this.layers = p.layers.map((lp, l) => {
+      const Y = v16(this.arena, lp.Y);
       return {
         inputs: lp.inputs, units: lp.units, activation: lp.activation, trainable: lp.trainable,
-        W: v16(this.buffer, lp.W), b: v16(this.buffer, lp.b), Z: Y, Y,
-        dZ: lp.dZ && v16(this.buffer, lp.dZ), dX: lp.dX && v16(this.buffer, lp.dX),
-        dW: lp.dW && v16(this.buffer, lp.dW), db: lp.db && v16(this.buffer, lp.db),
+        W: v16(this.arena, lp.W), b: v16(this.arena, lp.b), Z: Y, Y,
+        dZ: lp.dZ && v16(this.arena, lp.dZ), dX: lp.dX && v16(this.arena, lp.dX),
+        dW: lp.dW && v16(this.arena, lp.dW), db: lp.db && v16(this.arena, lp.db),
         format: fx.formats[l],
       };
     });
-    const U = p.optimizerState.length ? v16(this.buffer, p.optimizerState[0]) : null;
+    this.optimizerState = p.optimizerState.map((st) => v16(this.arena, st));
+    const U = this.optimizerState.length ? this.optimizerState[0] : null;
     this.velocity = [];
     this.velocityW = [];
     this.velocityB = [];
@@ -135,10 +127,10 @@ export class FixedModel {
       this.velocityB.push(U.subarray(u + lp.W.length, u + n));
       u += n;
     }
-    this.acc = new Int32Array(this.buffer, fx.acc.offset, fx.acc.length);
-    this.row = fx.row ? new Int32Array(this.buffer, fx.row.offset, fx.row.length) : new Int32Array(0);
-    this.xq = v16(this.buffer, fx.xq);
-    this.tq = fx.tq ? v16(this.buffer, fx.tq) : new Int16Array(0);
+    this.acc = new Int32Array(this.arena, fx.acc.offset, fx.acc.length);
+    this.row = fx.row ? new Int32Array(this.arena, fx.row.offset, fx.row.length) : new Int32Array(0);
+    this.xq = v16(this.arena, fx.xq);
+    this.tq = fx.tq ? v16(this.arena, fx.tq) : new Int16Array(0);
     this.rng = r.fixed.stochasticRounding ? new Int32Array(1) : null;
     const L = p.layers.length;
     this.deltaFrac = new Int32Array(L);
@@ -152,7 +144,7 @@ export class FixedModel {
   /** Fresh weights: the Float32 initialisation (same seed, same values) rounded to each weight format. */
   initialize(seed: number = this.config.seed): void {
     const rng = new Random(seed);
-    for (const layer of this.ls) {
+    for (const layer of this.layers) {
       const relu = layer.activation === Act.Relu || layer.activation === Act.Leaky;
       const limit = Math.sqrt(6 / (relu ? layer.inputs : layer.inputs + layer.units));
       const fw = layer.format.weightFrac;
@@ -170,38 +162,41 @@ export class FixedModel {
   }
 
   /**
-   * The arena, the parameters and the layers' views are handed out through getters, and each read counts as a
-   * possible write to the weights (weightsChanged). If you keep a view and write weights through it later,
-   * call weightsChanged() yourself before the next training step.
-   */
-  get arena(): ArrayBuffer {
-    this.weightsChanged();
-    return this.buffer;
-  }
-
-  /** Every parameter (int16), layer by layer: W_0 b_0 W_1 b_1 ... */
-  get parameters(): Int16Array {
-    this.weightsChanged();
-    return this.params;
-  }
-
-  get layers(): readonly FixedLayer[] {
-    this.weightsChanged();
-    return this.ls;
-  }
-
-  /**
-   * Forget what the training kernels know about the weights' magnitudes (the next step rescans them). Needed
-   * only after writing weights through a view obtained before the last training step.
+   * Forget what the training kernels know about the weights' magnitudes (the next step rescans them). Call it
+   * after writing weights through parameters, layers or the arena (the model-file reader, the weights blob
+   * and quantize() do).
    */
   weightsChanged(): void {
     const wb = this.wBound;
     for (let l = 0; l < wb.length; l += 2) { wb[l] = BOUND_UNKNOWN; wb[l + 1] = 0; }
   }
 
+  /**
+   * The stored gradients (keepGradients) as the gradient of the mean loss of the last backward() batch, the
+   * quantity Model stores: each int16 dW scaled by 2^-gradientFrac (2^-biasGradientFrac for db) and by the
+   * loss's mean factor (1/B for softmax cross-entropy, 1/(B K) sigmoid cross-entropy, 2/(B K) MSE; K outputs),
+   * which the fixed update folds into the learning rate instead of storing.
+   */
+  meanGradients(out: Float32Array): Float32Array {
+    if (this.gradients === null) throw new Error("meanGradients: this model fuses the update into backward and stores no gradients; build it with keepGradients: true");
+    if (out.length < this.gradients.length) throw new Error(`meanGradients: out has ${out.length} values, needs ${this.gradients.length}`);
+    const mean = this.meanFactor(this.cols || this.batchSize);
+    let g = 0;
+    for (let l = this.config.frozen; l < this.layers.length; l++) {
+      const layer = this.layers[l];
+      dequantizeInto(layer.dW as Int16Array, 0, out, g, layer.W.length, this.gradientFrac[l]);
+      for (let k = 0; k < layer.W.length; k++) out[g + k] *= mean;
+      g += layer.W.length;
+      dequantizeInto(layer.db as Int16Array, 0, out, g, layer.b.length, this.biasGradientFrac[l]);
+      for (let k = 0; k < layer.b.length; k++) out[g + k] *= mean;
+      g += layer.b.length;
+    }
+    return out;
+  }
+
   /** The output of the last forward pass (int16 at outputFrac): [samples x outputs]. */
   get output(): Int16Array {
-    return this.ls[this.ls.length - 1].Y;
+    return this.layers[this.layers.length - 1].Y;
   }
 
   get learningRate(): number {
@@ -245,8 +240,8 @@ export class FixedModel {
     this.decayMantissa();
     const dM = this.mant[0];
     this.weightsChanged();
-    for (let l = r.frozen; l < this.ls.length; l++) {
-      const layer = this.ls[l], f = layer.format;
+    for (let l = r.frozen; l < this.layers.length; l++) {
+      const layer = this.layers[l], f = layer.format;
       let S = lrE + this.gradientFrac[l] - f.weightFrac, Sb = lrE + this.biasGradientFrac[l] - f.biasFrac;
       const bump = Math.max(1 + m - S, 1 + m - Sb, 0);
       if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
@@ -379,7 +374,7 @@ export class FixedModel {
 
   /** Forward `cols` samples from xq; with labels (softmax), returns the summed loss. */
   private run(cols: number, labels: ArrayLike<number> | null, lOff: number): number {
-    const layers = this.ls, L = layers.length;
+    const layers = this.layers, L = layers.length;
     let input = this.xq, sat = 0, l = 0;
     for (l = 0; l < L; l++) {
       const layer = layers[l], f = layer.format;
@@ -417,11 +412,14 @@ export class FixedModel {
     return this.lossCode === LossCode.SoftmaxCE ? cols : cols * this.outputs;
   }
 
+  /** d(mean loss)/d(loss delta): the factor the integer deltas (p - t, or y - t) leave out. */
+  private meanFactor(cols: number): number {
+    return this.lossCode === LossCode.SoftmaxCE ? 1 / cols : this.lossCode === LossCode.Mse ? 2 / (cols * this.outputs) : 1 / (cols * this.outputs);
+  }
+
   /** lr times the mean factor of the loss gradient, as mantissa/exponent in this.mant. */
   private lrMantissa(cols: number): void {
-    const lr = learningRateAt(this.config, this.step);
-    const f = this.lossCode === LossCode.SoftmaxCE ? 1 / cols : this.lossCode === LossCode.Mse ? 2 / (cols * this.outputs) : 1 / (cols * this.outputs);
-    const v = lr * f, mant = this.mant, last = this.lastRate;
+    const v = learningRateAt(this.config, this.step) * this.meanFactor(cols), mant = this.mant, last = this.lastRate;
     if (v === last[0]) { mant[0] = last[1]; mant[1] = last[2]; return; } // same rate as last step (no schedule)
     toMantissa(v, mant);
     last[0] = v; last[1] = mant[0]; last[2] = mant[1];
@@ -441,7 +439,7 @@ export class FixedModel {
 
   /** Backward from the loss; stored = keepGradients (fill dW/db), else fused optimizer updates. */
   private backpropagate(y: ArrayLike<number>, cols: number, stored: boolean): void {
-    const r = this.config, layers = this.ls, L = layers.length, fx = this.plan.fixed;
+    const r = this.config, layers = this.layers, L = layers.length, fx = this.plan.fixed;
     const top = layers[L - 1], acc = this.acc;
     const soft = this.lossCode === LossCode.SoftmaxCE;
     lossDeltaQ(soft, top.Y, acc, top.units, cols, soft ? y : this.tq, 0);

@@ -10,10 +10,11 @@
 //   backward    Int16  two ping-pong delta buffers
 //   scratch     Int32  acc (dX / output delta before normalisation), row (per-sample rates, batch > 1);
 //               Int16  xq (quantized input batch), tq (quantized targets, MSE and sigmoid CE)
-import { Act, LossCode, Opt, resolveSpec, type ModelSpec, type ResolvedSpec } from "../spec";
-import type { MemoryPlan, Slice } from "../plan";
-import { ArenaLayout, layerPlans, layoutParameters } from "../layout";
-import { fail, resolveFixed, storedFrac, type FixedSpec, type ResolvedFixed } from "./spec";
+import { Act, LossCode, Opt } from "../codes";
+import { resolveSpec, type ModelSpec, type ResolvedSpec } from "../spec";
+import { ArenaLayout, checkArenaSize, planRegions, type MemoryPlan, type Slice } from "../layout";
+import { failSpec as fail } from "../../util/fail";
+import { resolveFixed, storedFrac, type FixedSpec, type ResolvedFixed } from "./spec";
 export type { FixedSpec, ResolvedFixed } from "./spec";
 
 /** Per-layer formats and shifts (see kernels.ts for how each is used). */
@@ -61,7 +62,7 @@ export function resolveFixedSpec(spec: FixedModelSpec | ResolvedSpec): ResolvedF
   const withFixed = r as ResolvedSpec & { fixed?: ResolvedFixed };
   if (withFixed.fixed) return withFixed as ResolvedFixedSpec;
   if ("units" in spec) throw new Error("invalid model spec: resolved fixed spec without fixed settings");
-  return { ...r, fixed: resolveFixed(spec, r) };
+  return { ...r, fixed: resolveFixed(spec.fixed, r) };
 }
 
 export interface FixedPlan extends MemoryPlan {
@@ -116,44 +117,18 @@ export function planFixed(spec: FixedModelSpec | ResolvedSpec): FixedPlan {
   const B = r.batchSize;
   const fusedBatch1 = r.optimizer === Opt.Sgd && B === 1 && r.weightDecay === 0 && !r.fixed.stochasticRounding && !r.keepGradients;
   const arena = new ArenaLayout();
-  const take = (elements: number, bytes: number) => arena.take(elements, bytes);
-  const region = (start: number) => arena.endRegion(start);
+  const g = planRegions(arena, r, 2, r.keepGradients);
 
-  const { W, b, parameterCount, trainableStart, trainableCount, bytes: parameters } = layoutParameters(arena, r, 2);
-
-  let start = arena.cursor;
-  const dW: (Slice | null)[] = [], db: (Slice | null)[] = [];
-  for (let l = 0; l < L; l++) {
-    const stored = l >= r.frozen && r.keepGradients;
-    dW.push(stored ? take(W[l].length, 2) : null);
-    db.push(stored ? take(b[l].length, 2) : null);
-  }
-  const gradients = region(start);
-
-  start = arena.cursor;
-  const optimizerState: Slice[] = r.optimizer === Opt.Momentum ? [take(trainableCount, 2)] : [];
-  const optimizer = region(start);
-
-  start = arena.cursor;
-  const Y = r.units.map((u) => take(u * B, 2));
-  const forward = region(start);
-
-  start = arena.cursor;
-  let maxDelta = 0;
-  for (let l = r.frozen; l < L; l++) maxDelta = Math.max(maxDelta, r.units[l] * B);
-  const delta = [take(maxDelta, 2), take(maxDelta, 2)];
-  const backward = region(start);
-
-  start = arena.cursor;
+  const start = arena.cursor;
   let accLen = r.units[L - 1] * B;
   for (let l = r.frozen + 1; l < L; l++) accLen = Math.max(accLen, r.units[l - 1] * B);
-  const acc = take(accLen, 4);
-  const row = !fusedBatch1 && !r.keepGradients ? take(B, 4) : null;
-  const xq = take(r.inputs * B, 2);
-  const tq = r.loss === LossCode.SoftmaxCE ? null : take(r.units[L - 1] * B, 2);
-  const scratch = region(start);
+  const acc = arena.take(accLen, 4);
+  const row = !fusedBatch1 && !r.keepGradients ? arena.take(B, 4) : null;
+  const xq = arena.take(r.inputs * B, 2);
+  const tq = r.loss === LossCode.SoftmaxCE ? null : arena.take(r.units[L - 1] * B, 2);
+  const scratch = arena.endRegion(start);
+  checkArenaSize(arena.cursor);
 
-  const layers = layerPlans(r, W, b, dW, db, Y, delta);
   const q = (f: number) => `Q${15 - f}.${f}`;
   const notes = [
     "fixed point: int16 storage with a power-of-two Q format per tensor, int32 accumulators",
@@ -167,9 +142,10 @@ export function planFixed(spec: FixedModelSpec | ResolvedSpec): FixedPlan {
 
   return {
     dtype: "fixed", batchSize: B,
-    parameters, gradients, optimizer, forward, backward, scratch, total: arena.cursor,
-    parameterCount, trainableStart, trainableCount, optimizerState,
-    fusedUpdate: !r.keepGradients, layers, notes,
+    parameters: g.parameters, gradients: g.gradients, optimizer: g.optimizer, forward: g.forward, backward: g.backward,
+    scratch, total: arena.cursor,
+    parameterCount: g.parameterCount, trainableStart: g.trainableStart, trainableCount: g.trainableCount,
+    optimizerState: g.optimizerState, fusedUpdate: !r.keepGradients, layers: g.layers, notes,
     fixed: { inputFrac: r.fixed.inputFrac, formats, acc, row, xq, tq, fusedBatch1 },
   };
 }

@@ -1,9 +1,7 @@
 // The fixed-point part of a model spec: Q-format settings, validated by resolveSpec (spec.ts) for dtype
-// "fixed". Only types are imported from spec.ts (no import cycle); the codes below mirror Act and Opt and a
-// test checks that they agree.
-import type { Act, ModelSpec, ResolvedSpec } from "../spec";
-
-const SIGMOID = 3, TANH = 4, SOFTMAX = 5, RELU = 1, LEAKY = 2, ADAM = 2;
+// "fixed". It sees the rest of the spec only through ResolvedNetwork, so it does not import spec.ts.
+import { Act, Opt } from "../codes";
+import { failSpec as fail } from "../../util/fail";
 
 /** Q-format settings of a fixed-point spec (all optional). */
 export interface FixedSpec {
@@ -17,7 +15,7 @@ export interface FixedSpec {
   outputRange?: number;
   /** Fraction bits of the weights, one or per layer (default from the fan-in: 4x the init limit fits). */
   weightFrac?: number | number[];
-  /** Fraction bits of the biases, one or per layer (default 13, kept inside the accumulator's bounds). */
+  /** Fraction bits of the biases, one or per layer; -1 or absent: chosen by the plan (13, kept inside the accumulator's bounds). */
   biasFrac?: number | number[];
   /** Round weight updates stochastically (seeded from the spec seed) instead of to nearest. */
   stochasticRounding?: boolean;
@@ -32,8 +30,13 @@ export interface ResolvedFixed {
   stochasticRounding: boolean;
 }
 
-export function fail(message: string): never {
-  throw new Error("invalid model spec: " + message);
+/** The parts of a resolved spec that the Q formats depend on (ResolvedSpec has them all). */
+export interface ResolvedNetwork {
+  inputs: number;
+  units: number[];
+  activations: Act[];
+  optimizer: Opt;
+  clipNorm: number;
 }
 
 function fracIn(v: unknown, what: string, lo = 0, hi = 15): number {
@@ -41,17 +44,18 @@ function fracIn(v: unknown, what: string, lo = 0, hi = 15): number {
   return v;
 }
 
-function perLayer(v: unknown, L: number, what: string, dflt: (l: number) => number): number[] {
+/** One frac per layer from a number or an array; `lo` -1 admits -1 = "chosen by the plan" (biasFrac). */
+function perLayer(v: unknown, L: number, what: string, dflt: (l: number) => number, lo = 0): number[] {
   if (v === undefined) return Array.from({ length: L }, (_, l) => dflt(l));
   if (Array.isArray(v)) {
     if (v.length !== L) fail(`${what} must have one entry per layer (${L}), got ${v.length}`);
-    return v.map((f, l) => fracIn(f, `${what}[${l}]`));
+    return v.map((f, l) => fracIn(f, `${what}[${l}]`, lo));
   }
-  const f = fracIn(v, what);
+  const f = fracIn(v, what, lo);
   return Array.from({ length: L }, () => f);
 }
 
-/** Exponent k (range 2^k) that holds `range` with the given headroom: the smallest k with 2^k > range. */
+/** Exponent k of the smallest power of two above `range` (2^k > range), from -15 up. */
 export function rangeBits(range: number): number {
   let k = -15;
   while (2 ** k <= range) k++;
@@ -60,17 +64,17 @@ export function rangeBits(range: number): number {
 
 /** Frac of the stored Y of an activation (relu-family and linear use the configured activation frac). */
 export function storedFrac(act: Act, activationFrac: number): number {
-  return act === SIGMOID || act === TANH || act === SOFTMAX ? 14 : activationFrac;
+  return act === Act.Sigmoid || act === Act.Tanh || act === Act.Softmax ? 14 : activationFrac;
 }
 
 /** Validate the fixed-point part of a spec (called from resolveSpec for dtype "fixed"). */
-export function resolveFixed(spec: ModelSpec, r: ResolvedSpec): ResolvedFixed {
-  const f: FixedSpec = spec.fixed ?? {};
+export function resolveFixed(fixed: FixedSpec | undefined, r: ResolvedNetwork): ResolvedFixed {
+  const f: FixedSpec = fixed ?? {};
   if (f === null || typeof f !== "object") fail("fixed must be an object");
-  if (r.optimizer === ADAM) fail('optimizer adam is not available with dtype "fixed" (Float32 only): use sgd, optionally with momentum');
+  if (r.optimizer === Opt.Adam) fail('optimizer adam is not available with dtype "fixed" (Float32 only): use sgd, optionally with momentum');
   if (r.clipNorm > 0) fail('clipNorm is not available with dtype "fixed": deltas are normalised per tensor and updates too large for the weight format are scaled down and counted in clippedGradients');
   const L = r.units.length;
-  if (r.activations[L - 1] === SOFTMAX && r.units[L - 1] > 16384) fail("a fixed-point softmax supports at most 16384 outputs");
+  if (r.activations[L - 1] === Act.Softmax && r.units[L - 1] > 16384) fail("a fixed-point softmax supports at most 16384 outputs");
   let inputFrac = 12;
   if (f.inputRange !== undefined) {
     if (typeof f.inputRange !== "number" || !(f.inputRange > 0) || !Number.isFinite(f.inputRange)) fail(`fixed.inputRange must be a positive number, got ${String(f.inputRange)}`);
@@ -85,11 +89,11 @@ export function resolveFixed(spec: ModelSpec, r: ResolvedSpec): ResolvedFixed {
   const activationFrac = perLayer(f.activationFrac, L, "fixed.activationFrac", () => 11);
   const weightFrac = perLayer(f.weightFrac, L, "fixed.weightFrac", (l) => {
     const fanIn = l === 0 ? r.inputs : r.units[l - 1];
-    const relu = r.activations[l] === RELU || r.activations[l] === LEAKY;
+    const relu = r.activations[l] === Act.Relu || r.activations[l] === Act.Leaky;
     const limit = Math.sqrt(6 / (relu ? fanIn : fanIn + r.units[l]));
-    return 15 - Math.max(1, rangeBits(4 * limit) );
+    return 15 - Math.max(1, rangeBits(4 * limit));
   });
-  const biasFrac = perLayer(f.biasFrac, L, "fixed.biasFrac", () => -1);
+  const biasFrac = perLayer(f.biasFrac, L, "fixed.biasFrac", () => -1, -1);
   let outputRange = 0;
   if (f.outputRange !== undefined) {
     if (typeof f.outputRange !== "number" || !(f.outputRange > 0) || !Number.isFinite(f.outputRange)) fail(`fixed.outputRange must be a positive number, got ${String(f.outputRange)}`);
@@ -101,6 +105,3 @@ export function resolveFixed(spec: ModelSpec, r: ResolvedSpec): ResolvedFixed {
   return { inputFrac, activationFrac, weightFrac, biasFrac, outputRange, stochasticRounding: f.stochasticRounding === true };
 }
 
-
-/** The codes above, for the test that they match spec.ts. */
-export const MIRRORED_CODES = { SIGMOID, TANH, SOFTMAX, RELU, LEAKY, ADAM } as const;

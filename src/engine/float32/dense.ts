@@ -6,7 +6,7 @@
 // are unrolled (by eight in the forward dot product, by four elsewhere), and rows whose delta is zero
 // (common after ReLU) are skipped. Every sum is formed in the same order on every engine, so results are
 // bit-identical in Node and XS. Nothing here allocates.
-import { Act } from "../spec";
+import { Act } from "../codes";
 import { exp, tanh } from "../math";
 
 /** Y = W X + b for `cols` samples of X (read from x starting at xOff). */

@@ -1,7 +1,7 @@
 // Output layer: the last activation fused with its loss. The output buffer holds Z on entry and Y on
 // exit (in place), so losses that need Z for numerical stability (softmax and sigmoid cross-entropy) are
 // computed while Z is still there. Losses are summed over the samples here; the caller averages.
-import { LossCode } from "../spec";
+import { LossCode } from "../codes";
 import { exp, log, softplus } from "../math";
 
 /**

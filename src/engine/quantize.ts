@@ -1,17 +1,11 @@
 // Post-training quantization on the device: Float32 Model -> FixedModel (predict or keep fine-tuning in
-// fixed point), and back for inspection. Runs once, so it may allocate and use floating point.
-import { Model } from "../model";
-import { Act, type ModelSpec } from "../spec";
-import type { FixedSpec } from "./plan";
-import { FixedModel } from "./model";
-import { quantizeInto } from "./convert";
-
-/** Smallest k with 2^k > v. */
-function rangeBits(v: number): number {
-  let k = -15;
-  while (2 ** k <= v) k++;
-  return k;
-}
+// fixed point), and back for inspection. It bridges the two backends, so it sits above both. Runs once, so
+// it may allocate and use floating point.
+import { Model } from "./model";
+import type { ModelSpec } from "./spec";
+import { rangeBits, storedFrac, type FixedSpec } from "./fixed/spec";
+import { FixedModel } from "./fixed/model";
+import { quantizeInto } from "./fixed/convert";
 
 const clampFrac = (f: number, lo: number, hi: number) => (f < lo ? lo : f > hi ? hi : f);
 
@@ -67,8 +61,7 @@ export function quantize(model: Model, options: QuantizeOptions = {}): FixedMode
     const fb = clampFrac(15 - rangeBits(absMax(layer.b) * headroom), fw + inFrac - 16, Math.min(15, fw + inFrac - SH));
     weightFrac.push(fw);
     biasFrac.push(fb);
-    const act = layer.activation;
-    inFrac = act === Act.Sigmoid || act === Act.Tanh || act === Act.Softmax ? 14 : activationFrac[l];
+    inFrac = storedFrac(layer.activation, activationFrac[l]);
   }
   const src = model.spec;
   const o = src.optimizer;
@@ -84,6 +77,7 @@ export function quantize(model: Model, options: QuantizeOptions = {}): FixedMode
     fm.saturatedStores += quantizeInto(from.W, 0, to.W, 0, to.W.length, to.format.weightFrac);
     fm.saturatedStores += quantizeInto(from.b, 0, to.b, 0, to.b.length, to.format.biasFrac);
   }
+  fm.weightsChanged();
   return fm;
 }
 
