@@ -1,5 +1,5 @@
 // `tinyprop quantize model.tpm -o model-q.tpm`: post-training quantization to the fixed-point dtype
-// (src/engine/fixed/ptq.ts), with accuracy before and after on a dataset.
+// (src/engine/quantize.ts), with accuracy before and after on a dataset.
 import { Model, quantize, type FixedModel } from "../../src/index";
 import { UsageError, stringOption } from "../args";
 import { loadDataset, loadDefaultDataset, type Dataset } from "../data/gestures";
