@@ -8,7 +8,7 @@ import typescript from "@rollup/plugin-typescript";
 
 const ts = () => typescript({ tsconfig: "./tsconfig.build.json", noEmitOnError: true, outputToFilesystem: false });
 const external = (id) =>
-  id.startsWith("node:") || builtinModules.includes(id) || /^(serialport|node-pty|@serialport|@tensorflow|fast-check)/.test(id);
+  id.startsWith("node:") || builtinModules.includes(id) || /^(serialport|node-pty|@serialport|@tensorflow|fast-check|fastest-levenshtein|vega|@resvg)/.test(id);
 
 // The device app (src/main.ts) imports Moddable modules; in the simulator bundles they resolve to
 // stand-ins: host-sim/sim/*.ts for Node, host-sim/sim/xs/*.ts (relayed through xsnap) for XS.

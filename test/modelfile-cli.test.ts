@@ -5,14 +5,14 @@ import { FixedModel, type Model } from "../src/index";
 import { modelFromFile, saveModel } from "../src/modelfile/index";
 import { loadDefaultDataset } from "../host-sim/data/gestures";
 import { gestureModelSpec } from "../src/app/gesture-model";
-import { train } from "../host-sim/commands/train";
+import { train } from "../host-sim/training";
 import { quantizeWithReport } from "../host-sim/commands/quantize";
 import { inspectModelFile } from "../host-sim/commands/inspect";
 
 describe("quantize and inspect", () => {
   it("a trained gesture model keeps its accuracy after quantization, through a .tpm file", () => {
     const data = loadDefaultDataset();
-    const { model } = train(gestureModelSpec(data.inputWidth, data.classes.length), data, { epochs: 15, shuffleSeed: 7, print: () => undefined });
+    const { model } = train(gestureModelSpec(data.inputWidth, data.classes.length), data, { epochs: 15, shuffleSeed: 7 });
     const floatFile = saveModel(model);
     const { fixed, lines } = quantizeWithReport(modelFromFile(floatFile) as Model, data);
     expect(lines.join("\n")).toMatch(/test accuracy \(\d+ samples\): float32 [\d.]+% -> fixed [\d.]+%/);

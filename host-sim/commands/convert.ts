@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { buildModel, type ActivationName, type Model, type ModelSpec } from "../../src/index";
-import { UsageError, numberOption, stringOption } from "../args";
+import { outputFile } from "./options";
+import { requirePath } from "./files";
 import type { Command } from "./command";
 import { writeModelFile } from "../modelfile";
 
@@ -252,20 +253,24 @@ export function convertTfjsFiles(modelJsonPath: string, options: ConvertOptions 
 }
 
 export const convertCommand: Command = {
+  name: "convert",
   summary: "import a Sequential dense TensorFlow.js model (model.json + weight files) into a .tpm model file",
-  usage: "tinyprop convert <model.json> -o model.tpm [--lr X] [--batch N] [--optimizer sgd|adam] [--seed N]",
+  positionals: [{ name: "model.json", help: "a TensorFlow.js layers model (its weight files beside it)" }],
+  options: {
+    ...outputFile("the .tpm model file to write"),
+    "learning-rate": { type: "number", value: "X", help: "the model's training learning rate", default: 0.01, min: 1e-9, max: 10 },
+    "batch-size": { type: "int", value: "N", help: "the model's training minibatch", default: 1, min: 1, max: 4096 },
+    optimizer: { type: "string", value: "NAME", help: "the model's optimizer", choices: ["sgd", "adam"], default: "sgd" },
+    seed: { type: "int", value: "N", help: "the model's seed", default: 1, min: 0, max: 0xffffffff },
+  },
   async run(args) {
-    const source = args.positionals[0];
-    if (!source) throw new UsageError("convert needs a TensorFlow.js model.json");
-    const out = stringOption(args, "o") ?? stringOption(args, "output");
-    if (!out) throw new UsageError("convert needs -o model.tpm");
-    const opt = stringOption(args, "optimizer", "sgd");
-    if (opt !== "sgd" && opt !== "adam") throw new UsageError(`--optimizer must be sgd or adam, got "${opt}"`);
+    const source = requirePath(args.positional(0, "a TensorFlow.js model.json"));
+    const out = args.string("output");
     const converted = convertTfjsFiles(source, {
-      learningRate: numberOption(args, "lr", 0.01, { min: 1e-9, max: 10 }),
-      batchSize: numberOption(args, "batch", 1, { min: 1, max: 4096, integer: true }),
-      seed: numberOption(args, "seed", 1, { integer: true }),
-      optimizer: opt,
+      learningRate: args.number("learning-rate"),
+      batchSize: args.number("batch-size"),
+      seed: args.number("seed"),
+      optimizer: args.string("optimizer") as "sgd" | "adam",
     });
     const model = modelFromConverted(converted);
     const bytes = writeModelFile(out, model);

@@ -10,10 +10,13 @@ import { streamCommand } from "./stream";
 import { infoCommand } from "./info";
 import { predictCommand } from "./predict";
 import { weightsCommand } from "./weights";
+import { portsCommand } from "./ports";
+import { evaluateCommand } from "./evaluate";
 
 export const commands: Record<string, Command> = {
   demo,
   train: trainCommand,
+  evaluate: evaluateCommand,
   inspect: inspectCommand,
   convert: convertCommand,
   quantize: quantizeCommand,
@@ -22,4 +25,5 @@ export const commands: Record<string, Command> = {
   info: infoCommand,
   predict: predictCommand,
   weights: weightsCommand,
+  ports: portsCommand,
 };

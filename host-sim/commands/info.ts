@@ -1,15 +1,17 @@
 // `tinyprop info`: handshake with a board and print what it announces (model, memory, link limits).
 import type { Command } from "./command";
-import { UsageError, numberOption, stringOption } from "../args";
-import { DEFAULT_BAUD, describeDevice, openLink } from "../link/open";
+import { describeDevice, openLink } from "../link/open";
+import { linkOptions } from "./options";
+import { resolvePort } from "./ports";
 
 export const infoCommand: Command = {
-  summary: "connect to a board (or the simulator) and print its model, memory and link parameters",
-  usage: "tinyprop info --port PATH [--baud N]",
+  name: "info",
+  summary: "connect to a board (or the simulator) and print its protocol version, model, memory and link parameters",
+  options: { ...linkOptions },
+  examples: ["tinyprop info --port /dev/ttyUSB0", "tinyprop info --port auto"],
   async run(args) {
-    const port = stringOption(args, "port");
-    if (!port) throw new UsageError("info needs --port PATH");
-    const { link, info } = await openLink(port, numberOption(args, "baud", DEFAULT_BAUD, { min: 300, max: 20000000, integer: true }));
+    const port = await resolvePort(args.string("port"));
+    const { link, info } = await openLink(port, args.number("baud"));
     try {
       console.log(`device on ${port}:`);
       for (const line of describeDevice(info)) console.log(`  ${line}`);

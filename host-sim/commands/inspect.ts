@@ -1,10 +1,9 @@
 // `tinyprop inspect model.tpm`: what a model file holds: spec, memory plan, parameter statistics per layer.
 import { buildModel } from "../../src/index";
 import { parseModel, readHeader } from "../../src/modelfile/index";
-import { UsageError } from "../args";
 import { readModelFile } from "../modelfile";
 import type { Command } from "./command";
-import { describePlan } from "./train";
+import { describePlan } from "../report/describe";
 
 function stats(a: ArrayLike<number>): string {
   let min = Infinity, max = -Infinity, sum = 0, sq = 0, zeros = 0, bad = 0;
@@ -60,11 +59,12 @@ export function inspectModelFile(bytes: Uint8Array): string[] {
 }
 
 export const inspectCommand: Command = {
+  name: "inspect",
   summary: "show a .tpm model file: spec, memory plan, parameter statistics per layer",
-  usage: "tinyprop inspect model.tpm",
+  positionals: [{ name: "model.tpm", help: "the model file" }],
+  options: {},
   async run(args) {
-    const path = args.positionals[0];
-    if (!path) throw new UsageError("inspect needs a .tpm file");
+    const path = args.positional(0, "a .tpm model file");
     for (const line of inspectModelFile(readModelFile(path))) console.log(line);
     return 0;
   },

@@ -1,23 +1,26 @@
 // `tinyprop predict`: classify the gestures of a CSV file (or folder) on the board. With labels (a folder
 // of per-class files, or a label column) it also prints the accuracy.
 import type { Command } from "./command";
-import { UsageError, numberOption, stringOption } from "../args";
+import { dataOptions, linkOptions } from "./options";
+import { resolvePort } from "./ports";
+import { requirePath } from "./files";
 import { loadGestures, extractFeatures, FEATURE_WIDTH } from "../data/gestures";
 import { DTYPE_F32 } from "../../src/protocol/index";
-import { DEFAULT_BAUD, openLink } from "../link/open";
+import { openLink } from "../link/open";
 
 export const predictCommand: Command = {
+  name: "predict",
   summary: "classify the gestures in a CSV file or folder on the board",
-  usage: "tinyprop predict --port PATH <csv file | folder> [--label-column NAME] [--baud N]",
+  positionals: [{ name: "data", help: "CSV file or folder of per-class CSV files" }],
+  options: { ...linkOptions, ...dataOptions },
   async run(args) {
-    const source = args.positionals[0];
-    const port = stringOption(args, "port");
-    if (!source || !port) throw new UsageError("predict needs --port PATH and a CSV file or folder");
+    const source = requirePath(args.positional(0, "a CSV file or folder"));
+    const port = await resolvePort(args.string("port"));
     // Validate and featurize everything before talking to the board.
-    const set = loadGestures(source, { labelColumn: stringOption(args, "label-column") });
+    const set = loadGestures(source, { labelColumn: args.string("label-column") });
     const x = new Float32Array(set.gestures.length * FEATURE_WIDTH);
     set.gestures.forEach((g, i) => extractFeatures(g.values, x, i * FEATURE_WIDTH));
-    const { link, info } = await openLink(port, numberOption(args, "baud", DEFAULT_BAUD, { min: 300, max: 20000000, integer: true }),
+    const { link, info } = await openLink(port, args.number("baud"),
       { inputs: FEATURE_WIDTH, inputDtype: DTYPE_F32 });
     try {
       const scores = await link.predict(x, set.gestures.length);

@@ -1,7 +1,9 @@
 // `tinyprop quantize model.tpm -o model-q.tpm`: post-training quantization to the fixed-point dtype
 // (src/engine/quantize.ts), with accuracy before and after on a dataset.
 import { Model, quantize, type FixedModel } from "../../src/index";
-import { UsageError, stringOption } from "../args";
+import { UsageError } from "../args";
+import { dataOptions, outputFile } from "./options";
+import { requirePath } from "./files";
 import { loadDataset, loadDefaultDataset, type Dataset } from "../data/gestures";
 import { loadModelFile, writeModelFile } from "../modelfile";
 import type { Command } from "./command";
@@ -31,19 +33,23 @@ export function quantizeWithReport(model: Model, data: Dataset | null): Quantize
 }
 
 export const quantizeCommand: Command = {
+  name: "quantize",
   summary: "quantize a Float32 .tpm model to fixed point (int16 Q formats), reporting accuracy before and after",
-  usage: "tinyprop quantize model.tpm -o model-q.tpm [--data <csv file or folder> | --default-data] [--label-column NAME]",
-  flags: ["default-data"],
+  positionals: [{ name: "model.tpm", help: "a Float32 model file" }],
+  options: {
+    ...outputFile("the fixed-point model file to write"),
+    data: { type: "string", value: "PATH", help: "CSV file or folder to calibrate the activation formats on and to measure accuracy with" },
+    "default-data": { type: "flag", help: "use the bundled gesture dataset as --data" },
+    ...dataOptions,
+  },
   async run(args) {
-    const source = args.positionals[0];
-    if (!source) throw new UsageError("quantize needs a .tpm file");
-    const out = stringOption(args, "o") ?? stringOption(args, "output");
-    if (!out) throw new UsageError("quantize needs -o model-q.tpm");
+    const source = requirePath(args.positional(0, "a .tpm model file"));
+    const out = args.string("output");
     const model = loadModelFile(source);
     if (!(model instanceof Model)) throw new UsageError(`${source} is already a fixed-point model`);
-    const dataPath = stringOption(args, "data");
-    const data = dataPath ? loadDataset(dataPath, { labelColumn: stringOption(args, "label-column") })
-      : args.options.get("default-data") === true ? loadDefaultDataset() : null;
+    const dataPath = args.optionalString("data");
+    const data = dataPath ? loadDataset(requirePath(dataPath), { labelColumn: args.string("label-column") })
+      : args.flag("default-data") ? loadDefaultDataset() : null;
     if (data && data.inputWidth !== model.inputs) throw new UsageError(`the data has ${data.inputWidth} features, the model ${model.inputs} inputs`);
     const { fixed, lines } = quantizeWithReport(model, data);
     for (const line of lines) console.log(line);

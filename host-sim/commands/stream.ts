@@ -1,13 +1,14 @@
 // `tinyprop stream`: read sensor CSV, window + feature-extract it (host-sim/data/gestures.ts), validate all
 // of it, then stream it to a board (or the simulator) over the wire protocol and watch it train.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { createHash } from "node:crypto";
 import type { Command } from "./command";
-import { UsageError, numberOption, stringOption } from "../args";
-import { CsvError } from "../data/csv";
-import { loadDataset, type GestureDataset } from "../data/gestures";
+import { UsageError } from "../args";
+import { dataOptions, linkOptions, reportOptions, splitOptions } from "./options";
+import { resolvePort } from "./ports";
+import { loadSplitData, readSource } from "./data";
+import type { GestureDataset } from "../data/gestures";
 import { ProgressBar } from "../report/progress";
 import { lossAccuracyChart } from "../report/chart";
 import { Random } from "../../src/index";
@@ -61,28 +62,6 @@ interface RunState {
   snapshot?: { batchId: number; crc: number; blob: string };
   port: string;
   updated: string;
-}
-
-/** Reads the CSV source (all of it) into a validated dataset; errors name the file and line. */
-export async function readSource(source: string, labelColumn?: string): Promise<GestureDataset> {
-  if (source !== "-") {
-    if (!existsSync(source)) throw new UsageError(`${source}: no such file or folder`);
-    return loadDataset(source, { labelColumn });
-  }
-  // Standard input: collect every row first (the run must not start half-way), then load it like a file.
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const dir = mkdtempSync(join(tmpdir(), "tinyprop-stdin-"));
-  const file = join(dir, "stdin.csv");
-  try {
-    writeFileSync(file, Buffer.concat(chunks));
-    return loadDataset(file, { labelColumn });
-  } catch (e) {
-    if (e instanceof CsvError) throw new CsvError("<stdin>", e.line, e.detail);
-    throw e;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** The batch sequence of a run: per epoch a seeded shuffle of the training split, cut into batches. */
@@ -142,7 +121,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   const stateFile = statePath(logPath);
 
   // 1. Everything is read and validated before a byte goes to the board.
-  const data = o.data ?? await readSource(o.source, o.labelColumn);
+  const data = o.data ?? await readSource(o.source, { labelColumn: o.labelColumn });
   const batch = o.batch ?? defaultBatch(data.inputWidth);
   const perEpoch = Math.floor(data.train.count / batch);
   if (perEpoch < 1) throw new UsageError(`--batch ${batch} is larger than the ${data.train.count} training gestures`);
@@ -252,26 +231,37 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
 }
 
 export const streamCommand: Command = {
+  name: "stream",
   summary: "stream sensor CSV to a board (or `tinyprop sim`) over serial and train on it there",
-  usage: "tinyprop stream <csv file | folder | -> --port PATH [--baud N] [--label-column NAME] [--epochs N] [--batch N] [--lr X] [--seed N] [--chart out.svg] [--log out.json] [--resume]",
-  flags: ["resume"],
+  positionals: [{ name: "data", help: "CSV file with a label column, folder of per-class CSV files, or - for standard input" }],
+  options: {
+    ...linkOptions,
+    epochs: { type: "int", value: "N", help: "passes over the training data", default: 60, min: 1, max: 100000 },
+    "learning-rate": { type: "number", value: "X", help: "the board's learning rate", default: 0.02, min: 1e-9, max: 10 },
+    "frame-samples": { type: "int", value: "N", help: "samples carried by one SAMPLE_BATCH frame (default: as many as fit the board's frame, at most 8)", min: 1, max: 4096 },
+    seed: { type: "int", value: "N", help: "seed of the shuffle and --test-split", default: 7, min: 0, max: 0xffffffff },
+    resume: { type: "flag", help: "continue the run recorded in the state file (see --log) where the board is" },
+    "snapshot-every": { type: "int", value: "N", help: "keep a host copy of the board's weights every N batches, to replay after a board reset (0: never)", default: 500, min: 0 },
+    ...dataOptions,
+    ...splitOptions,
+    ...reportOptions("stream"),
+  },
+  examples: ["tinyprop stream data/magic-wand-imu-spells/data --port /dev/ttyUSB0 --epochs 3", "cat rows.csv | tinyprop stream - --port auto"],
   async run(args) {
-    const source = args.positionals[0];
-    if (!source) throw new UsageError("stream needs a CSV file, a folder of per-class CSV files, or - for standard input");
-    const port = stringOption(args, "port");
-    if (!port) throw new UsageError("stream needs --port PATH (a serial device, or the path `tinyprop sim` prints)");
+    const source = args.positional(0, "a CSV file, a folder of per-class CSV files, or - for standard input");
+    const port = await resolvePort(args.string("port"));
+    const data = await loadSplitData(args, source);
     await streamRun({
-      source, port,
-      baud: numberOption(args, "baud", DEFAULT_BAUD, { min: 300, max: 20000000, integer: true }),
-      labelColumn: stringOption(args, "label-column"),
-      epochs: numberOption(args, "epochs", 60, { min: 1, max: 100000, integer: true }),
-      batch: stringOption(args, "batch") === undefined ? undefined : numberOption(args, "batch", 1, { min: 1, max: 4096, integer: true }),
-      learningRate: numberOption(args, "lr", 0.02, { min: 1e-9, max: 10 }),
-      seed: numberOption(args, "seed", 7, { integer: true }),
-      chartPath: stringOption(args, "chart", "out/stream-chart.svg"),
-      logPath: stringOption(args, "log", "out/stream-log.json"),
-      resume: args.options.get("resume") === true,
-      snapshotEvery: numberOption(args, "snapshot-every", 500, { min: 0, integer: true }),
+      source, port, data,
+      baud: args.number("baud"),
+      epochs: args.number("epochs"),
+      batch: args.optionalNumber("frame-samples"),
+      learningRate: args.number("learning-rate"),
+      seed: args.number("seed"),
+      chartPath: args.string("chart"),
+      logPath: args.string("log"),
+      resume: args.flag("resume"),
+      snapshotEvery: args.number("snapshot-every"),
     });
     return 0;
   },

@@ -13,8 +13,11 @@
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "./command";
-import { UsageError, numberOption, stringOption } from "../args";
-import { DEFAULT_BAUD, openLink } from "../link/open";
+import { UsageError } from "../args";
+import { openLink } from "../link/open";
+import { linkOptions, outputFile } from "./options";
+import { resolvePort } from "./ports";
+import { requirePath } from "./files";
 import type { HostLink, TrainConfig } from "../link/link";
 import { readModelFile } from "../modelfile";
 import { Model, dequantize, type ModelSpec } from "../../src/index";
@@ -121,19 +124,28 @@ export async function getModelFile(link: HostLink): Promise<GetResult> {
 }
 
 export const weightsCommand: Command = {
+  name: "weights",
   summary: "send a .tpm model to the board (optionally freezing its first layers), or read the board's model into a .tpm",
-  usage: "tinyprop weights put <model.tpm> --port PATH [--freeze K] [--batch-id N] [--baud N]\n       tinyprop weights get --port PATH <out.tpm> [--baud N]",
+  usage: ["put <model.tpm> --port PATH [--freeze K] [--batch-id N]", "get --port PATH -o <out.tpm>"],
+  positionals: [
+    { name: "action", help: "put (send a model file to the board) or get (read the board's model)" },
+    { name: "model.tpm", help: "put: the model file to send", optional: true },
+  ],
+  options: {
+    ...linkOptions,
+    ...outputFile("get: where to write the board's model"),
+    freeze: { type: "int", value: "K", help: "put: freeze the first K layers on the board (default: the file's own count)", min: 0, max: 0xffff },
+    "batch-id": { type: "int", value: "N", help: "put: the batch id the weights reflect once committed", default: 0, min: 0, max: 0xffffffff },
+  },
   async run(args) {
-    const [action, file] = args.positionals;
-    const port = stringOption(args, "port");
-    if ((action !== "get" && action !== "put") || !file || !port) {
-      throw new UsageError("usage: tinyprop weights put <model.tpm> --port PATH [--freeze K] | weights get --port PATH <out.tpm>");
-    }
-    const baud = numberOption(args, "baud", DEFAULT_BAUD, { min: 300, max: 20000000, integer: true });
+    const action = args.positional(0, "an action: put or get");
+    if (action !== "get" && action !== "put") throw new UsageError(`weights: the action must be put or get, got "${action}"`);
+    if (action === "get" && args.positionals.length > 1) throw new UsageError("weights get writes to -o FILE (it takes no file argument)");
+    const file = action === "put" ? requirePath(args.positional(1, "the .tpm file to send")) : args.string("output");
     const toPut = action === "put" ? readModelFile(file) : undefined;
-    const freeze = args.options.has("freeze") ? numberOption(args, "freeze", 0, { min: 0, max: 0xffff, integer: true }) : undefined;
-    const batchId = numberOption(args, "batch-id", 0, { min: 0, max: 0xffffffff, integer: true });
-    const { link } = await openLink(port, baud);
+    const freeze = args.optionalNumber("freeze");
+    const batchId = args.number("batch-id");
+    const { link } = await openLink(await resolvePort(args.string("port")), args.number("baud"));
     try {
       if (toPut) {
         const r = await putModelFile(link, toPut, { freeze, batchId });

@@ -1,7 +1,7 @@
 // Opening a link for the CLI: serial port + HostLink + handshake, with errors a user can act on.
 import { HostLink, type DeviceInfo, type LinkOptions, type ModelExpectation } from "./link";
 import { openSerialPort } from "./port";
-import { DTYPE_F32, DTYPE_I16, DTYPE_I8, DTYPE_U8 } from "../../src/protocol/index";
+import { DTYPE_F32, DTYPE_I16, DTYPE_I8, DTYPE_U8, PROTOCOL_VERSION } from "../../src/protocol/index";
 
 export const DEFAULT_BAUD = 921600;
 
@@ -27,7 +27,7 @@ export function dtypeName(d: number): string {
 export function describeDevice(info: DeviceInfo): string[] {
   const dims = info.inputDims.slice(0, info.inputRank).join("x");
   return [
-    `protocol 1.${info.minor}, boot nonce ${info.bootNonce.toString(16).padStart(8, "0")}`,
+    `protocol ${PROTOCOL_VERSION}.${info.minor}, boot nonce ${info.bootNonce.toString(16).padStart(8, "0")}`,
     `model: ${info.layerSizes.join(" -> ")} (${dtypeName(info.modelDtype)}), input ${dims} ${dtypeName(info.inputDtype)}, ${info.classes} classes`,
     `memory: plan ${info.planBytes} bytes, weights blob ${info.stateBytes} bytes`,
     `link: receive limit ${info.maxFrame} bytes per frame, credit window ${info.rxWindow} bytes`,

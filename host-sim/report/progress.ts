@@ -1,7 +1,10 @@
 // A one-line terminal progress bar. On a TTY it redraws in place; otherwise (CI, pipes) it prints a
-// line at most every `everyPercent` so logs stay short.
+// line at most every `everyPercent` so logs stay short. Its last line shows the last status it was given,
+// so the final bar and the summary under it tell the same numbers.
 export class ProgressBar {
   private lastPrinted = -1;
+  private lastStatus = "";
+  private lastDone = 0;
   private readonly tty: boolean;
 
   constructor(
@@ -14,6 +17,8 @@ export class ProgressBar {
   }
 
   update(done: number, status = ""): void {
+    this.lastStatus = status;
+    this.lastDone = done;
     const fraction = this.total > 0 ? Math.min(1, done / this.total) : 1;
     const percent = Math.floor(fraction * 100);
     const width = 24;
@@ -21,15 +26,16 @@ export class ProgressBar {
     const line = `${this.label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(percent).padStart(3)}% ${status}`;
     if (this.tty) {
       this.out.write(`\r${line}\x1b[K`);
-    } else if (percent === 100 || this.lastPrinted < 0 || percent >= this.lastPrinted + this.everyPercent) {
+      this.lastPrinted = percent;
+    } else if (percent === 100 ? this.lastPrinted !== 100 : this.lastPrinted < 0 || percent >= this.lastPrinted + this.everyPercent) {
       this.out.write(line + "\n");
       this.lastPrinted = percent;
     }
   }
 
-  /** Finish the bar: a TTY gets its final state and a newline; a log gets the 100% line once. */
-  done(status = ""): void {
-    if (this.lastPrinted !== 100) this.update(this.total, status);
+  /** Finish the bar with its last status (or `status`): a TTY keeps the line and gets a newline. */
+  done(status?: string): void {
+    if (status !== undefined || this.lastPrinted !== 100) this.update(Math.max(this.lastDone, this.total), status ?? this.lastStatus);
     if (this.tty) this.out.write("\n");
   }
 }

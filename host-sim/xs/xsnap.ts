@@ -10,6 +10,7 @@
  * The meter semantics are documented in docs/xs-meter.md.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { trackChild } from "../lifecycle";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -146,6 +147,7 @@ export class XsEngine {
       env,
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
     });
+    trackChild(child); // killed when this process exits, however it exits
     const engine = new XsEngine(child, child.stdio[3] as Writable, binary, options.onPrint);
     engine.attach(child.stdio[4] as Readable);
     await new Promise<void>((resolve, reject) => {

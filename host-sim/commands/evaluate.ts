@@ -1,0 +1,44 @@
+// `tinyprop evaluate model.tpm data`: how a model file does on a dataset: loss, accuracy, per-class
+// accuracy and the confusion matrix (all of the data, or the held-out part with --test-split / --test).
+import { UsageError } from "../args";
+import { loadModelFile } from "../modelfile";
+import { evaluateSplit, splitConfusion } from "../training";
+import { formatConfusion, perClassAccuracy } from "../report/confusion";
+import { Output } from "../report/output";
+import type { Command } from "./command";
+import { dataOptions } from "./options";
+import { readSource, loadOptions } from "./data";
+import { requirePath } from "./files";
+import { allSamples } from "../data/split";
+
+export const evaluateCommand: Command = {
+  name: "evaluate",
+  summary: "measure a .tpm model on labelled CSV data: loss, accuracy, per-class accuracy and confusion matrix",
+  positionals: [
+    { name: "model.tpm", help: "the model file (Float32 or fixed point)" },
+    { name: "data", help: "CSV file with a label column, folder of per-class CSV files, or - for standard input" },
+  ],
+  options: {
+    ...dataOptions,
+    json: { type: "flag", help: "print the result as one JSON object" },
+  },
+  async run(args) {
+    const modelPath = requirePath(args.positional(0, "a .tpm model file"));
+    const source = args.positional(1, "a CSV file or folder");
+    const model = loadModelFile(modelPath);
+    const data = await readSource(source, { ...loadOptions(args), testPerClass: 0 });
+    if (data.inputWidth !== model.inputs) throw new UsageError(`the data has ${data.inputWidth} features, the model ${model.inputs} inputs`);
+    if (data.classes.length !== model.outputs) {
+      throw new UsageError(`the data has ${data.classes.length} classes [${data.classes.join(", ")}], the model ${model.outputs} outputs`);
+    }
+    const split = allSamples(data);
+    const { loss, accuracy } = evaluateSplit(model, split);
+    const confusion = splitConfusion(model, split, data.classes);
+    const perClass = perClassAccuracy(confusion);
+    const out = new Output(args.flag("json") ? "json" : "text");
+    out.event("evaluation", { model: modelPath, source, samples: split.count, loss, accuracy, classes: data.classes, perClassAccuracy: perClass, confusion: confusion.matrix });
+    out.summary(`${modelPath} on ${source}: ${split.count} samples, loss ${loss.toFixed(4)}, accuracy ${(accuracy * 100).toFixed(1)}%`);
+    for (const line of formatConfusion(confusion)) out.summary(line);
+    return 0;
+  },
+};
