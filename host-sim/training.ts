@@ -2,7 +2,7 @@
 // loop over a dataset's training split with a seeded shuffle, an evaluation of both splits after every
 // epoch, and the confusion matrix of a model on a split. Presentation (progress, charts, logs) is the
 // caller's business: it gets one EpochRecord per epoch through onEpoch.
-import { buildModel, Random, type FixedModel, type Model, type ModelSpec } from "../src/index";
+import { buildModel, Random, type DenseModel, type ModelSpec } from "../src/index";
 import type { Dataset, Split } from "./data/gestures";
 import { argmaxRows, confusionFrom, type Confusion } from "./report/confusion";
 
@@ -11,7 +11,7 @@ export interface TrainLoopOptions {
   /** Seed of the per-epoch shuffle. */
   shuffleSeed: number;
   /** Called after every epoch (progress bars, JSON progress). */
-  onEpoch?: (record: EpochRecord, model: Model | FixedModel) => void;
+  onEpoch?: (record: EpochRecord, model: DenseModel) => void;
 }
 
 export interface EpochRecord {
@@ -24,14 +24,14 @@ export interface EpochRecord {
 }
 
 /** Train a new model built from `spec` on data.train for `epochs`, evaluating both splits after each. */
-export function train(spec: ModelSpec, data: Dataset, options: TrainLoopOptions): { model: Model | FixedModel; history: EpochRecord[] } {
+export function train(spec: ModelSpec, data: Dataset, options: TrainLoopOptions): { model: DenseModel; history: EpochRecord[] } {
   const model = buildModel(spec);
   const history = trainModel(model, data, options);
   return { model, history };
 }
 
 /** Train an existing model; returns one record per epoch. */
-export function trainModel(model: Model | FixedModel, data: Dataset, options: TrainLoopOptions): EpochRecord[] {
+export function trainModel(model: DenseModel, data: Dataset, options: TrainLoopOptions): EpochRecord[] {
   const B = model.batchSize, n = data.train.count, w = data.inputWidth;
   if (n < B) throw new Error(`the training split has ${n} samples, fewer than one batch of ${B}`);
   const order = Uint32Array.from({ length: n }, (_, i) => i);
@@ -58,14 +58,14 @@ export function trainModel(model: Model | FixedModel, data: Dataset, options: Tr
 }
 
 /** Mean loss and accuracy of a split (NaN for an empty one). */
-export function evaluateSplit(model: Model | FixedModel, split: Split): { loss: number; accuracy: number } {
+export function evaluateSplit(model: DenseModel, split: Split): { loss: number; accuracy: number } {
   if (split.count === 0) return { loss: NaN, accuracy: NaN };
   const e = model.evaluate(split.x, split.y, split.count);
   return { loss: e.loss, accuracy: e.accuracy };
 }
 
 /** The model's confusion matrix on a split. */
-export function splitConfusion(model: Model | FixedModel, split: Split, classes: readonly string[]): Confusion {
+export function splitConfusion(model: DenseModel, split: Split, classes: readonly string[]): Confusion {
   const k = model.outputs;
   const scores = new Float32Array(split.count * k);
   if (split.count > 0) model.predict(split.x, scores, split.count);

@@ -1,7 +1,7 @@
 // Plain-text descriptions shared by commands (train, inspect, evaluate): a model's memory plan.
-import type { Model, FixedModel } from "../../src/index";
+import type { DenseModel } from "../../src/index";
 
-export function describePlan(model: Model | FixedModel): string[] {
+export function describePlan(model: DenseModel): string[] {
   const p = model.plan;
   return [
     `memory plan (${p.dtype}, batch ${p.batchSize}): ${p.total} bytes in one arena`,
