@@ -21,10 +21,13 @@ export function readXsBundle(): string {
   return readFileSync(xsBundlePath(), "utf8");
 }
 
-/** Evaluate scripts in a fresh Node context that has print() (and a no-op gc()), like xsnap-worker. */
-export function runInNode(scripts: string[]): string[] {
+/**
+ * Evaluate scripts in a fresh Node context that has print() (and a no-op gc()), like xsnap-worker.
+ * `globals` adds more (e.g. tinypropNative: the native kernels' Node addon).
+ */
+export function runInNode(scripts: string[], globals: Record<string, unknown> = {}): string[] {
   const lines: string[] = [];
-  const context = createContext({ print: (...args: unknown[]) => lines.push(args.map(String).join(" ")), gc: () => undefined });
+  const context = createContext({ ...globals, print: (...args: unknown[]) => lines.push(args.map(String).join(" ")), gc: () => undefined });
   for (const script of scripts) runInContext(script, context);
   return lines;
 }

@@ -65,6 +65,8 @@ export interface DenseModel<T extends Tensor = Tensor> {
   readonly learningRate: number;
   /** The output of the last forward pass, [samples x outputs] in backend units. */
   readonly output: T;
+  /** True when the model runs native C kernels (spec.kernels and the platform decide; docs/native.md). */
+  readonly nativeKernels: boolean;
 
   /** Fresh weights from the seeded PRNG; clears optimizer state and the step count. */
   initialize(seed?: number): void;

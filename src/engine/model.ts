@@ -10,9 +10,8 @@ import { Random } from "./random";
 import { log, powInt } from "./math";
 import { argmax, checkCount, checkFinite, checkInputs, checkTargets } from "./validate";
 import { learningRateAt } from "./schedule";
-import { activate, activationBackward, denseBackwardInput, denseBackwardParams, denseBackwardSgdFused, denseForward } from "./float32/dense";
 import { lossGradient, sigmoidForward, softmaxForward, squaredError } from "./float32/loss";
-import { adam, momentum, sgd, sumOfSquares } from "./float32/optimizer";
+import { float32KernelsFor, type Float32Kernels } from "./float32/kernel-table";
 
 /** One dense layer's Float32 views into the arena. Z is the same memory as Y (the activation is applied in place). */
 export type Layer = LayerViews<Float32Array>;
@@ -40,6 +39,8 @@ export class Model implements DenseModel<Float32Array> {
   rejectedSteps = 0;
 
   private readonly state: Float32Array[];
+  /** The hot loops: JavaScript or native kernels (spec.kernels; bit-identical results). */
+  private readonly k: Float32Kernels;
   private readonly evaluation: Evaluation = { loss: 0, accuracy: 0, count: 0 };
   private readonly lossCode: LossCode;
   /** The batch seen by the last forward(): read again by backward() as the first layer's input. */
@@ -68,6 +69,7 @@ export class Model implements DenseModel<Float32Array> {
     this.plan = planFloat32(r);
     this.arena = new ArrayBuffer(this.plan.total);
     this.lossCode = r.loss;
+    this.k = float32KernelsFor(r.kernels);
     this.inputs = r.inputs;
     this.outputs = r.units[r.units.length - 1];
     this.batchSize = r.batchSize;
@@ -115,6 +117,11 @@ export class Model implements DenseModel<Float32Array> {
     return out;
   }
 
+  /** True when this model runs native C kernels (spec.kernels and the platform decide). */
+  get nativeKernels(): boolean {
+    return this.k.native;
+  }
+
   /** The output of the last forward pass: [samples x outputs], sample after sample. */
   get output(): Float32Array {
     return this.layers[this.layers.length - 1].Y;
@@ -155,7 +162,8 @@ export class Model implements DenseModel<Float32Array> {
     if (this.gradients === null) throw new Error("update: this model fuses the update into backward; call trainStep");
     const r = this.config;
     const G = this.gradients;
-    const normSq = sumOfSquares(G, G.length);
+    const k = this.k;
+    const normSq = k.sumOfSquares(G, G.length);
     if (normSq - normSq !== 0) {
       this.rejectedSteps++;
       return false;
@@ -177,9 +185,9 @@ export class Model implements DenseModel<Float32Array> {
         const n = part === 0 ? layer.W.length : layer.b.length;
         const wd = part === 0 ? r.weightDecay : 0;
         const p = this.plan.trainableStart + g;
-        if (r.optimizer === Opt.Sgd) sgd(P, p, G, g, n, lr, wd, gScale);
-        else if (r.optimizer === Opt.Momentum) momentum(P, p, G, g, this.state[0], n, lr, r.momentum, wd, gScale);
-        else adam(P, p, G, g, this.state[0], this.state[1], n, lr, r.beta1, r.beta2, r.epsilon, c1, c2, wd, gScale);
+        if (r.optimizer === Opt.Sgd) k.sgd(P, p, G, g, n, lr, wd, gScale);
+        else if (r.optimizer === Opt.Momentum) k.momentum(P, p, G, g, this.state[0], n, lr, r.momentum, wd, gScale);
+        else k.adam(P, p, G, g, this.state[0], this.state[1], n, lr, r.beta1, r.beta2, r.epsilon, c1, c2, wd, gScale);
         g += n;
       }
     }
@@ -270,12 +278,12 @@ export class Model implements DenseModel<Float32Array> {
   private run(x: ArrayLike<number>, xOff: number, cols: number, y: ArrayLike<number> | null, yOff: number): number {
     const layers = this.layers;
     const L = layers.length;
-    const slope = this.config.leakySlope;
+    const slope = this.config.leakySlope, k = this.k;
     let input: ArrayLike<number> = x, inOff = xOff;
     for (let l = 0; l < L; l++) {
       const layer = layers[l];
-      denseForward(layer.W, layer.b, input, inOff, layer.Y, layer.inputs, layer.units, cols);
-      if (l < L - 1 || this.lossCode === LossCode.Mse) activate(layer.Y, layer.units * cols, layer.activation, slope);
+      k.denseForward(layer.W, layer.b, input, inOff, layer.Y, layer.inputs, layer.units, cols);
+      if (l < L - 1 || this.lossCode === LossCode.Mse) k.activate(layer.Y, layer.units * cols, layer.activation, slope);
       input = layer.Y;
       inOff = 0;
     }
@@ -305,25 +313,25 @@ export class Model implements DenseModel<Float32Array> {
   private backpropagate(y: ArrayLike<number>, fused: boolean): void {
     const r = this.config;
     const layers = this.layers;
-    const cols = this.cols;
+    const cols = this.cols, k = this.k;
     const top = layers[layers.length - 1];
     const dTop = top.dZ as Float32Array;
     lossGradient(this.lossCode, top.Y, dTop, top.units, cols, y);
-    if (this.lossCode === LossCode.Mse) activationBackward(dTop, top.Y, top.units * cols, top.activation, r.leakySlope);
+    if (this.lossCode === LossCode.Mse) k.activationBackward(dTop, top.Y, top.units * cols, top.activation, r.leakySlope);
     const lr = fused ? learningRateAt(r, this.step) : 0;
     for (let l = layers.length - 1; l >= r.frozen; l--) {
       const layer = layers[l];
       const dZ = layer.dZ as Float32Array;
       const input = l === 0 ? this.input : layers[l - 1].Y;
       if (fused) {
-        denseBackwardSgdFused(layer.W, layer.b, dZ, input, layer.dX, layer.inputs, layer.units, lr, r.weightDecay);
+        k.denseBackwardSgdFused(layer.W, layer.b, dZ, input, layer.dX, layer.inputs, layer.units, lr, r.weightDecay);
       } else {
-        if (layer.dX !== null) denseBackwardInput(layer.W, dZ, layer.dX, layer.inputs, layer.units, cols);
-        denseBackwardParams(dZ, input, layer.dW as Float32Array, layer.db as Float32Array, layer.inputs, layer.units, cols);
+        if (layer.dX !== null) k.denseBackwardInput(layer.W, dZ, layer.dX, layer.inputs, layer.units, cols);
+        k.denseBackwardParams(dZ, input, layer.dW as Float32Array, layer.db as Float32Array, layer.inputs, layer.units, cols);
       }
       if (layer.dX !== null) {
         const below = layers[l - 1];
-        activationBackward(layer.dX, below.Y, below.units * cols, below.activation, r.leakySlope);
+        k.activationBackward(layer.dX, below.Y, below.units * cols, below.activation, r.leakySlope);
       }
     }
   }

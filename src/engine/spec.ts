@@ -55,7 +55,16 @@ export interface ModelSpec {
   dtype?: DType;
   /** Q-format settings of dtype "fixed" (see docs/fixed-point.md); only valid with that dtype. */
   fixed?: FixedSpec;
+  /**
+   * Which kernels run the hot loops: "auto" (default) the platform's native C kernels when it has them,
+   * else JavaScript; "js" or "native" force one ("native" throws where there are none). Results are
+   * bit-identical either way (docs/native.md).
+   */
+  kernels?: KernelChoice;
 }
+
+/** "auto": native kernels when the platform has them; "js" or "native" force one (src/engine/native.ts). */
+export type KernelChoice = "auto" | "js" | "native";
 
 /** Largest layer width and batch accepted: keeps every index and byte count far inside int32. */
 export const MAX_UNITS = 65535;
@@ -86,6 +95,7 @@ export interface ResolvedSpec {
   keepGradients: boolean;
   leakySlope: number;
   dtype: DType;
+  kernels: KernelChoice;
   /** Resolved Q formats, present for dtype "fixed". */
   fixed?: ResolvedFixed;
 }
@@ -160,12 +170,14 @@ export function resolveSpec(spec: ModelSpec): ResolvedSpec {
   if (dtype !== "float32" && dtype !== "fixed") fail(`dtype must be "float32" or "fixed", got ${String(dtype)}`);
 
   if (spec.fixed !== undefined && dtype !== "fixed") fail('fixed (Q-format settings) requires dtype "fixed"');
+  const kernels = spec.kernels ?? "auto";
+  if (kernels !== "auto" && kernels !== "js" && kernels !== "native") fail(`kernels must be "auto", "js" or "native", got ${String(kernels)}`);
   const resolved: ResolvedSpec = {
     inputs, units, activations, loss: loss as LossCode,
     optimizer: o.type === "adam" ? Opt.Adam : momentum > 0 ? Opt.Momentum : Opt.Sgd,
     learningRate, momentum, beta1, beta2, epsilon, weightDecay, clipNorm,
     schedule, scheduleEvery, scheduleGamma, scheduleSteps, minLearningRate,
-    batchSize, seed: spec.seed, frozen, keepGradients: spec.keepGradients === true, leakySlope, dtype,
+    batchSize, seed: spec.seed, frozen, keepGradients: spec.keepGradients === true, leakySlope, dtype, kernels,
   };
   if (dtype === "fixed") resolved.fixed = resolveFixed(spec.fixed, resolved);
   return resolved;

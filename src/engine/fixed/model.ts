@@ -11,9 +11,8 @@ import { argmax, checkCount, checkInputs, checkTargets } from "../validate";
 import type { DenseModel, Evaluation, LayerViews } from "../model-api";
 import { planFixed, resolveFixedSpec, type FixedLayerFormat, type FixedModelSpec, type FixedPlan, type ResolvedFixedSpec } from "./plan";
 import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, dequantizeInto, quantizeInto, toMantissa, toQ } from "./convert";
-import {
-  BOUND_UNKNOWN, absMaxQ, applyGradientsQ, backInputQ, bitsQ, denseForwardQ, gradientsQ, lossDeltaQ, normalizeDeltaQ, sgdFusedQ, softmaxQ, updateQ,
-} from "./kernels";
+import { BOUND_UNKNOWN, bitsQ, lossDeltaQ, softmaxQ } from "./kernels";
+import { fixedKernelsFor, type FixedKernels } from "./kernel-table";
 
 /** One dense layer's int16 views into the arena, and its Q formats. */
 export interface FixedLayer extends LayerViews<Int16Array> {
@@ -77,6 +76,8 @@ export class FixedModel implements DenseModel<Int16Array> {
   private readonly lastRate = Float64Array.of(-1, 0, 0);
   private readonly evaluation: Evaluation = { loss: 0, accuracy: 0, count: 0 };
   private readonly lossCode: LossCode;
+  /** The hot loops: JavaScript or native kernels (spec.kernels; bit-identical results). */
+  private readonly k: FixedKernels;
   private readonly slopeQ15: number;
   private readonly muQ15: number;
   private cols = 0;
@@ -89,6 +90,7 @@ export class FixedModel implements DenseModel<Int16Array> {
     const p = this.plan, fx = p.fixed;
     this.arena = new ArrayBuffer(p.total);
     this.lossCode = r.loss;
+    this.k = fixedKernelsFor(r.kernels);
     this.inputs = r.inputs;
     this.outputs = r.units[r.units.length - 1];
     this.batchSize = r.batchSize;
@@ -194,6 +196,11 @@ export class FixedModel implements DenseModel<Int16Array> {
     return out;
   }
 
+  /** True when this model runs native C kernels (spec.kernels and the platform decide). */
+  get nativeKernels(): boolean {
+    return this.k.native;
+  }
+
   /** The output of the last forward pass (int16 at outputFrac): [samples x outputs]. */
   get output(): Int16Array {
     return this.layers[this.layers.length - 1].Y;
@@ -247,8 +254,8 @@ export class FixedModel implements DenseModel<Int16Array> {
       if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
       const dE = this.decayExponent(m);
       if (Sb > 30 + m) Sb = 31 + m; // |lrM dB| < 2^30: rounds to 0 either way
-      this.saturatedStores += applyGradientsQ(layer.W, 0, layer.dW as Int16Array, 0, this.velocityW[l], layer.W.length, lrM, S, this.muQ15, dM, dE);
-      this.saturatedStores += applyGradientsQ(layer.b, 0, layer.db as Int16Array, 0, this.velocityB[l], layer.b.length, lrM, Sb, this.muQ15, 0, 31);
+      this.saturatedStores += this.k.applyGradientsQ(layer.W, 0, layer.dW as Int16Array, 0, this.velocityW[l], layer.W.length, lrM, S, this.muQ15, dM, dE);
+      this.saturatedStores += this.k.applyGradientsQ(layer.b, 0, layer.db as Int16Array, 0, this.velocityB[l], layer.b.length, lrM, Sb, this.muQ15, 0, 31);
     }
     this.step++;
     return true;
@@ -374,11 +381,11 @@ export class FixedModel implements DenseModel<Int16Array> {
 
   /** Forward `cols` samples from xq; with labels (softmax), returns the summed loss. */
   private run(cols: number, labels: ArrayLike<number> | null, lOff: number): number {
-    const layers = this.layers, L = layers.length;
+    const layers = this.layers, L = layers.length, k = this.k;
     let input = this.xq, sat = 0, l = 0;
     for (l = 0; l < L; l++) {
       const layer = layers[l], f = layer.format;
-      sat += denseForwardQ(layer.W, layer.b, input, 0, layer.Y, layer.inputs, layer.units, cols,
+      sat += k.denseForwardQ(layer.W, layer.b, input, 0, layer.Y, layer.inputs, layer.units, cols,
         f.SH, f.bShift, f.outShift, layer.activation, this.slopeQ15, SIGMOID_Q15, f.comp, this.yMax, l);
       input = layer.Y;
     }
@@ -440,10 +447,10 @@ export class FixedModel implements DenseModel<Int16Array> {
   /** Backward from the loss; stored = keepGradients (fill dW/db), else fused optimizer updates. */
   private backpropagate(y: ArrayLike<number>, cols: number, stored: boolean): void {
     const r = this.config, layers = this.layers, L = layers.length, fx = this.plan.fixed;
-    const top = layers[L - 1], acc = this.acc;
+    const top = layers[L - 1], acc = this.acc, k = this.k;
     const soft = this.lossCode === LossCode.SoftmaxCE;
     lossDeltaQ(soft, top.Y, acc, top.units, cols, soft ? y : this.tq, 0);
-    this.deltaFrac[L - 1] = normalizeDeltaQ(acc, top.units * cols, top.Y, this.lossCode === LossCode.Mse ? top.activation : Act.Linear,
+    this.deltaFrac[L - 1] = k.normalizeDeltaQ(acc, top.units * cols, top.Y, this.lossCode === LossCode.Mse ? top.activation : Act.Linear,
       this.slopeQ15, top.dZ as Int16Array, top.format.outFrac);
     const m = r.optimizer === Opt.Momentum ? 4 : 0;
     let lb = 0;
@@ -460,12 +467,12 @@ export class FixedModel implements DenseModel<Int16Array> {
       const gz = this.deltaFrac[l];
       const dX = layer.dX !== null;
       if (stored) {
-        if (dX) { backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
-        mx = absMaxQ(dZ, 0, layer.units * cols);
-        xm = absMaxQ(input, 0, layer.inputs * cols);
+        if (dX) { k.backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
+        mx = k.absMaxQ(dZ, 0, layer.units * cols);
+        xm = k.absMaxQ(input, 0, layer.inputs * cols);
         T = bitsQ(mx * xm) - 15; if (T < 0) T = 0;
         Tb = bitsQ(mx * cols) - 15; if (Tb < 0) Tb = 0;
-        sat += gradientsQ(dZ, input, 0, layer.dW as Int16Array, layer.db as Int16Array, layer.inputs, layer.units, cols, lb, T, Tb);
+        sat += k.gradientsQ(dZ, input, 0, layer.dW as Int16Array, layer.db as Int16Array, layer.inputs, layer.units, cols, lb, T, Tb);
         this.gradientFrac[l] = gz + f.inFrac - lb - T;
         this.biasGradientFrac[l] = gz - Tb;
       } else if (fx.fusedBatch1) {
@@ -474,12 +481,12 @@ export class FixedModel implements DenseModel<Int16Array> {
         bump = S < Sb ? 1 - S : 1 - Sb;
         if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
         if (Sb > 30) Sb = 30;
-        sat += sgdFusedQ(layer.W, layer.b, dZ, input, dX ? acc : null, layer.inputs, layer.units, lrM, S, Sb, f.SHd,
-          l === 0 ? absMaxQ(input, 0, layer.inputs) : this.yMax[l - 1], this.wBound, 2 * l,
+        sat += k.sgdFusedQ(layer.W, layer.b, dZ, input, dX ? acc : null, layer.inputs, layer.units, lrM, S, Sb, f.SHd,
+          l === 0 ? k.absMaxQ(input, 0, layer.inputs) : this.yMax[l - 1], this.wBound, 2 * l,
           dX && layers[l - 1].activation === Act.Relu ? layer.dX : null); // dX is free until normalizeDeltaQ below
         accFrac = f.weightFrac + gz - f.SHd;
       } else {
-        if (dX) { backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
+        if (dX) { k.backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
         t = 14 + lb;
         S = lrE + gz - t + f.inFrac - f.weightFrac;
         Sb = lrE + gz - t - f.biasFrac;
@@ -487,12 +494,12 @@ export class FixedModel implements DenseModel<Int16Array> {
         if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
         if (Sb > 30 + m) Sb = 30 + m;
         this.weightsChanged();
-        sat += updateQ(layer.W, layer.b, this.velocity[l], 0, dZ, input, 0, this.row, layer.inputs, layer.units, cols,
+        sat += k.updateQ(layer.W, layer.b, this.velocity[l], 0, dZ, input, 0, this.row, layer.inputs, layer.units, cols,
           lrM, t, S, Sb, this.muQ15, dM, dE, this.rng);
       }
       if (dX) {
         const below = layers[l - 1];
-        this.deltaFrac[l - 1] = normalizeDeltaQ(acc, layer.inputs * cols, below.Y, below.activation, this.slopeQ15, layer.dX as Int16Array, accFrac);
+        this.deltaFrac[l - 1] = k.normalizeDeltaQ(acc, layer.inputs * cols, below.Y, below.activation, this.slopeQ15, layer.dX as Int16Array, accFrac);
       }
     }
     this.saturatedStores += sat;

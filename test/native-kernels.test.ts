@@ -1,0 +1,316 @@
+// The native C kernels (src/native/, loaded in Node as an addon built on demand) against the JavaScript
+// kernels they replace: every kernel, random shapes including the unrolling edges (1, 7, 8, 9, 16, 17) and
+// odd batch sizes, random parameters. Inputs and outputs share one ArrayBuffer with random gaps between the
+// tensors; the whole buffer must come out byte for byte the same (so a write outside a tensor shows too).
+import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadNodeAddon, projectRoot } from "../host-sim/native/build";
+import { NATIVE_VERSION, type NativeKernels } from "../src/engine/native";
+import { jsFloat32Kernels, nativeFloat32Kernels } from "../src/engine/float32/kernel-table";
+import { jsFixedKernels, nativeFixedKernels } from "../src/engine/fixed/kernel-table";
+import { Act } from "../src/engine/codes";
+import { Random } from "../src/engine/random";
+import { SIGMOID_Q15 } from "../src/engine/fixed/convert";
+
+const addon = loadNodeAddon();
+const native = addon.ok ? addon.kernels : (null as unknown as NativeKernels);
+if (!addon.ok) console.warn(`native kernel tests skipped: ${addon.reason}`);
+const withNative = it.skipIf(!addon.ok);
+
+const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33];
+const COLS = [1, 2, 3, 5, 7];
+const ACTS = [Act.Linear, Act.Relu, Act.Leaky, Act.Sigmoid, Act.Tanh, Act.Softmax];
+const CASES = Number(process.env.TP_NATIVE_CASES ?? 60);
+
+type Kind = "f32" | "i16" | "i32" | "u16";
+type Fill = (rng: Random, i: number) => number;
+interface TensorSpec { kind: Kind; length: number; fill: Fill }
+type Views = (Float32Array | Int16Array | Int32Array | Uint16Array)[];
+
+const pick = <T>(rng: Random, a: readonly T[]): T => a[rng.below(a.length)];
+
+/** Float32 test values: mostly |v| < 2, some exact zeros, some large (exp/tanh range edges), some -0. */
+const floats = (zeros = 0.2): Fill => (rng) => {
+  const u = rng.uniform();
+  if (u < zeros) return 0;
+  if (u < zeros + 0.02) return -0;
+  if (u > 0.97) return (2 * rng.uniform() - 1) * 900;
+  return (2 * rng.uniform() - 1) * 2;
+};
+const ints = (max: number, zeros = 0.1): Fill => (rng) => (rng.uniform() < zeros ? 0 : Math.round((2 * rng.uniform() - 1) * max));
+
+/** Lay the tensors out in one buffer with random aligned gaps of garbage; return two identical copies. */
+function layout(rng: Random, specs: TensorSpec[]): { a: Views; b: Views; bufA: ArrayBuffer; bufB: ArrayBuffer } {
+  const offsets: number[] = [];
+  let at = 4 * rng.below(4);
+  for (const s of specs) {
+    offsets.push(at);
+    at += (s.kind === "i16" || s.kind === "u16" ? 2 : 4) * s.length;
+    at = ((at + 3) & ~3) + 4 * rng.below(3);
+  }
+  const bufA = new ArrayBuffer(at + 8);
+  const bytes = new Uint8Array(bufA);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = rng.below(256);
+  const make = (buf: ArrayBuffer): Views => specs.map((s, t) => {
+    const C = { f32: Float32Array, i16: Int16Array, i32: Int32Array, u16: Uint16Array }[s.kind];
+    return new C(buf, offsets[t], s.length);
+  });
+  const a = make(bufA);
+  specs.forEach((s, t) => { for (let i = 0; i < s.length; i++) a[t][i] = s.fill(rng, i); });
+  const bufB = bufA.slice(0);
+  return { a, b: make(bufB), bufA, bufB };
+}
+
+function expectSameBytes(bufA: ArrayBuffer, bufB: ArrayBuffer, what: string): void {
+  const A = new Uint8Array(bufA), B = new Uint8Array(bufB);
+  let first = -1;
+  for (let i = 0; i < A.length; i++) if (A[i] !== B[i]) { first = i; break; }
+  expect(first, `${what}: first differing byte`).toBe(-1);
+}
+
+const F = (v: Views[number]) => v as Float32Array;
+const I = (v: Views[number]) => v as Int16Array;
+const I32 = (v: Views[number]) => v as Int32Array;
+
+describe("native kernels: build and codes", () => {
+  it("builds the Node addon or says why not (no C compiler, no Node headers)", () => {
+    if (!addon.ok) expect(addon.reason).toMatch(/compiler|headers|failed/);
+    else expect(native.version()).toBe(NATIVE_VERSION);
+  });
+
+  it("use the engine's activation codes and version", () => {
+    const h = readFileSync(join(projectRoot(), "src/native/tinyprop_kernels.h"), "utf8");
+    const code = (name: string) => Number(new RegExp(`#define ${name} (\\d+)`).exec(h)?.[1]);
+    expect({ L: code("TP_ACT_LINEAR"), R: code("TP_ACT_RELU"), K: code("TP_ACT_LEAKY"), S: code("TP_ACT_SIGMOID"), T: code("TP_ACT_TANH"), M: code("TP_ACT_SOFTMAX") })
+      .toEqual({ L: Act.Linear, R: Act.Relu, K: Act.Leaky, S: Act.Sigmoid, T: Act.Tanh, M: Act.Softmax });
+    expect(code("TP_NATIVE_VERSION")).toBe(NATIVE_VERSION);
+  });
+
+  withNative("refuse a tensor that does not fit its buffer, a non-number size and a missing argument", () => {
+    const W = new Float32Array(6), b = new Float32Array(2), x = new Float32Array(3), Y = new Float32Array(2);
+    expect(() => native.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 2)).toThrow(/outside its buffer/);
+    expect(() => native.f32Forward(W.buffer, 2, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1)).toThrow(/outside its buffer/);
+    expect(() => native.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, "3" as unknown as number, 2, 1)).toThrow(/must be a number/);
+    expect(() => native.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, -1, 2, 1)).toThrow(/sizes/);
+    expect(() => native.f32Forward(W as unknown as ArrayBuffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1)).toThrow(/ArrayBuffer/);
+    expect(() => (native.f32Forward as unknown as (...a: unknown[]) => void)(W.buffer, 0)).toThrow(/arguments/);
+  });
+});
+
+describe("native Float32 kernels are bit-identical to the JavaScript kernels", () => {
+  const js = jsFloat32Kernels;
+  const nat = () => nativeFloat32Kernels(native);
+
+  withNative("denseForward, with inputs at an offset", () => {
+    const rng = new Random(101);
+    for (let t = 0; t < CASES; t++) {
+      const nIn = pick(rng, SIZES), nOut = pick(rng, SIZES), cols = pick(rng, COLS), xOff = rng.below(3) * nIn;
+      const { a, b, bufA, bufB } = layout(rng, [
+        { kind: "f32", length: nIn * nOut, fill: floats(0.05) }, { kind: "f32", length: nOut, fill: floats() },
+        { kind: "f32", length: xOff + cols * nIn, fill: floats() }, { kind: "f32", length: cols * nOut, fill: floats() },
+      ]);
+      js.denseForward(F(a[0]), F(a[1]), F(a[2]), xOff, F(a[3]), nIn, nOut, cols);
+      nat().denseForward(F(b[0]), F(b[1]), F(b[2]), xOff, F(b[3]), nIn, nOut, cols);
+      expectSameBytes(bufA, bufB, `denseForward ${nIn}x${nOut} cols ${cols}`);
+    }
+  });
+
+  withNative("activate and activationBackward, every activation", () => {
+    const rng = new Random(102);
+    for (let t = 0; t < CASES; t++) {
+      const n = pick(rng, SIZES) * pick(rng, COLS), act = pick(rng, ACTS), slope = rng.uniform() * 0.5;
+      const scale = pick(rng, [1, 10, 50]);
+      const { a, b, bufA, bufB } = layout(rng, [
+        { kind: "f32", length: n, fill: (r) => floats()(r, 0) * scale }, { kind: "f32", length: n, fill: floats() },
+      ]);
+      js.activate(F(a[0]), n, act, slope);
+      nat().activate(F(b[0]), n, act, slope);
+      expectSameBytes(bufA, bufB, `activate ${act}`);
+      js.activationBackward(F(a[1]), F(a[0]), n, act, slope);
+      nat().activationBackward(F(b[1]), F(b[0]), n, act, slope);
+      expectSameBytes(bufA, bufB, `activationBackward ${act}`);
+    }
+  });
+
+  withNative("denseBackwardInput and denseBackwardParams", () => {
+    const rng = new Random(103);
+    for (let t = 0; t < CASES; t++) {
+      const nIn = pick(rng, SIZES), nOut = pick(rng, SIZES), cols = pick(rng, COLS);
+      const { a, b, bufA, bufB } = layout(rng, [
+        { kind: "f32", length: nIn * nOut, fill: floats(0.05) }, { kind: "f32", length: cols * nOut, fill: floats(0.3) },
+        { kind: "f32", length: cols * nIn, fill: floats() }, { kind: "f32", length: cols * nIn, fill: floats() },
+        { kind: "f32", length: nIn * nOut, fill: floats() }, { kind: "f32", length: nOut, fill: floats() },
+      ]);
+      js.denseBackwardInput(F(a[0]), F(a[1]), F(a[3]), nIn, nOut, cols);
+      nat().denseBackwardInput(F(b[0]), F(b[1]), F(b[3]), nIn, nOut, cols);
+      js.denseBackwardParams(F(a[1]), F(a[2]), F(a[4]), F(a[5]), nIn, nOut, cols);
+      nat().denseBackwardParams(F(b[1]), F(b[2]), F(b[4]), F(b[5]), nIn, nOut, cols);
+      expectSameBytes(bufA, bufB, `backward ${nIn}x${nOut} cols ${cols}`);
+    }
+  });
+
+  withNative("denseBackwardSgdFused, with and without dX and weight decay", () => {
+    const rng = new Random(104);
+    for (let t = 0; t < CASES; t++) {
+      const nIn = pick(rng, SIZES), nOut = pick(rng, SIZES), withDX = rng.uniform() < 0.6;
+      const lr = rng.uniform() * 0.3, wd = rng.uniform() < 0.5 ? 0 : rng.uniform() * 0.01;
+      const { a, b, bufA, bufB } = layout(rng, [
+        { kind: "f32", length: nIn * nOut, fill: floats(0.05) }, { kind: "f32", length: nOut, fill: floats() },
+        { kind: "f32", length: nOut, fill: floats(0.3) }, { kind: "f32", length: nIn, fill: floats() },
+        { kind: "f32", length: nIn, fill: floats() },
+      ]);
+      js.denseBackwardSgdFused(F(a[0]), F(a[1]), F(a[2]), F(a[3]), withDX ? F(a[4]) : null, nIn, nOut, lr, wd);
+      nat().denseBackwardSgdFused(F(b[0]), F(b[1]), F(b[2]), F(b[3]), withDX ? F(b[4]) : null, nIn, nOut, lr, wd);
+      expectSameBytes(bufA, bufB, `fused ${nIn}x${nOut}`);
+    }
+  });
+
+  withNative("sumOfSquares, sgd, momentum and adam at parameter offsets", () => {
+    const rng = new Random(105);
+    for (let t = 0; t < CASES; t++) {
+      const n = pick(rng, SIZES) * pick(rng, COLS), p = rng.below(5), g = rng.below(5);
+      const lr = rng.uniform() * 0.1, wd = rng.uniform() < 0.5 ? 0 : 1e-3, gScale = rng.uniform() < 0.5 ? 1 : rng.uniform();
+      const { a, b, bufA, bufB } = layout(rng, [
+        { kind: "f32", length: p + n, fill: floats(0.05) }, { kind: "f32", length: g + n, fill: floats(0.2) },
+        { kind: "f32", length: g + n, fill: floats() }, { kind: "f32", length: g + n, fill: (r) => Math.abs(floats()(r, 0)) },
+      ]);
+      expect(nat().sumOfSquares(F(b[1]), n)).toBe(js.sumOfSquares(F(a[1]), n));
+      const kind = t % 3;
+      if (kind === 0) {
+        js.sgd(F(a[0]), p, F(a[1]), g, n, lr, wd, gScale);
+        nat().sgd(F(b[0]), p, F(b[1]), g, n, lr, wd, gScale);
+      } else if (kind === 1) {
+        js.momentum(F(a[0]), p, F(a[1]), g, F(a[2]), n, lr, 0.9, wd, gScale);
+        nat().momentum(F(b[0]), p, F(b[1]), g, F(b[2]), n, lr, 0.9, wd, gScale);
+      } else {
+        const c1 = 1 - 0.9 ** (1 + rng.below(9)), c2 = 1 - 0.999 ** (1 + rng.below(9));
+        js.adam(F(a[0]), p, F(a[1]), g, F(a[2]), F(a[3]), n, lr, 0.9, 0.999, 1e-7, c1, c2, wd, gScale);
+        nat().adam(F(b[0]), p, F(b[1]), g, F(b[2]), F(b[3]), n, lr, 0.9, 0.999, 1e-7, c1, c2, wd, gScale);
+      }
+      expectSameBytes(bufA, bufB, `optimizer ${kind}`);
+    }
+  });
+
+  withNative("fall back to JavaScript for a first-layer input that is not a Float32Array", () => {
+    const W = Float32Array.of(0.1, 0.2, 0.3), b = Float32Array.of(0.5), x = [1 / 3, 2 / 3, 1], Y1 = new Float32Array(1), Y2 = new Float32Array(1);
+    js.denseForward(W, b, x, 0, Y1, 3, 1, 1);
+    nat().denseForward(W, b, x, 0, Y2, 3, 1, 1);
+    expect(Y2[0]).toBe(Y1[0]);
+  });
+});
+
+describe("native fixed-point kernels are bit-identical to the JavaScript kernels (saturation counts included)", () => {
+  const js = jsFixedKernels;
+  const nat = () => nativeFixedKernels(native);
+
+  withNative("denseForwardQ, every activation, with stats", () => {
+    const rng = new Random(201);
+    for (let t = 0; t < CASES * 2; t++) {
+      const nIn = pick(rng, SIZES), nOut = pick(rng, SIZES), cols = pick(rng, COLS), xOff = rng.below(2) * nIn;
+      const act = pick(rng, ACTS), SH = rng.below(8), bShift = rng.below(6), outShift = rng.below(16), comp = rng.below(4);
+      const slopeQ15 = rng.below(32768), max = pick(rng, [32767, 4000, 300]);
+      const { a, b, bufA, bufB } = layout(rng, [
+        { kind: "i16", length: nIn * nOut, fill: ints(max, 0.02) }, { kind: "i16", length: nOut, fill: ints(max) },
+        { kind: "i16", length: xOff + cols * nIn, fill: ints(max) }, { kind: "i16", length: cols * nOut, fill: ints(100) },
+        { kind: "i32", length: 3, fill: () => 0 },
+      ]);
+      const withStats = rng.uniform() < 0.7;
+      const rj = js.denseForwardQ(I(a[0]), I(a[1]), I(a[2]), xOff, I(a[3]), nIn, nOut, cols, SH, bShift, outShift, act, slopeQ15, SIGMOID_Q15, comp,
+        withStats ? I32(a[4]) : null, 1);
+      const rn = nat().denseForwardQ(I(b[0]), I(b[1]), I(b[2]), xOff, I(b[3]), nIn, nOut, cols, SH, bShift, outShift, act, slopeQ15, SIGMOID_Q15, comp,
+        withStats ? I32(b[4]) : null, 1);
+      expect(rn, "saturated stores").toBe(rj);
+      expectSameBytes(bufA, bufB, `denseForwardQ ${nIn}x${nOut} act ${act}`);
+    }
+  });
+
+  withNative("normalizeDeltaQ, every activation, including the int32 extremes", () => {
+    const rng = new Random(202);
+    for (let t = 0; t < CASES * 2; t++) {
+      const n = pick(rng, SIZES) * pick(rng, COLS), act = pick(rng, ACTS), slopeQ15 = rng.below(32768), aFrac = rng.below(30);
+      const big = pick(rng, [1 << 30, 1 << 20, 70000, 3000]);
+      const { a, b, bufA, bufB } = layout(rng, [
+        { kind: "i32", length: n, fill: (r) => (r.uniform() < 0.03 ? pick(r, [0x7fffffff, -0x80000000]) : Math.round((2 * r.uniform() - 1) * big)) },
+        { kind: "i16", length: n, fill: ints(act === Act.Sigmoid || act === Act.Tanh ? 16384 : 32767, 0.2) },
+        { kind: "i16", length: n, fill: ints(5) },
+      ]);
+      const fj = js.normalizeDeltaQ(I32(a[0]), n, I(a[1]), act, slopeQ15, I(a[2]), aFrac);
+      const fn = nat().normalizeDeltaQ(I32(b[0]), n, I(b[1]), act, slopeQ15, I(b[2]), aFrac);
+      expect(fn).toBe(fj);
+      expectSameBytes(bufA, bufB, `normalizeDeltaQ act ${act}`);
+    }
+  });
+
+  withNative("backInputQ, gradientsQ and absMaxQ", () => {
+    const rng = new Random(203);
+    for (let t = 0; t < CASES; t++) {
+      const nIn = pick(rng, SIZES), nOut = pick(rng, SIZES), cols = pick(rng, COLS), SH = rng.below(6), xOff = rng.below(2) * nIn;
+      const lb = rng.below(4), T = rng.below(20), Tb = rng.below(8);
+      const { a, b, bufA, bufB } = layout(rng, [
+        { kind: "i16", length: nIn * nOut, fill: ints(32767, 0.02) }, { kind: "i16", length: cols * nOut, fill: ints(16384, 0.3) },
+        { kind: "i32", length: cols * nIn, fill: ints(5) }, { kind: "i16", length: xOff + cols * nIn, fill: ints(32767) },
+        { kind: "i16", length: nIn * nOut, fill: ints(5) }, { kind: "i16", length: nOut, fill: ints(5) },
+      ]);
+      js.backInputQ(I(a[0]), I(a[1]), I32(a[2]), nIn, nOut, cols, SH);
+      nat().backInputQ(I(b[0]), I(b[1]), I32(b[2]), nIn, nOut, cols, SH);
+      expect(nat().gradientsQ(I(b[1]), I(b[3]), xOff, I(b[4]), I(b[5]), nIn, nOut, cols, lb, T, Tb))
+        .toBe(js.gradientsQ(I(a[1]), I(a[3]), xOff, I(a[4]), I(a[5]), nIn, nOut, cols, lb, T, Tb));
+      expectSameBytes(bufA, bufB, `backInputQ/gradientsQ ${nIn}x${nOut} cols ${cols}`);
+      const off = rng.below(nIn);
+      // === rather than Object.is: on all-zero input the JavaScript kernel returns -0 (`-lo` with lo = 0), C returns 0.
+      const mj = js.absMaxQ(I(a[3]), off, nIn - off), mn = nat().absMaxQ(I(b[3]), off, nIn - off);
+      expect(mn === mj, `absMaxQ ${mn} vs ${mj}`).toBe(true);
+    }
+  });
+
+  withNative("sgdFusedQ: dense and active-input loops, checked rows, bound rescans", () => {
+    const rng = new Random(204);
+    for (let t = 0; t < CASES * 3; t++) {
+      const nIn = pick(rng, SIZES), nOut = pick(rng, SIZES), withA = rng.uniform() < 0.7, withP = withA && rng.uniform() < 0.6;
+      const lrM = 16384 + rng.below(16384), S = 1 + rng.below(34), Sb = 1 + rng.below(30), SHd = rng.below(6);
+      const wMax = pick(rng, [32767, 20000, 2000]), xZeros = pick(rng, [0, 0.5, 0.8]);
+      const { a, b, bufA, bufB } = layout(rng, [
+        { kind: "i16", length: nIn * nOut, fill: ints(wMax, 0.02) }, { kind: "i16", length: nOut, fill: ints(32767) },
+        { kind: "i16", length: nOut, fill: ints(16384, 0.3) }, { kind: "i16", length: nIn, fill: ints(pick(rng, [32767, 4096]), xZeros) },
+        { kind: "i32", length: nIn, fill: ints(5) }, { kind: "i32", length: 4, fill: () => 0 }, { kind: "i16", length: nIn, fill: ints(5) },
+      ]);
+      const at = 2 * rng.below(2), bound0 = pick(rng, [32767, 30000, 16000, 100]), countdown = rng.below(3);
+      for (const bound of [I32(a[5]), I32(b[5])]) {
+        bound[at] = bound0;
+        bound[at + 1] = countdown;
+      }
+      const xAbsMax = js.absMaxQ(I(a[3]), 0, nIn);
+      const rj = js.sgdFusedQ(I(a[0]), I(a[1]), I(a[2]), I(a[3]), withA ? I32(a[4]) : null, nIn, nOut, lrM, S, Sb, SHd, xAbsMax, I32(a[5]), at, withP ? I(a[6]) : null);
+      const rn = nat().sgdFusedQ(I(b[0]), I(b[1]), I(b[2]), I(b[3]), withA ? I32(b[4]) : null, nIn, nOut, lrM, S, Sb, SHd, xAbsMax, I32(b[5]), at, withP ? I(b[6]) : null);
+      expect(rn, "saturated stores").toBe(rj);
+      expectSameBytes(bufA, bufB, `sgdFusedQ ${nIn}x${nOut} S ${S}`);
+    }
+  });
+
+  withNative("updateQ and applyGradientsQ: SGD and momentum, decay, stochastic rounding", () => {
+    const rng = new Random(205);
+    for (let t = 0; t < CASES * 2; t++) {
+      const nIn = pick(rng, SIZES), nOut = pick(rng, SIZES), cols = pick(rng, COLS), mom = rng.uniform() < 0.5, m = mom ? 4 : 0;
+      const stochastic = rng.uniform() < 0.4, decay = rng.uniform() < 0.5;
+      const lrM = 16384 + rng.below(16384), tt = 14 + rng.below(4), S = 1 + m + rng.below(33), Sb = 1 + m + rng.below(30);
+      const muQ15 = rng.below(32768), dM = decay ? 16384 + rng.below(16384) : 0, dE = decay ? 1 + m + rng.below(34) : 31 + m;
+      const xOff = rng.below(2) * nIn, uOff = rng.below(3);
+      const { a, b, bufA, bufB } = layout(rng, [
+        { kind: "i16", length: nIn * nOut, fill: ints(32767, 0.02) }, { kind: "i16", length: nOut, fill: ints(32767) },
+        { kind: "i16", length: uOff + nIn * nOut + nOut, fill: ints(32767) }, { kind: "i16", length: cols * nOut, fill: ints(16384, 0.3) },
+        { kind: "i16", length: xOff + cols * nIn, fill: ints(32767) }, { kind: "i32", length: cols, fill: ints(5) },
+        { kind: "i32", length: 1, fill: (r) => (r.nextUint32() | 1) | 0 }, { kind: "i16", length: nIn * nOut, fill: ints(32767) },
+      ]);
+      const rj = js.updateQ(I(a[0]), I(a[1]), mom ? I(a[2]) : null, uOff, I(a[3]), I(a[4]), xOff, I32(a[5]), nIn, nOut, cols, lrM, tt, S, Sb,
+        muQ15, dM, dE, stochastic ? I32(a[6]) : null);
+      const rn = nat().updateQ(I(b[0]), I(b[1]), mom ? I(b[2]) : null, uOff, I(b[3]), I(b[4]), xOff, I32(b[5]), nIn, nOut, cols, lrM, tt, S, Sb,
+        muQ15, dM, dE, stochastic ? I32(b[6]) : null);
+      expect(rn, "saturated stores").toBe(rj);
+      const n = nIn * nOut - 1, p = 1;
+      expect(nat().applyGradientsQ(I(b[0]), p, I(b[7]), p, mom ? I(b[2]) : null, n, lrM, S, muQ15, dM, dE))
+        .toBe(js.applyGradientsQ(I(a[0]), p, I(a[7]), p, mom ? I(a[2]) : null, n, lrM, S, muQ15, dM, dE));
+      expectSameBytes(bufA, bufB, `updateQ/applyGradientsQ ${nIn}x${nOut} cols ${cols}`);
+    }
+  });
+});
