@@ -4,6 +4,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { HostLink, LinkError } from "../host-sim/link/link";
 import { memoryPortPair } from "../host-sim/link/port";
+import { FaultRelay } from "../host-sim/link/fault-relay";
 import { FakeDevice, type FakeDeviceOptions } from "./fake-device";
 import { makeBatches, TINY_SPEC } from "./link-helpers";
 
@@ -58,6 +59,31 @@ describe("the first moments of a session", () => {
     expect(r.elapsedMs).toBeLessThan(20);
     const ping = await drive(link.ping(), 5000);
     expect(ping.value!.rttMs).toBeLessThan(20);
+    link.destroy();
+    dev.stop();
+  });
+});
+
+describe("evaluation on a noisy line", () => {
+  it("predict goes through the same recovery as training: a long evaluation at 1e-3 faults completes, scores exact", async () => {
+    const [hostPort, a] = memoryPortPair({ baud: 921600 });
+    const [b, c] = memoryPortPair({ baud: 921600 });
+    const rates = { bitFlip: 3.3e-4, drop: 3.3e-4, insert: 3.3e-4 };
+    const relay = new FaultRelay(a, b, { seed: 7, toDevice: rates, toHost: rates });
+    const dev = new FakeDevice(c, { spec: TINY_SPEC, trainMs: 1 });
+    let n = 0;
+    const link = new HostLink(hostPort, { random32: () => ++n });
+    relay.enabled = false;
+    expect((await drive(link.connect({ inputs: 8, classes: 3 }), 5000)).settled).toBe(true);
+    const samples = makeBatches(1, 3000)[0]!;
+    const clean = await drive(link.predict(samples.x), 600_000);
+    relay.enabled = true;
+    const noisy = await drive(link.predict(samples.x), 600_000);
+    expect(noisy.error).toBeUndefined();
+    expect(noisy.settled).toBe(true);
+    expect(relay.counts.toDevice.drops + relay.counts.toHost.drops).toBeGreaterThan(10);
+    expect(Buffer.from(noisy.value!.buffer).equals(Buffer.from(clean.value!.buffer))).toBe(true);
+    console.log(`predict 3000 samples: clean ${clean.elapsedMs.toFixed(0)} ms, 1e-3 faults ${noisy.elapsedMs.toFixed(0)} ms (virtual); ${JSON.stringify(link.stats)}`);
     link.destroy();
     dev.stop();
   });
