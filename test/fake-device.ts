@@ -31,6 +31,7 @@ export interface FakeDeviceOptions {
 interface Rx { type: number; seq: number; ack: number; payload: Uint8Array; end: number }
 
 const FIFO = P.RX_FIFO_BYTES;
+const ACK_STEP = 48;
 
 export class FakeDevice {
   model!: Model;
@@ -77,6 +78,8 @@ export class FakeDevice {
   /** Host position = hostOffset + readPos, from the latest valid host frame. */
   private hostOffset = 0;
   private maxLimit = 0;
+  /** readPos + window of the latest ACK. */
+  private advertised = 0;
   private busy = false;
   private fifo: Uint8Array[] = [];
   private fifoLen = 0;
@@ -204,7 +207,8 @@ export class FakeDevice {
         }
       }
     }
-    if (acked && !this.busy) this.sendAck(0);
+    // Like the real device: an ACK after a frame, and whenever the limit moved ACK_STEP bytes mid-frame.
+    if (!this.busy && (acked || this.readPos + this.o.rxWindow - this.advertised >= ACK_STEP)) this.sendAck(0);
   }
 
   /** Returns true when an ACK should follow. */
@@ -512,6 +516,7 @@ export class FakeDevice {
     m.flags = flags;
     m.token = flags & P.ACK_PAUSE ? this.pauseToken : 0;
     const limit = this.readPos + m.window;
+    this.advertised = limit;
     // Credit beyond what has arrived counts only once the host can see it.
     if (limit > this.maxLimit) this.maxLimit = limit;
     const n = P.encodeAck(this.enc.view, P.PAYLOAD_OFFSET, this.enc.maxPayload, m);

@@ -177,13 +177,17 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     const secs = (performance.now() - start) / 1000;
     bar.update(index + 1, `epoch ${epoch}/${epochs}  loss ${emaLoss.toFixed(3)}  acc ${(emaAcc * 100).toFixed(0)}%  ${((index + 1) * batch / Math.max(secs, 1e-3)).toFixed(0)} samples/s`);
   };
-  let result;
+  let result, seconds, testAccuracy;
   try {
     await link.configure({ learningRate: lr, batchSize: batch });
     result = await link.sendBatches(trainingBatches(data, epochs, batch, seed), onReport, {
       firstBatchId, snapshot, snapshotEvery: o.snapshotEvery ?? 500,
       onSnapshot: (s) => { snapshot = s; saveState(); },
     });
+    bar.done();
+    seconds = (performance.now() - start) / 1000;
+    // 4. Evaluate on the held-out split with PREDICT requests (inside the same recovery and error handling).
+    testAccuracy = await deviceTestAccuracy(link, data);
   } catch (err) {
     saveState();
     link.destroy();
@@ -193,15 +197,11 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     }
     throw err;
   }
-  bar.done();
   saveState();
-  const seconds = (performance.now() - start) / 1000;
   for (const [epoch, e] of [...acc.entries()].sort((a, b) => a[0] - b[0])) {
     history.push({ epoch, loss: e.n ? e.loss / e.n : NaN, accuracy: e.n ? e.accuracy / e.n : NaN, batches: e.n });
   }
 
-  // 4. Evaluate on the held-out split with PREDICT requests.
-  const testAccuracy = await deviceTestAccuracy(link, data);
   const stats = { ...link.stats };
   const dec = link.decoderStats;
   await link.close();

@@ -2,6 +2,9 @@
 // the device answers it (ERROR with OK or a refusal, REPORT, PREDICT_RESULT, WEIGHTS_DATA, MODEL_SPEC), when
 // it is acked (WEIGHTS_PUT chunks), or when its deadline passes. Matches answers to operations by the
 // sequence number they name, their batch id, request id or blob offset.
+// The deadline runs from the device's acknowledgement of the request (it has it, and accepted it only
+// with room for the answer): getting it there is the transport's job, with its own recovery and its
+// silence deadline, however long a noisy line makes that take.
 import * as P from "../../src/protocol/index";
 import type { Clock, TimerHandle } from "./clock";
 import type { Outgoing } from "./transport";
@@ -55,14 +58,17 @@ export class Requests {
   request(type: number, payload: Uint8Array, live: boolean, batchId = 0, key = 0, ackOnly = false): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const op: Op = { type, payload, batchId, key, ackOnly, internal: this.internal, settled: false, session: -1, resolve, reject };
-      if (batchId === 0 && !ackOnly) {
-        op.deadline = this.clock.setTimeout(() => {
-          this.settle(op, new LinkError("TIMEOUT", `no answer to ${typeName(type)} within ${this.opts.requestTimeoutMs} ms`));
-        }, this.opts.requestTimeoutMs);
-      }
       this.ops.push(op);
       if (live) this.transmit(op);
     });
+  }
+
+  /** The device has the request: its answer is due within requestTimeoutMs. */
+  private startDeadline(op: Op): void {
+    if (op.batchId !== 0 || op.deadline !== undefined) return;
+    op.deadline = this.clock.setTimeout(() => {
+      this.settle(op, new LinkError("TIMEOUT", `the device acknowledged ${typeName(op.type)} but did not answer it within ${this.opts.requestTimeoutMs} ms`));
+    }, this.opts.requestTimeoutMs);
   }
 
   settle(op: Op, result: unknown): void {
@@ -83,7 +89,13 @@ export class Requests {
 
   /** Re-send what was not answered and not yet queued in `session` (after a restart), in the original order. */
   resendUnsent(session: number): void {
-    for (const op of [...this.ops]) if (!op.settled && op.session !== session) this.transmit(op);
+    for (const op of [...this.ops]) {
+      if (op.settled || op.session === session) continue;
+      // A new session lost whatever the old one had: the deadline starts again at the new acknowledgement.
+      if (op.deadline !== undefined) this.clock.clearTimeout(op.deadline);
+      op.deadline = undefined;
+      this.transmit(op);
+    }
   }
 
   // ---- Which operation a frame sequence number stands for (ERROR names the frame by refSeq).
@@ -105,6 +117,7 @@ export class Requests {
 
   acked(op: Op): void {
     if (op.ackOnly) this.settle(op, undefined);
+    else this.startDeadline(op);
   }
 
   private findOpForError(refSeq: number, refType: number): Op | undefined {

@@ -4,7 +4,7 @@
 // above (requests) and knows nothing about what they mean; sessions are opened and dropped by that layer.
 import * as P from "../../src/protocol/index";
 import type { BytePort } from "./port";
-import type { Clock } from "./clock";
+import type { Clock, TimerHandle } from "./clock";
 import { Credit } from "./credit";
 import { RetransmitTimer } from "./rto";
 import { Receiver } from "./receiver";
@@ -29,7 +29,7 @@ export interface TransportEvents<Item extends Outgoing> {
   assigned(item: Item, seq: number): void;
   /** The device acknowledged `item`. */
   acked(item: Item): void;
-  /** Retransmission timeouts in a row exceeded the limit, or credit stalled: a new session is needed. */
+  /** Nothing heard from the device for opts.silenceMs, or credit stalled: a new session is needed. */
   lost(why: "device silent" | "credit stalled"): void;
   event(e: LinkEvent): void;
   error(err: Error): void;
@@ -138,8 +138,9 @@ export class Transport<Item extends Outgoing> {
     this.receiver.begin();
     this.lastGapAck = -1;
     this.paused = false;
-    this.consecutiveTimeouts = 0;
     this.open = true;
+    this.heard();
+    this.watchSilence();
   }
 
   /** Forget the session's frames (the layer above re-sends what still matters in the next one). */
@@ -279,7 +280,6 @@ export class Transport<Item extends Outgoing> {
   // Retransmission
 
   private readonly rto: RetransmitTimer;
-  private consecutiveTimeouts = 0;
 
   /** The current retransmission timeout (ms). */
   get rtoMs(): number {
@@ -302,11 +302,6 @@ export class Transport<Item extends Outgoing> {
   private onRto(): void {
     if (!this.open || this.paused || this.stopped) return;
     this.stats.timeouts++;
-    // Silent for too long: a new session (the device may have reset without us seeing its CAPS).
-    if (++this.consecutiveTimeouts > this.opts.timeoutsBeforeRehandshake) {
-      this.events.lost("device silent");
-      return;
-    }
     this.rto.backoff();
     if (this.txq.length > 0) {
       this.goBackN("timeout");
@@ -318,6 +313,29 @@ export class Transport<Item extends Outgoing> {
   private stopTimers(): void {
     this.rto.clear();
     this.receiver.stop();
+    if (this.silenceTimer !== undefined) this.clock.clearTimeout(this.silenceTimer);
+    this.silenceTimer = undefined;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Silence: the deadline that holds whatever the transmit side is doing (mid-frame without credit,
+  // paused, idle), because a device in a session refreshes its ACK every 100 ms.
+
+  private lastHeard = 0;
+  private silenceTimer: TimerHandle | undefined;
+
+  private heard(): void {
+    this.lastHeard = this.clock.now();
+  }
+
+  private watchSilence(): void {
+    const left = this.lastHeard + this.opts.silenceMs - this.clock.now();
+    if (left <= 0) {
+      this.silenceTimer = undefined;
+      this.events.lost("device silent");
+      return;
+    }
+    this.silenceTimer = this.clock.setTimeout(() => this.watchSilence(), left);
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -337,6 +355,7 @@ export class Transport<Item extends Outgoing> {
     if (this.stopped) return;
     if (type === P.MSG_CAPS) return this.events.caps(view, off, len);
     if (!this.open) return; // nothing but CAPS counts before a session exists
+    this.heard();
     this.onAckField(ack, type === P.MSG_ACK ? view : undefined, off, len);
     if (P.isSequenced(type)) {
       if (this.receiver.accept(seq)) this.events.message(type, seq, view, off, len);
@@ -400,7 +419,6 @@ export class Transport<Item extends Outgoing> {
     if (released > 0) {
       this.sendIdx = Math.max(0, this.sendIdx - released);
       if (this.cur?.frame && !this.txq.includes(this.cur.frame)) this.cur = undefined;
-      this.consecutiveTimeouts = 0;
       this.restartRto();
     }
     return released;

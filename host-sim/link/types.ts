@@ -142,8 +142,12 @@ export interface LinkOptions {
   maxRtoMs?: number;
   /** Give up on a connect() after this long without a CAPS. */
   handshakeTimeoutMs?: number;
-  /** Consecutive retransmission timeouts after which the host re-handshakes (device silent or reset). */
-  timeoutsBeforeRehandshake?: number;
+  /**
+   * A session in which nothing valid arrives from the device for this long is over: the host handshakes
+   * again, and fails the link ("stopped answering") if that gets no answer either. The device refreshes
+   * its ACK every 100 ms while in a session, so only a hung, unpowered or rebooted board stays silent.
+   */
+  silenceMs?: number;
   /** A request (config, predict, weights) that gets no answer for this long fails. */
   requestTimeoutMs?: number;
   onLog?: (level: number, text: string) => void;
@@ -160,7 +164,7 @@ export type ResolvedOptions = Required<Omit<LinkOptions, "onLog" | "onEvent">> &
 export function resolveOptions(options: LinkOptions, clock: Clock): ResolvedOptions {
   return {
     maxFrame: P.MAX_FRAME, window: 16, minRtoMs: 100, maxRtoMs: 2000, handshakeTimeoutMs: 5000,
-    timeoutsBeforeRehandshake: 4, requestTimeoutMs: 20000,
+    silenceMs: 3000, requestTimeoutMs: 20000,
     ...options,
     random32: options.random32 ?? (() => (Math.random() * 0x100000000) >>> 0),
     clock,
