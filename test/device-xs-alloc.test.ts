@@ -1,4 +1,4 @@
-// The device's protocol session (src/app/device.ts) under the real XS engine: once warmed up, receiving a
+// The device's protocol session (src/app/device.ts: transport.ts + model-service.ts) under the real XS engine: once warmed up, receiving a
 // frame, training on a SAMPLE_BATCH, answering with a REPORT and an ACK, and handling the host's ACKs
 // allocate no heap slot. Host frames are encoded here in Node with src/protocol (as a host would send
 // them: consecutive batch ids and sequence numbers, the host byte position in every header, acks for the
@@ -253,7 +253,7 @@ describe("under XS, the device session allocates nothing in steady state", () =>
     const engine = await XsEngine.start();
     try {
       // The regression the view cache prevents: a fresh Float32Array over the receive buffer per step.
-      const uncached = `rig.session.xView = function (byteOffset, length) { return new Float32Array(this.decoder.buffer, byteOffset, length); };`;
+      const uncached = `rig.session.service.xView = function (byteOffset, length) { return new Float32Array(this.rxBuffer, byteOffset, length); };`;
       const long = 100;
       const { growth, after } = await run(engine, uncached, long);
       expect(after.stats.batchesTrained).toBe(WARMUP + 2 * SHORT + long);

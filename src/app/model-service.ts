@@ -1,0 +1,411 @@
+// The device's model service: what the host's sequenced messages do to the model (docs/protocol.md
+// section 3). The transport (transport.ts) hands it each in-order message; it answers through Replies.
+//
+// - Batches: exactly once. A batch trains only if batchId == lastCommittedBatchId + 1 (duplicates and
+//   gaps are refused with ERROR); the data is read in place through typed-array views over the decoder's
+//   buffer, cached by offset so a steady stream of same-shaped batches allocates nothing.
+// - CONFIG: the model's settings are part of its spec, which is read-only once built. New settings (or a
+//   new frozen prefix: a plan with frozen layers needs less memory) build a new model from the changed
+//   spec and carry over parameters, step and the optimizer state of the layers that keep training. A
+//   CONFIG that repeats the current settings (every session sends one) changes nothing.
+// - Weights (weights-transfer.ts) and MODEL_SPEC_GET (the model's spec as a .tpm SPEC payload).
+import { buildModel } from "../engine/build";
+import { LossCode } from "../engine/codes";
+import type { DenseModel } from "../engine/model-api";
+import { resolveSpec, type ModelSpec, type OptimizerSpec, type ResolvedSpec } from "../engine/spec";
+import { argmax } from "../engine/validate";
+import { specPayloadLength, writeSpecPayload } from "../modelfile/format";
+import { PAYLOAD_OFFSET } from "../protocol/frame";
+import * as M from "../protocol/messages";
+import type { MessageHandler } from "./transport";
+import { WeightsBlob } from "./weights-blob";
+import { WeightsTransfer, type Replies } from "./weights-transfer";
+
+export interface ModelServiceOptions {
+  /** Milliseconds, for step timing. */
+  now: () => number;
+  /** Free memory for REPORT (0 when unknown). */
+  freeBytes?: () => number;
+  /** Diagnostics (trace on the device). Not called on the per-batch path. */
+  log?: (text: string) => void;
+  /** Batch id reflected in the model's weights at start-up (from a restored checkpoint). */
+  lastCommittedBatchId?: number;
+  /** Call onSave every this many committed batches (0: never). Also called after a WEIGHTS_COMMIT. */
+  saveEvery?: number;
+  /** Checkpoint hook: persist the model and the batch id its weights reflect. Exceptions are logged. */
+  onSave?: (model: DenseModel, lastBatchId: number) => void;
+}
+
+/** Counters of the model service (added to the transport's in one stats object). */
+export interface ModelStats {
+  reports: number; batchesTrained: number; batchesRefused: number;
+}
+
+const VIEW_CACHE = 32;
+
+export class ModelService implements MessageHandler {
+  /** Replaced (never mutated in shape) when CONFIG changes the settings or the frozen layers. */
+  model: DenseModel;
+  blob: WeightsBlob;
+  /** Id of the last batch whose training step is reflected in the weights. */
+  lastCommittedBatchId: number;
+  /** View cache misses (each allocated one typed array). Constant in steady state. */
+  viewAllocations = 0;
+
+  private readonly out: Replies;
+  private readonly stats: ModelStats;
+  private readonly opts: ModelServiceOptions;
+  private readonly now: () => number;
+  private readonly saveEvery: number;
+  private readonly weights: WeightsTransfer;
+  /** The model's input shape and classes, as CAPS states them; batches and predictions are checked on it. */
+  private readonly shape = new M.Caps();
+  private softmax: boolean;
+
+  // Message objects, reused.
+  private readonly config = new M.Config();
+  private readonly tensor = new M.TensorMsg();
+  private readonly report = new M.Report();
+
+  // Training views over the decoder's buffer, cached by byte offset.
+  private readonly rxBuffer: ArrayBuffer;
+  private readonly rxF32: Float32Array;
+  private readonly xKeys = new Int32Array(VIEW_CACHE).fill(-1);
+  private readonly xViews: Float32Array[] = [];
+  private xNext = 0;
+  private readonly yKeys = new Int32Array(VIEW_CACHE).fill(-1);
+  private readonly yViews: Uint8Array[] = [];
+  private yNext = 0;
+
+  /** `rxBuffer`: the frame decoder's buffer, which every payload the service sees lives in. */
+  constructor(model: DenseModel, out: Replies, rxBuffer: ArrayBuffer, stats: ModelStats, options: ModelServiceOptions) {
+    this.model = model;
+    this.out = out;
+    this.rxBuffer = rxBuffer;
+    this.rxF32 = new Float32Array(rxBuffer);
+    this.stats = stats;
+    this.opts = options;
+    this.now = options.now;
+    this.lastCommittedBatchId = (options.lastCommittedBatchId ?? 0) >>> 0;
+    this.saveEvery = options.saveEvery ?? 0;
+    const emptyF32 = new Float32Array(0), emptyU8 = new Uint8Array(0);
+    for (let i = 0; i < VIEW_CACHE; i++) {
+      this.xViews.push(emptyF32);
+      this.yViews.push(emptyU8);
+    }
+    this.blob = new WeightsBlob(model);
+    this.weights = new WeightsTransfer(this.blob);
+    this.softmax = model.config.loss === LossCode.SoftmaxCE;
+    this.describeModel(this.shape);
+  }
+
+  // ---- MessageHandler ----------------------------------------------------------------------------------
+
+  onSessionStart(): void {
+    this.weights.reset();
+  }
+
+  describe(caps: M.Caps): void {
+    this.describeModel(caps);
+    caps.lastCommittedBatchId = this.lastCommittedBatchId >>> 0;
+  }
+
+  onMessage(type: number, seq: number, view: DataView, off: number, len: number): void {
+    const out = this.out;
+    let code = M.ERR_OK;
+    let detail = 0;
+    switch (type) {
+      case M.MSG_CONFIG:
+        code = this.onConfig(view, off, len);
+        if (code !== M.ERR_OK) detail = (this.model.config.optimizer << 16) | this.model.batchSize;
+        out.sendError(code, seq, type, detail);
+        return;
+      case M.MSG_SAMPLE_BATCH:
+        code = this.onBatch(view, off, len);
+        break;
+      case M.MSG_PREDICT_REQ:
+        code = this.onPredict(view, off, len);
+        break;
+      case M.MSG_WEIGHTS_GET:
+        code = this.weights.get(view, off, len, this.lastCommittedBatchId, out);
+        break;
+      case M.MSG_WEIGHTS_PUT:
+        code = this.weights.put(view, off, len);
+        break;
+      case M.MSG_WEIGHTS_COMMIT:
+        code = this.weights.commit(view, off, len);
+        if (code === M.ERR_OK) {
+          this.lastCommittedBatchId = this.weights.committedBatchId;
+          this.log("weights committed");
+          this.save();
+          out.sendError(M.ERR_OK, seq, type, this.lastCommittedBatchId);
+        }
+        break;
+      case M.MSG_MODEL_SPEC_GET:
+        code = this.onModelSpecGet();
+        break;
+      case M.MSG_ERROR:
+        return; // the host's complaint; acked, never answered (no error ping-pong)
+      default:
+        code = M.ERR_UNKNOWN_TYPE;
+    }
+    if (code !== M.ERR_OK) {
+      if (type === M.MSG_SAMPLE_BATCH) detail = this.lastCommittedBatchId;
+      out.sendError(code, seq, type, detail);
+    }
+  }
+
+  // ---- CONFIG ------------------------------------------------------------------------------------------
+
+  private onConfig(view: DataView, off: number, len: number): number {
+    const c = this.config;
+    const code = M.decodeConfig(view, off, len, c);
+    if (code !== M.ERR_OK) return code;
+    const model = this.model;
+    const r = model.config;
+    if (c.batchSize % model.batchSize !== 0) return M.ERR_BAD_VALUE;
+    // The optimizer's kind decides the memory plan; only its settings can change at run time.
+    if (c.optimizer !== r.optimizer) return M.ERR_BAD_VALUE;
+    if (model.gradients === null && c.gradClip > 0) return M.ERR_BAD_VALUE;
+    let frozen = r.frozen;
+    if ((c.flags & M.CONFIG_FLAG_FROZEN) !== 0 && c.frozen !== r.frozen) {
+      if (c.frozen >= r.units.length) return M.ERR_BAD_VALUE; // at least the last layer trains
+      if (this.weights.putInProgress) return M.ERR_BAD_STATE;
+      frozen = c.frozen;
+    }
+    if (frozen === r.frozen && sameSettings(r, c)) return M.ERR_OK;
+    const spec = specWithSettings(model.spec, c, frozen);
+    try {
+      // Settings the spec would refuse (weight decay above 1, a momentum of 0 that would drop the
+      // velocity buffer, ...) are refused here, before anything is built.
+      if (resolveSpec(spec).optimizer !== r.optimizer) return M.ERR_BAD_VALUE;
+    } catch {
+      return M.ERR_BAD_VALUE;
+    }
+    return this.rebuild(spec, frozen !== r.frozen);
+  }
+
+  /**
+   * Replace the model by one built from `spec` (the same layers, other settings or frozen count).
+   * Parameters, step and rejected steps carry over; optimizer state carries over for the
+   * parameters that train in both models (zero for layers that start training). Both arenas exist for a
+   * moment (the gesture model: a few KB); on failure (no memory) the old model stays: NO_MEMORY.
+   */
+  private rebuild(spec: ModelSpec, layoutChanged: boolean): number {
+    const old = this.model;
+    let next: DenseModel;
+    try {
+      next = buildModel(spec) as DenseModel;
+    } catch (e) {
+      this.log("rebuild failed");
+      return M.ERR_NO_MEMORY;
+    }
+    copy(old.parameters, next.parameters, 0);
+    const from = old.optimizerState, to = next.optimizerState;
+    const s0 = old.plan.trainableStart, s1 = next.plan.trainableStart;
+    for (let k = 0; k < to.length && k < from.length; k++) {
+      const dst = to[k], src = from[k];
+      for (let i = 0; i < dst.length; i++) {
+        const j = s1 + i - s0;
+        dst[i] = j >= 0 && j < src.length ? src[j] : 0;
+      }
+    }
+    next.step = old.step;
+    next.rejectedSteps = old.rejectedSteps;
+    next.weightsChanged();
+    this.model = next;
+    this.blob = new WeightsBlob(next);
+    if (layoutChanged) this.weights.reset(); // a snapshot of the old layout is stale
+    this.weights.rebind(this.blob);
+    this.softmax = next.config.loss === LossCode.SoftmaxCE;
+    this.describeModel(this.shape);
+    if (layoutChanged) this.log("model rebuilt: " + next.config.frozen + " frozen layer(s)");
+    return M.ERR_OK;
+  }
+
+  // ---- MODEL_SPEC --------------------------------------------------------------------------------------
+
+  /** MODEL_SPEC: stateBytes, planBytes, lastCommittedBatchId, reserved, then the .tpm SPEC payload. */
+  private onModelSpecGet(): number {
+    const model = this.model;
+    const n = M.MSPEC_SPEC + specPayloadLength(model.config.units.length);
+    if (n > this.out.payloadCap) return M.ERR_TOO_LARGE;
+    const v = this.out.view;
+    const base = PAYLOAD_OFFSET;
+    v.setUint32(base + M.MSPEC_STATE_BYTES, this.blob.byteLength, true);
+    v.setUint32(base + M.MSPEC_PLAN_BYTES, model.plan.total, true);
+    v.setUint32(base + M.MSPEC_LAST_COMMITTED, this.lastCommittedBatchId >>> 0, true);
+    v.setUint32(base + 12, 0, true);
+    writeSpecPayload(v, base + M.MSPEC_SPEC, model);
+    this.out.sendSequenced(M.MSG_MODEL_SPEC, n);
+    return M.ERR_OK;
+  }
+
+  // ---- SAMPLE_BATCH ------------------------------------------------------------------------------------
+
+  private onBatch(view: DataView, off: number, len: number): number {
+    const t = this.tensor;
+    let code = M.decodeSampleBatch(view, off, len, t);
+    if (code === M.ERR_OK) code = M.checkTensorForModel(view, t, this.shape, true);
+    if (code === M.ERR_OK && t.count % this.model.batchSize !== 0) code = M.ERR_SHAPE_MISMATCH;
+    if (code === M.ERR_OK && this.weights.putInProgress) code = M.ERR_BAD_STATE;
+    if (code === M.ERR_OK) {
+      if (t.id <= this.lastCommittedBatchId) code = M.ERR_BATCH_DUPLICATE;
+      else if (t.id !== this.lastCommittedBatchId + 1) code = M.ERR_BATCH_GAP;
+    }
+    if (code !== M.ERR_OK) {
+      this.stats.batchesRefused++;
+      return code;
+    }
+    const model = this.model;
+    const B = model.batchSize;
+    const inputs = model.inputs;
+    const n = model.outputs;
+    const steps = t.count / B;
+    const t0 = this.now();
+    let lossSum = 0, correct = 0;
+    for (let s = 0; s < steps; s++) {
+      const x = this.xView(t.dataOffset + s * B * inputs * 4, B * inputs);
+      const y = this.yView(t.labelsOffset + s * B, B);
+      lossSum += model.trainStep(x, y);
+      if (this.softmax) {
+        const Y = model.output;
+        for (let c = 0; c < B; c++) if (argmax(Y, c * n, n) === y[c]) correct++;
+      }
+    }
+    const elapsed = this.now() - t0;
+    this.lastCommittedBatchId = t.id;
+    this.stats.batchesTrained++;
+    const r = this.report;
+    r.step = model.step >>> 0;
+    r.batchId = t.id;
+    r.loss = lossSum / steps;
+    r.accuracy = correct / t.count;
+    let micros = (elapsed * 1000 / steps) | 0;
+    if (micros < 0) micros = 0;
+    r.stepMicros = micros;
+    const free = this.opts.freeBytes;
+    r.freeBytes = free === undefined ? 0 : free() >>> 0;
+    const plen = M.encodeReport(this.out.view, PAYLOAD_OFFSET, this.out.payloadCap, r);
+    if (plen >= 0) this.out.sendSequenced(M.MSG_REPORT, plen);
+    this.stats.reports++;
+    if (this.saveEvery > 0 && t.id % this.saveEvery === 0) this.save();
+    return M.ERR_OK;
+  }
+
+  // ---- PREDICT_REQ -------------------------------------------------------------------------------------
+
+  private onPredict(view: DataView, off: number, len: number): number {
+    const t = this.tensor;
+    let code = M.decodePredictRequest(view, off, len, t);
+    if (code === M.ERR_OK) code = M.checkTensorForModel(view, t, this.shape, false);
+    if (code !== M.ERR_OK) return code;
+    if (this.weights.putInProgress) return M.ERR_BAD_STATE;
+    const n = this.model.outputs;
+    const cap = this.out.payloadCap;
+    if (M.RESULT_SCORES + 4 * t.count * n > cap) return M.ERR_TOO_LARGE;
+    const out = this.out.view;
+    const base = PAYLOAD_OFFSET;
+    out.setUint32(base + M.RESULT_REQUEST_ID, t.id, true);
+    out.setUint16(base + M.RESULT_COUNT, t.count, true);
+    out.setUint16(base + M.RESULT_CLASSES, n, true);
+    const model = this.model;
+    const inputs = model.inputs;
+    let at = base + M.RESULT_SCORES;
+    for (let s = 0; s < t.count; s++) {
+      model.classify(this.rxF32, (t.dataOffset >> 2) + s * inputs);
+      const Y = model.output;
+      for (let i = 0; i < n; i++) {
+        out.setFloat32(at, Y[i], true);
+        if ((out.getInt32(at, true) & 0x7f800000) === 0x7f800000) out.setFloat32(at, 0, true);
+        at += 4;
+      }
+    }
+    this.out.sendSequenced(M.MSG_PREDICT_RESULT, at - base);
+    return M.ERR_OK;
+  }
+
+  // ---- checkpoints -------------------------------------------------------------------------------------
+
+  private save(): void {
+    const hook = this.opts.onSave;
+    if (hook === undefined) return;
+    try {
+      hook(this.model, this.lastCommittedBatchId);
+    } catch (e) {
+      this.log("checkpoint save failed");
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------------
+
+  /** The model's fields of CAPS (input shape, classes, layer sizes, plan and blob sizes). */
+  private describeModel(c: M.Caps): void {
+    const model = this.model;
+    const r = model.config;
+    c.flags = M.CAPS_FLAG_MODEL_SPEC;
+    c.planBytes = model.plan.total;
+    c.stateBytes = this.blob.byteLength;
+    c.inputDtype = M.DTYPE_F32;
+    c.inputRank = 1;
+    c.inputDims[0] = model.inputs;
+    c.inputDims[1] = 0;
+    c.inputDims[2] = 0;
+    c.classes = model.outputs;
+    const L = r.units.length + 1;
+    c.layerCount = L > M.MAX_LAYERS ? M.MAX_LAYERS : L;
+    c.modelDtype = model.dtype === "fixed" ? M.DTYPE_I16 : M.DTYPE_F32;
+    c.layerSizes[0] = model.inputs;
+    for (let i = 1; i < c.layerCount; i++) c.layerSizes[i] = r.units[i - 1];
+  }
+
+  private xView(byteOffset: number, length: number): Float32Array {
+    const keys = this.xKeys;
+    for (let i = 0; i < VIEW_CACHE; i++) if (keys[i] === byteOffset && this.xViews[i].length === length) return this.xViews[i];
+    const i = this.xNext;
+    this.xNext = i + 1 === VIEW_CACHE ? 0 : i + 1;
+    keys[i] = byteOffset;
+    this.viewAllocations++;
+    return (this.xViews[i] = new Float32Array(this.rxBuffer, byteOffset, length));
+  }
+
+  private yView(byteOffset: number, length: number): Uint8Array {
+    const keys = this.yKeys;
+    for (let i = 0; i < VIEW_CACHE; i++) if (keys[i] === byteOffset && this.yViews[i].length === length) return this.yViews[i];
+    const i = this.yNext;
+    this.yNext = i + 1 === VIEW_CACHE ? 0 : i + 1;
+    keys[i] = byteOffset;
+    this.viewAllocations++;
+    return (this.yViews[i] = new Uint8Array(this.rxBuffer, byteOffset, length));
+  }
+
+  private log(text: string): void {
+    const log = this.opts.log;
+    if (log !== undefined) log(text);
+  }
+}
+
+/** dst[i] = src[i] for every i of src (same backend: the values are copied as they are). */
+function copy(src: ArrayLike<number>, dst: { [i: number]: number }, from: number): void {
+  for (let i = from; i < src.length; i++) dst[i] = src[i];
+}
+
+/** CONFIG repeats the model's current settings. */
+function sameSettings(r: ResolvedSpec, c: M.Config): boolean {
+  if (r.learningRate !== c.learningRate || r.weightDecay !== c.weightDecay || r.clipNorm !== c.gradClip) return false;
+  if (c.optimizer === M.OPT_MOMENTUM && r.momentum !== c.beta1) return false;
+  if (c.optimizer === M.OPT_ADAM && (r.beta1 !== c.beta1 || r.beta2 !== c.beta2 || r.epsilon !== c.epsilon)) return false;
+  return true;
+}
+
+/** The spec with CONFIG's settings and `frozen` layers (schedule, seed and shapes unchanged). */
+function specWithSettings(spec: ModelSpec, c: M.Config, frozen: number): ModelSpec {
+  const optimizer: OptimizerSpec = { ...spec.optimizer, learningRate: c.learningRate, weightDecay: c.weightDecay, clipNorm: c.gradClip };
+  if (c.optimizer === M.OPT_MOMENTUM) optimizer.momentum = c.beta1;
+  if (c.optimizer === M.OPT_ADAM) {
+    optimizer.beta1 = c.beta1;
+    optimizer.beta2 = c.beta2;
+    optimizer.epsilon = c.epsilon;
+  }
+  return { ...spec, optimizer, frozen };
+}
