@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { builtinModules } from "node:module";
 import typescript from "@rollup/plugin-typescript";
+import { dts } from "rollup-plugin-dts";
 
 const ts = () => typescript({ tsconfig: "./tsconfig.build.json", noEmitOnError: true, outputToFilesystem: false });
 const external = (id) =>
@@ -20,10 +21,17 @@ const moddable = (dir) => ({
   },
 });
 
+const NODE_ENTRIES = { tinyprop: "src/index.ts", modelfile: "src/modelfile/index.ts", protocol: "src/protocol/index.ts" };
+
 const configs = [
   // Engine + protocol as one self-contained script for XS.
   { input: "src/index.ts", output: { file: "dist/xs/tinyprop.js", format: "iife", name: "tinyprop" }, plugins: [ts()] },
-  { input: "src/index.ts", output: { file: "dist/node/tinyprop.js", format: "es" }, plugins: [ts()] },
+  // The package's entry points for Node ("exports" in package.json): the whole device-side API, and the
+  // model-file and protocol codecs on their own; shared code goes to chunks, so classes are the same
+  // objects whichever entry imported them.
+  { input: NODE_ENTRIES, output: { dir: "dist/node", format: "es", entryFileNames: "[name].js", chunkFileNames: "chunks/[name].js" }, plugins: [ts()] },
+  // Their TypeScript declarations, generated from the sources (package.json "types").
+  { input: { index: "src/index.ts", modelfile: "src/modelfile/index.ts", protocol: "src/protocol/index.ts" }, output: { dir: "dist/types", format: "es", chunkFileNames: "chunks/[name].d.ts" }, plugins: [dts({ tsconfig: "./tsconfig.build.json" })] },
   { input: "host-sim/cli.ts", output: { file: "dist/host/cli.js", format: "es", banner: "#!/usr/bin/env node" }, external, plugins: [ts()] },
   // The device app for the host simulator: Node (engine node) and a self-contained script for XS (engine xs).
   { input: "host-sim/sim/device-node.ts", output: { file: "dist/sim/device-node.js", format: "es" }, external, plugins: [moddable("host-sim/sim"), ts()] },
@@ -32,4 +40,4 @@ const configs = [
   { input: "bench/bench.ts", output: { file: "dist/bench/bench.js", format: "es" }, external, plugins: [ts()] },
 ];
 
-export default configs.filter((c) => existsSync(c.input));
+export default configs.filter((c) => typeof c.input !== "string" || existsSync(c.input));

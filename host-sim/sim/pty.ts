@@ -18,7 +18,7 @@ function loadNative(): NativePty {
   try {
     dir = dirname(require.resolve("node-pty/package.json"));
   } catch {
-    throw new Error("node-pty is not installed: run npm install");
+    throw new Error("the simulator's pseudo-terminal needs the optional package node-pty, which is not installed: npm install node-pty");
   }
   const candidates = ["build/Release/pty.node", "build/Debug/pty.node", `prebuilds/${process.platform}-${process.arch}/pty.node`];
   let last: unknown;

@@ -134,7 +134,7 @@ export class XsEngine {
     const binary = options.binary ?? defaultBinaryPath(options.debug);
     if (!existsSync(binary)) {
       throw new Error(
-        `XS engine not found at ${binary}: run npm install (it compiles @agoric/xsnap's xsnap-worker)`,
+        `XS engine not found at ${binary}: the xs engine needs the optional package @agoric/xsnap (npm install @agoric/xsnap compiles its xsnap-worker)`,
       );
     }
     const args = ["tinyprop"];
