@@ -1,8 +1,8 @@
 // `tinyprop convert`: import a Sequential dense model saved by TensorFlow.js (model.json + weight files;
 // Keras models arrive through the TensorFlow.js converter's layers-model output) into a .tpm file.
 // Parses model.json and the weight bytes itself: TensorFlow.js is not needed at run time.
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { buildModel, type ActivationName, type Model, type ModelSpec } from "../../src/index";
 import { outputFile } from "./options";
 import { requirePath } from "./files";
@@ -83,7 +83,7 @@ function decodeWeights(manifest: { paths: string[]; weights: WeightEntry[] }[], 
     for (const w of group.weights) {
       const n = w.shape.reduce((a, b) => a * b, 1);
       const q = w.quantization;
-      const size = q ? (q.dtype === "uint8" ? 1 : q.dtype === "uint16" || q.dtype === "float16" ? 2 : 0) : w.dtype === "float32" ? 4 : 0;
+      const size = bytesPerValue(w);
       if (size === 0) fail(`weight ${w.name} has dtype ${q ? "quantized " + q.dtype : w.dtype}; only float32 (and uint8/uint16/float16 quantized) weights are supported`);
       if (offset + n * size > bytes.length) fail(`weight files are too short: ${w.name} needs bytes ${offset}..${offset + n * size}, the files hold ${bytes.length}`);
       const values = new Float32Array(n);
@@ -232,6 +232,50 @@ export function modelFromConverted(c: Converted): Model {
   return m;
 }
 
+/** Bytes per value of a manifest weight entry (0 when unsupported; decodeWeights names the problem). */
+function bytesPerValue(w: WeightEntry): number {
+  const q = w.quantization;
+  return q ? (q.dtype === "uint8" ? 1 : q.dtype === "uint16" || q.dtype === "float16" ? 2 : 0) : w.dtype === "float32" ? 4 : 0;
+}
+
+/** The bytes a weight group's files must hold together, from its declared shapes and dtypes. */
+function declaredBytes(group: { weights?: WeightEntry[] }, g: number): number {
+  if (!Array.isArray(group.weights)) fail(`weight group ${g} has no weights list`);
+  let total = 0;
+  for (const w of group.weights) {
+    if (!Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`weight ${String(w.name)} has an invalid shape`);
+    total += w.shape.reduce((a, b) => a * b, 1) * bytesPerValue(w);
+  }
+  if (!Number.isSafeInteger(total) || total > MAX_WEIGHT_BYTES) fail(`weight group ${g} declares ${total} bytes, more than the ${MAX_WEIGHT_BYTES} a tinyprop model can hold`);
+  return total;
+}
+
+/** Far above any model a board or this tool trains (65,535 x 65,535 float32 weights is 16 GiB). */
+const MAX_WEIGHT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A weight file named by the manifest: a relative path to a regular file inside model.json's folder
+ * (after following links), no bigger than what is left of its group's declared bytes. Anything else
+ * (absolute paths, ../, devices, FIFOs, folders) is refused before a byte is read.
+ */
+function readWeightFile(dir: string, p: unknown, budget: number): Uint8Array {
+  if (typeof p !== "string" || p === "") fail(`a weight file path is not a string: ${JSON.stringify(p)}`);
+  if (isAbsolute(p)) fail(`weight file ${p}: absolute paths are refused; weight files must be inside the model's folder`);
+  let real: string, root: string;
+  try {
+    root = realpathSync(dir);
+    real = realpathSync(resolve(dir, p));
+  } catch (e) {
+    fail(`cannot read weight file ${p}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+  const rel = relative(root, real);
+  if (rel === "" || rel.startsWith(".." + sep) || rel === ".." || isAbsolute(rel)) fail(`weight file ${p} is outside the model's folder ${dir}; refused`);
+  const st = statSync(real);
+  if (!st.isFile()) fail(`weight file ${p} is not a regular file; refused`);
+  if (st.size > budget) fail(`weight file ${p} has ${st.size} bytes, more than the ${budget} its manifest declares`);
+  return new Uint8Array(readFileSync(real));
+}
+
 /** Read model.json and its weight files (paths relative to model.json) and convert. */
 export function convertTfjsFiles(modelJsonPath: string, options: ConvertOptions = {}): Converted {
   let json: { weightsManifest?: { paths: string[] }[] };
@@ -242,13 +286,15 @@ export function convertTfjsFiles(modelJsonPath: string, options: ConvertOptions 
   }
   const dir = dirname(modelJsonPath);
   const manifest = Array.isArray(json.weightsManifest) ? json.weightsManifest : [];
-  const shards = manifest.map((g) => (g.paths ?? []).map((p) => {
-    try {
-      return new Uint8Array(readFileSync(resolve(dir, p)));
-    } catch (e) {
-      fail(`cannot read weight file ${p}: ${(e as Error).message}`);
-    }
-  }));
+  const shards = manifest.map((g, i) => {
+    let budget = declaredBytes(g as { weights?: WeightEntry[] }, i);
+    if (!Array.isArray(g.paths)) fail(`weight group ${i} has no paths list`);
+    return g.paths.map((p) => {
+      const bytes = readWeightFile(dir, p, budget);
+      budget -= bytes.length;
+      return bytes;
+    });
+  });
   return convertTfjs(json, shards, options);
 }
 
@@ -272,6 +318,9 @@ export const convertCommand: Command = {
       seed: args.number("seed"),
       optimizer: args.string("optimizer") as "sgd" | "adam",
     });
+    let nonFinite = 0;
+    for (const v of converted.parameters) if (!Number.isFinite(v)) nonFinite++;
+    if (nonFinite > 0) console.error(`warning: ${nonFinite} of the ${converted.parameters.length} weights are NaN or infinite; the model will not train or predict until they are replaced`);
     const model = modelFromConverted(converted);
     const bytes = writeModelFile(out, model);
     const s = converted.spec;

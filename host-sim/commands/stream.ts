@@ -3,14 +3,16 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { createHash } from "node:crypto";
+import { createInterface } from "node:readline/promises";
 import type { Command } from "./command";
 import { UsageError } from "../args";
-import { dataOptions, linkOptions, reportOptions, splitOptions } from "./options";
+import { dataOptions, linkOptions, outputOptions, reportOptions, splitOptions } from "./options";
 import { resolvePort } from "./ports";
 import { loadSplitData, readSource } from "./data";
 import type { GestureDataset } from "../data/gestures";
-import { ProgressBar } from "../report/progress";
-import { lossAccuracyChart } from "../report/chart";
+import { Output } from "../report/output";
+import { writeRunReport, type HistoryRecord } from "../report/run";
+import { argmaxRows, confusionFrom, formatConfusion, type Confusion } from "../report/confusion";
 import { Random } from "../../src/index";
 import { DTYPE_F32 } from "../../src/protocol/index";
 import { HostLink, LinkError, type LinkStats, type ReportInfo, type SampleBatch, type WeightsSnapshot } from "../link/link";
@@ -30,8 +32,15 @@ export interface StreamOptions {
   seed?: number;
   chartPath?: string;
   logPath?: string;
-  /** Continue the run recorded in the state file next to the log. */
+  /** Continue the run recorded in the state file. */
   resume?: boolean;
+  /** Start a new run even though the board already trained batches (on top of its current weights). */
+  fresh?: boolean;
+  /** Where the resumable state goes (default: next to the log, <log>.state.json). */
+  statePath?: string;
+  /** Asked (on a terminal) when the board already holds training and neither fresh nor resume is set. */
+  confirm?: (question: string) => Promise<boolean>;
+  output?: Output;
   snapshotEvery?: number;
   print?: (line: string) => void;
   /** Already loaded data (the demo); skips reading `source`. */
@@ -43,11 +52,10 @@ export interface StreamResult {
   batches: number;
   samples: number;
   seconds: number;
-  history: EpochSummary[];
+  history: HistoryRecord[];
+  confusion: Confusion;
   stats: LinkStats;
 }
-
-interface EpochSummary { epoch: number; loss: number; accuracy: number; batches: number }
 
 /** Where a run's resumable state lives: next to its JSON log. */
 export function statePath(logPath: string): string {
@@ -84,18 +92,26 @@ export function* trainingBatches(data: GestureDataset, epochs: number, batch: nu
   }
 }
 
+/** The device's predictions of the test split (PREDICT requests) as a confusion matrix. */
+export async function deviceConfusion(link: HostLink, data: GestureDataset): Promise<Confusion> {
+  const k = data.classes.length;
+  const scores = data.test.count > 0 ? await link.predict(data.test.x, data.test.count) : new Float32Array(0);
+  return confusionFrom(data.classes, data.test.y.subarray(0, data.test.count), argmaxRows(scores, data.test.count, k));
+}
+
 /** Fraction of the test split the device classifies correctly (PREDICT requests). */
 export async function deviceTestAccuracy(link: HostLink, data: GestureDataset): Promise<number> {
-  if (data.test.count === 0) return NaN;
-  const scores = await link.predict(data.test.x, data.test.count);
-  const k = data.classes.length;
-  let correct = 0;
-  for (let s = 0; s < data.test.count; s++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (scores[s * k + c]! > scores[s * k + best]!) best = c;
-    if (best === data.test.y[s]) correct++;
+  return accuracyOf(await deviceConfusion(link, data));
+}
+
+function accuracyOf(c: Confusion): number {
+  const k = c.classes.length;
+  let right = 0, all = 0;
+  for (let i = 0; i < k * k; i++) {
+    all += c.matrix[i]!;
+    if (i % (k + 1) === 0) right += c.matrix[i]!;
   }
-  return correct / data.test.count;
+  return all ? right / all : NaN;
 }
 
 /** The tinyprop device's receive limit (CAPS maxFrame) unless its manifest sets another. */
@@ -114,17 +130,18 @@ export function defaultBatch(inputWidth: number, maxFrame = DEVICE_FRAME_LIMIT):
 }
 
 export async function streamRun(o: StreamOptions): Promise<StreamResult> {
-  const print = o.print ?? console.log;
+  const out = o.output ?? new Output("text", o.print);
+  const print = (line: string) => out.info(line);
   const epochs = o.epochs ?? 60, seed = o.seed ?? 7, lr = o.learningRate ?? 0.02;
   const logPath = o.logPath ?? "out/stream-log.json";
   const chartPath = o.chartPath ?? "out/stream-chart.svg";
-  const stateFile = statePath(logPath);
+  const stateFile = o.statePath ?? statePath(logPath);
 
   // 1. Everything is read and validated before a byte goes to the board.
   const data = o.data ?? await readSource(o.source, { labelColumn: o.labelColumn });
   const batch = o.batch ?? defaultBatch(data.inputWidth);
   const perEpoch = Math.floor(data.train.count / batch);
-  if (perEpoch < 1) throw new UsageError(`--batch ${batch} is larger than the ${data.train.count} training gestures`);
+  if (perEpoch < 1) throw new UsageError(`--frame-samples ${batch} is larger than the ${data.train.count} training gestures`);
   const total = perEpoch * epochs;
   const fingerprint = createHash("sha256").update(data.train.x).update(data.train.y)
     .update(JSON.stringify({ epochs, batch, seed, lr })).digest("hex").slice(0, 16);
@@ -139,6 +156,15 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   // 2. Connect and check that the device's model fits the data.
   const { link, info } = await openLink(o.port, o.baud ?? DEFAULT_BAUD, { inputs: data.inputWidth, classes: data.classes.length, inputDtype: DTYPE_F32 });
   for (const line of describeDevice(info)) print(`device: ${line}`);
+  // A board that already trained batches holds an earlier run: going on silently would train a second
+  // run on top of it and overwrite that run's saved state.
+  if (!state && info.lastCommittedBatchId > 0 && !o.fresh) {
+    const question = `the board already trained up to batch ${info.lastCommittedBatchId} (an earlier run, or weights put --batch-id)`;
+    if (!(o.confirm && await o.confirm(`${question}; start a new run on top of its weights? [y/N] `))) {
+      await link.close();
+      throw new UsageError(`${question}. Use --resume to continue the run saved at ${stateFile}, or --fresh to start a new run on top of the board's current weights.`);
+    }
+  }
   const firstBatchId = state ? state.firstBatchId : info.lastCommittedBatchId + 1;
   let snapshot: WeightsSnapshot | undefined = state?.snapshot
     ? { batchId: state.snapshot.batchId, crc: state.snapshot.crc, blob: new Uint8Array(Buffer.from(state.snapshot.blob, "base64")) }
@@ -153,13 +179,13 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     writeFileSync(stateFile, JSON.stringify(s));
   };
   saveState();
+  print(`run state (for --resume): ${stateFile}`);
   if (state) print(`resuming: the device is at batch ${info.lastCommittedBatchId}; run covers batches ${firstBatchId}..${firstBatchId + total - 1}`);
 
   // 3. Stream, with progress from the device's REPORTs.
-  const history: EpochSummary[] = [];
+  const history: HistoryRecord[] = [];
   const acc = new Map<number, { loss: number; accuracy: number; n: number }>();
-  const bar = new ProgressBar("streaming", total);
-  let emaLoss = NaN, emaAcc = NaN;
+  const bar = out.progress("streaming", total);
   const start = performance.now();
   const onReport = (r: ReportInfo) => {
     committed = r.batchId;
@@ -172,12 +198,12 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
       e.n++;
       acc.set(epoch, e);
     }
-    emaLoss = Number.isNaN(emaLoss) ? r.loss : 0.98 * emaLoss + 0.02 * r.loss;
-    emaAcc = Number.isNaN(emaAcc) ? r.accuracy : 0.98 * emaAcc + 0.02 * r.accuracy;
-    const secs = (performance.now() - start) / 1000;
-    bar.update(index + 1, `epoch ${epoch}/${epochs}  loss ${emaLoss.toFixed(3)}  acc ${(emaAcc * 100).toFixed(0)}%  ${((index + 1) * batch / Math.max(secs, 1e-3)).toFixed(0)} samples/s`);
+    // The bar shows the mean of the epoch so far: at the end, exactly the last epoch's figures below.
+    const loss = e.n ? e.loss / e.n : NaN, accuracy = e.n ? e.accuracy / e.n : NaN;
+    bar.update(index + 1, `epoch ${epoch}/${epochs}  loss ${loss.toFixed(4)}  train ${(accuracy * 100).toFixed(1)}%`);
+    out.event("progress", { batchId: r.batchId, batch: index + 1, batches: total, epoch, epochs, loss: r.loss, accuracy: r.accuracy, epochLoss: loss, epochAccuracy: accuracy });
   };
-  let result, seconds, testAccuracy;
+  let result, seconds, confusion: Confusion;
   try {
     await link.configure({ learningRate: lr, batchSize: batch });
     result = await link.sendBatches(trainingBatches(data, epochs, batch, seed), onReport, {
@@ -187,7 +213,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     bar.done();
     seconds = (performance.now() - start) / 1000;
     // 4. Evaluate on the held-out split with PREDICT requests (inside the same recovery and error handling).
-    testAccuracy = await deviceTestAccuracy(link, data);
+    confusion = await deviceConfusion(link, data);
   } catch (err) {
     saveState();
     link.destroy();
@@ -199,9 +225,11 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   }
   saveState();
   for (const [epoch, e] of [...acc.entries()].sort((a, b) => a[0] - b[0])) {
-    history.push({ epoch, loss: e.n ? e.loss / e.n : NaN, accuracy: e.n ? e.accuracy / e.n : NaN, batches: e.n });
+    history.push({ epoch, trainLoss: e.n ? e.loss / e.n : NaN, trainAccuracy: e.n ? e.accuracy / e.n : NaN, testLoss: NaN, testAccuracy: NaN });
   }
 
+  const testAccuracy = accuracyOf(confusion);
+  if (history.length > 0) history[history.length - 1]!.testAccuracy = testAccuracy;
   const stats = { ...link.stats };
   const dec = link.decoderStats;
   await link.close();
@@ -211,23 +239,28 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     (result.skipped ? `, ${result.skipped} already on the device` : "") + (result.replayed ? `, ${result.replayed} replayed after a device reset` : ""));
   print(`link: ${stats.bytesWritten} bytes out, ${stats.bytesRead} in, ${stats.framesRetransmitted} frames retransmitted, ${stats.timeouts} timeouts, ${stats.resets} device resets, ${dec.garbageBytes} garbage bytes skipped`);
   const last = history[history.length - 1];
-  if (last) print(`last epoch: loss ${last.loss.toFixed(4)}, training accuracy ${(last.accuracy * 100).toFixed(1)}%`);
+  if (last) out.summary(`final: epoch ${last.epoch}/${epochs}  loss ${last.trainLoss.toFixed(4)}  train ${(last.trainAccuracy * 100).toFixed(1)}%  (the board's reports)`);
+  for (const line of formatConfusion(confusion)) out.summary(line);
+  const files = await writeRunReport({
+    command: "stream", source: o.source, data, history, confusion, chartPath, logPath,
+    options: { port: o.port, baud: o.baud ?? DEFAULT_BAUD, epochs, frameSamples: batch, learningRate: lr, seed, resume: !!o.resume, fresh: !!o.fresh },
+    result: { testAccuracy, batches: result.batches, samples, seconds, firstBatchId, lastCommittedBatchId: committed, skipped: result.skipped, replayed: result.replayed },
+    extra: { device: info, link: stats, decoder: dec, state: stateFile },
+  });
+  for (const f of files) print(f);
+  out.summary(`final test accuracy: ${(testAccuracy * 100).toFixed(1)}% (${data.test.count} gestures held out, predicted on the device)`);
+  out.event("summary", { testAccuracy, batches: result.batches, samples, seconds, last: last ?? null, confusion, log: logPath });
+  return { testAccuracy, batches: result.batches, samples, seconds, history, confusion, stats };
+}
 
-  mkdirSync(dirname(chartPath), { recursive: true });
-  writeFileSync(chartPath, lossAccuracyChart("tinyprop stream (device reports)", "epoch", [
-    { name: "train loss", color: "#d62728", axis: "loss", values: history.map((h) => h.loss) },
-    { name: "train accuracy", color: "#1f77b4", axis: "accuracy", values: history.map((h) => h.accuracy) },
-  ]));
-  print(`chart: ${chartPath}`);
-  mkdirSync(dirname(logPath), { recursive: true });
-  writeFileSync(logPath, JSON.stringify({
-    source: o.source, port: o.port, baud: o.baud ?? DEFAULT_BAUD, epochs, batch, learningRate: lr, seed,
-    device: info, firstBatchId, lastCommittedBatchId: committed, batches: result.batches, samples,
-    skipped: result.skipped, replayed: result.replayed, seconds, testAccuracy, history, link: stats, decoder: dec,
-  }, null, 2));
-  print(`log: ${logPath}`);
-  print(`final test accuracy: ${(testAccuracy * 100).toFixed(1)}% (${data.test.count} gestures held out, predicted on the device)`);
-  return { testAccuracy, batches: result.batches, samples, seconds, history, stats };
+/** A yes/no question on the terminal (default no). */
+async function askYesNo(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 export const streamCommand: Command = {
@@ -240,16 +273,20 @@ export const streamCommand: Command = {
     "learning-rate": { type: "number", value: "X", help: "the board's learning rate", default: 0.02, min: 1e-9, max: 10 },
     "frame-samples": { type: "int", value: "N", help: "samples carried by one SAMPLE_BATCH frame (default: as many as fit the board's frame, at most 8)", min: 1, max: 4096 },
     seed: { type: "int", value: "N", help: "seed of the shuffle and --test-split", default: 7, min: 0, max: 0xffffffff },
-    resume: { type: "flag", help: "continue the run recorded in the state file (see --log) where the board is" },
+    resume: { type: "flag", help: "continue the interrupted run recorded in the state file, where the board is" },
+    fresh: { type: "flag", help: "start a new run although the board already trained batches (on top of its current weights)" },
+    state: { type: "string", value: "FILE", help: "where the run's resumable state goes (default: beside --log, <log>.state.json)" },
     "snapshot-every": { type: "int", value: "N", help: "keep a host copy of the board's weights every N batches, to replay after a board reset (0: never)", default: 500, min: 0 },
     ...dataOptions,
     ...splitOptions,
     ...reportOptions("stream"),
+    ...outputOptions,
   },
   examples: ["tinyprop stream data/magic-wand-imu-spells/data --port /dev/ttyUSB0 --epochs 3", "cat rows.csv | tinyprop stream - --port auto"],
   async run(args) {
     const source = args.positional(0, "a CSV file, a folder of per-class CSV files, or - for standard input");
     const port = await resolvePort(args.string("port"));
+    if (args.flag("resume") && args.flag("fresh")) throw new UsageError("--resume and --fresh exclude each other");
     const data = await loadSplitData(args, source);
     await streamRun({
       source, port, data,
@@ -261,6 +298,10 @@ export const streamCommand: Command = {
       chartPath: args.string("chart"),
       logPath: args.string("log"),
       resume: args.flag("resume"),
+      fresh: args.flag("fresh"),
+      statePath: args.optionalString("state"),
+      output: new Output(args.flag("json") ? "json" : args.flag("quiet") ? "quiet" : "text"),
+      confirm: process.stdin.isTTY && process.stdout.isTTY ? askYesNo : undefined,
       snapshotEvery: args.number("snapshot-every"),
     });
     return 0;

@@ -137,7 +137,7 @@ export const trainCommand: Command = {
     const confusion = data.test.count > 0 ? splitConfusion(model, data.test, data.classes) : splitConfusion(model, data.train, data.classes);
     out.summary(`final: ${epochStatus(last, epochs)}`);
     for (const line of formatConfusion(confusion)) out.summary(`${data.test.count > 0 ? "" : "(training data) "}${line}`);
-    const files = writeRunReport({
+    const files = await writeRunReport({
       command: "train", source, data, spec, options: { epochs, seed: spec.seed, output },
       history, confusion, chartPath: args.string("chart"), logPath: args.string("log"),
       result: { trainAccuracy: last.trainAccuracy, testAccuracy: last.testAccuracy, trainLoss: last.trainLoss, testLoss: last.testLoss },

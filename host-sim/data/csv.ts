@@ -2,22 +2,37 @@
 //
 // Format accepted:
 //   - first non-blank line is a header of unique, non-empty column names (a UTF-8 BOM is ignored);
-//   - every other non-blank line is a data row with exactly as many comma-separated fields as the header;
+//   - fields are separated by the `delimiter` option, or else by the first of "," ";" tab that the header
+//     contains (detected once, from the header);
+//   - every other non-blank line is a data row with exactly as many fields as the header;
 //   - numeric fields are plain decimal numbers (optional sign, digits, optional fraction and exponent);
 //     hex, empty fields, "NaN", "Infinity" and values that overflow to ±Infinity are rejected;
 //   - an optional label column (by name) holds a free-text class name; if a label set is given, any other
 //     label is rejected;
-//   - quoting is not supported (a '"' anywhere in a row is an error); "\r\n" and "\n" line ends both work;
+//   - quoting is not supported (a '"' anywhere in a row is an error); "\r\n", "\n" and "\r" line ends work;
+//   - a line may be at most MAX_LINE_CHARS long (a file without line ends must not fill the memory).
 //   - blank (whitespace-only) lines are skipped but still counted for line numbers.
 //
 // Every error is a CsvError whose message starts with "<source>:<line>: " (1-based line numbers, counting
 // the header as line 1), so a user can jump straight to the offending line.
 //
-// There is one parser, CsvStream, which is fed lines or arbitrary text chunks. parseCsv / readCsvFile run a
-// whole text through it and only return once every line has parsed, so a whole-file read never yields a
-// partial result: it either returns all rows or throws.
+// Error messages quote at most a short excerpt of the offending text (never a whole line).
+//
+// API: CsvStream is the one parser, fed lines (pushLine) or arbitrary text chunks (push, end); each
+// CsvRow has its 1-based line, its numeric values in `columns` order and its label. readCsvFile reads a
+// file in 1 MiB chunks through it (memory: the rows, not the text), and parseCsv a string; both return
+// only once every line has parsed, so a whole-file read never yields a partial result.
 
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
+
+/** Longest line accepted, in characters. */
+export const MAX_LINE_CHARS = 1 << 20;
+const READ_CHUNK = 1 << 20;
+
+/** At most `max` characters of user text for a message. */
+function excerpt(text: string, max = 40): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+}
 
 export class CsvError extends Error {
   override name = "CsvError";
@@ -46,6 +61,8 @@ export interface CsvOptions {
   labelColumn?: string;
   /** Allowed labels. If given (with labelColumn), any other label is an error. */
   labels?: readonly string[];
+  /** Field separator; default: detected from the header ("," else ";" else tab). */
+  delimiter?: string;
 }
 
 export interface CsvRow {
@@ -81,9 +98,9 @@ function parseNumber(field: string, column: string): number | string {
   const t = field.trim();
   if (t === "") return `empty value in column "${column}"`;
   if (NON_FINITE_RE.test(t)) return `non-finite value "${t}" in column "${column}"`;
-  if (!NUMBER_RE.test(t)) return `non-numeric value "${t}" in column "${column}"`;
+  if (!NUMBER_RE.test(t)) return `non-numeric value "${excerpt(t)}" in column "${column}"`;
   const v = Number(t);
-  if (!Number.isFinite(v)) return `non-finite value "${t}" in column "${column}" (overflows)`;
+  if (!Number.isFinite(v)) return `non-finite value "${excerpt(t)}" in column "${column}" (overflows)`;
   return v;
 }
 
@@ -112,6 +129,7 @@ export class CsvStream {
   private colIndex: Int32Array = new Int32Array(0);
   private labelIndex = -1;
   private labelSet: Set<string> | undefined;
+  private delimiter = ",";
 
   constructor(options: CsvOptions = {}) {
     this.opts = options;
@@ -154,13 +172,20 @@ export class CsvStream {
   push(chunk: string): CsvRow[] {
     if (this.failed) throw this.failed;
     const rows: CsvRow[] = [];
-    let text = this.pending + chunk;
+    const text = this.pending + chunk;
+    const ends = /\r\n|\n|\r/g;
     let start = 0;
-    for (let nl = text.indexOf("\n", start); nl >= 0; nl = text.indexOf("\n", start)) {
-      this.pushAndCollect(text.slice(start, nl), rows);
-      start = nl + 1;
+    for (let m = ends.exec(text); m; m = ends.exec(text)) {
+      // A "\r" at the very end may be the first half of "\r\n": wait for the next chunk.
+      if (m[0] === "\r" && m.index === text.length - 1) break;
+      this.pushAndCollect(text.slice(start, m.index), rows);
+      start = m.index + m[0].length;
     }
     this.pending = text.slice(start);
+    if (this.pending.length > MAX_LINE_CHARS) {
+      this.failed = new CsvError(this.source, this.lineNo + 1, `line longer than ${MAX_LINE_CHARS} characters (is this a CSV file?): "${excerpt(this.pending)}"`);
+      throw this.failed;
+    }
     return rows;
   }
 
@@ -198,13 +223,14 @@ export class CsvStream {
 
   private readHeader(text: string, line: number): void {
     if (text.includes('"')) this.fail(line, "malformed header: quoted fields are not supported");
-    const names = text.split(",").map((s) => s.trim());
-    if (names.every(looksNumeric)) this.fail(line, `missing header row (first line looks like data: "${text}")`);
+    this.delimiter = this.opts.delimiter ?? ([",", ";", "\t"].find((d) => text.includes(d)) ?? ",");
+    const names = text.split(this.delimiter).map((s) => s.trim());
+    if (names.every(looksNumeric)) this.fail(line, `missing header row (first line looks like data: "${excerpt(text)}")`);
     const seen = new Set<string>();
     for (let i = 0; i < names.length; i++) {
       const n = names[i]!;
       if (n === "") this.fail(line, `malformed header: column ${i + 1} has an empty name`);
-      if (seen.has(n)) this.fail(line, `malformed header: duplicate column "${n}"`);
+      if (seen.has(n)) this.fail(line, `malformed header: duplicate column "${excerpt(n)}"`);
       seen.add(n);
     }
     const { labelColumn } = this.opts;
@@ -226,7 +252,7 @@ export class CsvStream {
 
   private readRow(text: string, line: number): CsvRow {
     if (text.includes('"')) this.fail(line, "malformed row: quoted fields are not supported");
-    const fields = text.split(",");
+    const fields = text.split(this.delimiter);
     const header = this._header!;
     if (fields.length !== header.length) this.fail(line, `wrong number of columns: expected ${header.length}, got ${fields.length}`);
     const values = new Float64Array(this.colIndex.length);
@@ -240,7 +266,7 @@ export class CsvStream {
     const label = fields[this.labelIndex]!.trim();
     if (label === "") this.fail(line, `empty label in column "${header[this.labelIndex]}"`);
     if (this.labelSet && !this.labelSet.has(label)) {
-      this.fail(line, `unknown label "${label}" (expected one of: ${[...this.labelSet].join(", ")})`);
+      this.fail(line, `unknown label "${excerpt(label)}" (expected one of: ${[...this.labelSet].join(", ")})`);
     }
     return { line, values, label };
   }
@@ -254,6 +280,29 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
   const stream = new CsvStream(options);
   const rows = stream.push(text);
   rows.push(...stream.end());
+  return toTable(stream, rows, options);
+}
+
+/** Read and parse a CSV file (UTF-8) in chunks; `source` defaults to the path. */
+export function readCsvFile(path: string, options: CsvOptions = {}): CsvTable {
+  const stream = new CsvStream({ ...options, source: options.source ?? path });
+  const rows: CsvRow[] = [];
+  const decoder = new TextDecoder("utf-8");
+  const chunk = new Uint8Array(READ_CHUNK);
+  const fd = openSync(path, "r");
+  try {
+    for (let n = readSync(fd, chunk, 0, READ_CHUNK, null); n > 0; n = readSync(fd, chunk, 0, READ_CHUNK, null)) {
+      for (const r of stream.push(decoder.decode(chunk.subarray(0, n), { stream: true }))) rows.push(r);
+    }
+    for (const r of stream.push(decoder.decode())) rows.push(r);
+    for (const r of stream.end()) rows.push(r);
+  } finally {
+    closeSync(fd);
+  }
+  return toTable(stream, rows, options);
+}
+
+function toTable(stream: CsvStream, rows: CsvRow[], options: CsvOptions): CsvTable {
   if (rows.length === 0) throw new CsvError(stream.source, stream.linesRead, "no data rows after the header");
   const width = stream.columns.length;
   const values = new Float64Array(rows.length * width);
@@ -272,10 +321,4 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
   };
   if (options.labelColumn !== undefined) table.labels = rows.map((r) => r.label!);
   return table;
-}
-
-/** Read and parse a CSV file (UTF-8). `source` defaults to the path. */
-export function readCsvFile(path: string, options: CsvOptions = {}): CsvTable {
-  const text = readFileSync(path, "utf8");
-  return parseCsv(text, { ...options, source: options.source ?? path });
 }

@@ -1,43 +1,108 @@
-// Loss and accuracy curves as a self-contained SVG (no dependencies, opens in any browser).
-export interface Series {
-  name: string;
-  color: string;
-  values: number[];
-  /** Which y axis: loss on the left (auto-scaled), accuracy on the right (0..1). */
-  axis: "loss" | "accuracy";
+// Charts of a run, drawn with Vega-Lite and rendered headlessly: Vega-Lite compiles a declarative spec to
+// Vega, Vega lays out axes, ticks, legends and scales and writes SVG without a browser or canvas, and
+// resvg (an optional native package; skipped with a note when absent) rasterises that SVG to PNG. All of
+// it runs offline from npm packages. Why Vega-Lite: a few lines of spec per chart, and the library, not
+// this file, handles tick choice, small data (one epoch draws points), legend placement and scale domains.
+//
+// One picture per run, three panels: loss per epoch (train and test), accuracy per epoch (train and
+// test), and the confusion matrix of the held-out split as a heat map with counts.
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import type { Confusion } from "./confusion";
+
+export interface ChartEpoch {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  testLoss: number;
+  testAccuracy: number;
 }
 
-const escape = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
-
-export function lossAccuracyChart(title: string, xLabel: string, series: Series[]): string {
-  const W = 720, H = 400, left = 60, right = 60, top = 40, bottom = 50;
-  const plotW = W - left - right, plotH = H - top - bottom;
-  const n = Math.max(2, ...series.map((s) => s.values.length));
-  const finiteLoss = series.filter((s) => s.axis === "loss").flatMap((s) => s.values).filter(Number.isFinite);
-  const lossMax = finiteLoss.length ? Math.max(...finiteLoss) * 1.05 || 1 : 1;
-  const x = (i: number) => left + (plotW * i) / (n - 1);
-  const y = (v: number, axis: Series["axis"]) => top + plotH * (1 - (axis === "loss" ? v / lossMax : v));
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">${escape(title)}</text>`,
-    `<rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`,
-  ];
-  for (let t = 0; t <= 4; t++) {
-    const f = t / 4, yy = top + plotH * (1 - f);
-    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${yy}" y2="${yy}" stroke="#eee"/>`);
-    parts.push(`<text x="${left - 6}" y="${yy + 4}" text-anchor="end">${(lossMax * f).toFixed(2)}</text>`);
-    parts.push(`<text x="${left + plotW + 6}" y="${yy + 4}">${Math.round(f * 100)}%</text>`);
+/** The Vega-Lite spec of a run's picture (exported for tests). */
+export function runChartSpec(title: string, history: readonly ChartEpoch[], confusion?: Confusion): TopLevelSpec {
+  const curves: { epoch: number; series: string; value: number }[] = [];
+  for (const h of history) {
+    const add = (series: string, value: number) => { if (Number.isFinite(value)) curves.push({ epoch: h.epoch, series, value }); };
+    add("train loss", h.trainLoss);
+    add("test loss", h.testLoss);
+    add("train accuracy", h.trainAccuracy);
+    add("test accuracy", h.testAccuracy);
   }
-  parts.push(`<text x="${left + plotW / 2}" y="${H - 12}" text-anchor="middle">${escape(xLabel)} (1..${n})</text>`);
-  parts.push(`<text x="16" y="${top + plotH / 2}" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle">loss</text>`);
-  parts.push(`<text x="${W - 12}" y="${top + plotH / 2}" transform="rotate(90 ${W - 12} ${top + plotH / 2})" text-anchor="middle">accuracy</text>`);
-  series.forEach((s, k) => {
-    const points = s.values.map((v, i) => (Number.isFinite(v) ? `${x(i).toFixed(1)},${y(v, s.axis).toFixed(1)}` : "")).filter(Boolean);
-    if (points.length) parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${points.join(" ")}"/>`);
-    parts.push(`<rect x="${left + 10 + k * 150}" y="${top + 8}" width="12" height="3" fill="${s.color}"/>`);
-    parts.push(`<text x="${left + 26 + k * 150}" y="${top + 13}">${escape(s.name)}</text>`);
+  const maxEpoch = Math.max(1, ...history.map((h) => h.epoch));
+  const x = { field: "epoch", type: "quantitative", title: "epoch", scale: { domain: [history.length > 1 ? Math.min(...history.map((h) => h.epoch)) : 0, maxEpoch], nice: false }, axis: { tickMinStep: 1, format: "d" } } as const;
+  const color = (names: string[], colors: string[]) => ({ field: "series", type: "nominal", title: null, scale: { domain: names, range: colors }, legend: { orient: "bottom" } }) as const;
+  const panel = (kind: "loss" | "accuracy") => ({
+    title: kind === "loss" ? "loss" : "accuracy",
+    width: 320,
+    height: 220,
+    transform: [{ filter: { field: "series", oneOf: [`train ${kind}`, `test ${kind}`] } }],
+    mark: { type: "line", point: true, strokeWidth: 2 },
+    encoding: {
+      x,
+      y: kind === "loss"
+        ? { field: "value", type: "quantitative", title: "mean loss", scale: { zero: true } }
+        : { field: "value", type: "quantitative", title: "accuracy", scale: { domain: [0, 1] }, axis: { format: ".0%" } },
+      color: kind === "loss" ? color(["train loss", "test loss"], ["#d62728", "#ff9896"]) : color(["train accuracy", "test accuracy"], ["#1f77b4", "#2ca02c"]),
+    },
   });
-  parts.push("</svg>");
-  return parts.join("\n");
+  const panels: object[] = [
+    { data: { values: curves }, hconcat: [panel("loss"), panel("accuracy")], resolve: { scale: { color: "independent" } } },
+  ];
+  if (confusion && confusion.classes.length > 0) {
+    const k = confusion.classes.length;
+    const cells = [];
+    for (let t = 0; t < k; t++) {
+      let row = 0;
+      for (let p = 0; p < k; p++) row += confusion.matrix[t * k + p]!;
+      for (let p = 0; p < k; p++) {
+        const n = confusion.matrix[t * k + p]!;
+        cells.push({ truth: confusion.classes[t], predicted: confusion.classes[p], count: n, share: row ? n / row : 0 });
+      }
+    }
+    const side = Math.min(360, Math.max(120, 36 * k));
+    panels.push({
+      title: "confusion matrix (held-out data)",
+      data: { values: cells },
+      width: side,
+      height: side,
+      encoding: {
+        x: { field: "predicted", type: "nominal", sort: confusion.classes, title: "predicted class", axis: { labelAngle: -45 } },
+        y: { field: "truth", type: "nominal", sort: confusion.classes, title: "true class" },
+      },
+      layer: [
+        { mark: "rect", encoding: { color: { field: "share", type: "quantitative", title: "share of row", scale: { domain: [0, 1], scheme: "blues" }, legend: { format: ".0%" } } } },
+        { mark: { type: "text", fontSize: 11 }, encoding: { text: { field: "count", type: "quantitative" }, color: { condition: { test: "datum.share > 0.5", value: "white" }, value: "black" } } },
+      ],
+    });
+  }
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: title, anchor: "start", fontSize: 15 },
+    background: "white",
+    padding: 12,
+    config: { font: "DejaVu Sans, Arial, sans-serif" },
+    vconcat: panels,
+  } as unknown as TopLevelSpec;
+}
+
+/** Render a Vega-Lite spec to SVG text, headlessly. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Rasterise SVG to PNG with resvg, or undefined (with the reason) when the optional package is missing. */
+export async function svgToPng(svg: string, scale = 2): Promise<{ png?: Uint8Array; missing?: string }> {
+  let Resvg: typeof import("@resvg/resvg-js").Resvg;
+  try {
+    ({ Resvg } = await import("@resvg/resvg-js"));
+  } catch {
+    return { missing: "PNG charts need the optional package @resvg/resvg-js (npm install @resvg/resvg-js); the SVG was written" };
+  }
+  const r = new Resvg(svg, { fitTo: { mode: "zoom", value: scale }, font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } });
+  return { png: r.render().asPng() };
 }

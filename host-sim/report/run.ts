@@ -7,7 +7,7 @@ import type { ModelSpec } from "../../src/index";
 import type { Dataset } from "../data/gestures";
 import { packageInfo } from "../package-info";
 import type { Confusion } from "./confusion";
-import { lossAccuracyChart } from "./chart";
+import { renderSvg, runChartSpec, svgToPng } from "./chart";
 
 /** One epoch of a run: the same fields for train (evaluated in Node) and stream (the board's reports). */
 export interface HistoryRecord {
@@ -54,18 +54,21 @@ export function runLog(r: RunRecord): Record<string, unknown> {
 
 const finiteOrNull = (_k: string, v: unknown) => (typeof v === "number" && !Number.isFinite(v) ? null : v);
 
-/** Write the log and chart(s) a run asked for; returns "chart: ..." / "log: ..." lines to show. */
-export function writeRunReport(r: RunRecord): string[] {
+/**
+ * Write the log and the chart a run asked for (the chart as SVG, and as PNG beside it when the optional
+ * renderer is installed); returns the "chart: ..." / "log: ..." lines to show.
+ */
+export async function writeRunReport(r: RunRecord): Promise<string[]> {
   const shown: string[] = [];
   if (r.chartPath) {
     mkdirSync(dirname(r.chartPath), { recursive: true });
-    writeFileSync(r.chartPath, lossAccuracyChart(`tinyprop ${r.command}`, "epoch", [
-      { name: "train loss", color: "#d62728", axis: "loss", values: r.history.map((h) => h.trainLoss) },
-      { name: "test loss", color: "#ff9896", axis: "loss", values: r.history.map((h) => h.testLoss) },
-      { name: "train accuracy", color: "#1f77b4", axis: "accuracy", values: r.history.map((h) => h.trainAccuracy) },
-      { name: "test accuracy", color: "#2ca02c", axis: "accuracy", values: r.history.map((h) => h.testAccuracy) },
-    ]));
-    shown.push(`chart: ${r.chartPath}`);
+    const title = `tinyprop ${r.command}: ${r.source}` + (r.command === "stream" ? " (loss and training accuracy from the board's reports)" : "");
+    const svg = await renderSvg(runChartSpec(title, r.history, r.confusion));
+    writeFileSync(r.chartPath, svg);
+    const pngPath = r.chartPath.replace(/\.svg$/i, "") + ".png";
+    const { png, missing } = await svgToPng(svg);
+    if (png) writeFileSync(pngPath, png);
+    shown.push(`chart: ${r.chartPath}${png ? ` and ${pngPath}` : ` (${missing})`}`);
   }
   if (r.logPath) {
     mkdirSync(dirname(r.logPath), { recursive: true });
