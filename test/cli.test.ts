@@ -68,7 +68,7 @@ describe("tinyprop CLI", () => {
     }
     expect(cli(["train", "--help"]).stdout).toMatch(/--epochs N +passes over the training data \(default 60\)/);
     expect(cli(["stream", "--help"]).stdout).toMatch(/--snapshot-every N/);
-  });
+  }, 300_000);
 
   it("--version, bare tinyprop and help exit 0", () => {
     const version = JSON.parse(readFileSync("package.json", "utf8")).version as string;

@@ -6,8 +6,7 @@
 //
 // One picture per run, three panels: loss per epoch (train and test), accuracy per epoch (train and
 // test), and the confusion matrix of the held-out split as a heat map with counts.
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import type { Confusion } from "./confusion";
 
 export interface ChartEpoch {
@@ -87,6 +86,8 @@ export function runChartSpec(title: string, history: readonly ChartEpoch[], conf
 
 /** Render a Vega-Lite spec to SVG text, headlessly. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  // Loaded on first use: the libraries are large, and most commands draw nothing.
+  const [vega, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
   try {
     return await view.toSVG();
