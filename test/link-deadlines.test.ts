@@ -44,7 +44,7 @@ describe("a board that goes silent while the port stays open", () => {
     expect(r.settled).toBe(true);
     expect(r.error).toBeInstanceOf(LinkError);
     expect((r.error as LinkError).message).toMatch(/stopped answering/);
-    expect(r.elapsedMs).toBeLessThan(15_000);
+    expect(r.elapsedMs).toBeLessThan(30_000);
     link.destroy();
   });
 });

@@ -55,7 +55,8 @@ export class Session {
   private async handshake(restartWhy: string | undefined): Promise<DeviceInfo> {
     this.forgetSession();
     const clock = this.opts.clock;
-    const deadline = clock.now() + this.opts.handshakeTimeoutMs;
+    const timeoutMs = restartWhy === undefined ? this.opts.handshakeTimeoutMs : this.opts.reconnectTimeoutMs;
+    const deadline = clock.now() + timeoutMs;
     const versionErrorsBefore = this.transport.versionErrors;
     let attempts = 0;
     for (;;) {
@@ -66,9 +67,9 @@ export class Session {
           throw new LinkError("INCOMPATIBLE", `the device on ${this.port.name} speaks another protocol major version (this host speaks ${P.PROTOCOL_VERSION}); update the firmware or the host`);
         }
         if (restartWhy === "device silent") {
-          throw new LinkError("TIMEOUT", `the board on ${this.port.name} stopped answering: nothing heard for ${this.opts.silenceMs} ms, then no answer to ${attempts} HELLOs in ${this.opts.handshakeTimeoutMs} ms (hung, reset into another program, or lost power behind the USB adapter?)`);
+          throw new LinkError("TIMEOUT", `the board on ${this.port.name} stopped answering: nothing heard for ${this.opts.silenceMs} ms, then no answer to ${attempts} HELLOs in ${timeoutMs} ms (hung, reset into another program, or lost power behind the USB adapter?)`);
         }
-        throw new LinkError("NO_DEVICE", `no answer from a tinyprop device on ${this.port.name} after ${attempts} HELLOs in ${this.opts.handshakeTimeoutMs} ms (is the app running? is the baud rate right?)`);
+        throw new LinkError("NO_DEVICE", `no answer from a tinyprop device on ${this.port.name} after ${attempts} HELLOs in ${timeoutMs} ms (is the app running? is the baud rate right?)`);
       }
       attempts++;
       this.helloNonce = (this.opts.random32() >>> 0) || 1;

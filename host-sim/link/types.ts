@@ -142,6 +142,9 @@ export interface LinkOptions {
   maxRtoMs?: number;
   /** Give up on a connect() after this long without a CAPS. */
   handshakeTimeoutMs?: number;
+  /** Give up on a new session during a run (device reset or silent) after this long without a CAPS (a board
+   * may take seconds to reboot and restore its checkpoint). */
+  reconnectTimeoutMs?: number;
   /**
    * A session in which nothing valid arrives from the device for this long is over: the host handshakes
    * again, and fails the link ("stopped answering") if that gets no answer either. The device refreshes
@@ -163,7 +166,7 @@ export type ResolvedOptions = Required<Omit<LinkOptions, "onLog" | "onEvent">> &
 
 export function resolveOptions(options: LinkOptions, clock: Clock): ResolvedOptions {
   return {
-    maxFrame: P.MAX_FRAME, window: 16, minRtoMs: 100, maxRtoMs: 2000, handshakeTimeoutMs: 5000,
+    maxFrame: P.MAX_FRAME, window: 16, minRtoMs: 100, maxRtoMs: 2000, handshakeTimeoutMs: 5000, reconnectTimeoutMs: 20000,
     silenceMs: 3000, requestTimeoutMs: 20000,
     ...options,
     random32: options.random32 ?? (() => (Math.random() * 0x100000000) >>> 0),
