@@ -16,6 +16,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
 
 /** Meter reported by xsnap-worker after every command (values are per command unless noted). */
 export interface XsMeter {
@@ -36,8 +37,13 @@ export interface XsResult {
 export interface XsStartOptions {
   /** Path to an `xsnap-worker` binary (default: the one `npm install` built in @agoric/xsnap). */
   binary?: string;
-  /** Use the debug build instead of the release build (ignored when `binary` is set). */
+  /** Use the debug build instead of the release build (ignored when `binary` or `variant` is set). */
   debug?: boolean;
+  /**
+   * Run a worker variant built by host-sim/xs/build-worker.mjs (e.g. "instrumented", which has the
+   * global `xsCounter()`), instead of @agoric/xsnap's stock worker. Ignored when `binary` is set.
+   */
+  variant?: string;
   /** Per-command compute limit (`-l`). Exceeding it kills the worker (exit code 17). */
   meterLimit?: number;
   /** Parser buffer size in KiB (`-s`, worker default 8192). Raise it for very large scripts. */
@@ -74,6 +80,21 @@ export function defaultBinaryPath(debug = false): string {
   }
   const goal = debug ? "debug" : "release";
   return join(pkgDir, "xsnap-native", "xsnap", "build", "bin", platform, goal, "xsnap-worker");
+}
+
+/** This project's root: the nearest folder above this file with a package.json (works from src and dist). */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}
+
+/** Where host-sim/xs/build-worker.mjs builds worker variant `name` (build/xs/<name>/xsnap-worker). */
+export function variantBinaryPath(name: string): string {
+  return join(projectRoot(), "build", "xs", name, "xsnap-worker");
 }
 
 /** Encode one netstring: `<byte length>:<bytes>,`. */
@@ -131,7 +152,14 @@ export class XsEngine {
 
   /** Spawn a fresh XS machine. Rejects with a clear error when the binary is missing. */
   static async start(options: XsStartOptions = {}): Promise<XsEngine> {
-    const binary = options.binary ?? defaultBinaryPath(options.debug);
+    const binary =
+      options.binary ?? (options.variant ? variantBinaryPath(options.variant) : defaultBinaryPath(options.debug));
+    if (!existsSync(binary) && options.variant && !options.binary) {
+      throw new Error(
+        `XS worker variant "${options.variant}" not found at ${binary}: npm install builds it ` +
+          `(by hand: node host-sim/xs/build-worker.mjs ${options.variant}; it needs a C compiler)`,
+      );
+    }
     if (!existsSync(binary)) {
       throw new Error(
         `XS engine not found at ${binary}: the xs engine needs the optional package @agoric/xsnap (npm install @agoric/xsnap compiles its xsnap-worker)`,
