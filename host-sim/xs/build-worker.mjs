@@ -2,7 +2,8 @@
 /**
  * Builds VARIANTS of XS's `xsnap-worker` from the C sources that the npm package `@agoric/xsnap`
  * ships (XS in moddable/xs, the worker in xsnap-native/xsnap), into `build/xs/<variant>/` of this
- * project (gitignored). `npm install` / `npm ci` run it (package.json "postinstall"); by hand:
+ * project (gitignored). `npm install` / `npm ci` in a checkout run it (package.json "prepare", which
+ * does not run where tinyprop is installed as a dependency: the package ships no host-sim/); by hand:
  * `node host-sim/xs/build-worker.mjs [variant ...]` (default: every variant below).
  *
  * The compiler flags and the list of objects are read from the package's own worker makefile
