@@ -51,6 +51,9 @@ export const quantizeCommand: Command = {
     const data = dataPath ? loadDataset(requirePath(dataPath), { labelColumn: args.string("label-column") })
       : args.flag("default-data") ? loadDefaultDataset() : null;
     if (data && data.inputWidth !== model.inputs) throw new UsageError(`the data has ${data.inputWidth} features, the model ${model.inputs} inputs`);
+    if (data && data.classes.length !== model.outputs) {
+      throw new UsageError(`the data's classes [${data.classes.join(", ")}] do not match the model's ${model.outputs} outputs (class names are not stored in this model file); calibrating on them would report a meaningless accuracy`);
+    }
     const { fixed, lines } = quantizeWithReport(model, data);
     for (const line of lines) console.log(line);
     if (!data) console.log("no --data given: default activation formats, no accuracy report");

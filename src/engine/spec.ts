@@ -113,13 +113,25 @@ function finiteIn(v: unknown, what: string, lo: number, hi: number, loOpen = fal
 }
 
 /** Validate a spec and fill in defaults. Throws an Error naming the first problem found. */
+const SPEC_KEYS = ["inputs", "layers", "loss", "optimizer", "batchSize", "seed", "frozen", "keepGradients", "leakySlope", "dtype", "fixed", "kernels"];
+const LAYER_KEYS = ["units", "activation"];
+const OPTIMIZER_KEYS = ["type", "learningRate", "momentum", "beta1", "beta2", "epsilon", "weightDecay", "clipNorm", "schedule"];
+const SCHEDULE_KEYS = ["type", "every", "gamma", "steps", "minLearningRate"];
+
+/** A misspelt key (learning_rate, activaton) must not be ignored silently: refuse any key not listed. */
+function onlyKeys(o: object, known: readonly string[], where: string): void {
+  for (const k of Object.keys(o)) if (known.indexOf(k) < 0) fail(`${where} has an unknown key "${k}" (known: ${known.join(", ")})`);
+}
+
 export function resolveSpec(spec: ModelSpec): ResolvedSpec {
   if (spec === null || typeof spec !== "object") fail("spec must be an object");
+  onlyKeys(spec, SPEC_KEYS, "spec");
   const inputs = positiveInt(spec.inputs, "inputs", MAX_UNITS);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) fail("layers must be a non-empty array");
   const units: number[] = [];
   const activations: Act[] = [];
   spec.layers.forEach((layer, l) => {
+    if (layer !== null && typeof layer === "object") onlyKeys(layer, LAYER_KEYS, `layers[${l}]`);
     units.push(positiveInt(layer?.units, `layers[${l}].units`, MAX_UNITS));
     const a = codeOf(ACTIVATION_NAMES, layer.activation);
     if (a < 0) fail(`layers[${l}].activation must be one of ${ACTIVATION_NAMES.join(", ")}, got ${String(layer.activation)}`);
@@ -135,6 +147,7 @@ export function resolveSpec(spec: ModelSpec): ResolvedSpec {
 
   const o = spec.optimizer;
   if (o === null || typeof o !== "object") fail("optimizer must be an object");
+  onlyKeys(o, OPTIMIZER_KEYS, "optimizer");
   if (o.type !== "sgd" && o.type !== "adam") fail(`optimizer.type must be "sgd" or "adam", got ${String(o.type)}`);
   const learningRate = finiteIn(o.learningRate, "optimizer.learningRate", 0, 1e3, true);
   const momentum = finiteIn(o.momentum ?? 0, "optimizer.momentum", 0, 1, false, true);
@@ -147,6 +160,7 @@ export function resolveSpec(spec: ModelSpec): ResolvedSpec {
 
   let schedule: Sched = Sched.Constant, scheduleEvery = 1, scheduleGamma = 1, scheduleSteps = 1, minLearningRate = 0;
   const s = o.schedule;
+  if (s !== null && typeof s === "object") onlyKeys(s, SCHEDULE_KEYS, "optimizer.schedule");
   if (s !== undefined && s.type !== "constant") {
     if (s.type === "step") {
       schedule = Sched.Step;
