@@ -7,7 +7,7 @@ import { Act, LossCode, Opt } from "./codes";
 import { resolveSpec, type ModelSpec, type ResolvedSpec } from "./spec";
 import type { DenseModel, Evaluation, LayerViews } from "./model-api";
 import { Random } from "./random";
-import { log, powInt } from "./math";
+import { powInt } from "./math";
 import { argmax, checkCount, checkFinite, checkInputs, checkTargets } from "./validate";
 import { learningRateAt } from "./schedule";
 import { lossGradient, sigmoidForward, softmaxForward, squaredError } from "./float32/loss";
@@ -148,8 +148,11 @@ export class Model implements DenseModel<Float32Array> {
   backward(y: ArrayLike<number>): number {
     if (this.gradients === null) throw new Error("backward: this model fuses the update into backward and stores no gradients; build it with keepGradients: true, or call trainStep");
     if (this.cols === 0) throw new Error("backward: call forward first");
-    checkTargets("backward", y, this.cols, this.outputs, this.lossCode);
-    const loss = this.outputLoss(y, this.cols);
+    const cols = this.cols;
+    checkTargets("backward", y, cols, this.outputs, this.lossCode);
+    // The loss comes from the logits, as in trainStep: the output now holds probabilities, so the last
+    // batch is run forward again (same input, same weights, same result) with the targets.
+    const loss = this.run(this.input, 0, cols, y, 0) / this.lossDivisor(cols);
     this.backpropagate(y, false);
     return loss;
   }
@@ -234,7 +237,7 @@ export class Model implements DenseModel<Float32Array> {
 
   /** Index of the largest output for one sample at x[offset ...]. */
   classify(x: ArrayLike<number>, offset = 0): number {
-    if (offset < 0 || x.length < offset + this.inputs) throw new Error(`classify: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
+    if (!Number.isInteger(offset) || offset < 0 || x.length < offset + this.inputs) throw new Error(`classify: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
     checkFinite("classify", x, offset, this.inputs);
     this.run(x, offset, 1, null, 0);
     return argmax(this.output, 0, this.outputs);
@@ -295,16 +298,6 @@ export class Model implements DenseModel<Float32Array> {
     return y === null ? 0 : squaredError(out.Y, out.units, cols, y, yOff);
   }
 
-  /** Mean loss of the current output against y (used by backward(), where run() had no targets). */
-  private outputLoss(y: ArrayLike<number>, cols: number): number {
-    const n = this.outputs, Y = this.output;
-    let sum = 0;
-    if (this.lossCode === LossCode.Mse) sum = squaredError(Y, n, cols, y, 0);
-    else if (this.lossCode === LossCode.SoftmaxCE) for (let c = 0; c < cols; c++) sum -= logOf(Y[c * n + y[c]]);
-    else for (let i = 0; i < n * cols; i++) sum -= y[i] * logOf(Y[i]) + (1 - y[i]) * logOf(1 - Y[i]);
-    return sum / this.lossDivisor(cols);
-  }
-
   private lossDivisor(cols: number): number {
     return this.lossCode === LossCode.SoftmaxCE ? cols : cols * this.outputs;
   }
@@ -336,9 +329,4 @@ export class Model implements DenseModel<Float32Array> {
     }
   }
 
-}
-
-/** log clamped away from 0 so a saturated probability gives a large finite loss, not Infinity. */
-function logOf(p: number): number {
-  return log(p > 1e-30 ? p : 1e-30);
 }

@@ -16,7 +16,8 @@ export function checkCount(where: string, count: number, max: number): void {
 export function checkInputs(where: string, x: ArrayLike<number>, count: number, inputs: number): void {
   if (!Number.isInteger(count) || count < 0) throw new Error(`${where}: invalid sample count ${count}`);
   const need = count * inputs;
-  if (!isArrayLike(x) || x.length !== need) {
+  if (!isArrayLike(x)) throw new Error(`${where}: x must be an array or typed array of numbers, got ${typeof x}`);
+  if (x.length !== need) {
     throw new Error(`${where}: x has ${x?.length} values, expected ${need} (${count} samples × ${inputs} inputs)`);
   }
   checkFinite(where, x, 0, need);
@@ -34,15 +35,16 @@ export function checkFinite(where: string, x: ArrayLike<number>, from: number, n
 export function checkTargets(where: string, y: ArrayLike<number>, count: number, outputs: number, loss: LossCode): void {
   const n = outputs;
   const typed = ArrayBuffer.isView(y);
+  if (!isArrayLike(y)) throw new Error(`${where}: y must be an array or typed array of numbers, got ${typeof y}`);
   if (loss === LossCode.SoftmaxCE) {
-    if (!isArrayLike(y) || y.length !== count) throw new Error(`${where}: y has ${y?.length} labels, expected ${count} class indices`);
+    if (y.length !== count) throw new Error(`${where}: y has ${y?.length} labels, expected ${count} class indices`);
     for (let i = 0; i < count; i++) {
       const v = y[i];
       if (!(v >= 0 && v < n) || v % 1 !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: label y[${i}] = ${v} is not a class index in 0..${n - 1}`);
     }
     return;
   }
-  if (!isArrayLike(y) || y.length !== count * n) throw new Error(`${where}: y has ${y?.length} targets, expected ${count * n} (${count} samples × ${n} outputs)`);
+  if (y.length !== count * n) throw new Error(`${where}: y has ${y?.length} targets, expected ${count * n} (${count} samples × ${n} outputs)`);
   for (let i = 0; i < count * n; i++) {
     const v = y[i];
     if (v - v !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: target y[${i}] is ${v}, not a finite number`);

@@ -96,6 +96,21 @@ export function denseForwardQ(
   return sat;
 }
 
+/**
+ * The accumulator of one output of denseForwardQ, pair by pair without unrolling: (b << bShift) + comp +
+ * sum over pairs of (W x + W x) >> SH, at the accumulator's frac. The same sum denseForwardQ forms (its
+ * blocks start at even offsets), used where the exact pre-activation is needed again (the sigmoid
+ * cross-entropy loss) and as the tests' plain reference for the unrolled loop.
+ */
+export function preActivationQ(W: Int16Array, b: Int16Array, x: Int16Array, xOff: number, nIn: number, row: number,
+  SH: number, bShift: number, comp: number): number {
+  let j = 0, s = (b[row] << bShift) + comp;
+  const k = row * nIn;
+  for (j = 0; j + 1 < nIn; j += 2) s += (W[k + j] * x[xOff + j] + W[k + j + 1] * x[xOff + j + 1]) >> SH;
+  if (j < nIn) s += (W[k + j] * x[xOff + j]) >> SH;
+  return s;
+}
+
 /** 2^(-u) for u >= 0 in Q14, as Q15 (32768 = 1). exp2: 2^(-i/64) for i = 0..64 in Q15. */
 export function exp2NegQ(u: number, exp2: Uint16Array): number {
   let n = 0, r = 0, i = 0, v = 0;

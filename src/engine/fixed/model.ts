@@ -5,13 +5,14 @@
 import { Act, LossCode, Opt } from "../codes";
 import type { ModelSpec } from "../spec";
 import { Random } from "../random";
-import { LN2, log, pow2 } from "../math";
+import { LN2, pow2, softplus } from "../math";
 import { learningRateAt } from "../schedule";
 import { argmax, checkCount, checkInputs, checkTargets } from "../validate";
 import type { DenseModel, Evaluation, LayerViews } from "../model-api";
 import { planFixed, resolveFixedSpec, type FixedLayerFormat, type FixedModelSpec, type FixedPlan, type ResolvedFixedSpec } from "./plan";
+import { BIAS_SHIFT, updateShifts, WEIGHT_SHIFT } from "./update-shifts";
 import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, dequantizeInto, quantizeInto, toMantissa, toQ } from "./convert";
-import { BOUND_UNKNOWN, bitsQ, lossDeltaQ, softmaxQ } from "./kernels";
+import { BOUND_UNKNOWN, bitsQ, lossDeltaQ, preActivationQ, softmaxQ } from "./kernels";
 import { fixedKernelsFor, type FixedKernels } from "./kernel-table";
 
 /** One dense layer's int16 views into the arena, and its Q formats. */
@@ -72,6 +73,8 @@ export class FixedModel implements DenseModel<Int16Array> {
   private readonly tq: Int16Array;
   private readonly rng: Int32Array | null;
   private readonly mant = new Int32Array(2);
+  /** Weight and bias shifts of the current layer's update (updateShifts). */
+  private readonly shifts = new Int32Array(2);
   /** The last rate given to toMantissa and its mantissa and exponent (most steps reuse them). */
   private readonly lastRate = Float64Array.of(-1, 0, 0);
   private readonly evaluation: Evaluation = { loss: 0, accuracy: 0, count: 0 };
@@ -233,7 +236,17 @@ export class FixedModel implements DenseModel<Int16Array> {
     if (this.cols === 0) throw new Error("backward: call forward first");
     const cols = this.cols;
     this.loadTargets("backward", y, cols, false);
-    const loss = this.lossOf(y, cols) / this.lossDivisor(cols);
+    let loss = 0;
+    if (this.lossCode === LossCode.SoftmaxCE) {
+      // From the logits, as in trainStep: the output holds probabilities now, so the batch (still in xq)
+      // runs forward again with the labels; forward() already counted its saturated stores.
+      const saturated = this.saturatedStores;
+      loss = this.run(cols, y, 0);
+      this.saturatedStores = saturated;
+    } else {
+      loss = this.lossOf(cols);
+    }
+    loss /= this.lossDivisor(cols);
     this.backpropagate(y, cols, true);
     return loss;
   }
@@ -247,15 +260,14 @@ export class FixedModel implements DenseModel<Int16Array> {
     this.decayMantissa();
     const dM = this.mant[0];
     this.weightsChanged();
+    const shifts = this.shifts;
     for (let l = r.frozen; l < this.layers.length; l++) {
       const layer = this.layers[l], f = layer.format;
-      let S = lrE + this.gradientFrac[l] - f.weightFrac, Sb = lrE + this.biasGradientFrac[l] - f.biasFrac;
-      const bump = Math.max(1 + m - S, 1 + m - Sb, 0);
-      if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
+      // |lrM dB| < 2^30: a bias shift past 31 + m rounds to 0 either way
+      this.clippedGradients += updateShifts(shifts, lrE, this.gradientFrac[l], this.biasGradientFrac[l], f.weightFrac, f.biasFrac, m, 31 + m);
       const dE = this.decayExponent(m);
-      if (Sb > 30 + m) Sb = 31 + m; // |lrM dB| < 2^30: rounds to 0 either way
-      this.saturatedStores += this.k.applyGradientsQ(layer.W, 0, layer.dW as Int16Array, 0, this.velocityW[l], layer.W.length, lrM, S, this.muQ15, dM, dE);
-      this.saturatedStores += this.k.applyGradientsQ(layer.b, 0, layer.db as Int16Array, 0, this.velocityB[l], layer.b.length, lrM, Sb, this.muQ15, 0, 31);
+      this.saturatedStores += this.k.applyGradientsQ(layer.W, 0, layer.dW as Int16Array, 0, this.velocityW[l], layer.W.length, lrM, shifts[WEIGHT_SHIFT], this.muQ15, dM, dE);
+      this.saturatedStores += this.k.applyGradientsQ(layer.b, 0, layer.db as Int16Array, 0, this.velocityB[l], layer.b.length, lrM, shifts[BIAS_SHIFT], this.muQ15, 0, 31);
     }
     this.step++;
     return true;
@@ -311,7 +323,7 @@ export class FixedModel implements DenseModel<Int16Array> {
 
   /** Index of the largest output for one float sample at x[offset ...]. */
   classify(x: ArrayLike<number>, offset = 0): number {
-    if (offset < 0 || x.length < offset + this.inputs) throw new Error(`classify: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
+    if (!Number.isInteger(offset) || offset < 0 || x.length < offset + this.inputs) throw new Error(`classify: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
     for (let i = offset; i < offset + this.inputs; i++) if (typeof x[i] !== "number" || x[i] - x[i] !== 0) throw new Error(`classify: x[${i}] is ${x[i]}, not a finite number`);
     this.saturatedInputs += quantizeInto(x, offset, this.xq, 0, this.inputs, this.inputFrac);
     this.run(1, null, 0);
@@ -320,7 +332,7 @@ export class FixedModel implements DenseModel<Int16Array> {
 
   /** Index of the largest output for one int16 sample at x[offset ...]. */
   classifyQ(x: Int16Array, offset = 0): number {
-    if (offset < 0 || x.length < offset + this.inputs) throw new Error(`classifyQ: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
+    if (!Number.isInteger(offset) || offset < 0 || x.length < offset + this.inputs) throw new Error(`classifyQ: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
     this.loadQ("classifyQ", x, offset, 1);
     this.run(1, null, 0);
     return argmax(this.output, 0, this.outputs);
@@ -339,7 +351,7 @@ export class FixedModel implements DenseModel<Int16Array> {
       this.saturatedInputs += quantizeInto(x, s * this.inputs, this.xq, 0, cols * this.inputs, this.inputFrac);
       if (!soft) this.saturatedInputs += quantizeInto(y, s * perSample, this.tq, 0, cols * n, this.outputFrac);
       loss += this.run(cols, soft ? y : null, s);
-      if (!soft) loss += this.lossOf(y, cols, s * n);
+      if (!soft) loss += this.lossOf(cols);
       for (let c = 0; c < cols; c++) {
         if (soft) {
           judged++;
@@ -367,7 +379,7 @@ export class FixedModel implements DenseModel<Int16Array> {
   private train(y: ArrayLike<number>, B: number): number {
     const soft = this.lossCode === LossCode.SoftmaxCE;
     let loss = this.run(B, soft ? y : null, 0);
-    if (!soft) loss = this.lossOf(y, B);
+    if (!soft) loss = this.lossOf(B);
     loss /= this.lossDivisor(B);
     if (this.gradients === null) {
       this.backpropagate(y, B, false);
@@ -399,17 +411,22 @@ export class FixedModel implements DenseModel<Int16Array> {
   }
 
   /** Summed MSE or sigmoid cross-entropy of the current output against float targets y (or tq for ints). */
-  private lossOf(y: ArrayLike<number>, cols: number, yOff = 0): number {
+  private lossOf(cols: number): number {
     const n = this.outputs, Y = this.output, t = this.tq, scale = pow2(-this.outputFrac);
     let sum = 0;
-    if (this.lossCode === LossCode.SoftmaxCE) {
-      for (let c = 0; c < cols; c++) sum -= log(Math.max(Y[c * n + y[yOff + c]] * scale, 1e-9));
-    } else if (this.lossCode === LossCode.Mse) {
+    if (this.lossCode === LossCode.Mse) {
       for (let i = 0; i < n * cols; i++) { const d = (Y[i] - t[i]) * scale; sum += d * d; }
-    } else {
-      for (let i = 0; i < n * cols; i++) {
-        const p = Math.min(Math.max(Y[i] * scale, 1e-9), 1 - 1e-9), tv = t[i] * scale;
-        sum -= tv * log(p) + (1 - tv) * log(1 - p);
+      return sum;
+    }
+    // Sigmoid cross-entropy from the logit z, as softplus(z) - z t: the stored probability rounds to 0 or 1
+    // once |z| passes about 10, and a loss taken from it would stop growing there. z is the exact
+    // pre-activation, recomputed per output (the forward pass rounds and clamps it before its table).
+    const L = this.layers.length, top = this.layers[L - 1], f = top.format;
+    const input = L === 1 ? this.xq : this.layers[L - 2].Y, zScale = pow2(-f.accFrac);
+    for (let c = 0; c < cols; c++) {
+      for (let i = 0; i < n; i++) {
+        const z = preActivationQ(top.W, top.b, input, c * top.inputs, top.inputs, i, f.SH, f.bShift, f.comp) * zScale;
+        sum += softplus(z) - z * t[c * n + i] * scale;
       }
     }
     return sum;
@@ -459,7 +476,8 @@ export class FixedModel implements DenseModel<Int16Array> {
     const lrM = this.mant[0], lrE = this.mant[1];
     let dM = 0, dE = 31 + m;
     if (!stored && r.weightDecay > 0) { this.decayMantissa(); dM = this.mant[0]; dE = this.decayExponent(m); }
-    let sat = 0, l = 0, S = 0, Sb = 0, bump = 0, accFrac = 0, t = 0, mx = 0, xm = 0, T = 0, Tb = 0;
+    const shifts = this.shifts;
+    let sat = 0, l = 0, accFrac = 0, t = 0, mx = 0, xm = 0, T = 0, Tb = 0;
     for (l = L - 1; l >= r.frozen; l--) {
       const layer = layers[l], f = layer.format;
       const dZ = layer.dZ as Int16Array;
@@ -476,26 +494,20 @@ export class FixedModel implements DenseModel<Int16Array> {
         this.gradientFrac[l] = gz + f.inFrac - lb - T;
         this.biasGradientFrac[l] = gz - Tb;
       } else if (fx.fusedBatch1) {
-        S = lrE + gz - 14 + f.inFrac - f.weightFrac;
-        Sb = lrE + gz - 14 - f.biasFrac;
-        bump = S < Sb ? 1 - S : 1 - Sb;
-        if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
-        if (Sb > 30) Sb = 30;
-        sat += k.sgdFusedQ(layer.W, layer.b, dZ, input, dX ? acc : null, layer.inputs, layer.units, lrM, S, Sb, f.SHd,
+        // dZ x has frac gz - 14 + inFrac (dZ is normalised to 2^14), dZ alone gz - 14
+        this.clippedGradients += updateShifts(shifts, lrE, gz - 14 + f.inFrac, gz - 14, f.weightFrac, f.biasFrac, 0, 30);
+        sat += k.sgdFusedQ(layer.W, layer.b, dZ, input, dX ? acc : null, layer.inputs, layer.units, lrM, shifts[WEIGHT_SHIFT], shifts[BIAS_SHIFT], f.SHd,
           l === 0 ? k.absMaxQ(input, 0, layer.inputs) : this.yMax[l - 1], this.wBound, 2 * l,
           dX && layers[l - 1].activation === Act.Relu ? layer.dX : null); // dX is free until normalizeDeltaQ below
         accFrac = f.weightFrac + gz - f.SHd;
       } else {
         if (dX) { k.backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
+        // the per-sample rates drop t = 14 + lb bits (dZ normalised to 2^14, a batch of up to 2^lb samples)
         t = 14 + lb;
-        S = lrE + gz - t + f.inFrac - f.weightFrac;
-        Sb = lrE + gz - t - f.biasFrac;
-        bump = Math.max(1 + m - S, 1 + m - Sb, 0);
-        if (bump > 0) { S += bump; Sb += bump; this.clippedGradients++; }
-        if (Sb > 30 + m) Sb = 30 + m;
+        this.clippedGradients += updateShifts(shifts, lrE, gz - t + f.inFrac, gz - t, f.weightFrac, f.biasFrac, m, 30 + m);
         this.weightsChanged();
         sat += k.updateQ(layer.W, layer.b, this.velocity[l], 0, dZ, input, 0, this.row, layer.inputs, layer.units, cols,
-          lrM, t, S, Sb, this.muQ15, dM, dE, this.rng);
+          lrM, t, shifts[WEIGHT_SHIFT], shifts[BIAS_SHIFT], this.muQ15, dM, dE, this.rng);
       }
       if (dX) {
         const below = layers[l - 1];
