@@ -1,0 +1,94 @@
+// Plain reference versions of the unrolled fixed-point kernels in kernels.ts: one term (or the kernel's
+// documented pair) at a time, without unrolling, skipped rows, sparse index lists or saturation bounds.
+// Integer arithmetic is exact, so the fast kernels must match these bit for bit; the tests use them as the
+// oracle. Nothing on the device uses them. Kernels not listed are plain loops already.
+import { Act } from "../codes";
+import { bitsQ, preActivationQ, QMAX } from "./kernels";
+
+/** denseForwardQ: the accumulator of each output (preActivationQ), rounded to the stored frac, activated. */
+export function denseForwardQReference(W: Int16Array, b: Int16Array, x: Int16Array, xOff: number, Y: Int16Array,
+  nIn: number, nOut: number, cols: number, SH: number, bShift: number, outShift: number,
+  act: number, slopeQ15: number, sig: Uint16Array, comp: number): number {
+  let saturated = 0;
+  for (let c = 0; c < cols; c++) {
+    for (let i = 0; i < nOut; i++) {
+      const s = preActivationQ(W, b, x, xOff + c * nIn, nIn, i, SH, bShift, comp);
+      let v = outShift > 0 ? (s + (1 << (outShift - 1))) >> outShift : s;
+      if (act === Act.Sigmoid || act === Act.Tanh) {
+        v = Math.max(-QMAX, Math.min(QMAX, v));
+        const a = Math.abs(v), lo = sig[a >> 7], hi = sig[(a >> 7) + 1];
+        let p = lo + (((hi - lo) * (a & 127) + 64) >> 7); // linear interpolation, Q15
+        if (v < 0) p = 32768 - p;
+        if (act === Act.Tanh) p = 2 * p - 32768;
+        v = (p + 1) >> 1;
+      } else {
+        if (act === Act.Relu && v < 0) v = 0;
+        if (act === Act.Leaky && v < 0) v = leaky(v, slopeQ15);
+        if (v > QMAX) { v = QMAX; saturated++; } else if (v < -QMAX) { v = -QMAX; saturated++; }
+      }
+      Y[c * nOut + i] = v;
+    }
+  }
+  return saturated;
+}
+
+/** round(v slope / 2^15), ties up, computed exactly in double precision (|v slope| < 2^53). */
+function leaky(v: number, slopeQ15: number): number {
+  return Math.floor((v * slopeQ15 + 16384) / 32768);
+}
+
+/**
+ * backInputQ: A[c, j] = sum over rows of (W dZ) >> SH, rows taken in pairs (i, i+1) while a block of four
+ * rows remains and one at a time for the last nOut mod 4 rows (the kernel's documented grouping).
+ */
+export function backInputQReference(W: Int16Array, dZ: Int16Array, A: Int32Array, nIn: number, nOut: number, cols: number, SH: number): void {
+  const paired = nOut - (nOut % 4);
+  for (let c = 0; c < cols; c++) {
+    for (let j = 0; j < nIn; j++) {
+      let s = 0;
+      for (let i = 0; i < paired; i += 2) s += (W[i * nIn + j] * dZ[c * nOut + i] + W[(i + 1) * nIn + j] * dZ[c * nOut + i + 1]) >> SH;
+      for (let i = paired; i < nOut; i++) s += (W[i * nIn + j] * dZ[c * nOut + i]) >> SH;
+      A[c * nIn + j] = s;
+    }
+  }
+}
+
+/** normalizeDeltaQ for act relu/linear/softmax: mask (relu), then shift so the largest |D| is at most 2^14. */
+export function normalizeDeltaQReference(A: Int32Array, n: number, Y: Int16Array, act: number, D: Int16Array, aFrac: number): number {
+  let largest = 0;
+  for (let i = 0; i < n; i++) {
+    if (act === Act.Relu && Y[i] <= 0) A[i] = 0;
+    largest = Math.max(largest, Math.abs(A[i]));
+  }
+  const s = Math.max(0, bitsQ(largest) - 14);
+  for (let i = 0; i < n; i++) D[i] = s > 0 ? (A[i] + (1 << (s - 1))) >> s : A[i];
+  return aFrac - s;
+}
+
+/**
+ * sgdFusedQ without its shortcuts: every row with g = dZ[i] != 0 gets lg = round(lrM g / 2^14); the bias
+ * moves by -round(lg / 2^Sb), each weight by round(-lg x_j / 2^S) (0 when S > 30), saturated and counted; A
+ * (when given) receives (W_ij g) >> SHd with the old weight for every input.
+ */
+export function sgdFusedQReference(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16Array, A: Int32Array | null,
+  nIn: number, nOut: number, lrM: number, S: number, Sb: number, SHd: number): number {
+  let saturated = 0;
+  const clamp = (v: number) => {
+    if (v > QMAX) { saturated++; return QMAX; }
+    if (v < -QMAX) { saturated++; return -QMAX; }
+    return v;
+  };
+  if (A !== null) A.fill(0, 0, nIn);
+  for (let i = 0; i < nOut; i++) {
+    const g = dZ[i];
+    if (g === 0) continue;
+    const lg = (lrM * g + 8192) >> 14;
+    b[i] = clamp(b[i] - ((lg + (1 << (Sb - 1))) >> Sb));
+    for (let j = 0; j < nIn; j++) {
+      if (A !== null) A[j] += (W[i * nIn + j] * g) >> SHd;
+      const step = S > 30 ? 0 : (-lg * x[j] + (1 << (S - 1))) >> S;
+      W[i * nIn + j] = clamp(W[i * nIn + j] + step);
+    }
+  }
+  return saturated;
+}

@@ -1,0 +1,115 @@
+// The unrolled kernels against their plain references (src/engine/float32/reference.ts and
+// src/engine/fixed/reference.ts), on random shapes that hit every unrolled block and tail. Fixed point is
+// integer arithmetic: results must be identical. Float32 sums in another order and rounds to float32 as it
+// goes, so it must agree within a few float32 ulps of the sum of magnitudes.
+import { describe, expect, it } from "vitest";
+import { Random } from "../src/engine/random";
+import { Act } from "../src/engine/codes";
+import { denseBackwardInput, denseBackwardParams, denseBackwardSgdFused, denseForward } from "../src/engine/float32/dense";
+import {
+  denseBackwardInputReference, denseBackwardParamsReference, denseBackwardSgdFusedReference, denseForwardReference,
+} from "../src/engine/float32/reference";
+import { BOUND_UNKNOWN, backInputQ, denseForwardQ, normalizeDeltaQ, sgdFusedQ } from "../src/engine/fixed/kernels";
+import { backInputQReference, denseForwardQReference, normalizeDeltaQReference, sgdFusedQReference } from "../src/engine/fixed/reference";
+import { SIGMOID_Q15 } from "../src/engine/fixed/convert";
+
+const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 2, 2], [7, 5, 1], [8, 4, 3], [17, 9, 2], [33, 6, 4], [64, 10, 1], [100, 3, 2]];
+const floats = (rng: Random, n: number) => Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1);
+const ints = (rng: Random, n: number, max: number) => Int16Array.from({ length: n }, () => Math.round((2 * rng.uniform() - 1) * max));
+/** Some exact zeros, as ReLU leaves them (the fast kernels skip those rows). */
+const sparse = (a: Float32Array | Int16Array, rng: Random) => { for (let i = 0; i < a.length; i++) if (rng.uniform() < 0.3) a[i] = 0; return a; };
+
+function expectClose(fast: Float32Array, ref: Float32Array, magnitude: number) {
+  for (let i = 0; i < ref.length; i++) expect(Math.abs(fast[i] - ref[i]), `element ${i}`).toBeLessThanOrEqual(magnitude * 2 ** -20);
+}
+
+describe("Float32 kernels = their plain references (within float32 rounding)", () => {
+  const rng = new Random(1);
+  for (const [nIn, nOut, cols] of SHAPES) {
+    it(`${nIn} inputs, ${nOut} outputs, ${cols} samples`, () => {
+      const W = floats(rng, nIn * nOut), b = floats(rng, nOut), x = floats(rng, 2 + nIn * cols), dZ = sparse(floats(rng, nOut * cols), rng);
+      const Y = new Float32Array(nOut * cols), Yr = new Float32Array(nOut * cols);
+      denseForward(W, b, x, 2, Y, nIn, nOut, cols);
+      denseForwardReference(W, b, x, 2, Yr, nIn, nOut, cols);
+      expectClose(Y, Yr, nIn + 1);
+
+      const dX = new Float32Array(nIn * cols), dXr = new Float32Array(nIn * cols);
+      denseBackwardInput(W, dZ, dX, nIn, nOut, cols);
+      denseBackwardInputReference(W, dZ, dXr, nIn, nOut, cols);
+      expectClose(dX, dXr, nOut);
+
+      const xs = x.subarray(0, nIn * cols);
+      const dW = new Float32Array(nIn * nOut), db = new Float32Array(nOut), dWr = new Float32Array(nIn * nOut), dbr = new Float32Array(nOut);
+      denseBackwardParams(dZ, xs, dW, db, nIn, nOut, cols);
+      denseBackwardParamsReference(dZ, xs, dWr, dbr, nIn, nOut, cols);
+      expectClose(dW, dWr, cols);
+      expectClose(db, dbr, cols);
+
+      for (const withDX of [true, false]) {
+        const Wf = W.slice(), bf = b.slice(), Wr = W.slice(), br = b.slice();
+        const d1 = withDX ? new Float32Array(nIn) : null, d2 = withDX ? new Float32Array(nIn) : null;
+        denseBackwardSgdFused(Wf, bf, dZ, xs, d1, nIn, nOut, 0.1, 0.01);
+        denseBackwardSgdFusedReference(Wr, br, dZ, xs, d2, nIn, nOut, 0.1, 0.01);
+        expectClose(Wf, Wr, 2);
+        expectClose(bf, br, 2);
+        if (d1 && d2) expectClose(d1, d2, nOut);
+      }
+    });
+  }
+});
+
+describe("fixed-point kernels = their plain references (bit for bit)", () => {
+  const rng = new Random(2);
+  for (const [nIn, nOut, cols] of SHAPES) {
+    it(`${nIn} inputs, ${nOut} outputs, ${cols} samples`, () => {
+      let SH = 0;
+      while (2 ** SH < Math.ceil(nIn / 2) + 2) SH++;
+      const W = ints(rng, nIn * nOut, 20000), b = ints(rng, nOut, 20000), x = ints(rng, 3 + nIn * cols, 32767);
+      for (const act of [Act.Linear, Act.Relu, Act.Leaky, Act.Sigmoid, Act.Tanh, Act.Softmax]) {
+        const Y = new Int16Array(nOut * cols), Yr = new Int16Array(nOut * cols);
+        const comp = SH > 0 ? (Math.ceil(nIn / 2) + 1) >> 1 : 0;
+        const sat = denseForwardQ(W, b, x, 3, Y, nIn, nOut, cols, SH, 2, 4, act, 328, SIGMOID_Q15, comp);
+        const satRef = denseForwardQReference(W, b, x, 3, Yr, nIn, nOut, cols, SH, 2, 4, act, 328, SIGMOID_Q15, comp);
+        expect(Array.from(Y), `act ${act}`).toEqual(Array.from(Yr));
+        expect(sat).toBe(satRef);
+      }
+
+      const dZ = sparse(ints(rng, nOut * cols, 16384), rng) as Int16Array;
+      const A = new Int32Array(nIn * cols), Ar = new Int32Array(nIn * cols);
+      backInputQ(W, dZ, A, nIn, nOut, cols, 1);
+      backInputQReference(W, dZ, Ar, nIn, nOut, cols, 1);
+      expect(Array.from(A)).toEqual(Array.from(Ar));
+
+      const Yd = ints(rng, nIn * cols, 32767);
+      for (const act of [Act.Linear, Act.Relu, Act.Softmax]) {
+        const A1 = A.slice(), A2 = A.slice(), D = new Int16Array(A.length), Dr = new Int16Array(A.length);
+        const frac = normalizeDeltaQ(A1, A.length, Yd, act, 0, D, 20);
+        expect(normalizeDeltaQReference(A2, A.length, Yd, act, Dr, 20)).toBe(frac);
+        expect(Array.from(D)).toEqual(Array.from(Dr));
+      }
+
+      // sgdFusedQ: one sample; with the shortcuts (bounds, skipped rows) and without.
+      const x1 = x.subarray(0, nIn), g = dZ.subarray(0, nOut);
+      // Weights near full scale take the checked loop; small ones the unchecked loop under a known bound;
+      // with P, only the active inputs (x != 0) are visited and A elsewhere is left for the caller's mask.
+      const xsparse = sparse(x1.slice(), rng) as Int16Array;
+      for (const [Wbase, xin] of [[W, x1], [ints(rng, nIn * nOut, 6000), x1], [ints(rng, nIn * nOut, 6000), xsparse]] as const) {
+        for (const [S, Sb] of [[18, 20], [12, 14], [31, 30], [27, 8]]) {
+          for (const mode of ["A", "no A", "A and P"]) {
+            const Wf = Wbase.slice(), bf = b.slice(), Wr = Wbase.slice(), br = b.slice();
+            const A1 = mode !== "no A" ? new Int32Array(nIn) : null, A2 = mode !== "no A" ? new Int32Array(nIn) : null;
+            const bound = Int32Array.of(BOUND_UNKNOWN, 0);
+            const xMax = Math.max(0, ...Array.from(xin, Math.abs));
+            const P = mode === "A and P" ? new Int16Array(nIn) : null;
+            const sat = sgdFusedQ(Wf, bf, g, xin, A1, nIn, nOut, 24000, S, Sb, 2, xMax, bound, 0, P);
+            const satRef = sgdFusedQReference(Wr, br, g, xin, A2, nIn, nOut, 24000, S, Sb, 2);
+            expect(Array.from(Wf), `S ${S} ${mode}`).toEqual(Array.from(Wr));
+            expect(Array.from(bf)).toEqual(Array.from(br));
+            expect(sat).toBe(satRef);
+            if (A1 && A2) for (let j = 0; j < nIn; j++) if (P === null || xin[j] !== 0) expect(A1[j], `A[${j}] ${mode}`).toBe(A2[j]);
+          }
+        }
+      }
+    });
+  }
+});
