@@ -17,7 +17,7 @@ const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 2, 2], [7, 5, 1], [8,
 const floats = (rng: Random, n: number) => Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1);
 const ints = (rng: Random, n: number, max: number) => Int16Array.from({ length: n }, () => Math.round((2 * rng.uniform() - 1) * max));
 /** Some exact zeros, as ReLU leaves them (the fast kernels skip those rows). */
-const sparse = (a: Float32Array | Int16Array, rng: Random) => { for (let i = 0; i < a.length; i++) if (rng.uniform() < 0.3) a[i] = 0; return a; };
+const sparse = <T extends Float32Array | Int16Array>(a: T, rng: Random): T => { for (let i = 0; i < a.length; i++) if (rng.uniform() < 0.3) a[i] = 0; return a; };
 
 function expectClose(fast: Float32Array, ref: Float32Array, magnitude: number) {
   for (let i = 0; i < ref.length; i++) expect(Math.abs(fast[i] - ref[i]), `element ${i}`).toBeLessThanOrEqual(magnitude * 2 ** -20);
