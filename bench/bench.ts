@@ -6,6 +6,7 @@ import { XsEngine } from "../host-sim/xs/xsnap";
 import { readXsBundle } from "../host-sim/xs/twin";
 import { readFileSync } from "node:fs";
 import { benchFixed, formatFixedBench } from "./fixed";
+import { nativeBench } from "./native";
 import { protocolBench } from "./protocol";
 import { fileURLToPath } from "node:url";
 
@@ -124,6 +125,9 @@ async function main() {
 
   console.log("");
   for (const line of formatFixedBench(await benchFixed())) console.log(line);
+
+  console.log("");
+  await nativeBench(console.log);
 
   console.log("");
   await protocolBench(console.log);

@@ -1,0 +1,87 @@
+// The native kernels inside the real XS engine (the "native" xsnap-worker variant): Node with JavaScript
+// kernels, XS with JavaScript kernels and XS with native kernels train every spec of test/native-specs.ts
+// to the same bits; the XS binding refuses bad calls; a training step with native kernels allocates nothing.
+import { beforeAll, describe, expect, it } from "vitest";
+import { readXsBundle, runInNode } from "../host-sim/xs/twin";
+import { XsEngine, XsError } from "../host-sim/xs/xsnap";
+import { probeAllocation } from "../host-sim/xs/alloc-probe";
+import { XS_NATIVE_SETUP, nativeVariantMissing, nativeWorkerPath } from "../host-sim/native/xs";
+import { DRIVER_HELPERS } from "./xs-scripts";
+import { NATIVE_DRIVER, NATIVE_SPECS } from "./native-specs";
+
+const missing = nativeVariantMissing();
+if (missing) console.warn(`native XS tests skipped: ${missing}`);
+const withVariant = it.skipIf(missing !== undefined);
+
+let bundle = "";
+beforeAll(() => {
+  bundle = readXsBundle();
+});
+
+async function runInNativeXs(scripts: string[]): Promise<string[]> {
+  const engine = await XsEngine.start({ binary: nativeWorkerPath() });
+  try {
+    const lines: string[] = [];
+    for (const script of scripts) {
+      await engine.evaluate(script);
+      lines.push(...engine.output());
+      engine.clearOutput();
+    }
+    return lines;
+  } finally {
+    await engine.close();
+  }
+}
+
+describe("XS with native kernels trains bit-identically to Node and to XS with JavaScript kernels", () => {
+  for (const [name, spec] of Object.entries(NATIVE_SPECS)) {
+    withVariant(name, async () => {
+      const driver = (kernels: string) => `trainWith(${JSON.stringify(spec)}, "${kernels}", 100);`;
+      const node = runInNode([bundle, DRIVER_HELPERS, NATIVE_DRIVER, driver("js")]);
+      const xsJs = await runInNativeXs([bundle, DRIVER_HELPERS, NATIVE_DRIVER, driver("js")]);
+      const xsNative = await runInNativeXs([XS_NATIVE_SETUP, bundle, DRIVER_HELPERS, NATIVE_DRIVER, driver("native")]);
+      expect(node[0]).toBe("native false");
+      expect(xsNative[0]).toBe("native true");
+      expect(node[1]).toMatch(/^losses [0-9a-f]{1600}$/);
+      expect(xsJs).toEqual(node);
+      expect(xsNative.slice(1)).toEqual(node.slice(1));
+    }, 120_000);
+  }
+});
+
+describe("the XS binding", () => {
+  withVariant("refuses a tensor outside its buffer, a non-number scalar and too few arguments", async () => {
+    const engine = await XsEngine.start({ binary: nativeWorkerPath() });
+    try {
+      await engine.evaluate(XS_NATIVE_SETUP);
+      await engine.evaluate(`globalThis.N = tinypropNative; globalThis.W = new Float32Array(6); globalThis.b = new Float32Array(2);
+        globalThis.x = new Float32Array(3); globalThis.Y = new Float32Array(2);`);
+      await expect(engine.evaluate(`N.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 2)`)).rejects.toThrow(/outside its buffer/);
+      await expect(engine.evaluate(`N.f32Forward(W.buffer, 2, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1)`)).rejects.toThrow(/outside its buffer/);
+      await expect(engine.evaluate(`N.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, { valueOf() { return 3; } }, 2, 1)`)).rejects.toThrow(/must be a number/);
+      await expect(engine.evaluate(`N.f32Forward(W, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1)`)).rejects.toThrow(XsError);
+      await expect(engine.evaluate(`N.qAbsMax(new Int16Array(4).buffer, 0)`)).rejects.toThrow(/arguments expected/);
+      await engine.evaluate(`W.fill(0.5); b.fill(1); x.fill(2); N.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1); print(Y[0], Y[1]);`);
+      expect(engine.output()).toEqual(["4 4"]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  withVariant("training steps with native kernels allocate nothing (Float32 and fixed)", async () => {
+    for (const name of ["f32 relu SGD batch 1 (fused), softmax CE", "fixed relu SGD batch 1 (fused), softmax CE", "fixed tanh/sigmoid momentum batch 5, decay"]) {
+      const spec = NATIVE_SPECS[name];
+      const engine = await XsEngine.start({ binary: nativeWorkerPath() });
+      try {
+        await engine.evaluate(XS_NATIVE_SETUP);
+        await engine.evaluate(bundle);
+        await engine.evaluate(`globalThis.m = tinyprop.buildModel(${JSON.stringify({ ...spec, kernels: "native" })});
+          globalThis.x = new Float32Array(${spec.batchSize * spec.inputs}).fill(0.25); globalThis.y = new Uint8Array(${spec.batchSize});`);
+        const probe = await probeAllocation(engine, "m.trainStep(x, y);", 500);
+        expect(probe.allocationFree, `${name}: ${JSON.stringify(probe)}`).toBe(true);
+      } finally {
+        await engine.close();
+      }
+    }
+  }, 120_000);
+});
