@@ -21,6 +21,7 @@
  *     (from one of the cSources) is defined on the global object as `name` with `args` arguments,
  *     next to print() and gc(). The worker cannot write snapshots of a machine that holds them
  *     (tinyprop never asks it to).
+ *   - `headers`: the cSources' own header files (project paths); a change recompiles the variant.
  *   - `optimize`: the -O level ("-O2" by default; the stock worker uses -O3).
  * Every variant also gets `host-sim/xs/native/counters.c`: the global `xsCounter(which)` reads
  * XS's own counters without allocating (see docs/xs-meter.md).
@@ -46,10 +47,30 @@ import { fileURLToPath } from "node:url";
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const BUILD_ROOT = join(PROJECT_ROOT, "build", "xs");
 
+/**
+ * tinyprop's native kernels (src/native/) as globals `__tinypropNative_<name>` of the worker, one per entry of
+ * TP_BINDINGS in src/native/tinyprop_bindings.h (host-sim/native/xs.ts assembles them into
+ * globalThis.tinypropNative, as src/native/kernels.js does on a device).
+ */
+function nativeKernelFunctions() {
+  const header = readFileSync(join(PROJECT_ROOT, "src", "native", "tinyprop_bindings.h"), "utf8");
+  const list = [...header.matchAll(/^\s*X\((\w+), (\w+), (\d+)\)/gm)];
+  if (list.length === 0) throw new Error("no TP_BINDINGS entries found in src/native/tinyprop_bindings.h");
+  return list.map((m) => ({ name: `__tinypropNative_${m[2]}`, symbol: `xs_tp_${m[1]}`, args: Number(m[3]) }));
+}
+
 /** The variants `npm install` builds. */
 export const VARIANTS = {
   /** XS with the floating-point and garbage-collection counters on (used by test/xs-counters.test.ts). */
   instrumented: { instrument: true, cSources: [], hostFunctions: [] },
+  /** The stock worker plus tinyprop's native kernels (test/native-xs.test.ts, bench/native.ts). */
+  get native() {
+    return {
+      cSources: ["src/native/float32_kernels.c", "src/native/fixed_kernels.c", "src/native/xs_kernels.c"],
+      headers: ["src/native/tinyprop_kernels.h", "src/native/tinyprop_bindings.h"],
+      hostFunctions: nativeKernelFunctions(),
+    };
+  },
 };
 
 const COUNTERS_SOURCE = "host-sim/xs/native/counters.c";
@@ -205,8 +226,10 @@ export async function buildVariant(name, options = {}, log = console.log) {
     units.push({ obj: `extra-${source.replace(/[^\w]+/g, "_")}`, path });
   }
 
-  // Headers are not tracked individually: the XS headers change only with the package version.
-  const headerKey = hash(readFileSync(join(pkg, "package.json"), "utf8"));
+  // Headers are not tracked individually: the XS headers change only with the package version; a variant's
+  // own headers (`headers`, project paths) recompile all of its objects when they change.
+  const headerKey = hash(readFileSync(join(pkg, "package.json"), "utf8"),
+    ...(options.headers ?? []).map((h) => readFileSync(resolve(PROJECT_ROOT, h), "utf8")));
   let compiled = 0;
   const tasks = units.map((u) => async () => {
     const object = join(objDir, `${u.obj}.o`);
