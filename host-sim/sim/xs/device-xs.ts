@@ -16,8 +16,9 @@ const sim = {
     relay.begin(hexRx, txFree);
     relay.now = now;
     if (kind === 0) {
-      const boot = JSON.parse(configJson ?? "{}") as { config?: Record<string, unknown>; flash?: Record<string, { hex: string; blockSize: number }> };
+      const boot = JSON.parse(configJson ?? "{}") as { config?: Record<string, unknown>; flash?: Record<string, { hex: string; blockSize: number }>; ringSize?: number };
       relay.config = boot.config ?? {};
+      relay.ringSize = boot.ringSize ?? 0;
       for (const name of Object.keys(boot.flash ?? {})) {
         const f = boot.flash![name];
         const bytes = new Uint8Array(f.hex.length >> 1);

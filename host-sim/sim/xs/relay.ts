@@ -19,6 +19,8 @@ class Relay {
   rxPos = 0;
   readCalled = false;
   txFree = 0;
+  /** Bytes of the board's receive ring (0: FIFO only), from the boot payload. */
+  ringSize = 0;
   /** The board's time at the start of the turn (ms). */
   now = 0;
   tx: string[] = [];
