@@ -53,11 +53,20 @@ describe("cost model", () => {
     const meter = new WorkMeter(model);
     const enc = new FrameEncoder(1024);
     const wire = new Uint8Array(1200);
-    enc.view.setUint32(12, 1, true);
-    enc.view.setUint16(16, 8, true); // count 8
-    const n = enc.encode(MSG_SAMPLE_BATCH, 1, 0, 100, wire, 0);
+    const batch = (count: number, dims: number, length: number) => {
+      enc.view.setUint32(12, 1, true); // batch id
+      enc.view.setUint16(16, count, true);
+      enc.view.setUint8(18, 1); // float32
+      enc.view.setUint8(19, 1); // rank 1
+      enc.view.setUint16(20, dims, true);
+      return enc.encode(MSG_SAMPLE_BATCH, 1, 0, length, wire, 0);
+    };
+    const n = batch(8, 30, 24 + 8 * 120);
     expect(meter.read(wire.subarray(0, 50))).toBe(0);
     expect(meter.read(wire.subarray(50, n))).toBe(8); // 8 steps x 1000 units at 1 unit/µs = 8 ms
+    // A batch whose count lies about its length is refused by the device at once: no steps.
+    const lie = batch(60000, 30, 24 + 8 * 120);
+    expect(meter.read(wire.subarray(0, lie))).toBe(0);
     const m = enc.encode(MSG_PING, 1, 0, 4, wire, 0);
     expect(meter.read(wire.subarray(0, m))).toBe(0);
   });

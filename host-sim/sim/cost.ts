@@ -61,8 +61,8 @@ export function costModel(spec: "esp32" | "zero" | Partial<CostModel> | undefine
 
 /**
  * Watches the bytes the app reads, as the app's own decoder will see them, and reports the work their
- * frames cause: training steps for a SAMPLE_BATCH, predictions for a PREDICT_REQ (refused frames are
- * charged too: a pessimistic, simple rule).
+ * frames cause: training steps for a well-formed SAMPLE_BATCH, predictions for a well-formed PREDICT_REQ
+ * (one the device refuses for another reason, e.g. a duplicate batch id, is charged too: pessimistic).
  */
 export class WorkMeter {
   private units = 0;
@@ -70,10 +70,17 @@ export class WorkMeter {
 
   constructor(private readonly model: CostModel) {
     this.decoder = new FrameDecoder(65551, (type, _seq, _ack, view, offset, length) => {
-      if (length < 6) return;
+      if ((type !== MSG_SAMPLE_BATCH && type !== MSG_PREDICT_REQ) || length < 16) return;
+      // Only a payload whose length matches its own count and shape can be trained on or predicted
+      // (docs/protocol.md section 3); a lying one is refused at once and costs only its bytes.
       const count = view.getUint16(offset + 4, true);
-      if (type === MSG_SAMPLE_BATCH) this.units += count * this.model.stepUnits;
-      else if (type === MSG_PREDICT_REQ) this.units += count * this.model.predictUnits;
+      const elem = [0, 4, 2, 1, 1][view.getUint8(offset + 6)] ?? 0;
+      const rank = view.getUint8(offset + 7);
+      let perSample = elem;
+      for (let d = 0; d < 3; d++) perSample *= d < rank ? view.getUint16(offset + 8 + 2 * d, true) : 1;
+      const dataOffset = type === MSG_SAMPLE_BATCH ? (16 + count + 3) & ~3 : 16;
+      if (count === 0 || perSample === 0 || rank < 1 || rank > 3 || length !== dataOffset + count * perSample) return;
+      this.units += count * (type === MSG_SAMPLE_BATCH ? this.model.stepUnits : this.model.predictUnits);
     });
   }
 
