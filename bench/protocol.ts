@@ -26,7 +26,7 @@ async function measure(c: Case, lineSeconds: number): Promise<Row> {
   return clock.run(async () => {
     sim = await startSimulator({ engine: "node", pty: false, clock, baud: c.baud, cost: c.cost, uart: c.uart, rxWindow: c.rxWindow });
     try {
-      const link = new HostLink(asBytePort(sim.port!, "sim"));
+      const link = new HostLink(asBytePort(sim.port!, "sim"), { clock });
       const s = sim;
       const info = await link.connect({ inputs: INPUTS, classes: CLASSES });
       await link.configure({ learningRate: 0.01, batchSize: c.batch });

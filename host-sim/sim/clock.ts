@@ -7,7 +7,7 @@
 //   const clock = new VirtualClock({ seed: 1 });
 //   await clock.run(async () => {
 //     const sim = await startSimulator({ pty: false, clock });
-//     const link = new HostLink(asBytePort(sim.port!, "sim"));   // any host code, unchanged
+//     const link = new HostLink(asBytePort(sim.port!, "sim"), { clock });  // or without: the globals are virtual
 //     ...; await sim.stop();
 //   });
 //
@@ -28,6 +28,9 @@ export interface Clock {
   clearTimer(id: number): void;
   /** Virtual time does not advance until `work` settles (work outside this process, e.g. an XS turn). */
   hold<T>(work: Promise<T>): Promise<T>;
+  /** The same as setTimer/clearTimer, in the shape of the host link's Clock (host-sim/link/clock.ts). */
+  setTimeout(fn: () => void, ms: number): number;
+  clearTimeout(handle: unknown): void;
 }
 
 export class WallClock implements Clock {
@@ -56,6 +59,14 @@ export class WallClock implements Clock {
 
   hold<T>(work: Promise<T>): Promise<T> {
     return work;
+  }
+
+  setTimeout(fn: () => void, ms: number): number {
+    return this.setTimer(fn, ms);
+  }
+
+  clearTimeout(handle: unknown): void {
+    if (typeof handle === "number") this.clearTimer(handle);
   }
 }
 
@@ -141,6 +152,14 @@ export class VirtualClock implements Clock {
     };
     work.then(done, done);
     return work;
+  }
+
+  setTimeout(fn: () => void, ms: number): number {
+    return this.setTimer(fn, ms);
+  }
+
+  clearTimeout(handle: unknown): void {
+    if (typeof handle === "number") this.clearTimer(handle);
   }
 
   /** Timers waiting. */
