@@ -19,7 +19,22 @@
 // Board -> PC. write() appends to a 128-byte TX FIFO that drains at baud/10 bytes per ms; writing more than
 // the free space throws Error("output full"). Bytes reach the PC half a USB round trip after leaving the
 // wire. After a write, onWritable(free) fires once the FIFO level falls below 10 bytes (and once at start).
-import type { SimBoard } from "./board";
+import type { Clock } from "./clock";
+
+/** What the UART needs from its board (SimBoard, board.ts; an interface, so uart.ts does not import it). */
+export interface UartBoard {
+  readonly baud: number;
+  readonly clock: Clock;
+  /** True while app code runs; lastTurnStart is when the running (or latest) turn started. */
+  readonly busy: boolean;
+  readonly lastTurnStart: number;
+  now(): number;
+  wireNow(): number;
+  schedulePump(at?: number): void;
+  turn(fn: () => void): void;
+  chargeRead(bytes: Uint8Array): void;
+  chargeWrite(count: number): void;
+}
 
 export const RX_FIFO = 128;
 export const TX_FIFO = 128;
@@ -105,7 +120,7 @@ export class SimUart {
   private readableArmed = true;
   private writableArmed = false;
 
-  constructor(private readonly board: SimBoard, readonly port: number, model: UartModel = {}) {
+  constructor(private readonly board: UartBoard, readonly port: number, model: UartModel = {}) {
     this.byteMs = 10000 / board.baud; // 10 bits per byte (8N1)
     this.ringSize = model.receive === "ring" ? model.ringSize ?? 4096 : 0;
     if (!(Number.isInteger(this.ringSize) && this.ringSize >= 0 && this.ringSize <= 1 << 20)) throw new RangeError(`ringSize must be 0..1048576, got ${this.ringSize}`);
