@@ -63,6 +63,24 @@ export default function main(): void {
   }
   const saver = store;
 
+  const serial = new Serial({
+    port: setting(sc.port, 0),
+    transmit: setting(sc.transmit, 1),
+    receive: setting(sc.receive, 3),
+    baud: setting(sc.baud, 921600),
+    format: "buffer",
+    // Callbacks run in later turns, after `session` below exists.
+    onReadable(count: number) {
+      session.onReadable(count);
+    },
+    onWritable(count: number) {
+      session.onWritable(count);
+    },
+  });
+  // A UART driver with an interrupt-filled receive ring (src/native/uart-ring.c, or the simulator's "ring"
+  // board) says how big it is; Moddable's plain ECMA-419 serial has none (undefined).
+  const rxBuffer = (serial as unknown as { receiveBuffer?: unknown }).receiveBuffer;
+
   const session = new DeviceSession(model, {
     lastCommittedBatchId: lastBatchId,
     saveEvery: saver === null ? 0 : setting(cc.every, 50),
@@ -75,19 +93,7 @@ export default function main(): void {
     log,
     maxFrame: setting(sc.maxFrame, 1024),
     rxWindow: typeof sc.rxWindow === "number" ? sc.rxWindow : undefined,
-  });
-  const serial = new Serial({
-    port: setting(sc.port, 0),
-    transmit: setting(sc.transmit, 1),
-    receive: setting(sc.receive, 3),
-    baud: setting(sc.baud, 921600),
-    format: "buffer",
-    onReadable(count: number) {
-      session.onReadable(count);
-    },
-    onWritable(count: number) {
-      session.onWritable(count);
-    },
+    rxBuffer: typeof rxBuffer === "number" ? rxBuffer : 0,
   });
   session.start(serial as unknown as { read(b: Uint8Array): number | undefined; write(b: Uint8Array): void }, Timer);
 }

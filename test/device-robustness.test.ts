@@ -1,6 +1,7 @@
 // Hostile input never crashes the device app or grows its memory; checkpoints survive a power cycle.
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../host-sim/sim/simulator";
+import { VirtualClock } from "../host-sim/sim/clock";
 import { FrameEncoder } from "../src/protocol/frame";
 import * as M from "../src/protocol/messages";
 import { Random } from "../src/engine/random";
@@ -11,8 +12,16 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
+// Every test runs in virtual time (docs/simulator.md): the board's pace (the ESP32 cost model) and what a
+// host that ignores credit makes it lose are the same on any machine.
+let clock = new VirtualClock();
+const vit = (name: string, body: () => Promise<void>) => it(name, () => {
+  clock = new VirtualClock({ seed: 1 });
+  return clock.run(body);
+});
+
 async function boot(): Promise<{ sim: Simulator; peer: DevicePeer }> {
-  const sim = await startSimulator({ engine: "node", pty: false });
+  const sim = await startSimulator({ engine: "node", pty: false, clock });
   cleanup.push(() => sim.stop());
   const peer = new DevicePeer(sim.port!);
   cleanup.push(() => peer.close());
@@ -20,7 +29,7 @@ async function boot(): Promise<{ sim: Simulator; peer: DevicePeer }> {
 }
 
 describe("device robustness", () => {
-  it("survives garbage and well-framed lies of every message type, then still serves", async () => {
+  vit("survives garbage and well-framed lies of every message type, then still serves", async () => {
     const { sim, peer } = await boot();
     await peer.hello();
     const rng = new Random(11);
@@ -57,7 +66,7 @@ describe("device robustness", () => {
     expect(sim.crashes()).toEqual([]);
   });
 
-  it("restores the last checkpoint after a power cycle and resumes after its batch id", async () => {
+  vit("restores the last checkpoint after a power cycle and resumes after its batch id", async () => {
     const { sim, peer } = await boot();
     await peer.hello();
     const x = new Float32Array(30).map((_, i) => i / 30);

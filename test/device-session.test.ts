@@ -2,6 +2,7 @@
 // PC-side peer over the in-process port.
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../host-sim/sim/simulator";
+import { VirtualClock } from "../host-sim/sim/clock";
 import { buildModel } from "../src/engine/build";
 import { gestureModelSpec } from "../src/app/gesture-model";
 import { crc32 } from "../src/util/crc32";
@@ -21,8 +22,16 @@ afterEach(async () => {
   peers = [];
 });
 
+// Every test runs in virtual time (host-sim/sim/clock.ts, docs/simulator.md): timeouts, the device's busy
+// time (the ESP32 cost model) and FIFO losses are the same on any machine.
+let clock = new VirtualClock();
+const vit = (name: string, body: () => Promise<void>) => it(name, () => {
+  clock = new VirtualClock({ seed: 1 });
+  return clock.run(body);
+});
+
 async function boot(opts: { cpuSlowdown?: number; ignoreCredit?: boolean; baud?: number } = {}) {
-  const sim = await startSimulator({ engine: "node", pty: false, cpuSlowdown: opts.cpuSlowdown, baud: opts.baud });
+  const sim = await startSimulator({ engine: "node", pty: false, clock, cpuSlowdown: opts.cpuSlowdown, baud: opts.baud });
   sims.push(sim);
   const peer = new DevicePeer(sim.port!, { ignoreCredit: opts.ignoreCredit });
   peers.push(peer);
@@ -85,7 +94,7 @@ async function putWeights(peer: DevicePeer, blob: Uint8Array, crc: number, batch
 }
 
 describe("device session (node engine, in-process port)", () => {
-  it("answers HELLO with CAPS describing the gesture model", async () => {
+  vit("answers HELLO with CAPS describing the gesture model", async () => {
     const { sim, peer } = await boot();
     const caps = await peer.hello();
     const ref = buildModel(gestureModelSpec(INPUTS));
@@ -103,7 +112,7 @@ describe("device session (node engine, in-process port)", () => {
     expect(sim.crashes()).toEqual([]);
   });
 
-  it("trains every batch exactly once, refuses duplicates and gaps, and matches a Node reference bit for bit", async () => {
+  vit("trains every batch exactly once, refuses duplicates and gaps, and matches a Node reference bit for bit", async () => {
     const { sim, peer } = await boot();
     await peer.hello();
     const cfg = await reply(peer, peer.send(M.MSG_CONFIG, configPayload(LR, 1)), []);
@@ -147,8 +156,9 @@ describe("device session (node engine, in-process port)", () => {
     expect(sim.crashes()).toEqual([]);
   });
 
-  it("loses bytes in the 128-byte FIFO when a peer ignores credit while the device trains", async () => {
-    const { sim, peer } = await boot({ cpuSlowdown: 400, ignoreCredit: true });
+  vit("loses bytes in the 128-byte FIFO when a peer ignores credit while the device trains", async () => {
+    // An ESP32 training step (~12 ms in the cost model) lasts far longer than the FIFO takes to fill (1.4 ms).
+    const { sim, peer } = await boot({ ignoreCredit: true });
     await peer.hello();
     for (let b = 1; b <= 20; b++) {
       const { x, y } = sampleData(8, b);
@@ -161,20 +171,21 @@ describe("device session (node engine, in-process port)", () => {
     expect(sim.crashes()).toEqual([]);
   });
 
-  it("keeps the credit invariant even when the device is slow", async () => {
-    const { sim, peer } = await boot({ cpuSlowdown: 400 });
+  vit("keeps the credit invariant even when the device is slow", async () => {
+    const { sim, peer } = await boot({ cpuSlowdown: 20 });
     await peer.hello();
     for (let b = 1; b <= 10; b++) {
       const { x, y } = sampleData(8, b);
       peer.send(M.MSG_SAMPLE_BATCH, batchPayload(b, x, y, INPUTS));
     }
-    await peer.waitFor(() => peer.frames.filter((f) => f.type === M.MSG_REPORT).length === 10, 20000, "reports");
+    // 80 steps at 20 x the ESP32's ~12 ms: about 20 s of virtual time.
+    await peer.waitFor(() => peer.frames.filter((f) => f.type === M.MSG_REPORT).length === 10, 120000, "reports");
     const st = sim.stats();
     expect(st.rxOverflow).toBe(0);
     expect(st.maxRxFifo).toBeLessThanOrEqual(M.RX_SAFE);
   });
 
-  it("weights: a PUT with a bad CRC is refused and leaves the model unchanged; a good one is committed", async () => {
+  vit("weights: a PUT with a bad CRC is refused and leaves the model unchanged; a good one is committed", async () => {
     const { peer, sim } = await boot();
     const caps = await peer.hello();
     const before = await getWeights(peer, caps.stateBytes);
@@ -206,7 +217,7 @@ describe("device session (node engine, in-process port)", () => {
     expect(sim.crashes()).toEqual([]);
   });
 
-  it("predicts with the same scores as the engine in Node", async () => {
+  vit("predicts with the same scores as the engine in Node", async () => {
     const { peer } = await boot();
     await peer.hello();
     const ref = buildModel(gestureModelSpec(INPUTS));
@@ -224,7 +235,7 @@ describe("device session (node engine, in-process port)", () => {
     expect(Array.from(got)).toEqual(Array.from(expected));
   });
 
-  it("answers PING, and refuses bad CONFIG, wrong shapes, bad labels and unknown types", async () => {
+  vit("answers PING, and refuses bad CONFIG, wrong shapes, bad labels and unknown types", async () => {
     const { peer, sim } = await boot();
     await peer.hello();
     peer.sendUnsequenced(M.MSG_PING, u32s(1234));

@@ -32,7 +32,8 @@ async function session(path: string): Promise<DevicePeer> {
 
 describe("simulator on a pseudo-terminal", () => {
   it("serves the protocol to a serialport client: handshake, batches, ping; survives a reset", async () => {
-    const sim: Simulator = await startSimulator({ engine: "node", pty: true, baud: 921600 });
+    // The pty runs on wall time; the board computes in no time so a loaded machine cannot stretch the run.
+    const sim: Simulator = await startSimulator({ engine: "node", pty: true, baud: 921600, cost: "zero" });
     cleanup.push(() => sim.stop());
     expect(sim.path).toMatch(/^\/dev\//);
     const peer = await session(sim.path!);
@@ -82,4 +83,47 @@ describe("simulator on a pseudo-terminal", () => {
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
   });
+
+  it("`tinyprop sim` power-cycles the board on SIGUSR1, on \"reset\" from stdin and with --reset-every", async () => {
+    const start = async (extra: string[]) => {
+      const child = spawn(process.execPath, ["dist/host/cli.js", "sim", "--baud", "115200", ...extra], { stdio: ["pipe", "pipe", "pipe"] });
+      cleanup.push(() => {
+        if (child.exitCode === null) child.kill("SIGKILL");
+      });
+      const path = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          const nl = out.indexOf("\n");
+          if (nl >= 0) resolve(out.slice(0, nl).trim());
+        });
+        child.on("exit", (code) => reject(new Error(`sim exited early with ${code}`)));
+      });
+      return { child, peer: await session(path) };
+    };
+    /** Waits for the unsolicited CAPS of the next boot and returns its boot nonce. */
+    const nextBoot = async (peer: DevicePeer, from: number): Promise<number> => {
+      const f = await peer.next([M.MSG_CAPS], from, 15000);
+      const c = new M.Caps();
+      M.decodeCaps(f.view, 0, f.payload.length, c);
+      expect(c.hostNonce).toBe(0);
+      return c.bootNonce;
+    };
+
+    const { child, peer } = await start([]);
+    const first = (await peer.hello()).bootNonce;
+    let mark = peer.frames.length;
+    child.kill("SIGUSR1");
+    const second = await nextBoot(peer, mark);
+    expect(second).not.toBe(first);
+    mark = peer.frames.length;
+    child.stdin.write("reset\n");
+    const third = await nextBoot(peer, mark);
+    expect(new Set([first, second, third]).size).toBe(3);
+
+    const timed = await start(["--reset-every", "400"]);
+    const a = await nextBoot(timed.peer, timed.peer.frames.length);
+    const b = await nextBoot(timed.peer, timed.peer.frames.length);
+    expect(a).not.toBe(b);
+  }, 60000);
 });

@@ -1,6 +1,7 @@
 // The device app inside the real XS engine (engine "xs"): same protocol, same resulting weights as Node.
 import { afterEach, describe, expect, it } from "vitest";
 import { startSimulator, type Engine, type Simulator } from "../host-sim/sim/simulator";
+import { VirtualClock } from "../host-sim/sim/clock";
 import { Random } from "../src/engine/random";
 import { crc32 } from "../src/util/crc32";
 import * as M from "../src/protocol/messages";
@@ -11,8 +12,15 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function trainOn(engine: Engine, batches: number): Promise<{ blob: Uint8Array; reports: number; sim: Simulator }> {
-  const sim = await startSimulator({ engine, pty: false });
+/** Runs in virtual time (docs/simulator.md): the board's timing, and so the run, is the same on any machine. */
+let currentClock = new VirtualClock();
+function trainOn(engine: Engine, batches: number): Promise<{ blob: Uint8Array; reports: number; sim: Simulator }> {
+  currentClock = new VirtualClock({ seed: 1 });
+  return currentClock.run(() => trainOnNow(engine, batches));
+}
+
+async function trainOnNow(engine: Engine, batches: number): Promise<{ blob: Uint8Array; reports: number; sim: Simulator }> {
+  const sim = await startSimulator({ engine, pty: false, clock: currentClock });
   cleanup.push(() => sim.stop());
   const peer = new DevicePeer(sim.port!);
   cleanup.push(() => peer.close());

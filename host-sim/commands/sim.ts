@@ -2,7 +2,7 @@
 import type { Command } from "./command";
 import { linkOptions } from "./options";
 import { onShutdown, untilSignal } from "../lifecycle";
-import { startSimulator, type Engine } from "../sim/simulator";
+import { startSimulator, type Engine, type Simulator } from "../sim/simulator";
 
 export { startSimulator } from "../sim/simulator";
 export type { Simulator, SimulatorOptions, SimPort } from "../sim/simulator";
@@ -13,7 +13,9 @@ export const simCommand: Command = {
   options: {
     engine: { type: "string", value: "NAME", help: "the simulated board's JavaScript engine", choices: ["node", "xs"], default: "node" },
     baud: { ...linkOptions.baud, default: undefined, help: "line rate of the simulated UART (default: the device's manifest setting)" },
-    slowdown: { type: "number", value: "X", help: "run the device's CPU X times slower than this machine", default: 1, min: 1, max: 10000 },
+    slowdown: { type: "number", value: "X", help: "the device takes X times the ESP32 cost model's time for its work (0: no time at all; docs/simulator.md)", default: 1, min: 0, max: 10000 },
+    ring: { type: "number", value: "BYTES", help: "the board's UART has an interrupt-filled receive ring of this size (0: the 128-byte FIFO only; docs/native-uart.md)", default: 0, min: 0, max: 1048576 },
+    "reset-every": { type: "number", value: "MS", help: "power-cycle the board every MS milliseconds (0: never); SIGUSR1 or \"reset\" on stdin does it once", default: 0, min: 0, max: 86400000 },
     trace: { type: "flag", help: "print the device's trace output on stderr" },
   },
   async run(args) {
@@ -21,12 +23,17 @@ export const simCommand: Command = {
     const stopWaiting = untilSignal(); // Ctrl-C from here on stops the board cleanly
     const sim = await startSimulator({
       engine, baud: args.optionalNumber("baud"), pty: true, cpuSlowdown: args.number("slowdown"),
+      uart: args.number("ring") > 0 ? { receive: "ring", ringSize: Math.floor(args.number("ring")) } : undefined,
       trace: args.flag("trace") ? (text) => process.stderr.write(`[device] ${text}`) : undefined,
     });
     const unregister = onShutdown(() => sim.stop());
     console.log(sim.path);
-    console.error(`simulated board (${engine} engine, ${sim.baud} baud) on ${sim.path}; Ctrl-C to stop`);
+    const ring = sim.uart.ringSize;
+    console.error(`simulated board (${engine} engine, ${sim.baud} baud${ring > 0 ? `, ${ring}-byte receive ring` : ""}) on ${sim.path}; ` +
+      `pid ${process.pid}: SIGUSR1 or "reset" on stdin power-cycles it; Ctrl-C to stop`);
+    const stopPowerCycles = powerCycles(sim, args.number("reset-every"));
     await stopWaiting;
+    stopPowerCycles();
     unregister();
     const st = sim.stats();
     await sim.stop();
@@ -34,3 +41,36 @@ export const simCommand: Command = {
     return 0;
   },
 };
+
+/** Power cycles from outside: SIGUSR1, a "reset" line on stdin, every `everyMs` (0: never). Returns the undo. */
+function powerCycles(sim: Simulator, everyMs: number): () => void {
+  let busy = false;
+  const cycle = (why: string): void => {
+    if (busy) return;
+    busy = true;
+    console.error(`power cycle (${why})`);
+    sim.reset().catch((err: unknown) => console.error(`reset failed: ${err instanceof Error ? err.message : String(err)}`)).finally(() => {
+      busy = false;
+    });
+  };
+  const onSignal = (): void => cycle("SIGUSR1");
+  process.on("SIGUSR1", onSignal);
+  let line = "";
+  const onStdin = (chunk: Buffer): void => {
+    line += chunk.toString("utf8");
+    for (let nl = line.indexOf("\n"); nl >= 0; nl = line.indexOf("\n")) {
+      const cmd = line.slice(0, nl).trim();
+      line = line.slice(nl + 1);
+      if (cmd === "reset") cycle("stdin");
+      else if (cmd !== "") console.error(`unknown command "${cmd}" (type "reset" to power-cycle the board)`);
+    }
+  };
+  process.stdin.on("data", onStdin);
+  const timer = everyMs > 0 ? setInterval(() => cycle(`every ${everyMs} ms`), everyMs) : null;
+  return () => {
+    process.off("SIGUSR1", onSignal);
+    process.stdin.off("data", onStdin);
+    process.stdin.pause();
+    if (timer !== null) clearInterval(timer);
+  };
+}

@@ -18,7 +18,8 @@ export class Credit {
     const stops = this.stops;
     while (stops.length > 0 && stops[0]! <= this.read) stops.shift();
     let lim = this.read + this.window;
-    if (stops.length > 0 && stops[0]! + P.RX_SAFE < lim) lim = stops[0]! + P.RX_SAFE;
+    // Rule 2, unless the device's UART buffers the whole window while the app is busy (CAPS RX_BUFFER).
+    if (!this.buffered && stops.length > 0 && stops[0]! + P.RX_SAFE < lim) lim = stops[0]! + P.RX_SAFE;
     return lim;
   }
 
@@ -27,8 +28,12 @@ export class Credit {
     return written - this.read;
   }
 
+  /** The device has a receive buffer holding its whole window (CAPS flag RX_BUFFER): rule 2 does not apply. */
+  private buffered = false;
+
   /** A new session: no credit until the device's first ACK, which is anchored on the HELLO's end. */
-  anchor(helloEnd: number): void {
+  anchor(helloEnd: number, rxBuffered = false): void {
+    this.buffered = rxBuffered;
     this.read = helloEnd;
     this.window = 0;
     this.stops = [];

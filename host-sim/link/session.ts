@@ -96,7 +96,7 @@ export class Session {
     this.info = info;
     this.stats.sessions++;
     if (reset) this.stats.resets++;
-    this.transport.begin(info.maxFrame);
+    this.transport.begin(info.maxFrame, ((info.flags ?? 0) & P.CAPS_FLAG_RX_BUFFER) !== 0);
     this.hooks.event({ kind: "session", info, reset: reset || isRestart });
   }
 

@@ -130,9 +130,13 @@ export class Transport<Item extends Outgoing> {
   }
 
   /** The device answered the latest HELLO: start sequencing afresh under its frame limit. */
-  begin(deviceMaxFrame: number): void {
+  begin(deviceMaxFrame: number, rxBuffered = false): void {
     this.encoder = new P.FrameEncoder(Math.min(deviceMaxFrame, P.MAX_FRAME));
-    this.credit.anchor(this.helloEnd);
+    this.credit.anchor(this.helloEnd, rxBuffered);
+    // A device with a receive buffer (CAPS RX_BUFFER) grants kilobytes, but it acknowledges its replies only
+    // through frames it reads and keeps at most 4 unacknowledged (docs/protocol.md sections 4 and 5): more
+    // than 3 frames queued ahead of it would make it defer (drop) the next one.
+    this.frameWindow = rxBuffered ? Math.min(this.opts.window, 3) : this.opts.window;
     this.rto.resetBackoff();
     this.nextSeq = 1;
     this.receiver.begin();
@@ -181,14 +185,17 @@ export class Transport<Item extends Outgoing> {
     this.pump();
   }
 
+  /** Sequenced frames in flight at most (the window option, or 3 for a device with a receive buffer). */
+  private frameWindow = 16;
+
   /** Room for more items in the window (the batch pipeline keeps the window full but not the backlog). */
   windowRoom(): number {
-    return this.open ? this.opts.window - this.txq.length - this.backlog.length : 0;
+    return this.open ? this.frameWindow - this.txq.length - this.backlog.length : 0;
   }
 
   private fillWindow(): void {
     if (!this.open) return;
-    while (this.backlog.length > 0 && this.txq.length < this.opts.window) {
+    while (this.backlog.length > 0 && this.txq.length < this.frameWindow) {
       const item = this.backlog.shift()!;
       if (item.settled) continue;
       const f: TxFrame<Item> = { seq: this.nextSeq, item, firstEnd: -1, sentAt: 0, retransmitted: false };

@@ -4,9 +4,10 @@ import { currentBoard } from "./board";
 
 export default class Flash {
   private readonly part: ReturnType<ReturnType<typeof currentBoard>["flash"]>;
+  private readonly board = currentBoard();
 
   constructor(partition: string) {
-    this.part = currentBoard().flash(String(partition));
+    this.part = this.board.flash(String(partition));
   }
 
   get byteLength(): number {
@@ -19,6 +20,7 @@ export default class Flash {
 
   erase(sector: number): void {
     this.part.erase(sector);
+    this.board.chargeFlash("erase");
   }
 
   read(offset: number, byteLength: number): ArrayBuffer {
@@ -27,5 +29,6 @@ export default class Flash {
 
   write(offset: number, byteLength: number, buffer: ArrayBuffer | ArrayBufferView): void {
     this.part.write(offset, byteLength, buffer);
+    this.board.chargeFlash("write", byteLength);
   }
 }

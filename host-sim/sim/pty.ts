@@ -39,6 +39,9 @@ export interface PtyPair {
   onData(listener: (bytes: Uint8Array) => void): void;
   /** Bytes to the PC side; returns how many the kernel took (the rest is lost, as on a wire with no listener). */
   write(bytes: Uint8Array): number;
+  /** Stop / start reading what the PC writes (the kernel's pty buffer then holds it and the writer waits). */
+  pause(): void;
+  resume(): void;
   close(): void;
 }
 
@@ -59,6 +62,12 @@ export function openPty(): PtyPair {
     path: t.pty,
     onData(listener) {
       listeners.push(listener);
+    },
+    pause() {
+      if (!closed) master.pause();
+    },
+    resume() {
+      if (!closed) master.resume();
     },
     write(bytes) {
       if (closed) return 0;

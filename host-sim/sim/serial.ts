@@ -62,6 +62,15 @@ export default class Serial {
     this.fmt = value;
   }
 
+  /**
+   * Bytes of the board's interrupt-filled receive ring beyond the FIFO (the "ring" UART model; what the
+   * native module src/native/uart-ring.c reports on a device), or undefined for the plain FIFO.
+   */
+  get receiveBuffer(): number | undefined {
+    const n = this.uart?.ringSize ?? 0;
+    return n > 0 ? n : undefined;
+  }
+
   /** Resolution of read/write values in bits. */
   get resolution(): number {
     return 8;

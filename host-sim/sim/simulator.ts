@@ -5,13 +5,16 @@
 // engine "xs":   the bundle dist/xs/device.js runs inside the real XS engine (xsnap-worker); the UART model
 //                stays here and bytes, timers and trace are relayed (xs-board.ts).
 import { EventEmitter } from "node:events";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { SimBoard, type SimUart, type UartStats } from "./board";
+import { readFileSync } from "node:fs";
+import { SimBoard, type SimUart, type UartStats, type UartModel } from "./board";
+import { WallClock, type Clock } from "./clock";
+import type { CostModel } from "./cost";
 import { openPty, type PtyPair } from "./pty";
+import { NodeRunner, packageFile, type DeviceRunner } from "./runner";
 import { createXsRunner } from "./xs-board";
 import { SimFlash } from "./flash";
+
+export { packageFile, type DeviceRunner } from "./runner";
 
 export type Engine = "node" | "xs";
 
@@ -21,8 +24,21 @@ export interface SimulatorOptions {
   baud?: number;
   /** true (default): expose the board on a pseudo-terminal; false: an in-process port. */
   pty?: boolean;
-  /** Wire time per device turn = real time x cpuSlowdown (models the ESP32 being slower). Default 1. */
+  /**
+   * The clock (default: wall time). With a VirtualClock the run is deterministic; drive it with
+   * clock.run() (host-sim/sim/clock.ts). The pty mode needs wall time.
+   */
+  clock?: Clock;
+  /** What the device's work costs in time (default "esp32": host-sim/sim/cost.ts); "zero": no time at all. */
+  cost?: "esp32" | "zero" | Partial<CostModel>;
+  /** Every device turn lasts this many times what the cost model says (default 1). */
   cpuSlowdown?: number;
+  /**
+   * The UART's receive path ("fifo": the 128-byte FIFO only, the default; "ring": plus an interrupt-driven
+   * receive ring of ringSize bytes), the USB round trip (default: 4 ms on a virtual clock, 0 on wall
+   * time, where the pty adds its own) and the bridge's buffer (host-sim/sim/uart.ts).
+   */
+  uart?: UartModel;
   /** Device trace() output (default: dropped). */
   trace?: (text: string) => void;
   /**
@@ -37,16 +53,72 @@ export interface SimulatorOptions {
   rxWindow?: number;
 }
 
-/** The PC end of an in-process link: write() bytes to the board, 'data' events (Buffer) from it. */
+/** The USB round trip the simulator assumes on a virtual clock (a pty measured 3-8 ms, like a USB-UART bridge). */
+export const DEFAULT_USB_ROUND_TRIP_MS = 4;
+
+/**
+ * Bytes on their way from the PC to the board's bridge. The bridge takes only what it has room for
+ * (SimUart.receiveFromPeer); the rest waits here, on the PC's side (the OS buffer of a real port), and is
+ * offered again when the wire has made room. `onBlocked`/`onFlowing` let a pty stop being read meanwhile.
+ */
+class PcToBoard {
+  private readonly queue: Uint8Array[] = [];
+  private retry: number | null = null;
+  queued = 0;
+
+  constructor(private readonly clock: Clock, private readonly uart: () => SimUart, private readonly onBlocked: () => void,
+    private readonly onFlowing: () => void) {}
+
+  /** Returns true when the board's bridge took everything at once. */
+  push(bytes: Uint8Array): boolean {
+    if (bytes.length === 0) return true;
+    this.queue.push(bytes);
+    this.queued += bytes.length;
+    this.feed();
+    return this.queued === 0;
+  }
+
+  feed(): void {
+    const wasBlocked = this.retry !== null;
+    if (this.retry !== null) this.clock.clearTimer(this.retry);
+    this.retry = null;
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      const n = this.uart().receiveFromPeer(head);
+      this.queued -= n;
+      if (n === head.length) {
+        this.queue.shift();
+        continue;
+      }
+      this.queue[0] = head.subarray(n);
+      const wait = Math.max(this.uart().msUntilSpace(Math.min(head.length - n, 256)), 0.5);
+      this.retry = this.clock.setTimer(() => this.feed(), wait);
+      if (!wasBlocked) this.onBlocked();
+      return;
+    }
+    if (wasBlocked) this.onFlowing();
+  }
+
+  clear(): void {
+    if (this.retry !== null) this.clock.clearTimer(this.retry);
+    this.retry = null;
+    this.queue.length = 0;
+    this.queued = 0;
+  }
+}
+
+/**
+ * The PC end of an in-process link: write() bytes to the board, 'data' events (Buffer) from it. Like a
+ * stream, write() returns false when the board's bridge could not take everything, and 'drain' follows.
+ */
 export class SimPort extends EventEmitter {
-  /** @internal */ sink: ((bytes: Uint8Array) => void) | null = null;
+  /** @internal */ sink: ((bytes: Uint8Array) => boolean) | null = null;
   private closed = false;
 
   write(bytes: Uint8Array | ArrayLike<number>): boolean {
     if (this.closed) throw new Error("port is closed");
-    const b = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes);
-    this.sink?.(b);
-    return true;
+    const b = bytes instanceof Uint8Array ? bytes.slice() : Uint8Array.from(bytes);
+    return this.sink?.(b) ?? true;
   }
 
   /** @internal bytes from the board */
@@ -72,8 +144,12 @@ export interface Simulator {
   path?: string;
   /** The in-process port (pty: false). */
   port?: SimPort;
-  /** UART statistics of the app's port: rxOverflow counts bytes the 128-byte FIFO dropped. */
+  /** UART statistics of the app's port: rxOverflow counts bytes the receive buffer dropped. */
   stats(): UartStats;
+  /** The UART model in use (receive path, ring size, USB round trip, bridge buffer). */
+  uart: Required<UartModel>;
+  /** Bytes the PC has written that wait on its side for room in the bridge. */
+  pcBacklog(): number;
   /** Exceptions that escaped the device app. */
   crashes(): unknown[];
   /**
@@ -86,28 +162,10 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
-/** Something that can run the device app on a board: Node (this process) or XS. */
-export interface DeviceRunner {
-  /** Boots the app on a fresh board (runs main()). */
-  boot(board: SimBoard): Promise<void>;
-  stop(): Promise<void>;
-}
-
 /** Text the ESP32 ROM prints on UART0 at power-on (at 115200 baud: garbage to a 921600 receiver). */
 export const BOOT_TEXT = "ets Jun  8 2016 00:22:57\r\n\r\nrst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\n" +
   "configsip: 0, SPIWP:0xee\r\nclk_drv:0x00,q_drv:0x00,d_drv:0x00,cs0_drv:0x00,hd_drv:0x00,wp_drv:0x00\r\n" +
   "mode:DIO, clock div:2\r\nload:0x3fff0030,len:7000\r\nentry 0x40078fb4\r\n";
-
-/** Finds a file of this package (works from source and from dist/). */
-export function packageFile(rel: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, rel);
-    if (existsSync(candidate)) return candidate;
-    dir = resolve(dir, "..");
-  }
-  throw new Error(`${rel} not found: build it with npm run build`);
-}
 
 /** The manifest's "config" (what `mc/config` holds on the device), with the baud overridden. */
 export function deviceConfig(baud?: number): { config: Record<string, unknown>; port: number; baud: number } {
@@ -123,25 +181,6 @@ export function deviceConfig(baud?: number): { config: Record<string, unknown>; 
   return { config: { ...config, serial }, port: Number(serial.port), baud: Number(serial.baud) };
 }
 
-class NodeRunner implements DeviceRunner {
-  private main: (() => void) | null = null;
-
-  async boot(board: SimBoard): Promise<void> {
-    if (this.main === null) {
-      const url = pathToFileURL(packageFile("dist/sim/device-node.js")).href;
-      const mod = (await import(url)) as { main: () => void };
-      this.main = mod.main;
-    }
-    const main = this.main;
-    board.turn(() => main());
-    if (board.crashes.length > 0) throw board.crashes[0] instanceof Error ? board.crashes[0] : new Error(String(board.crashes[0]));
-  }
-
-  async stop(): Promise<void> {
-    // Nothing outside the board.
-  }
-}
-
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const engine: Engine = options.engine ?? "node";
   if (engine !== "node" && engine !== "xs") throw new Error(`unknown engine "${String(engine)}" (node or xs)`);
@@ -152,6 +191,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (options.rxWindow !== undefined) config.serial = { ...(config.serial as Record<string, unknown>), rxWindow: options.rxWindow };
   if (!(baud >= 300 && baud <= 20000000)) throw new Error(`baud must be 300..20000000, got ${baud}`);
   const usePty = options.pty ?? true;
+  const clock = options.clock ?? new WallClock();
+  if (usePty && clock.virtual) throw new Error("a pty runs on wall time: use pty: false with a virtual clock");
+  const uartModel: Required<UartModel> = {
+    receive: options.uart?.receive ?? "fifo",
+    ringSize: options.uart?.receive === "ring" ? options.uart.ringSize ?? 4096 : 0,
+    usbRoundTripMs: options.uart?.usbRoundTripMs ?? (clock.virtual ? DEFAULT_USB_ROUND_TRIP_MS : 0),
+    bridgeBuffer: options.uart?.bridgeBuffer ?? 1024,
+  };
 
   let pty: PtyPair | null = null;
   let port: SimPort | undefined;
@@ -177,12 +224,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const runner: DeviceRunner = engine === "xs" ? await createXsRunner() : new NodeRunner();
   let board: SimBoard;
   let uart: SimUart;
-  const fromPc = (bytes: Uint8Array): void => uart.receiveFromPeer(bytes);
-  pty?.onData(fromPc);
-  if (port) port.sink = fromPc;
+  const pcSide = new PcToBoard(clock, () => uart, () => pty?.pause(), () => {
+    pty?.resume();
+    port?.emit("drain");
+  });
+  pty?.onData((bytes) => void pcSide.push(bytes.slice()));
+  if (port) port.sink = (bytes) => pcSide.push(bytes);
 
   const newBoard = (): void => {
-    board = new SimBoard({ baud, cpuSlowdown: options.cpuSlowdown, config, trace: options.trace, partitions });
+    board = new SimBoard({ baud, clock, cost: options.cost, cpuSlowdown: options.cpuSlowdown, uart: uartModel, config, trace: options.trace, partitions });
     uart = board.uart(uartPort);
     uart.peer = { deliver: (bytes) => toPc(bytes) };
   };
@@ -208,6 +258,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     baud,
     path: pty?.path,
     port,
+    uart: uartModel,
+    pcBacklog: () => pcSide.queued,
     stats() {
       const s = { ...allStats };
       const u = uart.stats;
@@ -235,6 +287,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (stopped) return;
       stopped = true;
       board.stop();
+      pcSide.clear();
       await runner.stop();
       pty?.close();
       port?.close();

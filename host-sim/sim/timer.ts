@@ -20,10 +20,9 @@ const Timer = {
   clear(timer: SimTimer | undefined | null): void {
     if (timer) timer.cancel();
   },
-  /** Blocks the app (busy wait), as on the device. */
+  /** Blocks the app for `ms`, as on the device: the running turn lasts that much longer. */
   delay(ms: number): void {
-    const end = Date.now() + ms;
-    while (Date.now() < end) { /* busy */ }
+    currentBoard().charge(Math.max(0, Number(ms) || 0));
   },
 };
 

@@ -1,10 +1,11 @@
 // engine "xs": the device app runs inside the real XS engine (xsnap-worker) as dist/xs/device.js. The
 // board model (UART FIFOs, baud, turns) stays in Node; each app turn is one evaluate() of
-// __sim.turn(kind, arg, count, rxFifoHex, txFree) and the app's writes, reads, timers and trace come back
-// as print() lines (host-sim/sim/xs/relay.ts). The board is busy for the whole round trip.
+// __sim.turn(kind, arg, count, rxFifoHex, txFree, now) and the app's writes, reads, timers and trace come
+// back as print() lines (host-sim/sim/xs/relay.ts). The board charges the turn by the cost model, like a
+// Node turn; on a virtual clock, time stands still until XS has answered (Clock.hold).
 import { XsEngine } from "../xs/xsnap";
 import type { SimBoard } from "./board";
-import { packageFile, type DeviceRunner } from "./simulator";
+import { packageFile, type DeviceRunner } from "./runner";
 
 const KIND_BOOT = 0, KIND_READABLE = 1, KIND_WRITABLE = 2, KIND_TIMER = 3;
 
@@ -16,27 +17,28 @@ class XsRunner implements DeviceRunner {
   private engine: XsEngine | null = null;
   private board: SimBoard | null = null;
   private chain: Promise<void> = Promise.resolve();
-  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private readonly timers = new Map<number, number>();
   private appPort = 0;
   private generation = 0;
 
   async boot(board: SimBoard): Promise<void> {
     await this.shutdown();
     const gen = ++this.generation;
-    const engine = await XsEngine.start();
-    await engine.loadFile(packageFile("dist/xs/device.js"));
+    const engine = await board.clock.hold(XsEngine.start());
+    await board.clock.hold(engine.loadFile(packageFile("dist/xs/device.js")));
     this.engine = engine;
     this.board = board;
+    board.externalApp = true;
     const flash: Record<string, { hex: string; blockSize: number }> = {};
     for (const [name, p] of board.partitions) flash[name] = { hex: hex(new Uint8Array(p.read(0, p.byteLength))), blockSize: p.blockSize };
-    await this.enqueue(gen, KIND_BOOT, 0, 0, JSON.stringify({ config: board.config, flash }));
+    await this.enqueue(gen, KIND_BOOT, 0, 0, JSON.stringify({ config: board.config, flash, ringSize: board.uart(0).ringSize }));
     if (board.crashes.length > 0) throw board.crashes[0] instanceof Error ? board.crashes[0] : new Error(String(board.crashes[0]));
   }
 
   private enqueue(gen: number, kind: number, arg: number, count: number, config?: string): Promise<void> {
     const run = this.chain.then(() => this.exec(gen, kind, arg, count, config));
     this.chain = run.catch(() => undefined);
-    return run;
+    return this.board === null ? run : this.board.clock.hold(run);
   }
 
   private async exec(gen: number, kind: number, arg: number, count: number, config?: string): Promise<void> {
@@ -46,7 +48,7 @@ class XsRunner implements DeviceRunner {
     board.beginExternalTurn();
     let lines: string[] = [];
     try {
-      const src = `__sim.turn(${kind},${arg},${count},"${hex(uart.peekFifo())}",${uart.txFree()}${config === undefined ? "" : `,${JSON.stringify(config)}`})`;
+      const src = `__sim.turn(${kind},${arg},${count},"${hex(uart.peekFifo())}",${uart.txFree()},${Math.floor(board.wireNow())}${config === undefined ? "" : `,${JSON.stringify(config)}`})`;
       lines = await engine.run(src);
     } catch (err) {
       board.crashes.push(err);
@@ -86,6 +88,7 @@ class XsRunner implements DeviceRunner {
       const p = board.partitions.get(name);
       if (p && op === "e") p.erase(Number(a));
       else if (p && op === "w") p.write(Number(a), data.length >> 1, Buffer.from(data, "hex"));
+      if (p) board.chargeFlash(op === "e" ? "erase" : "write", data === undefined ? 0 : data.length >> 1);
     } else if (tag === "@L") {
       board.trace(JSON.parse(rest) as string);
     } else if (tag === "@X") {
@@ -98,24 +101,31 @@ class XsRunner implements DeviceRunner {
   }
 
   private setTimer(gen: number, id: number, interval: number, repeat: number): void {
+    const board = this.board;
+    if (board === null) return;
     const fire = (): void => {
-      if (repeat > 0) this.timers.set(id, setTimeout(fire, Math.max(1, repeat)));
+      if (repeat > 0) this.timers.set(id, board.clock.setTimer(fire, Math.max(1, repeat)));
       else this.timers.delete(id);
-      void this.enqueue(gen, KIND_TIMER, id, 0).catch(() => undefined);
+      board.whenIdle(() => void this.enqueue(gen, KIND_TIMER, id, 0).catch(() => undefined));
     };
-    this.timers.set(id, setTimeout(fire, Math.max(0, interval)));
+    this.timers.set(id, board.clock.setTimer(fire, Math.max(0, interval)));
   }
 
   private clearTimer(id: number): void {
     const t = this.timers.get(id);
-    if (t) clearTimeout(t);
+    if (t !== undefined) this.board?.clock.clearTimer(t);
     this.timers.delete(id);
   }
 
-  private async shutdown(): Promise<void> {
+  private shutdown(): Promise<void> {
+    const board = this.board;
+    const done = this.shutdownNow();
+    return board === null ? done : board.clock.hold(done);
+  }
+
+  private async shutdownNow(): Promise<void> {
     this.generation++;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    for (const id of [...this.timers.keys()]) this.clearTimer(id);
     const engine = this.engine;
     this.engine = null;
     this.board = null;

@@ -72,6 +72,12 @@ export interface TransportOptions {
    * the line: not shown for XS on an ESP32 at 921600 (docs/protocol.md section 5).
    */
   rxWindow?: number;
+  /**
+   * Bytes of the UART's interrupt-filled receive buffer beyond the 128-byte FIFO (a receive ring, e.g.
+   * src/native/uart-ring.c; 0 or absent: none). With one, the window defaults to that buffer plus RX_SAFE
+   * and CAPS carries CAPS_FLAG_RX_BUFFER: the buffer, not the app, absorbs what arrives while it trains.
+   */
+  rxBuffer?: number;
 }
 
 /** Counters of the transport; the model service adds its own to the same object. */
@@ -115,6 +121,8 @@ export class DeviceTransport {
   private anchorHostEnd = 0; // host position just after the frame being delivered
   private readonly window: number;
   private readonly ackStep: number;
+  /** The UART has a receive buffer that holds the whole window (CAPS_FLAG_RX_BUFFER). */
+  private readonly rxBuffered: boolean;
   private frameSeen = false;
   private anchorPending = false;
   private inSession = false;
@@ -163,7 +171,10 @@ export class DeviceTransport {
     for (let i = 0; i < TX_SLOTS; i++) this.slots.push(new Uint8Array(wire));
     this.scratch = new Uint8Array(wire);
     this.tx = new TxQueue(TX_SLOTS * wire + 256, 64);
-    let w = options.rxWindow ?? M.RX_SAFE;
+    const rxBuffer = options.rxBuffer !== undefined && options.rxBuffer > 0 ? options.rxBuffer | 0 : 0;
+    this.rxBuffered = rxBuffer > 0;
+    let w = options.rxWindow ?? (rxBuffer > 0 ? rxBuffer + M.RX_SAFE : M.RX_SAFE);
+    if (rxBuffer > 0 && w > rxBuffer + M.RX_SAFE) w = rxBuffer + M.RX_SAFE;
     if (!(w >= 16)) w = 16;
     if (w > 0xfffe) w = 0xfffe;
     this.window = w | 0;
@@ -290,7 +301,8 @@ export class DeviceTransport {
       const moved = (this.hostOffset + this.readTotal + this.window - this.advertisedEdge) | 0;
       // Large window: the host stops RX_SAFE past the end of every frame it wrote (its own ACKs too) until
       // an ACK says the device read past it, so an ACK is due whenever a frame ended beyond the last one.
-      if (moved >= this.ackStep || (this.window > M.RX_SAFE && moved > 0 && ((this.anchorHostEnd + this.window - this.advertisedEdge) | 0) > 0)) this.ackPending = true;
+      // (Not with a receive buffer: the host then ignores frame ends.)
+      if (moved >= this.ackStep || (!this.rxBuffered && this.window > M.RX_SAFE && moved > 0 && ((this.anchorHostEnd + this.window - this.advertisedEdge) | 0) > 0)) this.ackPending = true;
     }
     this.flush();
   }
@@ -387,6 +399,7 @@ export class DeviceTransport {
   private sendCaps(hostNonce: number): void {
     const c = this.caps;
     this.handler.describe(c);
+    if (this.rxBuffered) c.flags |= M.CAPS_FLAG_RX_BUFFER;
     c.hostNonce = hostNonce >>> 0;
     const plen = M.encodeCaps(this.encoder.view, PAYLOAD_OFFSET, this.encoder.maxPayload, c);
     if (plen >= 0) this.sendUnsequenced(M.MSG_CAPS, plen);

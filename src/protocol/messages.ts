@@ -114,6 +114,11 @@ export const CONFIG_FLAG_FROZEN = 1;
 export const CONFIG_FROZEN = 28, CONFIG_SIZE_FROZEN = 32;
 /** CAPS flag bit 0: the device answers MODEL_SPEC_GET and honours CONFIG's frozen field. */
 export const CAPS_FLAG_MODEL_SPEC = 1;
+/**
+ * CAPS flag bit 1: the device's UART has a receive buffer that its interrupt fills while the app is busy,
+ * and `rxWindow` fits in it: host rule 2 (RX_SAFE past a frame end) does not apply (docs/protocol.md 5).
+ */
+export const CAPS_FLAG_RX_BUFFER = 2;
 /** MODEL_SPEC payload: blob and plan sizes of the current model, then the .tpm SPEC section payload. */
 export const MSPEC_STATE_BYTES = 0, MSPEC_PLAN_BYTES = 4, MSPEC_LAST_COMMITTED = 8, MSPEC_SPEC = 16;
 

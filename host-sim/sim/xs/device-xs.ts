@@ -12,11 +12,13 @@ function run(fn: () => void): void {
 
 const sim = {
   /** kind: 0 boot (arg: config JSON), 1 readable (arg: port), 2 writable (arg: port, count), 3 timer (arg: id). */
-  turn(kind: number, arg: number, count: number, hexRx: string, txFree: number, configJson?: string): void {
+  turn(kind: number, arg: number, count: number, hexRx: string, txFree: number, now: number, configJson?: string): void {
     relay.begin(hexRx, txFree);
+    relay.now = now;
     if (kind === 0) {
-      const boot = JSON.parse(configJson ?? "{}") as { config?: Record<string, unknown>; flash?: Record<string, { hex: string; blockSize: number }> };
+      const boot = JSON.parse(configJson ?? "{}") as { config?: Record<string, unknown>; flash?: Record<string, { hex: string; blockSize: number }>; ringSize?: number };
       relay.config = boot.config ?? {};
+      relay.ringSize = boot.ringSize ?? 0;
       for (const name of Object.keys(boot.flash ?? {})) {
         const f = boot.flash![name];
         const bytes = new Uint8Array(f.hex.length >> 1);
@@ -40,4 +42,6 @@ const sim = {
 
 const g = globalThis as Record<string, unknown>;
 g.__sim = sim;
+// The board's clock, not XS's: on a virtual clock the app's timeouts then follow simulated time.
+Date.now = () => relay.now;
 g.trace = (...parts: unknown[]) => report("@L", parts.map(String).join(""));

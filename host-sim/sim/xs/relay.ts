@@ -2,7 +2,8 @@
 // XS cannot do I/O here, so every app turn is one evaluate() from Node — __sim.turn(...) — carrying the
 // RX FIFO contents and the TX FIFO's free space; what the app did during the turn goes back as print()
 // lines: "@W <hex>" bytes written, "@R <n>" bytes read, "@T s|c ..." timer set/clear, "@O ..." port opened,
-// "@L <json>" trace text, "@X <json>" an exception that escaped the app. This code stands in for native
+// "@L <json>" trace text, "@X <json>" an exception that escaped the app. Date.now() is the board's time at
+// the start of the turn. This code stands in for native
 // code on the device, so it may allocate; the app's own code is unchanged.
 
 
@@ -18,6 +19,10 @@ class Relay {
   rxPos = 0;
   readCalled = false;
   txFree = 0;
+  /** Bytes of the board's receive ring (0: FIFO only), from the boot payload. */
+  ringSize = 0;
+  /** The board's time at the start of the turn (ms). */
+  now = 0;
   tx: string[] = [];
   ports: Callbacks[] = [];
   timers: (((t: unknown) => void) | null)[] = [];

@@ -34,6 +34,11 @@ export default class Serial {
     print("@O " + port + " " + baud + " " + (r ? 1 : 0) + " " + (w ? 1 : 0));
   }
 
+  /** The board's receive ring beyond the FIFO (see host-sim/sim/serial.ts), or undefined. */
+  get receiveBuffer(): number | undefined {
+    return relay.ringSize > 0 ? relay.ringSize : undefined;
+  }
+
   get format(): string {
     return this.fmt;
   }
