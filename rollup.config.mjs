@@ -16,7 +16,7 @@ const external = (id) =>
 const moddable = (dir) => ({
   name: "moddable-stand-ins",
   resolveId(id) {
-    const file = { "embedded:io/serial": "serial.ts", timer: "timer.ts", "mc/config": "config.ts", flash: "flash-module.ts" }[id];
+    const file = { "embedded:io/serial": "serial.ts", timer: "timer.ts", "mc/config": "config.ts", flash: "flash-module.ts", instrumentation: "instrumentation.ts" }[id];
     return file ? resolve(dir, file) : null;
   },
 });

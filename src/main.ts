@@ -4,10 +4,13 @@ import Serial from "embedded:io/serial";
 import Timer from "timer";
 import config from "mc/config";
 import Flash from "flash";
+import Instrumentation from "instrumentation";
 import { buildModel } from "./engine/build";
 import { GESTURE_FEATURES, gestureModelSpec } from "./app/gesture-model";
 import { DeviceSession } from "./app/device";
 import { CheckpointStore, type FlashLike } from "./app/checkpoint";
+import { LinuxSerialAdapter, freeMemoryReader, type InstrumentationLike, type LinuxSerial } from "./app/platform";
+import type { DeviceSerial } from "./app/transport";
 
 interface SerialConfig {
   port?: number;
@@ -17,6 +20,8 @@ interface SerialConfig {
   maxFrame?: number;
   /** Credit window in bytes; larger than the FIFO only when the app provably keeps up (docs/protocol.md). */
   rxWindow?: number;
+  /** Moddable Linux host builds: the serial device path (its driver is named by `device`, not pins). */
+  device?: string;
 }
 
 interface CheckpointConfig {
@@ -45,6 +50,7 @@ export default function main(): void {
   const cc = ((config as Record<string, unknown>).checkpoint ?? {}) as CheckpointConfig;
   let store: CheckpointStore | null = null;
   let lastBatchId = 0;
+  let restoredBatchId = -1;
   if (cc.partition !== "") {
     try {
       store = new CheckpointStore(new Flash(cc.partition ?? "storage") as unknown as FlashLike);
@@ -54,39 +60,49 @@ export default function main(): void {
       const restored = store.restore(model);
       if (restored !== null) {
         lastBatchId = restored.lastBatchId;
+        restoredBatchId = lastBatchId;
         log("checkpoint restored: batch " + lastBatchId + ", step " + restored.step);
       }
     } catch (e) {
+      // No partition (manifest.json creates "storage" on esp32 builds; other tables may lack it): the
+      // board trains without checkpoints, and says so in CAPS and CHECKPOINT_STATE (info, stream warn).
       store = null;
       log("checkpoints off: " + String(e));
     }
   }
   const saver = store;
 
-  const serial = new Serial({
-    port: setting(sc.port, 0),
-    transmit: setting(sc.transmit, 1),
-    receive: setting(sc.receive, 3),
-    baud: setting(sc.baud, 921600),
-    format: "buffer",
-    // Callbacks run in later turns, after `session` below exists.
-    onReadable(count: number) {
-      session.onReadable(count);
-    },
-    onWritable(count: number) {
-      session.onWritable(count);
-    },
-  });
+  // Callbacks run in later turns, after `session` below exists.
+  const onReadable = (count: number): void => session.onReadable(count);
+  const onWritable = (count: number): void => session.onWritable(count);
+  const baud = setting(sc.baud, 921600);
+  let port: DeviceSerial;
+  if (typeof sc.device === "string") {
+    // Moddable's Linux host driver: a device path; read(count)/write(ArrayBuffer) (docs/moddable-serial.md).
+    const options = { device: sc.device, baud, format: "buffer", onReadable, onWritable };
+    port = new LinuxSerialAdapter(new Serial(options as unknown as ConstructorParameters<typeof Serial>[0]) as unknown as LinuxSerial);
+  } else {
+    const serial = new Serial({
+      port: setting(sc.port, 0), transmit: setting(sc.transmit, 1), receive: setting(sc.receive, 3), baud,
+      format: "buffer", onReadable, onWritable,
+    });
+    port = serial as unknown as DeviceSerial; // ECMA-419: read(buffer) fills it in place; write(view)
+  }
   // A UART driver with an interrupt-filled receive ring (src/native/uart-ring.c, or the simulator's "ring"
   // board) says how big it is; Moddable's plain ECMA-419 serial has none (undefined).
-  const rxBuffer = (serial as unknown as { receiveBuffer?: unknown }).receiveBuffer;
+  const rxBuffer = (port as unknown as { receiveBuffer?: unknown }).receiveBuffer;
 
   const session = new DeviceSession(model, {
     lastCommittedBatchId: lastBatchId,
     saveEvery: saver === null ? 0 : setting(cc.every, 50),
-    onSave: saver === null ? undefined : (m, id) => {
-      saver.save(m, id);
+    checkpoints: saver === null ? undefined : {
+      save(m, id) {
+        saver.save(m, id);
+      },
+      partitionBytes: saver.flash.byteLength,
+      restoredBatchId,
     },
+    freeBytes: freeMemoryReader(Instrumentation as unknown as InstrumentationLike),
     // Math.random is seeded from hardware on the ESP32; the clock guards against a fixed seed elsewhere.
     bootNonce: (((Math.random() * 4294967296) >>> 0) ^ (Date.now() % 4294967296)) >>> 0,
     now: Date.now,
@@ -95,5 +111,5 @@ export default function main(): void {
     rxWindow: typeof sc.rxWindow === "number" ? sc.rxWindow : undefined,
     rxBuffer: typeof rxBuffer === "number" ? rxBuffer : 0,
   });
-  session.start(serial as unknown as { read(b: Uint8Array): number | undefined; write(b: Uint8Array): void }, Timer);
+  session.start(port, Timer);
 }

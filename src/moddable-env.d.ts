@@ -6,3 +6,4 @@
 /// <reference path="../node_modules/@moddable/typings/timer.d.ts" />
 /// <reference path="../node_modules/@moddable/typings/mc/config.d.ts" />
 /// <reference path="../node_modules/@moddable/typings/flash.d.ts" />
+/// <reference path="../node_modules/@moddable/typings/instrumentation.d.ts" />

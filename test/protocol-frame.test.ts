@@ -232,6 +232,25 @@ const examples: Record<string, Example> = {
       expect(m).toEqual({ total: 9000, blobCrc: 0x80000001, batchId: 41 });
     },
   },
+  CHECKPOINT_GET: {
+    type: P.MSG_CHECKPOINT_GET,
+    encode: () => 0,
+    check: (_v, _o, l) => expect(l).toBe(0),
+  },
+  CHECKPOINT_SAVE: {
+    type: P.MSG_CHECKPOINT_SAVE,
+    encode: () => 0,
+    check: (_v, _o, l) => expect(l).toBe(0),
+  },
+  CHECKPOINT_STATE: {
+    type: P.MSG_CHECKPOINT_STATE,
+    encode: (v, o, c) => P.encodeCheckpointState(v, o, c, { flags: 5, every: 50, lastCommittedBatchId: 240, savedBatchId: 240, partitionBytes: 65536, checkpointBytes: 4720, saves: 3 }),
+    check: (v, o, l) => {
+      const m = new P.CheckpointState();
+      expect(P.decodeCheckpointState(v, o, l, m)).toBe(P.ERR_OK);
+      expect({ ...m }).toEqual({ flags: 5, every: 50, lastCommittedBatchId: 240, savedBatchId: 240, partitionBytes: 65536, checkpointBytes: 4720, saves: 3 });
+    },
+  },
   MODEL_SPEC_GET: {
     type: P.MSG_MODEL_SPEC_GET,
     encode: () => 0,
@@ -551,7 +570,7 @@ describe("message validation", () => {
 
   it("marks exactly the reliable types as sequenced", () => {
     const seqd = Object.entries(P).filter(([k, v]) => k.startsWith("MSG_") && P.isSequenced(v as number)).map(([k]) => k).sort();
-    expect(seqd).toEqual(["MSG_CONFIG", "MSG_ERROR", "MSG_MODEL_SPEC", "MSG_MODEL_SPEC_GET", "MSG_PREDICT_REQ", "MSG_PREDICT_RESULT", "MSG_REPORT", "MSG_SAMPLE_BATCH",
+    expect(seqd).toEqual(["MSG_CHECKPOINT_GET", "MSG_CHECKPOINT_SAVE", "MSG_CHECKPOINT_STATE", "MSG_CONFIG", "MSG_ERROR", "MSG_MODEL_SPEC", "MSG_MODEL_SPEC_GET", "MSG_PREDICT_REQ", "MSG_PREDICT_RESULT", "MSG_REPORT", "MSG_SAMPLE_BATCH",
       "MSG_WEIGHTS_COMMIT", "MSG_WEIGHTS_DATA", "MSG_WEIGHTS_GET", "MSG_WEIGHTS_PUT"]);
   });
 });

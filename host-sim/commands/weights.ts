@@ -25,6 +25,7 @@ import { FixedModel } from "../../src/engine/fixed/model";
 import { Opt, resolveSpec } from "../../src/engine/spec";
 import { loadInto, modelFromFile, parseModel, saveModel, specFromPayload } from "../../src/modelfile/index";
 import { WeightsBlob } from "../../src/app/weights-blob";
+import { MAX_BATCH_ID } from "../../src/protocol/messages";
 
 export interface PutOptions {
   /** Freeze the first K layers on the board (default: the file's own frozen count). */
@@ -105,7 +106,13 @@ export async function putModelFile(link: HostLink, file: Uint8Array, options: Pu
   const blob = new WeightsBlob(target);
   const bytes = new Uint8Array(blob.byteLength);
   blob.write(bytes, new DataView(bytes.buffer));
-  await link.putWeights(bytes, options.batchId ?? 0);
+  // The board would refuse these only at the commit, with a bare BAD_VALUE: say so before sending anything.
+  if (!blob.check(new DataView(bytes.buffer))) throw new UsageError("the file holds non-finite (NaN or infinite) weights or optimizer state; the board would refuse them");
+  const batchId = options.batchId ?? 0;
+  if (!(Number.isInteger(batchId) && batchId >= 0 && batchId <= MAX_BATCH_ID)) {
+    throw new UsageError(`--batch-id must be 0..${MAX_BATCH_ID} (the next batch, id + 1, must still be a u32), got ${batchId}`);
+  }
+  await link.putWeights(bytes, batchId);
   return { frozen, bytes: bytes.length, stateSent, parameters: target.parameters.slice(), spec };
 }
 
@@ -135,7 +142,7 @@ export const weightsCommand: Command = {
     ...linkOptions,
     ...outputFile("get: where to write the board's model"),
     freeze: { type: "int", value: "K", help: "put: freeze the first K layers on the board (default: the file's own count)", min: 0, max: 0xffff },
-    "batch-id": { type: "int", value: "N", help: "put: the batch id the weights reflect once committed", default: 0, min: 0, max: 0xffffffff },
+    "batch-id": { type: "int", value: "N", help: "put: the batch id the weights reflect once committed", default: 0, min: 0, max: 0xfffffffe },
   },
   async run(args) {
     const action = args.positional(0, "an action: put or get");

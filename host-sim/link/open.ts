@@ -1,7 +1,7 @@
 // Opening a link for the CLI: serial port + HostLink + handshake, with errors a user can act on.
 import { HostLink, type DeviceInfo, type LinkOptions, type ModelExpectation } from "./link";
 import { openSerialPort } from "./port";
-import { DTYPE_F32, DTYPE_I16, DTYPE_I8, DTYPE_U8, PROTOCOL_VERSION } from "../../src/protocol/index";
+import { CAPS_FLAG_CHECKPOINTS_ON, CAPS_FLAG_CHECKPOINT_MSGS, DTYPE_F32, DTYPE_I16, DTYPE_I8, DTYPE_U8, PROTOCOL_VERSION } from "../../src/protocol/index";
 
 export const DEFAULT_BAUD = 921600;
 
@@ -32,5 +32,13 @@ export function describeDevice(info: DeviceInfo): string[] {
     `memory: plan ${info.planBytes} bytes, weights blob ${info.stateBytes} bytes`,
     `link: receive limit ${info.maxFrame} bytes per frame, credit window ${info.rxWindow} bytes`,
     `last committed batch: ${info.lastCommittedBatchId}`,
+    checkpointLine(info.flags ?? 0),
   ];
+}
+
+/** CAPS flags: does the board keep its training over a power cycle? (info prints it, stream warns.) */
+export function checkpointLine(flags: number): string {
+  if ((flags & CAPS_FLAG_CHECKPOINT_MSGS) === 0) return "checkpoints: not reported by this device";
+  if ((flags & CAPS_FLAG_CHECKPOINTS_ON) !== 0) return "checkpoints: on (flash partition present)";
+  return "checkpoints: OFF - WARNING: this board has no checkpoint partition; its training is lost at the next reset or power cycle";
 }

@@ -9,12 +9,14 @@
 //   spec and carry over parameters, step and the optimizer state of the layers that keep training. A
 //   CONFIG that repeats the current settings (every session sends one) changes nothing.
 // - Weights (weights-transfer.ts) and MODEL_SPEC_GET (the model's spec as a .tpm SPEC payload).
+// - Checkpoints: saved every `saveEvery` batches, after a WEIGHTS_COMMIT and on CHECKPOINT_SAVE (the end
+//   of a run); CHECKPOINT_GET/SAVE are answered with CHECKPOINT_STATE.
 import { buildModel } from "../engine/build";
 import { LossCode } from "../engine/codes";
 import type { DenseModel } from "../engine/model-api";
 import { resolveSpec, type ModelSpec, type OptimizerSpec, type ResolvedSpec } from "../engine/spec";
 import { argmax } from "../engine/validate";
-import { specPayloadLength, writeSpecPayload } from "../modelfile/format";
+import { modelFileSize, specPayloadLength, writeSpecPayload } from "../modelfile/format";
 import { PAYLOAD_OFFSET } from "../protocol/frame";
 import * as M from "../protocol/messages";
 import type { MessageHandler } from "./transport";
@@ -30,10 +32,20 @@ export interface ModelServiceOptions {
   log?: (text: string) => void;
   /** Batch id reflected in the model's weights at start-up (from a restored checkpoint). */
   lastCommittedBatchId?: number;
-  /** Call onSave every this many committed batches (0: never). Also called after a WEIGHTS_COMMIT. */
+  /** Save a checkpoint every this many committed batches (0: never). Also after a WEIGHTS_COMMIT. */
   saveEvery?: number;
-  /** Checkpoint hook: persist the model and the batch id its weights reflect. Exceptions are logged. */
-  onSave?: (model: DenseModel, lastBatchId: number) => void;
+  /** Checkpoint storage; absent when the board has none (CAPS and CHECKPOINT_STATE say so). */
+  checkpoints?: CheckpointSink;
+}
+
+/** Where checkpoints go (src/main.ts wraps a CheckpointStore on the flash partition). */
+export interface CheckpointSink {
+  /** Persist the model and the batch id its weights reflect. Throws on failure. */
+  save(model: DenseModel, lastBatchId: number): void;
+  /** Size of the storage partition in bytes. */
+  readonly partitionBytes: number;
+  /** Batch id of the checkpoint restored at boot, or -1 when none was. */
+  readonly restoredBatchId: number;
 }
 
 /** Counters of the model service (added to the transport's in one stats object). */
@@ -66,6 +78,7 @@ export class ModelService implements MessageHandler {
   private readonly config = new M.Config();
   private readonly tensor = new M.TensorMsg();
   private readonly report = new M.Report();
+  private readonly checkpointState = new M.CheckpointState();
 
   // Training views over the decoder's buffer, cached by byte offset.
   private readonly rxBuffer: ArrayBuffer;
@@ -97,6 +110,17 @@ export class ModelService implements MessageHandler {
     this.weights = new WeightsTransfer(this.blob);
     this.softmax = model.config.loss === LossCode.SoftmaxCE;
     this.describeModel(this.shape);
+    const ck = options.checkpoints;
+    const st = this.checkpointState;
+    st.every = this.saveEvery > 0xffff ? 0xffff : this.saveEvery;
+    if (ck !== undefined) {
+      st.flags = M.CKPT_ON;
+      st.partitionBytes = ck.partitionBytes >>> 0;
+      if (ck.restoredBatchId >= 0) {
+        st.flags |= M.CKPT_SAVED;
+        st.savedBatchId = ck.restoredBatchId >>> 0;
+      }
+    }
   }
 
   // ---- MessageHandler ----------------------------------------------------------------------------------
@@ -143,6 +167,14 @@ export class ModelService implements MessageHandler {
         break;
       case M.MSG_MODEL_SPEC_GET:
         code = this.onModelSpecGet();
+        break;
+      case M.MSG_CHECKPOINT_SAVE:
+        // A finished run is durable only once saved: save now unless the newest checkpoint has these weights.
+        if (this.checkpointState.savedBatchId !== this.lastCommittedBatchId || (this.checkpointState.flags & M.CKPT_SAVED) === 0) this.save();
+        code = this.sendCheckpointState();
+        break;
+      case M.MSG_CHECKPOINT_GET:
+        code = this.sendCheckpointState();
         break;
       case M.MSG_ERROR:
         return; // the host's complaint; acked, never answered (no error ping-pong)
@@ -328,13 +360,29 @@ export class ModelService implements MessageHandler {
   // ---- checkpoints -------------------------------------------------------------------------------------
 
   private save(): void {
-    const hook = this.opts.onSave;
-    if (hook === undefined) return;
+    const sink = this.opts.checkpoints;
+    if (sink === undefined) return;
+    const st = this.checkpointState;
     try {
-      hook(this.model, this.lastCommittedBatchId);
+      sink.save(this.model, this.lastCommittedBatchId);
+      st.flags = (st.flags | M.CKPT_SAVED) & ~M.CKPT_SAVE_FAILED;
+      st.savedBatchId = this.lastCommittedBatchId >>> 0;
+      st.saves++;
     } catch (e) {
+      st.flags |= M.CKPT_SAVE_FAILED;
       this.log("checkpoint save failed");
     }
+  }
+
+  /** CHECKPOINT_STATE: storage on/off, partition and checkpoint sizes, the batch id of the last save. */
+  private sendCheckpointState(): number {
+    const st = this.checkpointState;
+    st.lastCommittedBatchId = this.lastCommittedBatchId >>> 0;
+    st.checkpointBytes = (st.flags & M.CKPT_ON) !== 0 ? modelFileSize(this.model, { lastBatchId: st.lastCommittedBatchId }) : 0;
+    const plen = M.encodeCheckpointState(this.out.view, PAYLOAD_OFFSET, this.out.payloadCap, st);
+    if (plen < 0) return -plen;
+    this.out.sendSequenced(M.MSG_CHECKPOINT_STATE, plen);
+    return M.ERR_OK;
   }
 
   // ---- helpers -----------------------------------------------------------------------------------------
@@ -343,7 +391,8 @@ export class ModelService implements MessageHandler {
   private describeModel(c: M.Caps): void {
     const model = this.model;
     const r = model.config;
-    c.flags = M.CAPS_FLAG_MODEL_SPEC;
+    c.flags = M.CAPS_FLAG_MODEL_SPEC | M.CAPS_FLAG_CHECKPOINT_MSGS |
+      (this.opts.checkpoints !== undefined ? M.CAPS_FLAG_CHECKPOINTS_ON : 0);
     c.planBytes = model.plan.total;
     c.stateBytes = this.blob.byteLength;
     c.inputDtype = M.DTYPE_F32;

@@ -18,7 +18,9 @@
 //   timeout (500 ms without progress), on an ACK with GAP, and on repeated duplicate acks.
 //   An in-order sequenced frame from the host is accepted only when a slot is free for its reply;
 //   otherwise it is discarded unacked and go-back-N brings it again.
-import { FrameDecoder, FrameEncoder, HDR_POS, PAYLOAD_OFFSET, maxWireLength, seqAdd, seqDiff } from "../protocol/frame";
+// - Gaps: a host frame after a missing one is answered by an ACK with GAP, repeated at most every
+//   GAP_REPEAT_MS while the same frame is missing.
+import { FRAME_OVERHEAD, FrameDecoder, FrameEncoder, HDR_POS, PAYLOAD_OFFSET, maxWireLength, seqAdd, seqDiff } from "../protocol/frame";
 import * as M from "../protocol/messages";
 import { TxQueue } from "./tx-queue";
 
@@ -91,6 +93,11 @@ export const DEVICE_MAX_FRAME = 1024;
 export const TX_SLOTS = 4;
 export const RETRANSMIT_MS = 500;
 export const ACK_REFRESH_MS = 100;
+/**
+ * A GAP for the same missing frame is repeated at most this often (ms), so a frame lost again after the
+ * host's go-back-N is asked for again by the next frame that arrives, without the host's timer.
+ */
+export const GAP_REPEAT_MS = 50;
 /** Send a fresh ACK when the grant edge moved this many bytes beyond the last one advertised. */
 export const ACK_STEP = 48;
 
@@ -127,7 +134,8 @@ export class DeviceTransport {
   private anchorPending = false;
   private inSession = false;
   private expected = 1; // next in-order sequence number from the host
-  private gapReported = -1; // `expected` when the last GAP went out
+  private gapReported = -1; // `expected` when the last GAP went out, and when
+  private gapTime = 0;
   private peerMaxFrame = M.MIN_FRAME_LIMIT;
 
   // Transmit side.
@@ -239,7 +247,7 @@ export class DeviceTransport {
 
   /** Largest reply payload: the peer's receive limit (HELLO maxFrame) or our own, minus the frame overhead. */
   get payloadCap(): number {
-    const peer = this.peerMaxFrame - 12;
+    const peer = this.peerMaxFrame - FRAME_OVERHEAD; // header and CRC: 16 bytes
     const own = this.encoder.maxPayload;
     return peer < own ? peer : own;
   }
@@ -356,10 +364,12 @@ export class DeviceTransport {
     }
   }
 
-  /** ACK with GAP, once per missing frame. */
+  /** ACK with GAP: the first time for this missing frame, then again at most every GAP_REPEAT_MS. */
   private reportGap(): void {
-    if (this.gapReported === this.expected) return;
+    const now = this.now();
+    if (this.gapReported === this.expected && now - this.gapTime < GAP_REPEAT_MS) return;
     this.gapReported = this.expected;
+    this.gapTime = now;
     this.ackFlags |= M.ACK_GAP;
     this.ackPending = true;
   }

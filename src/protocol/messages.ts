@@ -29,11 +29,15 @@ export const MSG_WEIGHTS_COMMIT = 0x23;
 /** Model spec request (H->D, empty payload) and answer (D->H): docs/protocol.md, "MODEL_SPEC". */
 export const MSG_MODEL_SPEC_GET = 0x24;
 export const MSG_MODEL_SPEC = 0x25;
+/** Checkpoint state request (H->D, empty), forced save (H->D, empty) and the answer to both (D->H). */
+export const MSG_CHECKPOINT_GET = 0x26;
+export const MSG_CHECKPOINT_SAVE = 0x27;
+export const MSG_CHECKPOINT_STATE = 0x28;
 
 /** Sequenced types consume a sequence number and are retransmitted until acked (go-back-N). */
 export function isSequenced(type: number): boolean {
   return type === MSG_ERROR || (type >= MSG_CONFIG && type <= MSG_PREDICT_RESULT) ||
-    (type >= MSG_WEIGHTS_GET && type <= MSG_MODEL_SPEC);
+    (type >= MSG_WEIGHTS_GET && type <= MSG_CHECKPOINT_STATE);
 }
 
 // ---- Error codes (ERROR message and codec results).
@@ -119,6 +123,16 @@ export const CAPS_FLAG_MODEL_SPEC = 1;
  * and `rxWindow` fits in it: host rule 2 (RX_SAFE past a frame end) does not apply (docs/protocol.md 5).
  */
 export const CAPS_FLAG_RX_BUFFER = 2;
+/** CAPS flag bit 2: the device answers CHECKPOINT_GET and CHECKPOINT_SAVE. */
+export const CAPS_FLAG_CHECKPOINT_MSGS = 4;
+/** CAPS flag bit 3: the device has checkpoint storage (its training survives a power cycle). */
+export const CAPS_FLAG_CHECKPOINTS_ON = 8;
+/**
+ * Largest batch id (SAMPLE_BATCH, WEIGHTS_COMMIT, lastCommittedBatchId): 2^32 - 2, so that the next batch
+ * id, lastCommittedBatchId + 1, is still a u32. Ids do not wrap around: a run that reaches the limit
+ * starts over with WEIGHTS_COMMIT of a smaller id.
+ */
+export const MAX_BATCH_ID = 0xfffffffe;
 /** MODEL_SPEC payload: blob and plan sizes of the current model, then the .tpm SPEC section payload. */
 export const MSPEC_STATE_BYTES = 0, MSPEC_PLAN_BYTES = 4, MSPEC_LAST_COMMITTED = 8, MSPEC_SPEC = 16;
 
@@ -137,6 +151,11 @@ export const WGET_OFFSET = 0, WGET_LENGTH = 4, WGET_SIZE = 8;
 export const WDATA_OFFSET = 0, WDATA_TOTAL = 4, WDATA_BLOB_CRC = 8, WDATA_BATCH_ID = 12, WDATA_BYTES = 16;
 export const WPUT_OFFSET = 0, WPUT_TOTAL = 4, WPUT_BYTES = 8;
 export const WCOMMIT_TOTAL = 0, WCOMMIT_BLOB_CRC = 4, WCOMMIT_BATCH_ID = 8, WCOMMIT_SIZE = 12;
+/** CHECKPOINT_STATE: flags u8, reserved u8, every u16, lastCommitted u32, saved u32, partition u32, checkpoint bytes u32, saves u32. */
+export const CKPT_FLAGS = 0, CKPT_EVERY = 2, CKPT_LAST_COMMITTED = 4, CKPT_SAVED_BATCH = 8, CKPT_PARTITION_BYTES = 12;
+export const CKPT_CHECKPOINT_BYTES = 16, CKPT_SAVES = 20, CKPT_SIZE = 24;
+/** CHECKPOINT_STATE flags: storage present; the last save attempt failed; savedBatchId names a checkpoint. */
+export const CKPT_ON = 1, CKPT_SAVE_FAILED = 2, CKPT_SAVED = 4;
 
 // ---- Message objects: allocate once, reuse for every decode.
 
@@ -197,6 +216,22 @@ export class WeightsGet { offset = 0; length = 0; }
 export class WeightsChunk { offset = 0; total = 0; blobCrc = 0; batchId = 0; dataOffset = 0; dataLength = 0; }
 export class WeightsCommit { total = 0; blobCrc = 0; batchId = 0; }
 
+/** CHECKPOINT_STATE: whether the board checkpoints, where it stands, and the batch id of its last save. */
+export class CheckpointState {
+  flags = 0;
+  /** Batches between automatic saves (0: only on WEIGHTS_COMMIT and CHECKPOINT_SAVE). */
+  every = 0;
+  lastCommittedBatchId = 0;
+  /** Batch id of the newest checkpoint written or restored since boot (valid with flag CKPT_SAVED). */
+  savedBatchId = 0;
+  /** Size of the flash partition (0 without one). */
+  partitionBytes = 0;
+  /** Size of one checkpoint of the current model. */
+  checkpointBytes = 0;
+  /** Checkpoints written since boot. */
+  saves = 0;
+}
+
 // ---- Helpers
 
 function isUint(x: number, max: number): boolean {
@@ -254,8 +289,9 @@ export function decodeHello(view: DataView, off: number, len: number, out: Hello
   out.hostNonce = view.getUint32(off + HELLO_NONCE, true);
   const mf = view.getUint16(off + HELLO_MAX_FRAME, true);
   out.maxFrame = mf === 0 ? MAX_FRAME : mf;
-  if (out.major !== PROTOCOL_VERSION) return ERR_UNSUPPORTED_VERSION;
+  // The limit first: a peer of another version must not open a session in which nothing fits.
   if (out.maxFrame < MIN_FRAME_LIMIT) return ERR_BAD_VALUE;
+  if (out.major !== PROTOCOL_VERSION) return ERR_UNSUPPORTED_VERSION;
   return ERR_OK;
 }
 
@@ -767,7 +803,7 @@ export function decodeWeightsPut(view: DataView, off: number, len: number, out: 
 
 export function encodeWeightsCommit(view: DataView, off: number, cap: number, m: WeightsCommit): number {
   if (cap < WCOMMIT_SIZE) return -ERR_TOO_LARGE;
-  if (!isUint(m.total, 0xffffffff) || !isUint(m.blobCrc, 0xffffffff) || !isUint(m.batchId, 0xffffffff)) {
+  if (!isUint(m.total, 0xffffffff) || !isUint(m.blobCrc, 0xffffffff) || !isUint(m.batchId, MAX_BATCH_ID)) {
     return -ERR_BAD_VALUE;
   }
   view.setUint32(off + WCOMMIT_TOTAL, m.total, true);
@@ -781,5 +817,35 @@ export function decodeWeightsCommit(view: DataView, off: number, len: number, ou
   out.total = view.getUint32(off + WCOMMIT_TOTAL, true);
   out.blobCrc = view.getUint32(off + WCOMMIT_BLOB_CRC, true);
   out.batchId = view.getUint32(off + WCOMMIT_BATCH_ID, true);
+  return out.batchId <= MAX_BATCH_ID ? ERR_OK : ERR_BAD_VALUE;
+}
+
+// ---- CHECKPOINT_STATE
+
+export function encodeCheckpointState(view: DataView, off: number, cap: number, m: CheckpointState): number {
+  if (cap < CKPT_SIZE) return -ERR_TOO_LARGE;
+  if (!isUint(m.flags, 0xff) || !isUint(m.every, 0xffff) || !isUint(m.lastCommittedBatchId, 0xffffffff) ||
+    !isUint(m.savedBatchId, 0xffffffff) || !isUint(m.partitionBytes, 0xffffffff) ||
+    !isUint(m.checkpointBytes, 0xffffffff) || !isUint(m.saves, 0xffffffff)) return -ERR_BAD_VALUE;
+  view.setUint8(off + CKPT_FLAGS, m.flags);
+  view.setUint8(off + CKPT_FLAGS + 1, 0);
+  view.setUint16(off + CKPT_EVERY, m.every, true);
+  view.setUint32(off + CKPT_LAST_COMMITTED, m.lastCommittedBatchId, true);
+  view.setUint32(off + CKPT_SAVED_BATCH, m.savedBatchId, true);
+  view.setUint32(off + CKPT_PARTITION_BYTES, m.partitionBytes, true);
+  view.setUint32(off + CKPT_CHECKPOINT_BYTES, m.checkpointBytes, true);
+  view.setUint32(off + CKPT_SAVES, m.saves, true);
+  return CKPT_SIZE;
+}
+
+export function decodeCheckpointState(view: DataView, off: number, len: number, out: CheckpointState): number {
+  if (len < CKPT_SIZE) return ERR_BAD_LENGTH;
+  out.flags = view.getUint8(off + CKPT_FLAGS);
+  out.every = view.getUint16(off + CKPT_EVERY, true);
+  out.lastCommittedBatchId = view.getUint32(off + CKPT_LAST_COMMITTED, true);
+  out.savedBatchId = view.getUint32(off + CKPT_SAVED_BATCH, true);
+  out.partitionBytes = view.getUint32(off + CKPT_PARTITION_BYTES, true);
+  out.checkpointBytes = view.getUint32(off + CKPT_CHECKPOINT_BYTES, true);
+  out.saves = view.getUint32(off + CKPT_SAVES, true);
   return ERR_OK;
 }
