@@ -9,6 +9,7 @@ import {
   DEFAULT_BANDS, DEFAULT_CLIP, DEFAULT_RAW_POINTS, FEATURE_RAW, FEATURE_SPECTRUM, FEATURE_STATS, FeaturePipeline,
   describeFeatures, featureNames, featureWidth, fftSize, learnNormalisation, pipelineProblem, type PipelineSpec,
 } from "../../src/features/index";
+import { Random } from "../../src/index";
 import { UsageError } from "../args";
 import { CsvError, readCsvFile, type CsvTable } from "./csv";
 
@@ -49,6 +50,9 @@ export interface LoadOptions {
 export interface SplitOptions {
   /** Last windows of each class (in file order) that go to the test set (default 5). */
   testPerClass?: number;
+  /** Instead: this fraction of each class, chosen at random with `seed` (at least one if the class has two). */
+  testFraction?: number;
+  seed?: number;
 }
 
 export interface WindowInfo {
@@ -154,7 +158,8 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
   if (model) {
     if (window !== model.window) throw new UsageError(`--window ${window} does not match ${from} (window ${model.window})`);
     if (stride !== model.stride) throw new UsageError(`--stride ${stride} does not match ${from} (stride ${model.stride})`);
-    if (options.features !== undefined && options.features !== describeFeatures(model)) {
+    const asked = options.features !== undefined ? parseFeatures(options.features, window) : undefined;
+    if (asked && (asked.features !== model.features || asked.bands !== model.bands || asked.rawPoints !== model.rawPoints)) {
       throw new UsageError(`--features ${options.features} does not match ${from} (features ${describeFeatures(model)})`);
     }
   }
@@ -277,17 +282,10 @@ function mapClasses(found: string[], modelClasses: string[], segments: Segment[]
  * training windows unless the pipeline already has one (a model's).
  */
 export function buildDataset(set: WindowSet, options: SplitOptions = {}): Dataset {
-  const testPerClass = options.testPerClass ?? DEFAULT_TEST_PER_CLASS;
-  if (!Number.isInteger(testPerClass) || testPerClass < 0) throw new RangeError(`testPerClass must be an integer >= 0, got ${testPerClass}`);
   if (set.classes.length > 255) throw new RangeError(`${set.classes.length} classes (at most 255)`);
-  const perClass = set.classes.map(() => 0);
-  for (const w of set.windows) perClass[w.label]!++;
-  perClass.forEach((n, c) => {
-    if (n <= testPerClass) throw new Error(`class "${set.classes[c]}" has ${n} windows; need more than ${testPerClass} (the test share)`);
-  });
   const order = set.windows.map((w, i) => i).sort((a, b) => set.windows[a]!.index - set.windows[b]!.index || set.windows[a]!.label - set.windows[b]!.label);
-  const isTest = (i: number) => set.windows[i]!.index >= perClass[set.windows[i]!.label]! - testPerClass;
-  const trainIdx = order.filter((i) => !isTest(i)), testIdx = order.filter(isTest);
+  const isTest = options.testFraction !== undefined ? randomTest(set, options.testFraction, options.seed ?? 7) : lastTest(set, options.testPerClass ?? DEFAULT_TEST_PER_CLASS);
+  const trainIdx = order.filter((i) => !isTest[i]), testIdx = order.filter((i) => isTest[i]);
   const F = featureWidth(set.pipeline);
   let pipeline = set.pipeline;
   if (pipeline.mean.length === 0) {
@@ -308,6 +306,32 @@ export function buildDataset(set: WindowSet, options: SplitOptions = {}): Datase
 /** The set's pipeline with normalisation learned from all of its windows. */
 export function learnPipeline(set: WindowSet): PipelineSpec {
   return { ...set.pipeline, ...learnNormalisation(set.features, set.windows.length, featureWidth(set.pipeline)) };
+}
+
+/** Test membership: the last `testPerClass` windows of each class in file order. */
+function lastTest(set: WindowSet, testPerClass: number): boolean[] {
+  if (!Number.isInteger(testPerClass) || testPerClass < 0) throw new RangeError(`testPerClass must be an integer >= 0, got ${testPerClass}`);
+  const perClass = set.classes.map(() => 0);
+  for (const w of set.windows) perClass[w.label]!++;
+  perClass.forEach((n, c) => {
+    if (n <= testPerClass) throw new Error(`class "${set.classes[c]}" has ${n} windows; need more than ${testPerClass} (the test share)`);
+  });
+  return set.windows.map((w) => w.index >= perClass[w.label]! - testPerClass);
+}
+
+/** Test membership: round(fraction x count) windows of each class chosen at random (seeded), at least one of two or more. */
+function randomTest(set: WindowSet, fraction: number, seed: number): boolean[] {
+  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`test fraction must be in [0, 1), got ${fraction}`);
+  const rng = new Random(seed);
+  const isTest = set.windows.map(() => false);
+  set.classes.forEach((_, c) => {
+    const members = Uint32Array.from(set.windows.flatMap((w, i) => (w.label === c ? [i] : [])));
+    rng.shuffle(members);
+    let held = Math.round(fraction * members.length);
+    if (fraction > 0 && held === 0 && members.length > 1) held = 1;
+    for (let k = 0; k < held; k++) isTest[members[k]!] = true;
+  });
+  return isTest;
 }
 
 /** Model inputs of the given windows, normalised (and clipped, counted) by the board's code. */
