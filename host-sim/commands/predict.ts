@@ -8,9 +8,23 @@ import { UsageError } from "../args";
 import { describeReport, learnPipeline, loadWindows, normalised } from "../data/gestures";
 import { readModelFile } from "../modelfile";
 import { readPipeline } from "../../src/modelfile/index";
-import { featureWidth } from "../../src/features/index";
+import { checkPipeline, featureWidth, type PipelineSpec } from "../../src/features/index";
+import { readFileSync } from "node:fs";
 import { DTYPE_F32 } from "../../src/protocol/index";
 import { openLink } from "../link/open";
+
+/** The input pipeline recorded in a .tpm file or in a `tinyprop stream` JSON log. */
+function pipelineOf(path: string): PipelineSpec {
+  if (path.endsWith(".json")) {
+    const log = JSON.parse(readFileSync(path, "utf8")) as { pipeline?: PipelineSpec };
+    if (!log.pipeline) throw new UsageError(`${path} records no input pipeline (expected the JSON log of tinyprop stream)`);
+    checkPipeline(log.pipeline);
+    return log.pipeline;
+  }
+  const pipeline = readPipeline(readModelFile(path));
+  if (!pipeline) throw new UsageError(`${path} has no input pipeline (write it with tinyprop train -o)`);
+  return pipeline;
+}
 
 export const predictCommand: Command = {
   name: "predict",
@@ -19,7 +33,7 @@ export const predictCommand: Command = {
   options: {
     ...linkOptions,
     ...dataOptions,
-    model: { type: "string", value: "FILE", help: "the .tpm the board's model came from: its input pipeline (columns, window, features, normalisation) reads the data" },
+    model: { type: "string", value: "FILE", help: "the .tpm the board's model came from, or the JSON log of the stream run that trained it: its input pipeline (columns, window, features, normalisation) reads the data" },
   },
   async run(args) {
     const source = requirePath(args.positional(0, "a CSV file or folder"));
@@ -27,8 +41,7 @@ export const predictCommand: Command = {
     // Validate and featurize everything before talking to the board.
     // The model file's pipeline (columns, window, features, normalisation) decides the inputs.
     const modelPath = args.optionalString("model");
-    const pipeline = modelPath ? readPipeline(readModelFile(requirePath(modelPath))) ?? undefined : undefined;
-    if (modelPath && !pipeline) throw new UsageError(`${modelPath} has no input pipeline (write it with tinyprop train -o)`);
+    const pipeline = modelPath ? pipelineOf(requirePath(modelPath)) : undefined;
     const set = loadWindows(source, { labelColumn: args.string("label-column"), pipeline, pipelineSource: modelPath });
     if (!pipeline) console.log("warning: no --model: the input normalisation is learned from this data, not taken from training");
     const spec = pipeline ?? learnPipeline(set);

@@ -13,16 +13,6 @@ function concat(a: Split, b: Split, width: number): Split {
   return { x, y, count: a.count + b.count, ids: [...a.ids, ...b.ids] };
 }
 
-export function pick(all: Split, indices: number[], width: number): Split {
-  const x = new Float32Array(indices.length * width);
-  const y = new Uint8Array(indices.length);
-  indices.forEach((k, s) => {
-    x.set(all.x.subarray(k * width, (k + 1) * width), s * width);
-    y[s] = all.y[k]!;
-  });
-  return { x, y, count: indices.length, ids: indices.map((k) => all.ids[k]!) };
-}
-
 /** Every sample of the dataset (both splits) as one split. */
 export function allSamples(data: Dataset): Split {
   return concat(data.train, data.test, data.inputWidth);
