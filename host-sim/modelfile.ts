@@ -3,11 +3,16 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ModelSpec } from "../src/index";
-import { modelFromFile, readHeader, saveModel, type AnyModel, type LoadOptions, type SaveOptions } from "../src/modelfile/index";
+import { modelFromFile, readHeader, saveModel, withPipeline, type AnyModel, type LoadOptions, type SaveOptions } from "../src/modelfile/index";
+import type { PipelineSpec } from "../src/features/index";
 
-/** Save a model to `path` (directories created); returns the number of bytes written. */
-export function writeModelFile(path: string, model: AnyModel, opts?: SaveOptions): number {
-  const bytes = saveModel(model, opts);
+/**
+ * Save a model to `path` (directories created), with the input pipeline it was trained with when given;
+ * returns the number of bytes written.
+ */
+export function writeModelFile(path: string, model: AnyModel, opts?: SaveOptions, pipeline?: PipelineSpec): number {
+  const plain = saveModel(model, opts);
+  const bytes = pipeline ? withPipeline(plain, pipeline) : plain;
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, bytes);
   return bytes.length;

@@ -29,6 +29,8 @@ describe("tinyprop CLI", () => {
     const inspect = cli(["inspect", "model.tpm"], dir);
     expect(inspect.status, inspect.stderr).toBe(0);
     expect(inspect.stdout).toMatch(/30/);
+    // ... and records how its inputs are computed
+    expect(inspect.stdout).toMatch(/inputs: columns aX \(±5\), .*gZ .*; window 119 rows, stride 119; features stats; normalised; classes AlohomoraCharm, /);
   });
 
   it("names the file and line of a malformed CSV row, and does not start", () => {

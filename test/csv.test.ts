@@ -66,10 +66,29 @@ describe("parseCsv", () => {
     expectError("1,2,3\n4,5,6\n", 1, /missing header/);
   });
 
-  it("malformed header: empty or duplicate names, quotes", () => {
+  it("malformed header: empty or duplicate names, bad quotes", () => {
     expectError("a,,b\n1,2,3\n", 1, /empty name/);
     expectError("a,b,a\n1,2,3\n", 1, /duplicate column "a"/);
-    expectError('"a",b\n1,2\n', 1, /quoted/);
+    expectError('"a,b\n1,2\n', 1, /malformed header: unterminated quoted field 1/);
+    expectError('a"x",b\n1,2\n', 1, /malformed header: stray quote in field 1/);
+  });
+
+  it("quoted fields: delimiters and doubled quotes inside, quoted numbers and labels", () => {
+    const t = parseCsv('"time, s","say ""hi""",label\n"1.5", 2 ,"up, left"\n3,"4","down"\n', { labelColumn: "label" });
+    expect(t.header).toEqual(["time, s", 'say "hi"', "label"]);
+    expect([...t.values]).toEqual([1.5, 2, 3, 4]);
+    expect(t.labels).toEqual(["up, left", "down"]);
+  });
+
+  it("';' and tab delimiters are detected from the header, or set", () => {
+    const semi = parseCsv("a;b;label\n1.5;2;x\n", { labelColumn: "label" });
+    expect(semi.header).toEqual(["a", "b", "label"]);
+    expect([...semi.values]).toEqual([1.5, 2]);
+    expect([...parseCsv("a\tb\n1\t2\n").values]).toEqual([1, 2]);
+    expect(parseCsv('"x,1";"y,2"\n1;2\n').header).toEqual(["x,1", "y,2"]);
+    // set explicitly: a one-column file whose name contains ';'
+    expect(parseCsv("a;b\n1\n", { delimiter: "," }).header).toEqual(["a;b"]);
+    expectError("a,b\n1,2\n", 1, /unsupported delimiter "\|"/, { delimiter: "|" });
   });
 
   it("missing requested columns and missing label column", () => {
@@ -87,8 +106,10 @@ describe("parseCsv", () => {
     expectError("a,b\n\n\n1,2,\n", 4, /expected 2, got 3/);
   });
 
-  it("malformed row: quotes, empty value", () => {
-    expectError('a,b\n1,2\n"1",2\n', 3, /malformed row: quoted/);
+  it("malformed row: bad quotes, empty value", () => {
+    expectError('a,b\n1,2\n"1,2\n', 3, /malformed row: unterminated quoted field 1/);
+    expectError('a,b\n1,2\n"1"x,2\n', 3, /malformed row: unexpected text after the closing quote of field 1/);
+    expectError('a,b\n1,2\n1,2"\n', 3, /malformed row: stray quote in field 2/);
     expectError("a,b\n1,\n", 2, /empty value in column "b"/);
   });
 

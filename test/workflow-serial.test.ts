@@ -26,10 +26,11 @@ afterAll(async () => {
 const data = loadDefaultDataset();
 const W = data.inputWidth;
 
-/** The same samples seen through a drifted sensor: a fixed per-feature offset and gain (seeded). */
+/** The same samples seen through a drifted sensor: a fixed per-feature offset and gain (seeded), in units of
+ * the normalised features: offsets up to ±6 standard deviations, gains 0.6 to 1.4. */
 function drifted(split: Split, seed: number): Split {
   const rng = new Random(seed);
-  const offset = Float32Array.from({ length: W }, () => 1.2 * (rng.uniform() - 0.5));
+  const offset = Float32Array.from({ length: W }, () => 12 * (rng.uniform() - 0.5));
   const gain = Float32Array.from({ length: W }, () => 0.6 + 0.8 * rng.uniform());
   const x = new Float32Array(split.x.length);
   for (let s = 0; s < split.count; s++) {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { UsageError, type Args } from "../args";
 import { CsvError } from "../data/csv";
 import { loadDataset, type Dataset, type LoadOptions, type SplitOptions } from "../data/gestures";
-import { randomSplit, separateTestSet } from "../data/split";
+import { separateTestSet } from "../data/split";
 import { requirePath } from "./files";
 
 /** Reads a CSV source into a validated dataset ("-" reads standard input to its end first). */
@@ -29,9 +29,13 @@ export async function readSource(source: string, options: LoadOptions & SplitOpt
   }
 }
 
-/** Load options from the shared data options. */
+/** Load options from the shared data options (commands/options.ts dataOptions). */
 export function loadOptions(args: Args): LoadOptions {
-  return { labelColumn: args.string("label-column") };
+  const delimiter = args.optionalString("delimiter");
+  return {
+    labelColumn: args.string("label-column"), columns: args.optionalString("columns"), window: args.optionalNumber("window"),
+    stride: args.optionalNumber("stride"), features: args.optionalString("features"), delimiter: delimiter === "tab" ? "\t" : delimiter,
+  };
 }
 
 /** The data a training command runs on, split as --test-split / --test say (seeded by --seed). */
@@ -41,9 +45,11 @@ export async function loadSplitData(args: Args, source: string): Promise<Dataset
   const fraction = args.optionalNumber("test-split");
   if (testPath !== undefined && fraction !== undefined) throw new UsageError("--test and --test-split exclude each other");
   if (testPath !== undefined) {
+    // The test set is read with the training data's pipeline (its ranges and normalisation).
     const data = await readSource(source, { ...base, testPerClass: 0 });
-    return separateTestSet(data, await readSource(testPath, { ...base, testPerClass: 0 }), testPath);
+    const test = await readSource(testPath, { ...base, pipeline: data.pipeline, pipelineSource: `the training data (${source})`, testPerClass: 0 });
+    return separateTestSet(data, test, testPath);
   }
-  if (fraction !== undefined) return randomSplit(await readSource(source, { ...base, testPerClass: 0 }), fraction, args.number("seed"));
+  if (fraction !== undefined) return readSource(source, { ...base, testFraction: fraction, seed: args.number("seed") });
   return readSource(source, base);
 }

@@ -1,7 +1,9 @@
 // `tinyprop evaluate model.tpm data`: how a model file does on a dataset: loss, accuracy, per-class
 // accuracy and the confusion matrix (all of the data, or the held-out part with --test-split / --test).
 import { UsageError } from "../args";
-import { loadModelFile } from "../modelfile";
+import { readModelFile } from "../modelfile";
+import { modelFromFile, readPipeline } from "../../src/modelfile/index";
+import { describeReport } from "../data/gestures";
 import { evaluateSplit, splitConfusion } from "../training";
 import { formatConfusion, perClassAccuracy } from "../report/confusion";
 import { Output } from "../report/output";
@@ -25,8 +27,13 @@ export const evaluateCommand: Command = {
   async run(args) {
     const modelPath = requirePath(args.positional(0, "a .tpm model file"));
     const source = args.positional(1, "a CSV file or folder");
-    const model = loadModelFile(modelPath);
-    const data = await readSource(source, { ...loadOptions(args), testPerClass: 0 });
+    const bytes = readModelFile(modelPath);
+    const model = modelFromFile(bytes);
+    // The model's own pipeline (columns, ranges, window, features, normalisation) turns the data into inputs.
+    const pipeline = readPipeline(bytes) ?? undefined;
+    const data = await readSource(source, { ...loadOptions(args), pipeline, pipelineSource: modelPath, testPerClass: 0 });
+    if (!pipeline) console.error(`warning: ${modelPath} records no input pipeline; the data is normalised with its own statistics`);
+    for (const line of describeReport(data.report)) console.error(line);
     if (data.inputWidth !== model.inputs) throw new UsageError(`the data has ${data.inputWidth} features, the model ${model.inputs} inputs`);
     if (data.classes.length !== model.outputs) {
       throw new UsageError(`the data has ${data.classes.length} classes [${data.classes.join(", ")}], the model ${model.outputs} outputs`);

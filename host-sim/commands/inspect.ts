@@ -1,6 +1,7 @@
 // `tinyprop inspect model.tpm`: what a model file holds: spec, memory plan, parameter statistics per layer.
 import { buildModel } from "../../src/index";
-import { parseModel, readHeader } from "../../src/modelfile/index";
+import { parseModel, readHeader, readPipeline } from "../../src/modelfile/index";
+import { describeFeatures } from "../../src/features/index";
 import { readModelFile } from "../modelfile";
 import type { Command } from "./command";
 import { describePlan } from "../report/describe";
@@ -42,6 +43,12 @@ export function inspectModelFile(bytes: Uint8Array): string[] {
         (training.rejectedSteps ? `, ${training.rejectedSteps} rejected steps` : "")
       : "optimizer state: none (weights only)",
   ];
+  const p = readPipeline(bytes);
+  lines.push(p
+    ? `inputs: columns ${p.columns.map((c, i) => `${c} (±${p.ranges[i]}${p.units[i] ? " " + p.units[i] : ""})`).join(", ")}; ` +
+      (p.window === 1 ? "one row per sample" : `window ${p.window} rows, stride ${p.stride}`) + `; features ${describeFeatures(p)}` +
+      `; ${p.mean.length ? "normalised" : "not normalised"}${p.classes.length ? `; classes ${p.classes.join(", ")}` : ""}`
+    : "inputs: no pipeline recorded");
   const model = buildModel(spec);
   lines.push(...describePlan(model));
   lines.push(`parameters: ${parameters.length}${h.dtype === "fixed" ? " (statistics of the raw int16 Q values)" : ""}`);

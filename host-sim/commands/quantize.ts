@@ -4,8 +4,10 @@ import { Model, quantize, type FixedModel } from "../../src/index";
 import { UsageError } from "../args";
 import { dataOptions, outputFile } from "./options";
 import { requirePath } from "./files";
-import { loadDataset, loadDefaultDataset, type Dataset } from "../data/gestures";
-import { loadModelFile, writeModelFile } from "../modelfile";
+import { loadOptions } from "./data";
+import { defaultDatasetDir, describeReport, loadDataset, type Dataset } from "../data/gestures";
+import { readModelFile, writeModelFile } from "../modelfile";
+import { modelFromFile, readPipeline } from "../../src/modelfile/index";
 import type { Command } from "./command";
 
 export interface QuantizeReport {
@@ -45,11 +47,16 @@ export const quantizeCommand: Command = {
   async run(args) {
     const source = requirePath(args.positional(0, "a .tpm model file"));
     const out = args.string("output");
-    const model = loadModelFile(source);
+    const bytes = readModelFile(source);
+    const model = modelFromFile(bytes);
     if (!(model instanceof Model)) throw new UsageError(`${source} is already a fixed-point model`);
+    // The model's own input pipeline (columns, window, features, normalisation) reads the calibration data.
+    const pipeline = readPipeline(bytes) ?? undefined;
     const dataPath = args.optionalString("data");
-    const data = dataPath ? loadDataset(requirePath(dataPath), { labelColumn: args.string("label-column") })
-      : args.flag("default-data") ? loadDefaultDataset() : null;
+    const options = { ...loadOptions(args), pipeline, pipelineSource: source };
+    const data = dataPath ? loadDataset(requirePath(dataPath), options) : args.flag("default-data") ? loadDataset(defaultDatasetDir(), options) : null;
+    if (data && !pipeline) console.log(`warning: ${source} records no input pipeline; the data is normalised with its own statistics`);
+    if (data) for (const line of describeReport(data.report)) console.log(line);
     if (data && data.inputWidth !== model.inputs) throw new UsageError(`the data has ${data.inputWidth} features, the model ${model.inputs} inputs`);
     if (data && data.classes.length !== model.outputs) {
       throw new UsageError(`the data's classes [${data.classes.join(", ")}] do not match the model's ${model.outputs} outputs (class names are not stored in this model file); calibrating on them would report a meaningless accuracy`);
@@ -57,7 +64,7 @@ export const quantizeCommand: Command = {
     const { fixed, lines } = quantizeWithReport(model, data);
     for (const line of lines) console.log(line);
     if (!data) console.log("no --data given: default activation formats, no accuracy report");
-    console.log(`wrote ${out} (${writeModelFile(out, fixed)} bytes)`);
+    console.log(`wrote ${out} (${writeModelFile(out, fixed, undefined, pipeline ?? data?.pipeline)} bytes)`);
     return 0;
   },
 };

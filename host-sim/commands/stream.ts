@@ -245,7 +245,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     command: "stream", source: o.source, data, history, confusion, chartPath, logPath,
     options: { port: o.port, baud: o.baud ?? DEFAULT_BAUD, epochs, frameSamples: batch, learningRate: lr, seed, resume: !!o.resume, fresh: !!o.fresh },
     result: { testAccuracy, batches: result.batches, samples, seconds, firstBatchId, lastCommittedBatchId: committed, skipped: result.skipped, replayed: result.replayed },
-    extra: { device: info, link: stats, decoder: dec, state: stateFile },
+    extra: { device: info, link: stats, decoder: dec, state: stateFile, pipeline: data.pipeline },
   });
   for (const f of files) print(f);
   out.summary(`final test accuracy: ${(testAccuracy * 100).toFixed(1)}% (${data.test.count} gestures held out, predicted on the device)`);

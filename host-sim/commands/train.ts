@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { buildModel, resolveSpec, type ActivationName, type ModelSpec, type OptimizerSpec, type ScheduleSpec } from "../../src/index";
 import { UsageError, type Args } from "../args";
-import type { Dataset } from "../data/gestures";
+import { describeReport, type Dataset } from "../data/gestures";
 import { trainModel, splitConfusion, type EpochRecord } from "../training";
 import { describePlan } from "../report/describe";
 import { formatConfusion } from "../report/confusion";
@@ -119,6 +119,7 @@ export const trainCommand: Command = {
       `${spec.optimizer.type}${spec.optimizer.momentum ? ` momentum ${spec.optimizer.momentum}` : ""} lr ${spec.optimizer.learningRate}` +
       `${spec.optimizer.schedule && spec.optimizer.schedule.type !== "constant" ? ` (${spec.optimizer.schedule.type} schedule)` : ""}, batch ${spec.batchSize}, ${spec.dtype ?? "float32"}`);
     out.info(`data: ${data.train.count} training and ${data.test.count} test samples, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
+    for (const line of describeReport(data.report)) out.summary(line);
     const model = buildModel(spec);
     for (const line of describePlan(model)) out.info(line);
     const bar = out.progress("training", epochs);
@@ -143,7 +144,7 @@ export const trainCommand: Command = {
       result: { trainAccuracy: last.trainAccuracy, testAccuracy: last.testAccuracy, trainLoss: last.trainLoss, testLoss: last.testLoss },
     });
     for (const f of files) out.info(f);
-    if (output) out.summary(`model: ${output} (${writeModelFile(output, model)} bytes)`);
+    if (output) out.summary(`model: ${output} (${writeModelFile(output, model, undefined, data.pipeline)} bytes)`);
     out.summary(`final test accuracy: ${pct(last.testAccuracy)}`);
     out.event("summary", { ...last, confusion, model: output ?? null, log: args.string("log") });
     return 0;

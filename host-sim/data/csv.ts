@@ -2,14 +2,15 @@
 //
 // Format accepted:
 //   - first non-blank line is a header of unique, non-empty column names (a UTF-8 BOM is ignored);
-//   - fields are separated by the `delimiter` option, or else by the first of "," ";" tab that the header
-//     contains (detected once, from the header);
+//   - fields are separated by ',', ';' or a tab: the `delimiter` option, or else whichever of the three
+//     occurs most often in the header line outside quotes (',' when none does);
+//   - a field may be quoted ("a ""b"", c" is the text a "b", c); a quoted field ends on its line;
 //   - every other non-blank line is a data row with exactly as many fields as the header;
 //   - numeric fields are plain decimal numbers (optional sign, digits, optional fraction and exponent);
 //     hex, empty fields, "NaN", "Infinity" and values that overflow to ±Infinity are rejected;
 //   - an optional label column (by name) holds a free-text class name; if a label set is given, any other
 //     label is rejected;
-//   - quoting is not supported (a '"' anywhere in a row is an error); "\r\n", "\n" and "\r" line ends work;
+//   - "\r\n", "\n" and "\r" line ends work;
 //   - a line may be at most MAX_LINE_CHARS long (a file without line ends must not fill the memory).
 //   - blank (whitespace-only) lines are skipped but still counted for line numbers.
 //
@@ -63,6 +64,60 @@ export interface CsvOptions {
   labels?: readonly string[];
   /** Field separator; default: detected from the header ("," else ";" else tab). */
   delimiter?: string;
+}
+
+/** The delimiters a file may use. */
+export const DELIMITERS = [",", ";", "\t"] as const;
+
+/** The delimiter of a header line: the one of DELIMITERS found most often outside quotes (',' if none). */
+export function detectDelimiter(header: string): string {
+  let best = ",", bestCount = 0;
+  for (const d of DELIMITERS) {
+    const n = splitFields(header, d);
+    const count = typeof n === "string" ? 0 : n.length - 1;
+    if (count > bestCount) {
+      best = d;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+/** Split one line into fields (quotes removed, "" inside quotes is a quote); an error detail if malformed. */
+export function splitFields(text: string, delimiter: string): string[] | string {
+  const fields: string[] = [];
+  let i = 0;
+  for (;;) {
+    let field = "";
+    // leading blanks before an opening quote are allowed (a field is trimmed anyway)
+    let j = i;
+    while (j < text.length && (text[j] === " " || (text[j] === "\t" && delimiter !== "\t"))) j++;
+    if (text[j] === '"') {
+      j++;
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q < 0) return `unterminated quoted field ${fields.length + 1} (a quoted field must end on its line)`;
+        field += text.slice(j, q);
+        if (text[q + 1] === '"') {
+          field += '"';
+          j = q + 2;
+          continue;
+        }
+        j = q + 1;
+        break;
+      }
+      while (j < text.length && text[j] !== delimiter && text[j].trim() === "") j++;
+      if (j < text.length && text[j] !== delimiter) return `unexpected text after the closing quote of field ${fields.length + 1}`;
+    } else {
+      const end = text.indexOf(delimiter, i);
+      field = text.slice(i, end < 0 ? text.length : end);
+      if (field.includes('"')) return `stray quote in field ${fields.length + 1} (quote the whole field, doubling inner quotes)`;
+      j = end < 0 ? text.length : end;
+    }
+    fields.push(field);
+    if (j >= text.length) return fields;
+    i = j + 1;
+  }
 }
 
 export interface CsvRow {
@@ -222,9 +277,12 @@ export class CsvStream {
   }
 
   private readHeader(text: string, line: number): void {
-    if (text.includes('"')) this.fail(line, "malformed header: quoted fields are not supported");
-    this.delimiter = this.opts.delimiter ?? ([",", ";", "\t"].find((d) => text.includes(d)) ?? ",");
-    const names = text.split(this.delimiter).map((s) => s.trim());
+    const delimiter = this.opts.delimiter ?? detectDelimiter(text);
+    if (!(DELIMITERS as readonly string[]).includes(delimiter)) this.fail(line, `unsupported delimiter ${JSON.stringify(delimiter)} (use ",", ";" or a tab)`);
+    this.delimiter = delimiter;
+    const split = splitFields(text, delimiter);
+    if (typeof split === "string") this.fail(line, `malformed header: ${split}`);
+    const names = split.map((s) => s.trim());
     if (names.every(looksNumeric)) this.fail(line, `missing header row (first line looks like data: "${excerpt(text)}")`);
     const seen = new Set<string>();
     for (let i = 0; i < names.length; i++) {
@@ -251,8 +309,8 @@ export class CsvStream {
   }
 
   private readRow(text: string, line: number): CsvRow {
-    if (text.includes('"')) this.fail(line, "malformed row: quoted fields are not supported");
-    const fields = text.split(this.delimiter);
+    const fields = splitFields(text, this.delimiter);
+    if (typeof fields === "string") this.fail(line, `malformed row: ${fields}`);
     const header = this._header!;
     if (fields.length !== header.length) this.fail(line, `wrong number of columns: expected ${header.length}, got ${fields.length}`);
     const values = new Float64Array(this.colIndex.length);

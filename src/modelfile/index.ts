@@ -4,3 +4,4 @@ export {
   MODEL_FILE_VERSION, MODEL_FILE_MAGIC,
   type SaveOptions, type AnyModel, type LoadOptions, type LoadResult, type ModelFileSummary, type ParsedModelFile, type ParsedTraining,
 } from "./format";
+export { TAG_PIPELINE, encodePipeline, decodePipeline, readPipeline, withPipeline } from "./pipeline-section";
