@@ -167,7 +167,7 @@ describe("XsEngine failures", () => {
   it("gives a clear error when the binary is missing", async () => {
     const missing = "/nonexistent/xsnap-worker";
     await expect(XsEngine.start({ binary: missing })).rejects.toThrow(
-      `XS engine not found at ${missing}: run npm install`,
+      `XS engine not found at ${missing}: the xs engine needs the optional package @agoric/xsnap`,
     );
   });
 
