@@ -4,7 +4,7 @@ import { BIAS_SHIFT, updateShifts, WEIGHT_SHIFT } from "../src/engine/fixed/upda
 
 function shifts(lrExponent: number, gradientFrac: number, biasGradientFrac: number, weightFrac: number, biasFrac: number, extraBits: number, cap: number) {
   const out = new Int32Array(2);
-  const clipped = updateShifts(out, lrExponent, gradientFrac, biasGradientFrac, weightFrac, biasFrac, extraBits, cap);
+  const clipped = updateShifts(out, lrExponent + gradientFrac - weightFrac, lrExponent + biasGradientFrac - biasFrac, extraBits, cap);
   return { weight: out[WEIGHT_SHIFT], bias: out[BIAS_SHIFT], clipped };
 }
 

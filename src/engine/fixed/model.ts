@@ -264,7 +264,7 @@ export class FixedModel implements DenseModel<Int16Array> {
     for (let l = r.frozen; l < this.layers.length; l++) {
       const layer = this.layers[l], f = layer.format;
       // |lrM dB| < 2^30: a bias shift past 31 + m rounds to 0 either way
-      this.clippedGradients += updateShifts(shifts, lrE, this.gradientFrac[l], this.biasGradientFrac[l], f.weightFrac, f.biasFrac, m, 31 + m);
+      this.clippedGradients += updateShifts(shifts, lrE + this.gradientFrac[l] - f.weightFrac, lrE + this.biasGradientFrac[l] - f.biasFrac, m, 31 + m);
       const dE = this.decayExponent(m);
       this.saturatedStores += this.k.applyGradientsQ(layer.W, 0, layer.dW as Int16Array, 0, this.velocityW[l], layer.W.length, lrM, shifts[WEIGHT_SHIFT], this.muQ15, dM, dE);
       this.saturatedStores += this.k.applyGradientsQ(layer.b, 0, layer.db as Int16Array, 0, this.velocityB[l], layer.b.length, lrM, shifts[BIAS_SHIFT], this.muQ15, 0, 31);
@@ -495,7 +495,7 @@ export class FixedModel implements DenseModel<Int16Array> {
         this.biasGradientFrac[l] = gz - Tb;
       } else if (fx.fusedBatch1) {
         // dZ x has frac gz - 14 + inFrac (dZ is normalised to 2^14), dZ alone gz - 14
-        this.clippedGradients += updateShifts(shifts, lrE, gz - 14 + f.inFrac, gz - 14, f.weightFrac, f.biasFrac, 0, 30);
+        this.clippedGradients += updateShifts(shifts, lrE + gz - 14 + f.inFrac - f.weightFrac, lrE + gz - 14 - f.biasFrac, 0, 30);
         sat += k.sgdFusedQ(layer.W, layer.b, dZ, input, dX ? acc : null, layer.inputs, layer.units, lrM, shifts[WEIGHT_SHIFT], shifts[BIAS_SHIFT], f.SHd,
           l === 0 ? k.absMaxQ(input, 0, layer.inputs) : this.yMax[l - 1], this.wBound, 2 * l,
           dX && layers[l - 1].activation === Act.Relu ? layer.dX : null); // dX is free until normalizeDeltaQ below
@@ -504,7 +504,7 @@ export class FixedModel implements DenseModel<Int16Array> {
         if (dX) { k.backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
         // the per-sample rates drop t = 14 + lb bits (dZ normalised to 2^14, a batch of up to 2^lb samples)
         t = 14 + lb;
-        this.clippedGradients += updateShifts(shifts, lrE, gz - t + f.inFrac, gz - t, f.weightFrac, f.biasFrac, m, 30 + m);
+        this.clippedGradients += updateShifts(shifts, lrE + gz - t + f.inFrac - f.weightFrac, lrE + gz - t - f.biasFrac, m, 30 + m);
         this.weightsChanged();
         sat += k.updateQ(layer.W, layer.b, this.velocity[l], 0, dZ, input, 0, this.row, layer.inputs, layer.units, cols,
           lrM, t, shifts[WEIGHT_SHIFT], shifts[BIAS_SHIFT], this.muQ15, dM, dE, this.rng);

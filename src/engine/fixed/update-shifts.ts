@@ -13,22 +13,19 @@ export const WEIGHT_SHIFT = 0;
 export const BIAS_SHIFT = 1;
 
 /**
- * Writes the weight and bias shifts into shifts[WEIGHT_SHIFT] and shifts[BIAS_SHIFT]; returns 1 when both
- * had to grow (a clipped update), else 0. The bias shift is capped at biasShiftCap: past it lrM × db
- * rounds to 0 either way, and the cap keeps the kernel's shift inside an int32 shift count.
+ * From the exact shifts lrExponent + gradientFrac - weightFrac (weightShift) and lrExponent +
+ * biasGradientFrac - biasFrac (biasShift), writes the usable ones into shifts[WEIGHT_SHIFT] and
+ * shifts[BIAS_SHIFT]; returns 1 when both had to grow (a clipped update), else 0. The bias shift is capped
+ * at biasShiftCap: past it lrM × db rounds to 0 either way, and the cap keeps the kernel's shift inside an
+ * int32 shift count. (The caller forms the two sums: five arguments instead of eight keep the call cheap
+ * under XS, where it runs once per layer per step.)
  */
-export function updateShifts(
-  shifts: Int32Array, lrExponent: number, gradientFrac: number, biasGradientFrac: number,
-  weightFrac: number, biasFrac: number, extraBits: number, biasShiftCap: number,
-): number {
-  let weightShift = lrExponent + gradientFrac - weightFrac;
-  let biasShift = lrExponent + biasGradientFrac - biasFrac;
+export function updateShifts(shifts: Int32Array, weightShift: number, biasShift: number, extraBits: number, biasShiftCap: number): number {
   const least = 1 + extraBits;
   const smaller = weightShift < biasShift ? weightShift : biasShift;
   const raise = smaller < least ? least - smaller : 0;
-  weightShift += raise;
+  shifts[WEIGHT_SHIFT] = weightShift + raise;
   biasShift += raise;
-  shifts[WEIGHT_SHIFT] = weightShift;
   shifts[BIAS_SHIFT] = biasShift < biasShiftCap ? biasShift : biasShiftCap;
   return raise > 0 ? 1 : 0;
 }
