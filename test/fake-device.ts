@@ -68,6 +68,8 @@ export class FakeDevice {
   private txq: { seq: number; type: number; payload: Uint8Array }[] = [];
   private txTimer: NodeJS.Timeout | undefined;
   private lastGapFor = -1;
+  /** Seq of the latest out-of-order frame while `expected` was lastGapFor. */
+  private gapSeq = 0;
   private configured = false;
   private modelValid = true;
   private putBuf: Uint8Array | undefined;
@@ -258,11 +260,14 @@ export class FakeDevice {
     const d = P.seqDiff(f.seq, this.expected);
     if (d < 0) return true; // duplicate: re-ack
     if (d > 0) {
-      if (this.lastGapFor !== this.expected) {
+      // Once per gap, and again when the host starts another pass (seq not after the previous
+      // out-of-order one): its new copy of `expected` was lost too.
+      if (this.lastGapFor !== this.expected || P.seqDiff(f.seq, this.gapSeq) <= 0) {
         this.lastGapFor = this.expected;
         this.gapsSent++;
         this.sendAck(P.ACK_GAP);
       }
+      this.gapSeq = f.seq;
       return false;
     }
     this.expected = P.seqAdd(this.expected, 1);

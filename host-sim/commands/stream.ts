@@ -72,17 +72,22 @@ interface RunState {
   updated: string;
 }
 
-/** The batch sequence of a run: per epoch a seeded shuffle of the training split, cut into batches. */
+/**
+ * The batch sequence of a run: per epoch a seeded shuffle of the training split, cut into batches of
+ * `batch` samples; the remainder of each epoch goes out as a short last batch, so every sample is trained
+ * once per epoch (the device trains a frame's samples as consecutive steps of its model).
+ */
 export function* trainingBatches(data: GestureDataset, epochs: number, batch: number, seed: number): Generator<SampleBatch> {
   const n = data.train.count, w = data.inputWidth;
   const order = Uint32Array.from({ length: n }, (_, i) => i);
   const rng = new Random(seed);
   for (let e = 0; e < epochs; e++) {
     rng.shuffle(order);
-    for (let s = 0; s + batch <= n; s += batch) {
-      const x = new Float32Array(batch * w);
-      const y = new Uint8Array(batch);
-      for (let c = 0; c < batch; c++) {
+    for (let s = 0; s < n; s += batch) {
+      const k = Math.min(batch, n - s);
+      const x = new Float32Array(k * w);
+      const y = new Uint8Array(k);
+      for (let c = 0; c < k; c++) {
         const k = order[s + c]!;
         x.set(data.train.x.subarray(k * w, (k + 1) * w), c * w);
         y[c] = data.train.y[k]!;
@@ -140,7 +145,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   // 1. Everything is read and validated before a byte goes to the board.
   const data = o.data ?? await readSource(o.source, { labelColumn: o.labelColumn });
   const batch = o.batch ?? defaultBatch(data.inputWidth);
-  const perEpoch = Math.floor(data.train.count / batch);
+  const perEpoch = Math.ceil(data.train.count / batch); // the last one short when batch does not divide the set
   if (perEpoch < 1) throw new UsageError(`--frame-samples ${batch} is larger than the ${data.train.count} training gestures`);
   const total = perEpoch * epochs;
   const fingerprint = createHash("sha256").update(data.train.x).update(data.train.y)
@@ -235,6 +240,9 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   await link.close();
 
   const samples = result.samples;
+  const short = data.train.count % batch;
+  print(`trained ${epochs} epoch(s) x ${data.train.count} gestures, each once per epoch (${perEpoch} frames per epoch` +
+    (short ? `, the last one of ${short} samples` : "") + ")");
   print(`streamed ${result.batches} batches (${samples} samples) in ${seconds.toFixed(1)} s: ${(samples / seconds).toFixed(0)} samples/s` +
     (result.skipped ? `, ${result.skipped} already on the device` : "") + (result.replayed ? `, ${result.replayed} replayed after a device reset` : ""));
   print(`link: ${stats.bytesWritten} bytes out, ${stats.bytesRead} in, ${stats.framesRetransmitted} frames retransmitted, ${stats.timeouts} timeouts, ${stats.resets} device resets, ${dec.garbageBytes} garbage bytes skipped`);

@@ -23,6 +23,11 @@ export class Credit {
     return lim;
   }
 
+  /** The device's read position as of its latest ACK, in our write positions. */
+  get readPosition(): number {
+    return this.read;
+  }
+
   /** Bytes written beyond the device's read position. */
   outstanding(written: number): number {
     return written - this.read;

@@ -268,11 +268,15 @@ export class Transport<Item extends Outgoing> {
 
   private frameWritten(f: TxFrame<Item>, end: number): void {
     this.stats.framesSent++;
+    if (this.resend?.frame === f && this.resend.end === Infinity) this.resend.end = end;
     if (f.firstEnd < 0) {
       f.firstEnd = end;
       f.sentAt = this.clock.now();
     } else f.retransmitted = true;
   }
+
+  /** The first frame of the latest go-back-N pass, and where its new copy ended (Infinity until written). */
+  private resend: { frame: TxFrame<Item>; end: number } | undefined;
 
   /** Resend every unacked frame from the oldest (go-back-N); a half-written frame is resent from its start. */
   private goBackN(reason: "timeout" | "gap"): void {
@@ -280,6 +284,7 @@ export class Transport<Item extends Outgoing> {
     const frames = this.sendIdx;
     this.stats.framesRetransmitted += frames;
     this.sendIdx = 0;
+    this.resend = this.txq.length > 0 ? { frame: this.txq[0]!, end: Infinity } : undefined;
     this.events.event({ kind: "retransmit", reason, frames });
   }
 
@@ -405,13 +410,24 @@ export class Transport<Item extends Outgoing> {
         this.paused = false;
         this.restartRto();
       }
-      if (m.flags & P.ACK_GAP && a !== this.lastGapAck && this.txq.length > 0) {
+      if (m.flags & P.ACK_GAP && this.txq.length > 0 && this.gapIsNew(a)) {
         this.lastGapAck = a;
         this.stats.gaps++;
         this.goBackN("gap");
       }
     }
     this.fillWindow();
+  }
+
+  /**
+   * A GAP for a new ack, or a repeated one sent after the device read past our latest copy of the missing
+   * frame (that copy was lost too). A repeated GAP from before that point was caused by frames already on
+   * the wire ahead of the copy, and is ignored.
+   */
+  private gapIsNew(a: number): boolean {
+    if (a !== this.lastGapAck) return true;
+    const r = this.resend;
+    return r !== undefined && r.frame === this.txq[0] && this.credit.readPosition >= r.end;
   }
 
   /** Release every frame up to and including `a`; returns how many. RTT is sampled on frames sent once. */
