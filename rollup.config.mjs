@@ -38,6 +38,7 @@ const configs = [
   { input: "host-sim/sim/xs/device-xs.ts", output: { file: "dist/xs/device.js", format: "iife", name: "tinypropDevice" }, plugins: [moddable("host-sim/sim/xs"), ts()] },
   { input: "bench/baseline.ts", output: { file: "dist/bench/baseline.js", format: "iife", name: "baseline" }, plugins: [ts()] },
   { input: "bench/bench.ts", output: { file: "dist/bench/bench.js", format: "es" }, external, plugins: [ts()] },
+  { input: "bench/sklearn/export.ts", output: { file: "dist/bench/sklearn-export.js", format: "es" }, external, plugins: [ts()] },
 ];
 
 export default configs.filter((c) => typeof c.input !== "string" || existsSync(c.input));
