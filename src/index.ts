@@ -14,6 +14,7 @@ export { planFixed, type FixedSpec, type FixedPlan, type FixedLayerFormat } from
 export * as protocol from "./protocol/index";
 export { gestureModelSpec, GESTURE_CLASSES } from "./app/gesture-model";
 export * as modelfile from "./modelfile/index";
-export * as features from "./features/index";
+export * as features from "./features/api";
+export type { PipelineSpec } from "./features/spec";
 export { CheckpointStore, type FlashLike, type RestoreResult, type SaveResult } from "./app/checkpoint";
 export { DeviceSession, type DeviceSerial, type DeviceTimers, type DeviceOptions, type DeviceStats } from "./app/device";

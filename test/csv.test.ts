@@ -88,7 +88,7 @@ describe("parseCsv", () => {
     expect(parseCsv('"x,1";"y,2"\n1;2\n').header).toEqual(["x,1", "y,2"]);
     // set explicitly: a one-column file whose name contains ';'
     expect(parseCsv("a;b\n1\n", { delimiter: "," }).header).toEqual(["a;b"]);
-    expectError("a,b\n1,2\n", 1, /unsupported delimiter "\|"/, { delimiter: "|" });
+    expectError("a,b\n1,2\n", 1, /unsupported delimiter "\\""/, { delimiter: '"' });
   });
 
   it("missing requested columns and missing label column", () => {

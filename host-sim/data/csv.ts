@@ -278,7 +278,7 @@ export class CsvStream {
 
   private readHeader(text: string, line: number): void {
     const delimiter = this.opts.delimiter ?? detectDelimiter(text);
-    if (!(DELIMITERS as readonly string[]).includes(delimiter)) this.fail(line, `unsupported delimiter ${JSON.stringify(delimiter)} (use ",", ";" or a tab)`);
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === "\n" || delimiter === "\r") this.fail(line, `unsupported delimiter ${JSON.stringify(delimiter)} (one character other than a quote or a line end)`);
     this.delimiter = delimiter;
     const split = splitFields(text, delimiter);
     if (typeof split === "string") this.fail(line, `malformed header: ${split}`);

@@ -1,5 +1,3 @@
 // Signal pipeline (windowing, features, normalisation) shared by the board and the host: docs/dataset.md.
-export * from "./spec";
-export { FeaturePipeline } from "./pipeline";
-export { RealFft } from "./fft";
-export { learnNormalisation } from "./normalise";
+export * from "./api";
+export type { PipelineSpec } from "./spec";
