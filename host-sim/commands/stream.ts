@@ -15,14 +15,17 @@ import { writeRunReport, type HistoryRecord } from "../report/run";
 import { argmaxRows, confusionFrom, formatConfusion, type Confusion } from "../report/confusion";
 import { Random } from "../../src/index";
 import { DTYPE_F32 } from "../../src/protocol/index";
-import { HostLink, LinkError, type LinkStats, type ReportInfo, type SampleBatch, type WeightsSnapshot } from "../link/link";
+import { HostLink, LinkError, type CheckpointInfo, type LinkStats, type ReportInfo, type SampleBatch, type WeightsSnapshot } from "../link/link";
 import { DEFAULT_BAUD, describeDevice, openLink } from "../link/open";
-import { PortError } from "../link/port";
+import { PortError, type BytePort } from "../link/port";
+import { noCheckpointWarning, saveAtEnd } from "./checkpoint";
 
 export interface StreamOptions {
   /** CSV file, folder of per-class CSV files, or "-" for standard input. */
   source: string;
   port: string;
+  /** An already open port to the board (tests in virtual time); `port` then only names it. */
+  connection?: BytePort;
   baud?: number;
   labelColumn?: string;
   epochs?: number;
@@ -55,6 +58,8 @@ export interface StreamResult {
   history: HistoryRecord[];
   confusion: Confusion;
   stats: LinkStats;
+  /** The board's checkpoint state after the final CHECKPOINT_SAVE (undefined: firmware without it). */
+  checkpoint: CheckpointInfo | undefined;
 }
 
 /** Where a run's resumable state lives: next to its JSON log. */
@@ -159,8 +164,10 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   print(`data: ${data.train.count} training and ${data.test.count} test gestures, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
 
   // 2. Connect and check that the device's model fits the data.
-  const { link, info } = await openLink(o.port, o.baud ?? DEFAULT_BAUD, { inputs: data.inputWidth, classes: data.classes.length, inputDtype: DTYPE_F32 });
+  const { link, info } = await openLink(o.connection ?? o.port, o.baud ?? DEFAULT_BAUD, { inputs: data.inputWidth, classes: data.classes.length, inputDtype: DTYPE_F32 });
   for (const line of describeDevice(info)) print(`device: ${line}`);
+  const noCheckpoints = noCheckpointWarning(info);
+  if (noCheckpoints) out.warn(noCheckpoints);
   // A board that already trained batches holds an earlier run: going on silently would train a second
   // run on top of it and overwrite that run's saved state.
   if (!state && info.lastCommittedBatchId > 0 && !o.fresh) {
@@ -208,7 +215,8 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     bar.update(index + 1, `epoch ${epoch}/${epochs}  loss ${loss.toFixed(4)}  train ${(accuracy * 100).toFixed(1)}%`);
     out.event("progress", { batchId: r.batchId, batch: index + 1, batches: total, epoch, epochs, loss: r.loss, accuracy: r.accuracy, epochLoss: loss, epochAccuracy: accuracy });
   };
-  let result, seconds, confusion: Confusion;
+  let result, seconds, confusion: Confusion, checkpoint: CheckpointInfo | undefined;
+  const ended: string[] = [];
   try {
     await link.configure({ learningRate: lr, batchSize: batch });
     result = await link.sendBatches(trainingBatches(data, epochs, batch, seed), onReport, {
@@ -217,6 +225,8 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     });
     bar.done();
     seconds = (performance.now() - start) / 1000;
+    // The run is durable before anything else: CHECKPOINT_SAVE, its line printed with the summary.
+    checkpoint = await saveAtEnd(link, { summary: (l) => ended.push(l), warn: (l) => out.warn(l) });
     // 4. Evaluate on the held-out split with PREDICT requests (inside the same recovery and error handling).
     confusion = await deviceConfusion(link, data);
   } catch (err) {
@@ -249,16 +259,17 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   const last = history[history.length - 1];
   if (last) out.summary(`final: epoch ${last.epoch}/${epochs}  loss ${last.trainLoss.toFixed(4)}  train ${(last.trainAccuracy * 100).toFixed(1)}%  (the board's reports)`);
   for (const line of formatConfusion(confusion)) out.summary(line);
+  for (const line of ended) out.summary(line);
   const files = await writeRunReport({
     command: "stream", source: o.source, data, history, confusion, chartPath, logPath,
     options: { port: o.port, baud: o.baud ?? DEFAULT_BAUD, epochs, frameSamples: batch, learningRate: lr, seed, resume: !!o.resume, fresh: !!o.fresh },
     result: { testAccuracy, batches: result.batches, samples, seconds, firstBatchId, lastCommittedBatchId: committed, skipped: result.skipped, replayed: result.replayed },
-    extra: { device: info, link: stats, decoder: dec, state: stateFile, pipeline: data.pipeline },
+    extra: { device: info, link: stats, decoder: dec, state: stateFile, pipeline: data.pipeline, checkpoint: checkpoint ?? null },
   });
   for (const f of files) print(f);
   out.summary(`final test accuracy: ${(testAccuracy * 100).toFixed(1)}% (${data.test.count} gestures held out, predicted on the device)`);
-  out.event("summary", { testAccuracy, batches: result.batches, samples, seconds, last: last ?? null, confusion, log: logPath });
-  return { testAccuracy, batches: result.batches, samples, seconds, history, confusion, stats };
+  out.event("summary", { testAccuracy, batches: result.batches, samples, seconds, last: last ?? null, confusion, log: logPath, checkpoint: checkpoint ?? null });
+  return { testAccuracy, batches: result.batches, samples, seconds, history, confusion, stats, checkpoint };
 }
 
 /** A yes/no question on the terminal (default no). */

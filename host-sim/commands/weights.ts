@@ -26,6 +26,7 @@ import { Opt, resolveSpec } from "../../src/engine/spec";
 import { loadInto, modelFromFile, parseModel, saveModel, specFromPayload } from "../../src/modelfile/index";
 import { WeightsBlob } from "../../src/app/weights-blob";
 import { MAX_BATCH_ID } from "../../src/protocol/messages";
+import { saveAtEnd } from "./checkpoint";
 
 export interface PutOptions {
   /** Freeze the first K layers on the board (default: the file's own frozen count). */
@@ -158,6 +159,8 @@ export const weightsCommand: Command = {
         const r = await putModelFile(link, toPut, { freeze, batchId });
         console.log(`sent ${file} to the board: ${r.bytes} bytes${r.stateSent ? " with optimizer state" : ""}; ` +
           `${r.frozen} frozen layer(s), layers ${r.frozen}..${r.spec.layers.length - 1} train; committed as batch ${batchId}`);
+        // Reported done only once the board's checkpoint holds it (or with a loud warning that it cannot).
+        await saveAtEnd(link, { summary: (l) => console.log(l), warn: (l) => console.error(`warning: ${l}`) });
       } else {
         const r = await getModelFile(link);
         mkdirSync(dirname(file), { recursive: true });

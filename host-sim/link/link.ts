@@ -11,7 +11,7 @@ import { Requests, type Op, type WeightsAnswer } from "./requests";
 import { Session } from "./session";
 import { BatchPipeline } from "./batches";
 import {
-  LinkError, errorName, newStats, resolveOptions, type BatchOptions, type BatchResult, type DeviceInfo, type LinkOptions,
+  LinkError, errorName, newStats, resolveOptions, type BatchOptions, type BatchResult, type CheckpointInfo, type DeviceInfo, type LinkOptions,
   type LinkStats, type ModelExpectation, type ModelSpecInfo, type ReportInfo, type ResolvedOptions, type SampleBatch,
   type TrainConfig, type WeightsSnapshot,
 } from "./types";
@@ -257,6 +257,26 @@ export class HostLink {
     P.encodeWeightsCommit(new DataView(payload.buffer), 0, payload.length, c);
     await this.request(P.MSG_WEIGHTS_COMMIT, payload);
     if (this.info) this.info.lastCommittedBatchId = batchId;
+  }
+
+  /** The board's checkpoint state (CHECKPOINT_GET); undefined from firmware that does not answer it. */
+  async checkpointState(): Promise<CheckpointInfo | undefined> {
+    if (!this.answersCheckpoints()) return undefined;
+    return (await this.request(P.MSG_CHECKPOINT_GET, new Uint8Array(0))) as CheckpointInfo;
+  }
+
+  /**
+   * Make the board's current training durable (CHECKPOINT_SAVE: it saves unless its newest checkpoint
+   * already holds it) and return its state; `durable` says whether it survives a power cycle. Undefined
+   * from firmware that does not answer it.
+   */
+  async saveCheckpoint(): Promise<CheckpointInfo | undefined> {
+    if (!this.answersCheckpoints()) return undefined;
+    return (await this.request(P.MSG_CHECKPOINT_SAVE, new Uint8Array(0))) as CheckpointInfo;
+  }
+
+  private answersCheckpoints(): boolean {
+    return ((this.requireInfo().flags ?? 0) & P.CAPS_FLAG_CHECKPOINT_MSGS) !== 0;
   }
 
   /** Round trip time in ms (PING/PONG) and the device's uptime. */

@@ -1,12 +1,13 @@
 // Opening a link for the CLI: serial port + HostLink + handshake, with errors a user can act on.
 import { HostLink, type DeviceInfo, type LinkOptions, type ModelExpectation } from "./link";
-import { openSerialPort } from "./port";
+import { openSerialPort, type BytePort } from "./port";
 import { CAPS_FLAG_CHECKPOINTS_ON, CAPS_FLAG_CHECKPOINT_MSGS, DTYPE_F32, DTYPE_I16, DTYPE_I8, DTYPE_U8, PROTOCOL_VERSION } from "../../src/protocol/index";
 
 export const DEFAULT_BAUD = 921600;
 
-export async function openLink(path: string, baud = DEFAULT_BAUD, expect: ModelExpectation = {}, options: LinkOptions = {}): Promise<{ link: HostLink; info: DeviceInfo }> {
-  const port = await openSerialPort(path, baud);
+/** `path`: a serial port to open, or a port already open (the simulator's in-process port in tests). */
+export async function openLink(path: string | BytePort, baud = DEFAULT_BAUD, expect: ModelExpectation = {}, options: LinkOptions = {}): Promise<{ link: HostLink; info: DeviceInfo }> {
+  const port = typeof path === "string" ? await openSerialPort(path, baud) : path;
   const link = new HostLink(port, {
     onLog: (level, text) => process.stderr.write(`[device${level >= 3 ? " error" : ""}] ${text}${text.endsWith("\n") ? "" : "\n"}`),
     ...options,

@@ -8,7 +8,7 @@
 import * as P from "../../src/protocol/index";
 import type { Clock, TimerHandle } from "./clock";
 import type { Outgoing } from "./transport";
-import { LinkError, errorName, typeName, type ModelSpecInfo, type ReportInfo, type ResolvedOptions } from "./types";
+import { LinkError, errorName, typeName, type CheckpointInfo, type ModelSpecInfo, type ReportInfo, type ResolvedOptions } from "./types";
 
 export interface Op extends Outgoing {
   readonly type: number;
@@ -137,6 +137,7 @@ export class Requests {
   private readonly mReport = new P.Report();
   private readonly mResult = new P.PredictResult();
   private readonly mChunk = new P.WeightsChunk();
+  private readonly mCkpt = new P.CheckpointState();
 
   /** An in-order sequenced message from the device. `onCommitted`: the device's lastCommittedBatchId moved. */
   answer(type: number, view: DataView, off: number, len: number, onCommitted: (batchId: number) => void): void {
@@ -183,6 +184,13 @@ export class Requests {
         this.settle(op, answer);
         return;
       }
+      case P.MSG_CHECKPOINT_STATE: {
+        // Answers CHECKPOINT_GET and CHECKPOINT_SAVE alike, in order: the oldest open one of either.
+        if (P.decodeCheckpointState(view, off, len, this.mCkpt) !== P.ERR_OK) return;
+        const op = this.ops.find((o) => (o.type === P.MSG_CHECKPOINT_GET || o.type === P.MSG_CHECKPOINT_SAVE) && !o.settled);
+        if (op) this.settle(op, checkpointInfo(this.mCkpt));
+        return;
+      }
       default:
         return;
     }
@@ -204,4 +212,13 @@ export class Requests {
     if (e.code === P.ERR_OK) this.settle(op, undefined);
     else this.settle(op, new LinkError("DEVICE_ERROR", `the device refused ${typeName(op.type)}: ${errorName(e.code)}${e.detail ? ` (detail ${e.detail})` : ""}`, e.code));
   }
+}
+
+function checkpointInfo(m: P.CheckpointState): CheckpointInfo {
+  const on = (m.flags & P.CKPT_ON) !== 0, saved = (m.flags & P.CKPT_SAVED) !== 0, saveFailed = (m.flags & P.CKPT_SAVE_FAILED) !== 0;
+  return {
+    on, saved, saveFailed, every: m.every, lastCommittedBatchId: m.lastCommittedBatchId, savedBatchId: m.savedBatchId,
+    partitionBytes: m.partitionBytes, checkpointBytes: m.checkpointBytes, saves: m.saves,
+    durable: on && saved && !saveFailed && m.savedBatchId === m.lastCommittedBatchId,
+  };
 }

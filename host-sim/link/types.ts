@@ -24,7 +24,7 @@ export function errorName(code: number): string {
 const TYPE_NAMES: Record<number, string> = {
   [P.MSG_CONFIG]: "CONFIG", [P.MSG_SAMPLE_BATCH]: "SAMPLE_BATCH", [P.MSG_PREDICT_REQ]: "PREDICT_REQ",
   [P.MSG_WEIGHTS_GET]: "WEIGHTS_GET", [P.MSG_WEIGHTS_PUT]: "WEIGHTS_PUT", [P.MSG_WEIGHTS_COMMIT]: "WEIGHTS_COMMIT",
-  [P.MSG_MODEL_SPEC_GET]: "MODEL_SPEC_GET",
+  [P.MSG_MODEL_SPEC_GET]: "MODEL_SPEC_GET", [P.MSG_CHECKPOINT_GET]: "CHECKPOINT_GET", [P.MSG_CHECKPOINT_SAVE]: "CHECKPOINT_SAVE",
 };
 export function typeName(type: number): string {
   return TYPE_NAMES[type] ?? String(type);
@@ -56,6 +56,27 @@ export interface ModelSpecInfo {
   lastCommittedBatchId: number;
   /** The .tpm SPEC section payload of the device's current model (src/modelfile specFromPayload decodes it). */
   spec: Uint8Array;
+}
+
+/** The device's answer to CHECKPOINT_GET / CHECKPOINT_SAVE (docs/protocol.md, CHECKPOINT_STATE). */
+export interface CheckpointInfo {
+  /** The board has checkpoint storage. */
+  on: boolean;
+  /** The last save attempt failed. */
+  saveFailed: boolean;
+  /** savedBatchId names a checkpoint (written or restored since boot). */
+  saved: boolean;
+  /** Batches between automatic saves (0: only on WEIGHTS_COMMIT and CHECKPOINT_SAVE). */
+  every: number;
+  lastCommittedBatchId: number;
+  savedBatchId: number;
+  partitionBytes: number;
+  /** One checkpoint of the current model. */
+  checkpointBytes: number;
+  /** Checkpoints written since boot. */
+  saves: number;
+  /** The board's current training survives a power cycle: saved, not failed, at lastCommittedBatchId. */
+  durable: boolean;
 }
 
 /** What the host's data needs from the device's model; checked at connect(). */
