@@ -1,5 +1,5 @@
 // tinyprop device-side API: everything here runs unchanged in Node and under Moddable XS.
-export { buildModel, plan } from "./engine/build";
+export { buildModel, isFixedModel, isFloat32Model, plan } from "./engine/build";
 export { type DenseModel, type LayerViews, type Tensor, type Evaluation } from "./engine/model-api";
 export { Model, type Layer } from "./engine/model";
 export { planFloat32 } from "./engine/plan";

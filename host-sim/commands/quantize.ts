@@ -1,6 +1,6 @@
 // `tinyprop quantize model.tpm -o model-q.tpm`: post-training quantization to the fixed-point dtype
 // (src/engine/quantize.ts), with accuracy before and after on a dataset.
-import { Model, quantize, type FixedModel } from "../../src/index";
+import { isFloat32Model, quantize, type FixedModel, type Model } from "../../src/index";
 import { UsageError } from "../args";
 import { dataOptions, outputFile } from "./options";
 import { requirePath } from "./files";
@@ -49,7 +49,7 @@ export const quantizeCommand: Command = {
     const out = args.string("output");
     const bytes = readModelFile(source);
     const model = modelFromFile(bytes);
-    if (!(model instanceof Model)) throw new UsageError(`${source} is already a fixed-point model`);
+    if (!isFloat32Model(model)) throw new UsageError(`${source} is already a fixed-point model`);
     // The model's own input pipeline (columns, window, features, normalisation) reads the calibration data.
     const pipeline = readPipeline(bytes) ?? undefined;
     const dataPath = args.optionalString("data");

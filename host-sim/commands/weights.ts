@@ -20,8 +20,7 @@ import { resolvePort } from "./ports";
 import { requirePath } from "./files";
 import type { HostLink, TrainConfig } from "../link/link";
 import { readModelFile } from "../modelfile";
-import { Model, dequantize, type ModelSpec } from "../../src/index";
-import { FixedModel } from "../../src/engine/fixed/model";
+import { Model, dequantize, isFixedModel, type ModelSpec } from "../../src/index";
 import { Opt, resolveSpec } from "../../src/engine/spec";
 import { loadInto, modelFromFile, parseModel, saveModel, specFromPayload } from "../../src/modelfile/index";
 import { WeightsBlob } from "../../src/app/weights-blob";
@@ -66,7 +65,7 @@ function asFloatFile(bytes: Uint8Array): Uint8Array {
   const parsed = parseModel(bytes);
   if (parsed.spec.dtype !== "fixed") return bytes;
   const fixed = modelFromFile(bytes);
-  if (!(fixed instanceof FixedModel)) throw new Error("internal error: a fixed file did not load as a fixed model");
+  if (!isFixedModel(fixed)) throw new Error("internal error: a fixed file did not load as a fixed model");
   return saveModel(dequantize(fixed));
 }
 

@@ -1,6 +1,7 @@
-// The dtype dispatch, above both backends: buildModel() and plan() are the only places that choose between
-// the Float32 engine (model.ts, plan.ts) and the fixed-point one (fixed/). Neither backend imports the
-// other; a bundle that never calls these (or imports fixed/ itself) carries no fixed-point code.
+// The dtype dispatch, above both backends: buildModel(), plan() and the isFixedModel / isFloat32Model guards
+// are the only places that choose between the Float32 engine (model.ts, plan.ts) and the fixed-point one
+// (fixed/). Neither backend imports the other; a bundle that never calls these (or imports fixed/ itself)
+// carries no fixed-point code.
 import { Model } from "./model";
 import { FixedModel } from "./fixed/model";
 import { planFloat32 } from "./plan";
@@ -16,6 +17,16 @@ export function buildModel(spec: ModelSpec & { dtype: "fixed" }): FixedModel;
 export function buildModel(spec: ModelSpec): Model;
 export function buildModel(spec: ModelSpec): DenseModel {
   return spec !== null && typeof spec === "object" && spec.dtype === "fixed" ? new FixedModel(spec) : new Model(spec);
+}
+
+/** True when a model of either backend is the fixed-point one (by its dtype: the one place that tells the classes apart). */
+export function isFixedModel(model: DenseModel): model is FixedModel {
+  return model.dtype === "fixed";
+}
+
+/** True when a model of either backend is the Float32 one. */
+export function isFloat32Model(model: DenseModel): model is Model {
+  return model.dtype === "float32";
 }
 
 /** Plan a model's memory (either dtype). Throws on an invalid spec or one over the arena limit. */

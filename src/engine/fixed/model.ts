@@ -1,14 +1,14 @@
-// A fixed-point dense network on one arena: the same spec, API and arena discipline as Model (model.ts),
-// with int16 tensors in power-of-two Q formats and integer-only kernels (kernels.ts). Float inputs and
-// targets are quantized at the boundary (convert.ts); trainStepQ / predictQ / classifyQ take int16 inputs
-// already in the input format (`inputFrac`). After construction nothing here allocates.
+// A fixed-point dense network on one arena: the same spec, API and shell (../model-shell.ts: arena, views,
+// checks, batching, evaluation) as the Float32 Model, with int16 tensors in power-of-two Q formats and
+// integer-only kernels (kernels.ts). Float inputs and targets are quantized at the boundary (convert.ts);
+// trainStepQ / predictQ / classifyQ take int16 inputs already in the input format (`inputFrac`). After
+// construction nothing here allocates.
 import { Act, LossCode, Opt } from "../codes";
-import type { ModelSpec } from "../spec";
-import { Random } from "../random";
 import { LN2, pow2, softplus } from "../math";
 import { learningRateAt } from "../schedule";
-import { argmax, checkCount, checkInputs, checkTargets } from "../validate";
-import type { DenseModel, Evaluation, LayerViews } from "../model-api";
+import { argmax, checkCount, checkTargets } from "../validate";
+import type { LayerViews } from "../model-api";
+import { ModelShell } from "../model-shell";
 import { planFixed, resolveFixedSpec, type FixedLayerFormat, type FixedModelSpec, type FixedPlan, type ResolvedFixedSpec } from "./plan";
 import { BIAS_SHIFT, updateShifts, WEIGHT_SHIFT } from "./update-shifts";
 import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, dequantizeInto, quantizeInto, toMantissa, toQ } from "./convert";
@@ -22,29 +22,16 @@ export interface FixedLayer extends LayerViews<Int16Array> {
 
 const v16 = (arena: ArrayBuffer, s: { offset: number; length: number }) => new Int16Array(arena, s.offset, s.length);
 
-export class FixedModel implements DenseModel<Int16Array> {
+export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
   readonly dtype = "fixed";
-  readonly spec: ModelSpec;
-  readonly config: ResolvedFixedSpec;
-  readonly plan: FixedPlan;
-  readonly arena: ArrayBuffer;
-  /** Every parameter (int16), layer by layer: W_0 b_0 W_1 b_1 ... */
-  readonly parameters: Int16Array;
-  /** Stored gradients of the trainable layers (keepGradients), in units of 2^-gradientFrac (see meanGradients), else null. */
-  readonly gradients: Int16Array | null;
-  readonly layers: readonly FixedLayer[];
-  /** Momentum velocity (weight units, 4 extra fraction bits), or nothing. */
-  readonly optimizerState: readonly Int16Array[];
-  readonly inputs: number;
-  readonly outputs: number;
-  readonly batchSize: number;
+  declare readonly config: ResolvedFixedSpec;
+  declare readonly plan: FixedPlan;
+  // Stored gradients (keepGradients) are in units of 2^-gradientFrac (see meanGradients); the optimizer state
+  // is the momentum velocity (weight units, 4 extra fraction bits), or nothing.
   /** Fraction bits of the inputs that trainStepQ / predictQ / classifyQ expect. */
   readonly inputFrac: number;
   /** Fraction bits of the output values (probabilities for softmax and sigmoid: 14). */
   readonly outputFrac: number;
-  step = 0;
-  /** Always 0 in fixed point (every result is finite); kept for the Model surface. */
-  rejectedSteps = 0;
   /** Activation, weight, bias and velocity stores that hit the int16 range (+-32767) and were clamped. */
   saturatedStores = 0;
   /** Input and target values outside their Q format, clamped when quantized. */
@@ -77,8 +64,8 @@ export class FixedModel implements DenseModel<Int16Array> {
   private readonly shifts = new Int32Array(2);
   /** The last rate given to toMantissa and its mantissa and exponent (most steps reuse them). */
   private readonly lastRate = Float64Array.of(-1, 0, 0);
-  private readonly evaluation: Evaluation = { loss: 0, accuracy: 0, count: 0 };
-  private readonly lossCode: LossCode;
+  /** 0.5 at the output format: where a sigmoid output counts as 1. */
+  protected readonly half: number;
   /** The hot loops: JavaScript or native kernels (spec.kernels; bit-identical results). */
   private readonly k: FixedKernels;
   private readonly slopeQ15: number;
@@ -87,34 +74,15 @@ export class FixedModel implements DenseModel<Int16Array> {
 
   constructor(spec: FixedModelSpec) {
     const r = resolveFixedSpec(spec);
-    this.spec = spec;
-    this.config = r;
-    this.plan = planFixed(r);
-    const p = this.plan, fx = p.fixed;
-    this.arena = new ArrayBuffer(p.total);
-    this.lossCode = r.loss;
-    this.k = fixedKernelsFor(r.kernels);
-    this.inputs = r.inputs;
-    this.outputs = r.units[r.units.length - 1];
-    this.batchSize = r.batchSize;
+    const p = planFixed(r), fx = p.fixed;
+    const k = fixedKernelsFor(r.kernels);
+    super(spec, r, p, v16, k.native, (views, l) => ({ ...views, format: fx.formats[l] }));
+    this.k = k;
     this.inputFrac = fx.inputFrac;
     this.outputFrac = fx.formats[fx.formats.length - 1].outFrac;
+    this.half = 1 << (this.outputFrac - 1);
     this.slopeQ15 = toQ(r.leakySlope, 15);
     this.muQ15 = Math.min(32767, Math.round(r.momentum * 32768));
-    this.parameters = new Int16Array(this.arena, 0, p.parameterCount);
-    const first = p.layers[r.frozen];
-    this.gradients = first.dW === null ? null : new Int16Array(this.arena, first.dW.offset, p.trainableCount);
-    this.layers = p.layers.map((lp, l) => {
-      const Y = v16(this.arena, lp.Y);
-      return {
-        inputs: lp.inputs, units: lp.units, activation: lp.activation, trainable: lp.trainable,
-        W: v16(this.arena, lp.W), b: v16(this.arena, lp.b), Z: Y, Y,
-        dZ: lp.dZ && v16(this.arena, lp.dZ), dX: lp.dX && v16(this.arena, lp.dX),
-        dW: lp.dW && v16(this.arena, lp.dW), db: lp.db && v16(this.arena, lp.db),
-        format: fx.formats[l],
-      };
-    });
-    this.optimizerState = p.optimizerState.map((st) => v16(this.arena, st));
     const U = this.optimizerState.length ? this.optimizerState[0] : null;
     this.velocity = [];
     this.velocityW = [];
@@ -146,21 +114,14 @@ export class FixedModel implements DenseModel<Int16Array> {
     this.initialize(r.seed);
   }
 
-  /** Fresh weights: the Float32 initialisation (same seed, same values) rounded to each weight format. */
-  initialize(seed: number = this.config.seed): void {
-    const rng = new Random(seed);
-    for (const layer of this.layers) {
-      const relu = layer.activation === Act.Relu || layer.activation === Act.Leaky;
-      const limit = Math.sqrt(6 / (relu ? layer.inputs : layer.inputs + layer.units));
-      const fw = layer.format.weightFrac;
-      for (let k = 0; k < layer.W.length; k++) layer.W[k] = toQ((2 * rng.uniform() - 1) * limit, fw);
-      layer.b.fill(0);
-    }
-    for (const v of this.velocity) v?.fill(0);
+  /** Fresh weights are the Float32 initialisation (same seed, same values) rounded to each weight format. */
+  protected storeWeight(layer: FixedLayer, k: number, value: number): void {
+    layer.W[k] = toQ(value, layer.format.weightFrac);
+  }
+
+  protected initialized(seed: number): void {
     if (this.rng) this.rng[0] = (seed ^ 0x2545f491) | 1;
     this.weightsChanged();
-    this.step = 0;
-    this.rejectedSteps = 0;
     this.saturatedStores = 0;
     this.saturatedInputs = 0;
     this.clippedGradients = 0;
@@ -183,8 +144,7 @@ export class FixedModel implements DenseModel<Int16Array> {
    * which the fixed update folds into the learning rate instead of storing.
    */
   meanGradients(out: Float32Array): Float32Array {
-    if (this.gradients === null) throw new Error("meanGradients: this model fuses the update into backward and stores no gradients; build it with keepGradients: true");
-    if (out.length < this.gradients.length) throw new Error(`meanGradients: out has ${out.length} values, needs ${this.gradients.length}`);
+    this.checkMeanGradients(out);
     const mean = this.meanFactor(this.cols || this.batchSize);
     let g = 0;
     for (let l = this.config.frozen; l < this.layers.length; l++) {
@@ -199,29 +159,6 @@ export class FixedModel implements DenseModel<Int16Array> {
     return out;
   }
 
-  /** True when this model runs native C kernels (spec.kernels and the platform decide). */
-  get nativeKernels(): boolean {
-    return this.k.native;
-  }
-
-  /** The output of the last forward pass (int16 at outputFrac): [samples x outputs]. */
-  get output(): Int16Array {
-    return this.layers[this.layers.length - 1].Y;
-  }
-
-  get learningRate(): number {
-    return learningRateAt(this.config, this.step);
-  }
-
-  /** Forward pass of `count` float samples (quantized at the input format). Returns the int16 output view. */
-  forward(x: ArrayLike<number>, count: number = this.batchSize): Int16Array {
-    checkCount("forward", count, this.batchSize);
-    checkInputs("forward", x, count, this.inputs);
-    this.saturatedInputs += quantizeInto(x, 0, this.xq, 0, count * this.inputs, this.inputFrac);
-    this.run(count, null, 0);
-    return this.output;
-  }
-
   /** Forward pass of `count` int16 samples already at inputFrac. */
   forwardQ(x: Int16Array, count: number = this.batchSize): Int16Array {
     checkCount("forwardQ", count, this.batchSize);
@@ -232,8 +169,7 @@ export class FixedModel implements DenseModel<Int16Array> {
 
   /** Gradients of the last forward batch into dW/db (keepGradients), without updating. Returns the mean loss. */
   backward(y: ArrayLike<number>): number {
-    if (this.gradients === null) throw new Error("backward: this model fuses the update into backward and stores no gradients; build it with keepGradients: true, or call trainStep");
-    if (this.cols === 0) throw new Error("backward: call forward first");
+    this.checkBackward(this.cols);
     const cols = this.cols;
     this.loadTargets("backward", y, cols, false);
     let loss = 0;
@@ -253,7 +189,7 @@ export class FixedModel implements DenseModel<Int16Array> {
 
   /** Apply the optimizer to the stored gradients. */
   update(): boolean {
-    if (this.gradients === null) throw new Error("update: this model fuses the update into backward; call trainStep");
+    this.checkUpdate();
     const r = this.config, m = r.optimizer === Opt.Momentum ? 4 : 0;
     this.lrMantissa(this.cols || this.batchSize);
     const lrM = this.mant[0], lrE = this.mant[1];
@@ -273,11 +209,10 @@ export class FixedModel implements DenseModel<Int16Array> {
     return true;
   }
 
-  /** One training step on one float batch (quantized at the boundary). Returns the mean loss before the update. */
-  trainStep(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  /** One training step on a checked float batch (quantized at the boundary). */
+  protected trainChecked(x: ArrayLike<number>, y: ArrayLike<number>): number {
     const B = this.batchSize;
-    checkInputs("trainStep", x, B, this.inputs);
-    this.loadTargets("trainStep", y, B, false);
+    if (this.lossCode !== LossCode.SoftmaxCE) this.saturatedInputs += quantizeInto(y, 0, this.tq, 0, B * this.outputs, this.outputFrac);
     this.saturatedInputs += quantizeInto(x, 0, this.xq, 0, B * this.inputs, this.inputFrac);
     return this.train(y, B);
   }
@@ -291,20 +226,6 @@ export class FixedModel implements DenseModel<Int16Array> {
     this.loadQ("trainStepQ", x, 0, B);
     this.loadTargets("trainStepQ", y, B, true);
     return this.train(y, B);
-  }
-
-  /** Outputs of `count` float samples into out (probabilities for softmax/sigmoid). */
-  predict(x: ArrayLike<number>, out: Float32Array, count: number = Math.floor(x.length / this.inputs)): Float32Array {
-    checkInputs("predict", x, count, this.inputs);
-    if (out.length < count * this.outputs) throw new Error(`predict: out has ${out.length} values, needs ${count * this.outputs}`);
-    const B = this.batchSize, n = this.outputs;
-    for (let s = 0; s < count; s += B) {
-      const cols = count - s < B ? count - s : B;
-      this.saturatedInputs += quantizeInto(x, s * this.inputs, this.xq, 0, cols * this.inputs, this.inputFrac);
-      this.run(cols, null, 0);
-      dequantizeInto(this.output, 0, out, s * n, cols * n, this.outputFrac);
-    }
-    return out;
   }
 
   /** Outputs (int16 at outputFrac) of `count` int16 samples into out. */
@@ -321,15 +242,6 @@ export class FixedModel implements DenseModel<Int16Array> {
     return out;
   }
 
-  /** Index of the largest output for one float sample at x[offset ...]. */
-  classify(x: ArrayLike<number>, offset = 0): number {
-    if (!Number.isInteger(offset) || offset < 0 || x.length < offset + this.inputs) throw new Error(`classify: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
-    for (let i = offset; i < offset + this.inputs; i++) if (typeof x[i] !== "number" || x[i] - x[i] !== 0) throw new Error(`classify: x[${i}] is ${x[i]}, not a finite number`);
-    this.saturatedInputs += quantizeInto(x, offset, this.xq, 0, this.inputs, this.inputFrac);
-    this.run(1, null, 0);
-    return argmax(this.output, 0, this.outputs);
-  }
-
   /** Index of the largest output for one int16 sample at x[offset ...]. */
   classifyQ(x: Int16Array, offset = 0): number {
     if (!Number.isInteger(offset) || offset < 0 || x.length < offset + this.inputs) throw new Error(`classifyQ: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
@@ -338,40 +250,17 @@ export class FixedModel implements DenseModel<Int16Array> {
     return argmax(this.output, 0, this.outputs);
   }
 
-  /** Mean loss and accuracy over `count` float samples (same rules as Model.evaluate). Reused object. */
-  evaluate(x: ArrayLike<number>, y: ArrayLike<number>, count: number = Math.floor(x.length / this.inputs)): Evaluation {
-    checkInputs("evaluate", x, count, this.inputs);
-    checkTargets("evaluate", y, count, this.outputs, this.lossCode);
-    const B = this.batchSize, n = this.outputs, Y = this.output, half = 1 << (this.outputFrac - 1);
-    const soft = this.lossCode === LossCode.SoftmaxCE;
-    const perSample = soft ? 1 : n;
-    let loss = 0, correct = 0, judged = 0;
-    for (let s = 0; s < count; s += B) {
-      const cols = count - s < B ? count - s : B;
-      this.saturatedInputs += quantizeInto(x, s * this.inputs, this.xq, 0, cols * this.inputs, this.inputFrac);
-      if (!soft) this.saturatedInputs += quantizeInto(y, s * perSample, this.tq, 0, cols * n, this.outputFrac);
-      loss += this.run(cols, soft ? y : null, s);
-      if (!soft) loss += this.lossOf(cols);
-      for (let c = 0; c < cols; c++) {
-        if (soft) {
-          judged++;
-          if (argmax(Y, c * n, n) === y[s + c]) correct++;
-        } else if (this.lossCode === LossCode.SigmoidCE) {
-          for (let i = 0; i < n; i++) {
-            judged++;
-            if ((Y[c * n + i] >= half) === (y[(s + c) * n + i] >= 0.5)) correct++;
-          }
-        } else if (n > 1) {
-          judged++;
-          if (argmax(Y, c * n, n) === argmax(y, (s + c) * n, n)) correct++;
-        }
-      }
-    }
-    const e = this.evaluation;
-    e.loss = count > 0 ? loss / this.lossDivisor(count) : NaN;
-    e.accuracy = judged > 0 ? correct / judged : NaN;
-    e.count = count;
-    return e;
+  /** Quantize `cols` float samples (and MSE / sigmoid targets) and run them forward; with targets, the summed loss. */
+  protected runBatch(x: ArrayLike<number>, xOff: number, cols: number, y: ArrayLike<number> | null, yOff: number): number {
+    this.saturatedInputs += quantizeInto(x, xOff, this.xq, 0, cols * this.inputs, this.inputFrac);
+    if (y === null) return this.run(cols, null, 0);
+    if (this.lossCode === LossCode.SoftmaxCE) return this.run(cols, y, yOff);
+    this.saturatedInputs += quantizeInto(y, yOff, this.tq, 0, cols * this.outputs, this.outputFrac);
+    return this.run(cols, null, 0) + this.lossOf(cols);
+  }
+
+  protected readOutputs(out: Float32Array, from: number, n: number): void {
+    dequantizeInto(this.output, 0, out, from, n, this.outputFrac);
   }
 
   // --- internals -------------------------------------------------------------------------------------
@@ -430,10 +319,6 @@ export class FixedModel implements DenseModel<Int16Array> {
       }
     }
     return sum;
-  }
-
-  private lossDivisor(cols: number): number {
-    return this.lossCode === LossCode.SoftmaxCE ? cols : cols * this.outputs;
   }
 
   /** d(mean loss)/d(loss delta): the factor the integer deltas (p - t, or y - t) leave out. */
