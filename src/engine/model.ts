@@ -73,7 +73,7 @@ export class Model extends ModelShell<Float32Array, Layer> {
     checkTargets("backward", y, cols, this.outputs, this.lossCode);
     // The loss comes from the logits, as in trainStep: the output now holds probabilities, so the last
     // batch is run forward again (same input, same weights, same result) with the targets.
-    const loss = this.run(this.input, 0, cols, y, 0) / this.lossDivisor(cols);
+    const loss = this.runBatch(this.input, 0, cols, y, 0) / this.lossDivisor(cols);
     this.backpropagate(y, false);
     return loss;
   }
@@ -125,7 +125,7 @@ export class Model extends ModelShell<Float32Array, Layer> {
    */
   protected trainChecked(x: ArrayLike<number>, y: ArrayLike<number>): number {
     const B = this.batchSize;
-    const loss = this.run(x, 0, B, y, 0) / this.lossDivisor(B);
+    const loss = this.runBatch(x, 0, B, y, 0) / (this.lossCode === LossCode.SoftmaxCE ? B : B * this.outputs); // lossDivisor, inline on the hot path
     if (loss - loss !== 0) {
       this.rejectedSteps++;
       return loss;
@@ -140,10 +140,6 @@ export class Model extends ModelShell<Float32Array, Layer> {
     return loss;
   }
 
-  protected runBatch(x: ArrayLike<number>, xOff: number, cols: number, y: ArrayLike<number> | null, yOff: number): number {
-    return this.run(x, xOff, cols, y, yOff);
-  }
-
   protected readOutputs(out: Float32Array, from: number, n: number): void {
     const Y = this.output;
     for (let i = 0; i < n; i++) out[from + i] = Y[i];
@@ -152,7 +148,7 @@ export class Model extends ModelShell<Float32Array, Layer> {
   // --- internals -------------------------------------------------------------------------------------
 
   /** Forward `cols` samples of x from xOff; with targets, returns the summed (not averaged) loss. */
-  private run(x: ArrayLike<number>, xOff: number, cols: number, y: ArrayLike<number> | null, yOff: number): number {
+  protected runBatch(x: ArrayLike<number>, xOff: number, cols: number, y: ArrayLike<number> | null, yOff: number): number {
     const layers = this.layers;
     const L = layers.length;
     const slope = this.config.leakySlope, k = this.k;
