@@ -1,12 +1,16 @@
 // Device entry module (manifest.json "main"): opens the UART, builds the model and serves the protocol.
 // The same file runs on the ESP32 and in the host simulator, which provides stand-ins for the imports.
+// The model is data, not code: the newest checkpoint's (whatever model the host installed last), else the
+// default spec in the manifest's config.model.spec; config.model.budget bounds what the host may install.
 import Serial from "embedded:io/serial";
 import Timer from "timer";
 import config from "mc/config";
 import Flash from "flash";
 import Instrumentation from "instrumentation";
-import { buildModel } from "./engine/build";
-import { GESTURE_FEATURES, gestureModelSpec } from "./app/gesture-model";
+import { buildModel, plan } from "./engine/build";
+import type { DenseModel } from "./engine/model-api";
+import type { ModelSpec } from "./engine/spec";
+import { modelCost, modelFromBytes, type InstalledModel } from "./app/model-install";
 import { DeviceSession } from "./app/device";
 import { CheckpointStore, type FlashLike } from "./app/checkpoint";
 import { LinuxSerialAdapter, freeMemoryReader, type InstrumentationLike, type LinuxSerial } from "./app/platform";
@@ -31,6 +35,13 @@ interface CheckpointConfig {
   every?: number;
 }
 
+interface ModelConfig {
+  /** The model a board without a usable checkpoint starts with (a ModelSpec, as JSON). */
+  spec?: ModelSpec;
+  /** Bytes a model may cost (arena, weights staging, objects); clamped by the free memory where known. */
+  budget?: number;
+}
+
 type TraceFn = (text: string) => void;
 
 function setting(value: unknown, fallback: number): number {
@@ -44,24 +55,27 @@ export default function main(): void {
   const log = (text: string): void => {
     if (trace !== undefined) trace(text + "\n");
   };
-  let model = buildModel(gestureModelSpec(GESTURE_FEATURES));
+  const mc = ((config as Record<string, unknown>).model ?? {}) as ModelConfig;
+  const budget = setting(mc.budget, 0);
+  const freeBytes = freeMemoryReader(Instrumentation as unknown as InstrumentationLike);
 
-  // Resume from the newest crash-safe checkpoint, if the partition exists and holds one for this model.
+  // Resume from the newest crash-safe checkpoint, if the partition exists and holds one: its spec (the
+  // model the host installed, its frozen layers, its pipeline) is the model, within the budget.
   const cc = ((config as Record<string, unknown>).checkpoint ?? {}) as CheckpointConfig;
   let store: CheckpointStore | null = null;
+  let installed: InstalledModel | null = null;
   let lastBatchId = 0;
   let restoredBatchId = -1;
   if (cc.partition !== "") {
     try {
       store = new CheckpointStore(new Flash(cc.partition ?? "storage") as unknown as FlashLike);
-      // A board fine-tuning with frozen layers (CONFIG frozen) saved them in the checkpoint's spec.
-      const frozen = store.storedFrozen();
-      if (frozen > 0 && frozen < model.config.units.length) model = buildModel({ ...model.spec, frozen });
-      const restored = store.restore(model);
+      const limit = budget;
+      const restored = store.restoreFile((file) => modelFromBytes(file, limit, false));
       if (restored !== null) {
-        lastBatchId = restored.lastBatchId;
+        installed = restored.value;
+        lastBatchId = installed.lastBatchId < 0 ? 0 : installed.lastBatchId;
         restoredBatchId = lastBatchId;
-        log("checkpoint restored: batch " + lastBatchId + ", step " + restored.step);
+        log("checkpoint restored: batch " + lastBatchId + ", step " + installed.model.step);
       }
     } catch (e) {
       // No partition (manifest.json creates "storage" on esp32 builds; other tables may lack it): the
@@ -71,6 +85,15 @@ export default function main(): void {
     }
   }
   const saver = store;
+  let model: DenseModel;
+  if (installed !== null) {
+    model = installed.model;
+  } else {
+    if (mc.spec === undefined) throw new Error("manifest config.model.spec: no default model");
+    model = buildModel(mc.spec);
+    const cost = modelCost(plan(mc.spec));
+    if (budget > 0 && cost > budget) log("default model costs " + cost + " bytes, over the budget of " + budget);
+  }
 
   // Callbacks run in later turns, after `session` below exists.
   const onReadable = (count: number): void => session.onReadable(count);
@@ -96,13 +119,16 @@ export default function main(): void {
     lastCommittedBatchId: lastBatchId,
     saveEvery: saver === null ? 0 : setting(cc.every, 50),
     checkpoints: saver === null ? undefined : {
-      save(m, id) {
-        saver.save(m, id);
+      save(m, id, pipelineBytes) {
+        saver.save(m, id, pipelineBytes);
       },
       partitionBytes: saver.flash.byteLength,
       restoredBatchId,
     },
-    freeBytes: freeMemoryReader(Instrumentation as unknown as InstrumentationLike),
+    freeBytes,
+    modelBudget: budget,
+    pipeline: installed === null ? null : installed.pipeline,
+    pipelineBytes: installed === null ? null : installed.pipelineBytes,
     // Math.random is seeded from hardware on the ESP32; the clock guards against a fixed seed elsewhere.
     bootNonce: (((Math.random() * 4294967296) >>> 0) ^ (Date.now() % 4294967296)) >>> 0,
     now: Date.now,

@@ -1,15 +1,16 @@
 // `tinyprop weights put|get`: move a .tpm model file (docs/model-format.md) to the board and back over the
 // protocol's chunked, CRC-checked, commit-at-end weight transfer (WEIGHTS_PUT/COMMIT, WEIGHTS_GET).
 //
-// The board's model is built from a spec at boot; MODEL_SPEC_GET tells the host that spec (layers,
-// activations, loss, optimizer, frozen layers) and the size of its weights blob. put checks the file
-// against it (the same checks as loading a file into a model), optionally freezes the first K layers
-// (CONFIG frozen: the board rebuilds its model) and sends the parameters, plus the optimizer state when the
-// file has a compatible TRAINING section. get reads the blob and writes a .tpm with the board's spec,
-// parameters, optimizer state, step and the batch id the weights reflect.
+// A board that installs models (CAPS_FLAG_MODEL_INSTALL) takes the whole file: put sends the .tpm as it is
+// (spec, dtype, parameters, optimizer state, PIPELINE with the class names; --freeze rewrites the file's
+// frozen count first) after checking it against the board's model budget (MODEL_SPEC), and the board builds
+// that model, whatever its shape and dtype, and swaps it in atomically. get reads the board's model back
+// as a .tpm (MODEL_GET), class names and pipeline included. `installModel` is also how `init` and
+// `stream --init` put a fresh model on the board.
 //
-// The device trains in Float32. A fixed-point file (tinyprop quantize) is sent as its exact Float32 values
-// (every int16 Q value times 2^-frac is a float32), so the board fine-tunes from the quantized weights.
+// Older firmware (no MODEL_INSTALL) keeps its model: MODEL_SPEC_GET tells the host that spec, put checks the
+// file against it and sends only the weights blob (a fixed-point file as its exact Float32 values), get
+// rebuilds a .tpm from the blob.
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "./command";
@@ -22,7 +23,12 @@ import type { HostLink, TrainConfig } from "../link/link";
 import { readModelFile } from "../modelfile";
 import { Model, dequantize, isFixedModel, type ModelSpec } from "../../src/index";
 import { Opt, resolveSpec } from "../../src/engine/spec";
-import { loadInto, modelFromFile, parseModel, saveModel, specFromPayload } from "../../src/modelfile/index";
+import { loadInto, modelFromFile, parseModel, readHeader, readPipeline, readSpec, saveModel, specFromPayload, withPipeline } from "../../src/modelfile/index";
+import { plan } from "../../src/engine/build";
+import type { DenseModel } from "../../src/engine/model-api";
+import { modelCost } from "../../src/app/model-install";
+import { CAPS_FLAG_MODEL_INSTALL, ERR_OVER_BUDGET } from "../../src/protocol/index";
+import { LinkError } from "../link/link";
 import { WeightsBlob } from "../../src/app/weights-blob";
 import { MAX_BATCH_ID } from "../../src/protocol/messages";
 import { saveAtEnd } from "./checkpoint";
@@ -80,8 +86,69 @@ function configFor(spec: ModelSpec, frozen: number): TrainConfig {
   };
 }
 
-/** Send a .tpm file's parameters (and compatible optimizer state) to the board and commit them. */
+/** The board installs whole models (MODEL_PUT/COMMIT, MODEL_GET). */
+export function canInstall(link: HostLink): boolean {
+  return ((link.info?.flags ?? 0) & CAPS_FLAG_MODEL_INSTALL) !== 0;
+}
+
+/** The network of a spec in one line: "30-32 relu-5 softmax (float32)". */
+export function describeSpec(spec: ModelSpec): string {
+  return `${spec.inputs}-${spec.layers.map((l) => `${l.units} ${l.activation}`).join("-")} (${spec.dtype ?? "float32"})`;
+}
+
+/**
+ * Install a whole model file on the board: checked first against the board's model budget (both numbers in
+ * the error), then sent and committed; the board refuses anything else it cannot hold and keeps its model.
+ */
+export async function installModel(link: HostLink, file: Uint8Array, batchId = 0): Promise<{ spec: ModelSpec; cost: number; budget: number }> {
+  const spec = readSpec(file);
+  const cost = modelCost(plan(spec));
+  const budget = (await link.getModelSpec()).budget;
+  const refuse = (): never => {
+    throw new UsageError(`the model ${describeSpec(spec)} needs ${cost} bytes on the board, its model budget is ${budget} bytes; the board keeps its current model (choose fewer or smaller layers, or --dtype fixed)`);
+  };
+  if (budget > 0 && cost > budget) refuse();
+  try {
+    await link.putModel(file, batchId);
+  } catch (e) {
+    if (e instanceof LinkError && e.deviceCode === ERR_OVER_BUDGET) refuse();
+    throw e;
+  }
+  return { spec, cost, budget };
+}
+
+/** The file with `frozen` layers (its pipeline kept; optimizer state kept when it still fits). */
+function withFrozen(file: Uint8Array, frozen: number): Uint8Array {
+  const model = modelFromFile(file, { frozen });
+  const header = readHeader(file);
+  const out = saveModel(model, header.hasTraining ? { lastBatchId: Math.max(header.lastBatchId, 0) } : undefined);
+  const pipeline = readPipeline(file);
+  return pipeline ? withPipeline(out, pipeline) : out;
+}
+
+/** The parameters a model holds, as Float32 (a fixed-point model's Q values dequantized, exactly). */
+function floatParameters(model: DenseModel): Float32Array {
+  return model instanceof FixedModel ? dequantize(model).parameters.slice() : (model.parameters as Float32Array).slice();
+}
+
+/** Send a .tpm file to the board: the whole model where the board installs models, else its weights. */
 export async function putModelFile(link: HostLink, file: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+  if (canInstall(link)) {
+    const spec0 = readSpec(file);
+    const L = spec0.layers.length;
+    const frozen = options.freeze ?? spec0.frozen ?? 0;
+    if (!Number.isInteger(frozen) || frozen < 0 || frozen >= L) {
+      throw new UsageError(`--freeze must be 0..${L - 1} for the file's ${L}-layer model (at least the last layer trains), got ${frozen}`);
+    }
+    const toSend = frozen === (spec0.frozen ?? 0) ? file : withFrozen(file, frozen);
+    const batchId = options.batchId ?? 0;
+    if (!(Number.isInteger(batchId) && batchId >= 0 && batchId <= MAX_BATCH_ID)) {
+      throw new UsageError(`--batch-id must be 0..${MAX_BATCH_ID} (the next batch, id + 1, must still be a u32), got ${batchId}`);
+    }
+    const model = modelFromFile(toSend);
+    const { spec } = await installModel(link, toSend, batchId);
+    return { frozen, bytes: toSend.length, stateSent: readHeader(toSend).hasTraining, parameters: floatParameters(model), spec };
+  }
   const floatFile = asFloatFile(file);
   const fileSpec = parseModel(floatFile).spec;
   let spec = await boardSpec(link);
@@ -118,6 +185,10 @@ export async function putModelFile(link: HostLink, file: Uint8Array, options: Pu
 
 /** Read the board's model into a .tpm file (spec, parameters, optimizer state, step, last committed batch id). */
 export async function getModelFile(link: HostLink): Promise<GetResult> {
+  if (canInstall(link)) {
+    const got = await link.getModel();
+    return { bytes: got.blob, batchId: got.batchId, spec: readSpec(got.blob) };
+  }
   const spec = await boardSpec(link);
   const model = new Model(spec);
   const blob = new WeightsBlob(model);
@@ -157,15 +228,16 @@ export const weightsCommand: Command = {
       if (toPut) {
         const r = await putModelFile(link, toPut, { freeze, batchId });
         console.log(`sent ${file} to the board: ${r.bytes} bytes${r.stateSent ? " with optimizer state" : ""}; ` +
-          `${r.frozen} frozen layer(s), layers ${r.frozen}..${r.spec.layers.length - 1} train; committed as batch ${batchId}`);
+          `model ${describeSpec(r.spec)}, ${r.frozen} frozen layer(s), layers ${r.frozen}..${r.spec.layers.length - 1} train; committed as batch ${batchId}`);
         // Reported done only once the board's checkpoint holds it (or with a loud warning that it cannot).
         await saveAtEnd(link, { summary: (l) => console.log(l), warn: (l) => console.error(`warning: ${l}`) });
       } else {
         const r = await getModelFile(link);
         mkdirSync(dirname(file), { recursive: true });
         writeFileSync(file, r.bytes);
+        const classes = readPipeline(r.bytes)?.classes ?? [];
         console.log(`wrote ${file} (${r.bytes.length} bytes): the board's model after batch ${r.batchId}, ` +
-          `${r.spec.inputs}-${r.spec.layers.map((l) => l.units).join("-")}, ${r.spec.frozen ?? 0} frozen layer(s)`);
+          `${describeSpec(r.spec)}, ${r.spec.frozen ?? 0} frozen layer(s)${classes.length ? `, classes ${classes.join(", ")}` : ""}`);
       }
     } finally {
       await link.close();

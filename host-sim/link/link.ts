@@ -4,6 +4,7 @@
 // (requests.ts) match answers, the batch pipeline (batches.ts) delivers batches exactly once. This file
 // wires them together, owns the link's failure state, and splits big operations into frames.
 import * as P from "../../src/protocol/index";
+import { readHeader } from "../../src/modelfile/format";
 import type { BytePort } from "./port";
 import { Changes, sleep, systemClock } from "./clock";
 import { Transport } from "./transport";
@@ -196,9 +197,65 @@ export class HostLink {
 
   /** Read the device's weights blob (stateBytes), checked against the device's whole-blob CRC. */
   async getWeights(): Promise<WeightsSnapshot> {
+    return this.readChunked(P.MSG_WEIGHTS_GET, this.requireInfo().stateBytes);
+  }
+
+  /**
+   * Read the device's whole model as a .tpm file (MODEL_GET: spec, parameters, optimizer state, batch id,
+   * and its PIPELINE with the class names), checked against the device's whole-file CRC.
+   */
+  async getModel(): Promise<WeightsSnapshot> {
+    this.requireInstall();
+    // The first chunk says how long the file is.
+    const first = await this.readChunk(P.MSG_MODEL_GET, 0, 16);
+    return this.readChunked(P.MSG_MODEL_GET, first.total);
+  }
+
+  /**
+   * Install a whole model (MODEL_PUT chunks of a .tpm file, then MODEL_COMMIT): the device checks the file,
+   * its memory against the budget, builds the model and swaps it in, or keeps its old one and refuses.
+   * The device then reports lastCommittedBatchId = batchId.
+   */
+  async putModel(file: Uint8Array, batchId = 0): Promise<void> {
+    this.requireInstall();
+    const summary = readHeader(file);
+    await this.writeChunked(P.MSG_MODEL_PUT, P.MSG_MODEL_COMMIT, file, batchId);
+    // The CONFIG sent for the old model need not fit the new one: the new model's own settings apply.
+    this.config = undefined;
+    const info = this.info;
+    if (info) {
+      // What CAPS would now say (the next session's CAPS says it too); sizes from MODEL_SPEC.
+      info.lastCommittedBatchId = batchId;
+      info.inputRank = 1;
+      info.inputDims = [summary.inputs, 0, 0];
+      info.classes = summary.units[summary.units.length - 1]!;
+      info.layerSizes = [summary.inputs, ...summary.units];
+      info.modelDtype = summary.dtype === "fixed" ? P.DTYPE_I16 : P.DTYPE_F32;
+    }
+    await this.getModelSpec();
+  }
+
+  private requireInstall(): DeviceInfo {
+    const info = this.requireInfo();
+    if (((info.flags ?? 0) & P.CAPS_FLAG_MODEL_INSTALL) === 0) {
+      throw new LinkError("INCOMPATIBLE", "the device cannot install models (firmware without MODEL_PUT; update it)");
+    }
+    return info;
+  }
+
+  private async readChunk(type: number, off: number, len: number): Promise<WeightsAnswer> {
+    const payload = new Uint8Array(P.WGET_SIZE);
+    const g = new P.WeightsGet();
+    g.offset = off;
+    g.length = len;
+    P.encodeWeightsGet(new DataView(payload.buffer), 0, payload.length, g);
+    return (await this.request(type, payload, 0, off)) as WeightsAnswer;
+  }
+
+  private async readChunked(type: number, size: number): Promise<WeightsSnapshot> {
     for (let attempt = 0; ; attempt++) {
       const info = this.requireInfo();
-      const total = info.stateBytes;
+      const total = size;
       const blob = new Uint8Array(total);
       const chunk = Math.max(1, Math.min(0xffff, this.opts.maxFrame - P.FRAME_OVERHEAD - P.WDATA_BYTES, info.maxFrame - P.FRAME_OVERHEAD - 16, 4096));
       let crc = -1, batchId = 0, consistent = true;
@@ -210,7 +267,7 @@ export class HostLink {
         g.offset = off;
         g.length = len;
         P.encodeWeightsGet(new DataView(payload.buffer), 0, payload.length, g);
-        const p = this.request(P.MSG_WEIGHTS_GET, payload, 0, off).then((v: unknown) => {
+        const p = this.request(type, payload, 0, off).then((v: unknown) => {
           const d = v as WeightsAnswer;
           if (d.total !== total || d.bytes.length !== len) consistent = false;
           else blob.set(d.bytes, off);
@@ -234,6 +291,12 @@ export class HostLink {
     if (blob.length !== info.stateBytes) {
       throw new LinkError("MODEL_MISMATCH", `weights blob has ${blob.length} bytes, the device's model needs ${info.stateBytes}`);
     }
+    await this.writeChunked(P.MSG_WEIGHTS_PUT, P.MSG_WEIGHTS_COMMIT, blob, batchId);
+    if (this.info) this.info.lastCommittedBatchId = batchId;
+  }
+
+  private async writeChunked(putType: number, commitType: number, blob: Uint8Array, batchId: number): Promise<void> {
+    const info = this.requireInfo();
     const chunk = Math.max(1, Math.min(info.maxFrame - P.FRAME_OVERHEAD - P.WPUT_BYTES, 4096));
     const puts: Promise<unknown>[] = [];
     for (let off = 0; off < blob.length; off += chunk) {
@@ -244,7 +307,7 @@ export class HostLink {
       m.total = blob.length;
       P.encodeWeightsPut(new DataView(payload.buffer), 0, payload.length, m, blob, off, len);
       // PUT chunks are answered only when refused; they complete when acked.
-      const p = this.request(P.MSG_WEIGHTS_PUT, payload, 0, 0, true);
+      const p = this.request(putType, payload, 0, 0, true);
       p.catch(() => {});
       puts.push(p);
     }
@@ -255,8 +318,7 @@ export class HostLink {
     c.blobCrc = u32(P.crc32(blob));
     c.batchId = batchId;
     P.encodeWeightsCommit(new DataView(payload.buffer), 0, payload.length, c);
-    await this.request(P.MSG_WEIGHTS_COMMIT, payload);
-    if (this.info) this.info.lastCommittedBatchId = batchId;
+    await this.request(commitType, payload);
   }
 
   /** The board's checkpoint state (CHECKPOINT_GET); undefined from firmware that does not answer it. */

@@ -163,10 +163,12 @@ export class Requests {
         this.settle(op, scores);
         return;
       }
-      case P.MSG_WEIGHTS_DATA: {
+      case P.MSG_WEIGHTS_DATA:
+      case P.MSG_MODEL_DATA: {
         if (P.decodeWeightsData(view, off, len, this.mChunk) !== P.ERR_OK) return;
         const c = this.mChunk;
-        const op = this.ops.find((o) => o.type === P.MSG_WEIGHTS_GET && o.key === c.offset && !o.settled);
+        const want = type === P.MSG_MODEL_DATA ? P.MSG_MODEL_GET : P.MSG_WEIGHTS_GET;
+        const op = this.ops.find((o) => o.type === want && o.key === c.offset && !o.settled);
         if (!op) return;
         const answer: WeightsAnswer = { bytes: new Uint8Array(view.buffer, c.dataOffset, c.dataLength).slice(), blobCrc: c.blobCrc, batchId: c.batchId, total: c.total };
         this.settle(op, answer);
@@ -176,10 +178,15 @@ export class Requests {
         if (len < P.MSPEC_SPEC) return;
         const op = this.ops.find((o) => o.type === P.MSG_MODEL_SPEC_GET && !o.settled);
         if (!op) return;
+        // The SPEC payload is 128 + 8 bytes per layer (layer count at its offset 6); free memory may follow.
+        const layers = len >= P.MSPEC_SPEC + 8 ? view.getUint16(off + P.MSPEC_SPEC + 6, true) : 0;
+        const specLength = Math.min(len - P.MSPEC_SPEC, 128 + 8 * layers);
         const answer: ModelSpecInfo = {
           stateBytes: view.getUint32(off + P.MSPEC_STATE_BYTES, true), planBytes: view.getUint32(off + P.MSPEC_PLAN_BYTES, true),
           lastCommittedBatchId: view.getUint32(off + P.MSPEC_LAST_COMMITTED, true),
-          spec: new Uint8Array(view.buffer, view.byteOffset + off + P.MSPEC_SPEC, len - P.MSPEC_SPEC).slice(),
+          spec: new Uint8Array(view.buffer, view.byteOffset + off + P.MSPEC_SPEC, specLength).slice(),
+          budget: view.getUint32(off + P.MSPEC_BUDGET, true),
+          freeBytes: len >= P.MSPEC_SPEC + specLength + 4 ? view.getUint32(off + P.MSPEC_SPEC + specLength, true) : 0,
         };
         this.settle(op, answer);
         return;

@@ -15,7 +15,7 @@ export class LinkError extends Error {
 
 const ERROR_NAMES = [
   "OK", "UNKNOWN_TYPE", "BAD_LENGTH", "BAD_VALUE", "DTYPE_MISMATCH", "SHAPE_MISMATCH", "BAD_LABEL",
-  "BATCH_DUPLICATE", "BATCH_GAP", "BAD_STATE", "BLOB_RANGE", "BLOB_CRC", "NO_MEMORY", "UNSUPPORTED_VERSION", "TOO_LARGE",
+  "BATCH_DUPLICATE", "BATCH_GAP", "BAD_STATE", "BLOB_RANGE", "BLOB_CRC", "NO_MEMORY", "UNSUPPORTED_VERSION", "TOO_LARGE", "OVER_BUDGET",
 ];
 export function errorName(code: number): string {
   return ERROR_NAMES[code] ?? `error ${code}`;
@@ -24,7 +24,8 @@ export function errorName(code: number): string {
 const TYPE_NAMES: Record<number, string> = {
   [P.MSG_CONFIG]: "CONFIG", [P.MSG_SAMPLE_BATCH]: "SAMPLE_BATCH", [P.MSG_PREDICT_REQ]: "PREDICT_REQ",
   [P.MSG_WEIGHTS_GET]: "WEIGHTS_GET", [P.MSG_WEIGHTS_PUT]: "WEIGHTS_PUT", [P.MSG_WEIGHTS_COMMIT]: "WEIGHTS_COMMIT",
-  [P.MSG_MODEL_SPEC_GET]: "MODEL_SPEC_GET", [P.MSG_CHECKPOINT_GET]: "CHECKPOINT_GET", [P.MSG_CHECKPOINT_SAVE]: "CHECKPOINT_SAVE",
+  [P.MSG_MODEL_SPEC_GET]: "MODEL_SPEC_GET", [P.MSG_MODEL_PUT]: "MODEL_PUT", [P.MSG_MODEL_COMMIT]: "MODEL_COMMIT",
+  [P.MSG_MODEL_GET]: "MODEL_GET", [P.MSG_CHECKPOINT_GET]: "CHECKPOINT_GET", [P.MSG_CHECKPOINT_SAVE]: "CHECKPOINT_SAVE",
 };
 export function typeName(type: number): string {
   return TYPE_NAMES[type] ?? String(type);
@@ -56,6 +57,10 @@ export interface ModelSpecInfo {
   lastCommittedBatchId: number;
   /** The .tpm SPEC section payload of the device's current model (src/modelfile specFromPayload decodes it). */
   spec: Uint8Array;
+  /** Bytes a model may cost on the board (CAPS_FLAG_MODEL_INSTALL devices; 0: no limit or not reported). */
+  budget: number;
+  /** Free memory the board reports (0: unknown or not reported). */
+  freeBytes: number;
 }
 
 /** The device's answer to CHECKPOINT_GET / CHECKPOINT_SAVE (docs/protocol.md, CHECKPOINT_STATE). */

@@ -57,7 +57,15 @@ export interface BoardOptions {
   trace?: (text: string) => void;
   /** Flash partitions by name (`new Flash(name)`); a missing name throws "can't find partition". */
   partitions?: Map<string, FlashPartition>;
+  /**
+   * What the board's "System Free Memory" instrument reports, in bytes (default FREE_MEMORY; 0: the
+   * instrument is absent, as in a release build). A figure the simulated platform states, not a measurement.
+   */
+  freeMemory?: number;
 }
+
+/** Free heap a simulated board reports: about what an ESP32 app without Wi-Fi has left after boot. */
+export const FREE_MEMORY = 160 * 1024;
 
 /** What a flash partition offers (SimFlash implements it). */
 export interface FlashPartition {
@@ -82,6 +90,7 @@ export class SimBoard {
   /** Exceptions that escaped the app (a real board would reboot). */
   readonly crashes: unknown[] = [];
   readonly partitions: Map<string, FlashPartition>;
+  readonly freeMemory: number;
   turns = 0;
   /** Total time the app was busy (ms). */
   busyMs = 0;
@@ -108,6 +117,7 @@ export class SimBoard {
     this.config = options.config ?? {};
     this.traceSink = options.trace ?? (() => undefined);
     this.partitions = options.partitions ?? new Map();
+    this.freeMemory = options.freeMemory ?? FREE_MEMORY;
     this.meter = new WorkMeter(this.cost);
   }
 

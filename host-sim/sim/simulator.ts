@@ -51,6 +51,10 @@ export interface SimulatorOptions {
   checkpointEvery?: number;
   /** The device's credit window in bytes (overrides the manifest's config.serial.rxWindow; see docs/protocol.md). */
   rxWindow?: number;
+  /** Free heap the board reports (bytes; default board.ts FREE_MEMORY; 0: unknown, like a release build). */
+  freeMemory?: number;
+  /** The model budget in bytes (overrides the manifest's config.model.budget). */
+  modelBudget?: number;
 }
 
 /** The USB round trip the simulator assumes on a virtual clock (a pty measured 3-8 ms, like a USB-UART bridge). */
@@ -189,6 +193,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     config.checkpoint = { ...(config.checkpoint as Record<string, unknown> | undefined), every: options.checkpointEvery };
   }
   if (options.rxWindow !== undefined) config.serial = { ...(config.serial as Record<string, unknown>), rxWindow: options.rxWindow };
+  if (options.modelBudget !== undefined) config.model = { ...(config.model as Record<string, unknown>), budget: options.modelBudget };
   if (!(baud >= 300 && baud <= 20000000)) throw new Error(`baud must be 300..20000000, got ${baud}`);
   const usePty = options.pty ?? true;
   const clock = options.clock ?? new WallClock();
@@ -232,7 +237,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (port) port.sink = (bytes) => pcSide.push(bytes);
 
   const newBoard = (): void => {
-    board = new SimBoard({ baud, clock, cost: options.cost, cpuSlowdown: options.cpuSlowdown, uart: uartModel, config, trace: options.trace, partitions });
+    board = new SimBoard({ baud, clock, cost: options.cost, cpuSlowdown: options.cpuSlowdown, uart: uartModel, config, trace: options.trace, partitions, freeMemory: options.freeMemory });
     uart = board.uart(uartPort);
     uart.peer = { deliver: (bytes) => toPc(bytes) };
   };

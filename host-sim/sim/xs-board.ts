@@ -31,7 +31,7 @@ class XsRunner implements DeviceRunner {
     board.externalApp = true;
     const flash: Record<string, { hex: string; blockSize: number }> = {};
     for (const [name, p] of board.partitions) flash[name] = { hex: hex(new Uint8Array(p.read(0, p.byteLength))), blockSize: p.blockSize };
-    await this.enqueue(gen, KIND_BOOT, 0, 0, JSON.stringify({ config: board.config, flash, ringSize: board.uart(0).ringSize }));
+    await this.enqueue(gen, KIND_BOOT, 0, 0, JSON.stringify({ config: board.config, flash, ringSize: board.uart(0).ringSize, freeMemory: board.freeMemory }));
     if (board.crashes.length > 0) throw board.crashes[0] instanceof Error ? board.crashes[0] : new Error(String(board.crashes[0]));
   }
 

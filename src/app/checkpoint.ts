@@ -4,7 +4,8 @@
 // Storage is Moddable's `flash` module (new Flash("partition")): only the members in FlashLike are used,
 // so the host simulator's file-backed stand-in (host-sim/sim/flash.ts) and tests can take its place.
 import type { DenseModel } from "../engine/model-api";
-import { loadInto, modelFileSize, saveModelInto } from "../modelfile/format";
+import { loadInto, modelFileSize } from "../modelfile/format";
+import { fileSizeWithSection, saveWithSectionInto } from "../modelfile/pipeline-section";
 import { crc32Update, CRC32_INIT } from "../util/crc32";
 
 /** The subset of Moddable's `flash` module (typings: @moddable/typings/flash.d.ts) that checkpoints use. */
@@ -70,14 +71,15 @@ export class CheckpointStore {
   }
 
   /**
-   * Save the model (weights, optimizer state, step) with the last committed batch id into the slot that
-   * does not hold the newest valid checkpoint. Header written last: it is the commit.
+   * Save the model (spec, weights, optimizer state, step) with the last committed batch id and its PIPELINE
+   * payload (input description and class names; null: none) into the slot that does not hold the newest
+   * valid checkpoint. Header written last: it is the commit.
    */
-  save(model: DenseModel, lastBatchId: number): SaveResult {
-    const size = modelFileSize(model, { lastBatchId });
+  save(model: DenseModel, lastBatchId: number, pipelineBytes: Uint8Array | null = null): SaveResult {
+    const size = fileSizeWithSection(model, { lastBatchId }, pipelineBytes);
     if (size > this.capacity) throw new Error(`checkpoint: the model needs ${size} bytes, a slot holds ${this.capacity}`);
     const buf = this.bufferFor(size);
-    saveModelInto(model, buf, { lastBatchId });
+    saveWithSectionInto(model, buf, { lastBatchId }, pipelineBytes);
     if (this.current === -2) this.scan();
     const slot = this.current === 0 ? 1 : 0;
     const sequence = this.current < 0 ? 1 : (this.sequence + 1) >>> 0;
@@ -124,6 +126,35 @@ export class CheckpointStore {
         return { lastBatchId: r.lastBatchId, step: r.step, slot, sequence: seq };
       } catch {
         // not loadable into this model: try the other slot
+      }
+    }
+    this.scan();
+    return null;
+  }
+
+  /**
+   * The newest checkpoint whatever its model: each valid slot, newest first, is handed to `open` (which
+   * builds a model from the file, e.g. model-install.ts modelFromBytes, and throws when it cannot) until one
+   * opens. Returns open's result with the slot's identity, or null. The boot uses it: the checkpoint's spec,
+   * not the firmware's, decides the model.
+   */
+  restoreFile<T>(open: (file: Uint8Array) => T): { value: T; slot: number; sequence: number } | null {
+    const a = this.readHeader(0), seqA = this.sequence;
+    const b = this.readHeader(1), seqB = this.sequence;
+    const order = a >= 0 && (b < 0 || newer(seqA, seqB)) ? [0, 1] : [1, 0];
+    for (let k = 0; k < 2; k++) {
+      const slot = order[k];
+      const length = slot === 0 ? a : b;
+      if (length < 0) continue;
+      const buf = new Uint8Array(length);
+      if (!this.readPayload(slot, length, buf)) continue;
+      try {
+        const value = open(buf);
+        this.current = slot;
+        this.sequence = slot === 0 ? seqA : seqB;
+        return { value, slot, sequence: this.sequence };
+      } catch {
+        // not loadable (another firmware's format, over the budget): try the other slot
       }
     }
     this.scan();

@@ -9,6 +9,9 @@
 //   spec and carry over parameters, step and the optimizer state of the layers that keep training. A
 //   CONFIG that repeats the current settings (every session sends one) changes nothing.
 // - Weights (weights-transfer.ts) and MODEL_SPEC_GET (the model's spec as a .tpm SPEC payload).
+// - Whole models (model-transfer.ts, model-install.ts): MODEL_PUT/COMMIT installs a .tpm of any dense
+//   shape and dtype within the model budget, atomically (the old model stays on any refusal); MODEL_GET
+//   reads the current model, with its PIPELINE (input description, class names), as a .tpm.
 // - Checkpoints: saved every `saveEvery` batches, after a WEIGHTS_COMMIT and on CHECKPOINT_SAVE (the end
 //   of a run); CHECKPOINT_GET/SAVE are answered with CHECKPOINT_STATE.
 import { buildModel } from "../engine/build";
@@ -16,12 +19,16 @@ import { LossCode } from "../engine/codes";
 import type { DenseModel } from "../engine/model-api";
 import { resolveSpec, type ModelSpec, type OptimizerSpec, type ResolvedSpec } from "../engine/spec";
 import { argmax } from "../engine/validate";
-import { modelFileSize, specPayloadLength, writeSpecPayload } from "../modelfile/format";
+import { specPayloadLength, writeSpecPayload } from "../modelfile/format";
+import { fileSizeWithSection, saveWithSectionInto } from "../modelfile/pipeline-section";
+import type { PipelineSpec } from "../features/spec";
 import { PAYLOAD_OFFSET } from "../protocol/frame";
 import * as M from "../protocol/messages";
 import type { MessageHandler } from "./transport";
 import { WeightsBlob } from "./weights-blob";
 import { WeightsTransfer, type Replies } from "./weights-transfer";
+import { ModelTransfer } from "./model-transfer";
+import { InstallError, modelCost, modelFromBytes, type InstalledModel } from "./model-install";
 
 export interface ModelServiceOptions {
   /** Milliseconds, for step timing. */
@@ -36,12 +43,17 @@ export interface ModelServiceOptions {
   saveEvery?: number;
   /** Checkpoint storage; absent when the board has none (CAPS and CHECKPOINT_STATE say so). */
   checkpoints?: CheckpointSink;
+  /** Bytes the board may spend on a model (manifest config.model.budget); 0 or absent: no limit. */
+  modelBudget?: number;
+  /** The input pipeline and class names of the boot model (PIPELINE section payload), if it has one. */
+  pipelineBytes?: Uint8Array | null;
+  pipeline?: PipelineSpec | null;
 }
 
 /** Where checkpoints go (src/main.ts wraps a CheckpointStore on the flash partition). */
 export interface CheckpointSink {
-  /** Persist the model and the batch id its weights reflect. Throws on failure. */
-  save(model: DenseModel, lastBatchId: number): void;
+  /** Persist the model, the batch id its weights reflect and its PIPELINE payload (null: none). Throws on failure. */
+  save(model: DenseModel, lastBatchId: number, pipelineBytes: Uint8Array | null): void;
   /** Size of the storage partition in bytes. */
   readonly partitionBytes: number;
   /** Batch id of the checkpoint restored at boot, or -1 when none was. */
@@ -63,6 +75,10 @@ export class ModelService implements MessageHandler {
   lastCommittedBatchId: number;
   /** View cache misses (each allocated one typed array). Constant in steady state. */
   viewAllocations = 0;
+  /** The input pipeline (columns, window, features, normalisation) and class names of the model, or null. */
+  pipeline: PipelineSpec | null;
+  /** The PIPELINE section payload behind `pipeline` (written into checkpoints and MODEL_GET files). */
+  pipelineBytes: Uint8Array | null;
 
   private readonly out: Replies;
   private readonly stats: ModelStats;
@@ -70,6 +86,7 @@ export class ModelService implements MessageHandler {
   private readonly now: () => number;
   private readonly saveEvery: number;
   private readonly weights: WeightsTransfer;
+  private readonly models = new ModelTransfer();
   /** The model's input shape and classes, as CAPS states them; batches and predictions are checked on it. */
   private readonly shape = new M.Caps();
   private softmax: boolean;
@@ -106,6 +123,8 @@ export class ModelService implements MessageHandler {
       this.xViews.push(emptyF32);
       this.yViews.push(emptyU8);
     }
+    this.pipeline = options.pipeline ?? null;
+    this.pipelineBytes = options.pipelineBytes ?? null;
     this.blob = new WeightsBlob(model);
     this.weights = new WeightsTransfer(this.blob);
     this.softmax = model.config.loss === LossCode.SoftmaxCE;
@@ -127,6 +146,7 @@ export class ModelService implements MessageHandler {
 
   onSessionStart(): void {
     this.weights.reset();
+    this.models.reset();
   }
 
   describe(caps: M.Caps): void {
@@ -154,7 +174,7 @@ export class ModelService implements MessageHandler {
         code = this.weights.get(view, off, len, this.lastCommittedBatchId, out);
         break;
       case M.MSG_WEIGHTS_PUT:
-        code = this.weights.put(view, off, len);
+        code = this.models.putInProgress ? M.ERR_BAD_STATE : this.weights.put(view, off, len);
         break;
       case M.MSG_WEIGHTS_COMMIT:
         code = this.weights.commit(view, off, len);
@@ -167,6 +187,24 @@ export class ModelService implements MessageHandler {
         break;
       case M.MSG_MODEL_SPEC_GET:
         code = this.onModelSpecGet();
+        break;
+      case M.MSG_MODEL_PUT:
+        if (this.weights.putInProgress) code = M.ERR_BAD_STATE;
+        else code = this.models.put(view, off, len, this.budget());
+        if (code === M.ERR_OVER_BUDGET) detail = view.getUint32(off + M.WPUT_TOTAL, true);
+        break;
+      case M.MSG_MODEL_COMMIT:
+        code = this.models.commit(view, off, len);
+        if (code === M.ERR_OK) {
+          const r = this.onModelCommit();
+          code = r >>> 24;
+          detail = r & 0xffffff;
+          if (code === M.ERR_OK) out.sendError(M.ERR_OK, seq, type, this.lastCommittedBatchId);
+        }
+        break;
+      case M.MSG_MODEL_GET:
+        if (this.weights.putInProgress) code = M.ERR_BAD_STATE;
+        else code = this.models.get(view, off, len, this.fileSize(), this.snapshot, this.lastCommittedBatchId, out);
         break;
       case M.MSG_CHECKPOINT_SAVE:
         // A finished run is durable only once saved: save now unless the newest checkpoint has these weights.
@@ -267,10 +305,76 @@ export class ModelService implements MessageHandler {
     v.setUint32(base + M.MSPEC_STATE_BYTES, this.blob.byteLength, true);
     v.setUint32(base + M.MSPEC_PLAN_BYTES, model.plan.total, true);
     v.setUint32(base + M.MSPEC_LAST_COMMITTED, this.lastCommittedBatchId >>> 0, true);
-    v.setUint32(base + 12, 0, true);
+    v.setUint32(base + M.MSPEC_BUDGET, this.budget() >>> 0, true);
     writeSpecPayload(v, base + M.MSPEC_SPEC, model);
-    this.out.sendSequenced(M.MSG_MODEL_SPEC, n);
+    // Appended after the SPEC payload (its length follows from its layer count): free memory, 0 = unknown.
+    let plen = n;
+    if (n + 4 <= this.out.payloadCap) {
+      v.setUint32(base + n, this.freeBytes() >>> 0, true);
+      plen = n + 4;
+    }
+    this.out.sendSequenced(M.MSG_MODEL_SPEC, plen);
     return M.ERR_OK;
+  }
+
+  // ---- MODEL_PUT / MODEL_COMMIT / MODEL_GET ----------------------------------------------------------
+
+  /** Free memory in bytes, 0 when the platform does not say. */
+  private freeBytes(): number {
+    const free = this.opts.freeBytes;
+    return free === undefined ? 0 : free() >>> 0;
+  }
+
+  /**
+   * Bytes a model may cost (model-install.ts modelCost): the configured budget, clamped by what is free
+   * plus what the current model holds (it is dropped after an install) where the platform reports it.
+   * 0: no limit.
+   */
+  budget(): number {
+    const configured = this.opts.modelBudget ?? 0;
+    const free = this.freeBytes();
+    if (free === 0) return configured;
+    const room = free + modelCost(this.model.plan);
+    return configured > 0 && configured < room ? configured : room;
+  }
+
+  /** Size of the current model's file (spec, parameters, optimizer state, batch id, pipeline). */
+  private fileSize(): number {
+    return fileSizeWithSection(this.model, { lastBatchId: this.lastCommittedBatchId >>> 0 }, this.pipelineBytes);
+  }
+
+  private readonly snapshot = (out: Uint8Array): number =>
+    saveWithSectionInto(this.model, out, { lastBatchId: this.lastCommittedBatchId >>> 0 }, this.pipelineBytes);
+
+  /** Builds the committed file's model and swaps it in. Returns (ERR_* << 24) | detail (bytes, clamped). */
+  private onModelCommit(): number {
+    let next: InstalledModel;
+    try {
+      next = modelFromBytes(this.models.staged, this.budget(), false);
+    } catch (e) {
+      const err = e instanceof InstallError ? e : new InstallError(M.ERR_BAD_VALUE, 0, String(e));
+      this.models.release();
+      this.log("model refused: " + err.message);
+      return (err.code << 24) | (err.detail > 0xffffff ? 0xffffff : err.detail);
+    }
+    this.models.release();
+    this.install(next, this.models.committedBatchId);
+    return 0;
+  }
+
+  /** Replace the model (any shape): blob, transfers, shape checks, pipeline; then checkpoint it. */
+  install(next: InstalledModel, batchId: number): void {
+    this.model = next.model;
+    this.pipeline = next.pipeline;
+    this.pipelineBytes = next.pipelineBytes;
+    this.blob = new WeightsBlob(next.model);
+    this.weights.reset();
+    this.weights.rebind(this.blob);
+    this.softmax = next.model.config.loss === LossCode.SoftmaxCE;
+    this.describeModel(this.shape);
+    this.lastCommittedBatchId = batchId >>> 0;
+    this.log("model installed: " + next.model.inputs + " inputs, " + next.model.config.units.length + " layers, " + next.cost + " bytes");
+    this.save();
   }
 
   // ---- SAMPLE_BATCH ------------------------------------------------------------------------------------
@@ -280,7 +384,7 @@ export class ModelService implements MessageHandler {
     let code = M.decodeSampleBatch(view, off, len, t);
     if (code === M.ERR_OK) code = M.checkTensorForModel(view, t, this.shape, true);
     if (code === M.ERR_OK && t.count % this.model.batchSize !== 0) code = M.ERR_SHAPE_MISMATCH;
-    if (code === M.ERR_OK && this.weights.putInProgress) code = M.ERR_BAD_STATE;
+    if (code === M.ERR_OK && (this.weights.putInProgress || this.models.putInProgress)) code = M.ERR_BAD_STATE;
     if (code === M.ERR_OK) {
       if (t.id <= this.lastCommittedBatchId) code = M.ERR_BATCH_DUPLICATE;
       else if (t.id !== this.lastCommittedBatchId + 1) code = M.ERR_BATCH_GAP;
@@ -316,8 +420,7 @@ export class ModelService implements MessageHandler {
     let micros = (elapsed * 1000 / steps) | 0;
     if (micros < 0) micros = 0;
     r.stepMicros = micros;
-    const free = this.opts.freeBytes;
-    r.freeBytes = free === undefined ? 0 : free() >>> 0;
+    r.freeBytes = this.freeBytes();
     const plen = M.encodeReport(this.out.view, PAYLOAD_OFFSET, this.out.payloadCap, r);
     if (plen >= 0) this.out.sendSequenced(M.MSG_REPORT, plen);
     this.stats.reports++;
@@ -332,7 +435,7 @@ export class ModelService implements MessageHandler {
     let code = M.decodePredictRequest(view, off, len, t);
     if (code === M.ERR_OK) code = M.checkTensorForModel(view, t, this.shape, false);
     if (code !== M.ERR_OK) return code;
-    if (this.weights.putInProgress) return M.ERR_BAD_STATE;
+    if (this.weights.putInProgress || this.models.putInProgress) return M.ERR_BAD_STATE;
     const n = this.model.outputs;
     const cap = this.out.payloadCap;
     if (M.RESULT_SCORES + 4 * t.count * n > cap) return M.ERR_TOO_LARGE;
@@ -364,7 +467,7 @@ export class ModelService implements MessageHandler {
     if (sink === undefined) return;
     const st = this.checkpointState;
     try {
-      sink.save(this.model, this.lastCommittedBatchId);
+      sink.save(this.model, this.lastCommittedBatchId, this.pipelineBytes);
       st.flags = (st.flags | M.CKPT_SAVED) & ~M.CKPT_SAVE_FAILED;
       st.savedBatchId = this.lastCommittedBatchId >>> 0;
       st.saves++;
@@ -378,7 +481,7 @@ export class ModelService implements MessageHandler {
   private sendCheckpointState(): number {
     const st = this.checkpointState;
     st.lastCommittedBatchId = this.lastCommittedBatchId >>> 0;
-    st.checkpointBytes = (st.flags & M.CKPT_ON) !== 0 ? modelFileSize(this.model, { lastBatchId: st.lastCommittedBatchId }) : 0;
+    st.checkpointBytes = (st.flags & M.CKPT_ON) !== 0 ? this.fileSize() : 0;
     const plen = M.encodeCheckpointState(this.out.view, PAYLOAD_OFFSET, this.out.payloadCap, st);
     if (plen < 0) return -plen;
     this.out.sendSequenced(M.MSG_CHECKPOINT_STATE, plen);
@@ -391,7 +494,7 @@ export class ModelService implements MessageHandler {
   private describeModel(c: M.Caps): void {
     const model = this.model;
     const r = model.config;
-    c.flags = M.CAPS_FLAG_MODEL_SPEC | M.CAPS_FLAG_CHECKPOINT_MSGS |
+    c.flags = M.CAPS_FLAG_MODEL_SPEC | M.CAPS_FLAG_CHECKPOINT_MSGS | M.CAPS_FLAG_MODEL_INSTALL |
       (this.opts.checkpoints !== undefined ? M.CAPS_FLAG_CHECKPOINTS_ON : 0);
     c.planBytes = model.plan.total;
     c.stateBytes = this.blob.byteLength;

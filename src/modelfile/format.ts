@@ -522,6 +522,14 @@ export interface ParsedModelFile {
   training: ParsedTraining | null;
 }
 
+/** Verify the file (magic, version, CRC, sections, parameter values) and return its spec, building nothing. */
+export function readSpec(bytes: Uint8Array): ModelSpec {
+  const { v, s } = scan(bytes);
+  const spec = specFrom(v, s.spec, s.qformat);
+  checkParams(v, s);
+  return spec;
+}
+
 /** Verify and decode a whole file into plain data (copies; for host tools). */
 export function parseModel(bytes: Uint8Array): ParsedModelFile {
   const { v, s } = scan(bytes);

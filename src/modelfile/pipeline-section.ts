@@ -4,7 +4,8 @@
 // to the core reader; withPipeline() re-seals the file (length, section count, CRC).
 import { checkPipeline, featureWidth, pipelineProblem, type PipelineSpec } from "../features/spec";
 import { crc32Final, crc32Update, CRC32_INIT } from "../util/crc32";
-import { readHeader } from "./format";
+import { modelFileSize, readHeader, saveModelInto, type SaveOptions } from "./format";
+import type { DenseModel } from "../engine/model-api";
 
 export const TAG_PIPELINE = 5;
 export const PIPELINE_VERSION = 1;
@@ -182,4 +183,39 @@ export function withPipeline(file: Uint8Array, pipeline: PipelineSpec): Uint8Arr
   at += SECTION_HEADER + ((payload.length + 3) & ~3);
   v.setUint32(at, crc32Final(crc32Update(CRC32_INIT, out, 0, at)), true);
   return out;
+}
+
+/** The PIPELINE section payload of a verified file (a view into it), or null when it has none. */
+export function pipelineSection(file: Uint8Array): Uint8Array | null {
+  const s = sections(file).find((x) => x.tag === TAG_PIPELINE);
+  return s ? file.subarray(s.at, s.at + s.length) : null;
+}
+
+/** Bytes of the model's file (saveModelInto with `opts`) plus a PIPELINE section of `payload` (null: none). */
+export function fileSizeWithSection(model: DenseModel, opts: SaveOptions, payload: Uint8Array | null): number {
+  const n = modelFileSize(model, opts);
+  return payload === null ? n : n + SECTION_HEADER + ((payload.length + 3) & ~3);
+}
+
+/**
+ * saveModelInto(), then the PIPELINE section `payload` (already encoded, e.g. kept by the device) appended in
+ * place: the device's checkpoints and MODEL_GET snapshots, written into a buffer it reuses. Returns the length.
+ */
+export function saveWithSectionInto(model: DenseModel, out: Uint8Array, opts: SaveOptions, payload: Uint8Array | null): number {
+  const n = saveModelInto(model, out, opts);
+  if (payload === null) return n;
+  const total = fileSizeWithSection(model, opts, payload);
+  if (out.length < total) fail(`output buffer has ${out.length} bytes, the file needs ${total}`);
+  const v = new DataView(out.buffer, out.byteOffset, total);
+  let at = n - CRC;
+  v.setUint32(8, total, true);
+  v.setUint32(12, v.getUint32(12, true) + 1, true);
+  v.setUint16(at, TAG_PIPELINE, true);
+  v.setUint16(at + 2, 0, true);
+  v.setUint32(at + 4, payload.length, true);
+  out.set(payload, at + SECTION_HEADER);
+  at += SECTION_HEADER + payload.length;
+  while ((at & 3) !== 0) out[at++] = 0;
+  v.setUint32(at, crc32Final(crc32Update(CRC32_INIT, out, 0, at)), true);
+  return total;
 }

@@ -33,11 +33,20 @@ export const MSG_MODEL_SPEC = 0x25;
 export const MSG_CHECKPOINT_GET = 0x26;
 export const MSG_CHECKPOINT_SAVE = 0x27;
 export const MSG_CHECKPOINT_STATE = 0x28;
+/**
+ * Whole-model transfer (docs/protocol.md, "Installing a model"): MODEL_PUT chunks of a .tpm file (the
+ * WEIGHTS_PUT layout), MODEL_COMMIT (the WEIGHTS_COMMIT layout) installs it, MODEL_GET (the WEIGHTS_GET
+ * layout) reads the current model as a .tpm in MODEL_DATA chunks (the WEIGHTS_DATA layout).
+ */
+export const MSG_MODEL_PUT = 0x29;
+export const MSG_MODEL_COMMIT = 0x2a;
+export const MSG_MODEL_GET = 0x2b;
+export const MSG_MODEL_DATA = 0x2c;
 
 /** Sequenced types consume a sequence number and are retransmitted until acked (go-back-N). */
 export function isSequenced(type: number): boolean {
   return type === MSG_ERROR || (type >= MSG_CONFIG && type <= MSG_PREDICT_RESULT) ||
-    (type >= MSG_WEIGHTS_GET && type <= MSG_CHECKPOINT_STATE);
+    (type >= MSG_WEIGHTS_GET && type <= MSG_MODEL_DATA);
 }
 
 // ---- Error codes (ERROR message and codec results).
@@ -56,6 +65,8 @@ export const ERR_BLOB_CRC = 11;
 export const ERR_NO_MEMORY = 12;
 export const ERR_UNSUPPORTED_VERSION = 13;
 export const ERR_TOO_LARGE = 14;
+/** A model (MODEL_PUT/COMMIT) needs more memory than the board's model budget; detail: the bytes it needs. */
+export const ERR_OVER_BUDGET = 15;
 
 // ---- Element types.
 export const DTYPE_F32 = 1;
@@ -128,13 +139,18 @@ export const CAPS_FLAG_CHECKPOINT_MSGS = 4;
 /** CAPS flag bit 3: the device has checkpoint storage (its training survives a power cycle). */
 export const CAPS_FLAG_CHECKPOINTS_ON = 8;
 /**
+ * CAPS flag bit 4: the device installs whole models (MODEL_PUT/COMMIT, MODEL_GET) and its MODEL_SPEC
+ * carries the model budget (offset 12) and the free memory (after the SPEC payload).
+ */
+export const CAPS_FLAG_MODEL_INSTALL = 16;
+/**
  * Largest batch id (SAMPLE_BATCH, WEIGHTS_COMMIT, lastCommittedBatchId): 2^32 - 2, so that the next batch
  * id, lastCommittedBatchId + 1, is still a u32. Ids do not wrap around: a run that reaches the limit
  * starts over with WEIGHTS_COMMIT of a smaller id.
  */
 export const MAX_BATCH_ID = 0xfffffffe;
 /** MODEL_SPEC payload: blob and plan sizes of the current model, then the .tpm SPEC section payload. */
-export const MSPEC_STATE_BYTES = 0, MSPEC_PLAN_BYTES = 4, MSPEC_LAST_COMMITTED = 8, MSPEC_SPEC = 16;
+export const MSPEC_STATE_BYTES = 0, MSPEC_PLAN_BYTES = 4, MSPEC_LAST_COMMITTED = 8, MSPEC_BUDGET = 12, MSPEC_SPEC = 16;
 
 // Shared by SAMPLE_BATCH and PREDICT_REQ: id, count, dtype, rank, dims.
 export const TENSOR_ID = 0, TENSOR_COUNT = 4, TENSOR_DTYPE = 6, TENSOR_RANK = 7, TENSOR_DIMS = 8;

@@ -16,8 +16,9 @@ const sim = {
     relay.begin(hexRx, txFree);
     relay.now = now;
     if (kind === 0) {
-      const boot = JSON.parse(configJson ?? "{}") as { config?: Record<string, unknown>; flash?: Record<string, { hex: string; blockSize: number }>; ringSize?: number };
+      const boot = JSON.parse(configJson ?? "{}") as { config?: Record<string, unknown>; flash?: Record<string, { hex: string; blockSize: number }>; ringSize?: number; freeMemory?: number };
       relay.config = boot.config ?? {};
+      relay.freeMemory = boot.freeMemory ?? 0;
       relay.ringSize = boot.ringSize ?? 0;
       for (const name of Object.keys(boot.flash ?? {})) {
         const f = boot.flash![name];

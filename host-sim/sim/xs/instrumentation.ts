@@ -1,14 +1,18 @@
-// Stand-in for Moddable's `instrumentation` module inside XS for the simulator: like a release build, where
-// instrumentation is compiled out, map() and get() return undefined (the device reports free memory 0).
+// Stand-in for Moddable's `instrumentation` module inside XS for the simulator: "System Free Memory" is the
+// figure the simulated board was given at boot (relay.freeMemory; 0 = compiled out, as in a release build).
+import { relay } from "./relay";
+
+const FREE = 1;
+
 const Instrumentation = {
-  map(_name: string): number | undefined {
-    return undefined;
+  map(name: string): number | undefined {
+    return name === "System Free Memory" && relay.freeMemory > 0 ? FREE : undefined;
   },
-  get(_index: number): number | undefined {
-    return undefined;
+  get(index: number): number | undefined {
+    return index === FREE ? relay.freeMemory : undefined;
   },
-  name(_index: number): string | undefined {
-    return undefined;
+  name(index: number): string | undefined {
+    return index === FREE ? "System Free Memory" : undefined;
   },
 };
 

@@ -28,6 +28,8 @@ class Relay {
   timers: (((t: unknown) => void) | null)[] = [];
   timerObjects: unknown[] = [];
   config: Record<string, unknown> = {};
+  /** What the board's free-memory instrument reports (from the boot payload). */
+  freeMemory = 0;
   flash: Record<string, { bytes: Uint8Array; blockSize: number }> = {};
 
   begin(hexRx: string, txFree: number): void {
