@@ -262,14 +262,53 @@ const examples: Record<string, Example> = {
       v.setUint32(o + P.MSPEC_STATE_BYTES, 4636, true);
       v.setUint32(o + P.MSPEC_PLAN_BYTES, 5000, true);
       v.setUint32(o + P.MSPEC_LAST_COMMITTED, 41, true);
-      v.setUint32(o + 12, 0, true);
+      v.setUint32(o + P.MSPEC_BUDGET, 98304, true);
       writeSpecPayload(v, o + P.MSPEC_SPEC, buildModel(gestureModelSpec(30, 5, { frozen: 1 })));
-      return P.MSPEC_SPEC + specPayloadLength(2);
+      v.setUint32(o + P.MSPEC_SPEC + specPayloadLength(2), 150000, true); // free memory follows the SPEC payload
+      return P.MSPEC_SPEC + specPayloadLength(2) + 4;
     },
     check: (v, o, l) => {
-      expect([v.getUint32(o + P.MSPEC_STATE_BYTES, true), v.getUint32(o + P.MSPEC_PLAN_BYTES, true), v.getUint32(o + P.MSPEC_LAST_COMMITTED, true)]).toEqual([4636, 5000, 41]);
+      expect([v.getUint32(o + P.MSPEC_STATE_BYTES, true), v.getUint32(o + P.MSPEC_PLAN_BYTES, true), v.getUint32(o + P.MSPEC_LAST_COMMITTED, true), v.getUint32(o + P.MSPEC_BUDGET, true)]).toEqual([4636, 5000, 41, 98304]);
       const spec = specFromPayload(new Uint8Array(v.buffer, v.byteOffset + o + P.MSPEC_SPEC, l - P.MSPEC_SPEC));
       expect([spec.inputs, spec.layers.map((x) => x.units), spec.frozen, spec.loss]).toEqual([30, [32, 5], 1, "softmax_cross_entropy"]);
+      expect(v.getUint32(o + l - 4, true)).toBe(150000);
+    },
+  },
+  // The model transfer reuses the weights transfer's chunk layouts.
+  MODEL_PUT: {
+    type: P.MSG_MODEL_PUT,
+    encode: (v, o, c) => P.encodeWeightsPut(v, o, c, { offset: 0, total: 6, blobCrc: 0, batchId: 0, dataOffset: 0, dataLength: 0 }, new Uint8Array([0x89, 0x54, 0x50, 0x4d, 1, 0]), 0, 6),
+    check: (v, o, l) => {
+      const m = new P.WeightsChunk();
+      expect(P.decodeWeightsPut(v, o, l, m)).toBe(P.ERR_OK);
+      expect([m.offset, m.total, m.dataLength, v.getUint8(m.dataOffset + 1)]).toEqual([0, 6, 6, 0x54]);
+    },
+  },
+  MODEL_COMMIT: {
+    type: P.MSG_MODEL_COMMIT,
+    encode: (v, o, c) => P.encodeWeightsCommit(v, o, c, { total: 6, blobCrc: 0x1234, batchId: 0 }),
+    check: (v, o, l) => {
+      const m = new P.WeightsCommit();
+      expect(P.decodeWeightsCommit(v, o, l, m)).toBe(P.ERR_OK);
+      expect(m).toEqual({ total: 6, blobCrc: 0x1234, batchId: 0 });
+    },
+  },
+  MODEL_GET: {
+    type: P.MSG_MODEL_GET,
+    encode: (v, o, c) => P.encodeWeightsGet(v, o, c, { offset: 512, length: 256 }),
+    check: (v, o, l) => {
+      const m = new P.WeightsGet();
+      expect(P.decodeWeightsGet(v, o, l, m)).toBe(P.ERR_OK);
+      expect(m).toEqual({ offset: 512, length: 256 });
+    },
+  },
+  MODEL_DATA: {
+    type: P.MSG_MODEL_DATA,
+    encode: (v, o, c) => P.encodeWeightsData(v, o, c, { offset: 4, total: 8, blobCrc: 7, batchId: 3, dataOffset: 0, dataLength: 0 }, new Uint8Array([9, 8, 7, 6]), 0, 4),
+    check: (v, o, l) => {
+      const m = new P.WeightsChunk();
+      expect(P.decodeWeightsData(v, o, l, m)).toBe(P.ERR_OK);
+      expect([m.offset, m.total, m.blobCrc, m.batchId, m.dataLength, v.getUint8(m.dataOffset)]).toEqual([4, 8, 7, 3, 4, 9]);
     },
   },
 };

@@ -4,8 +4,9 @@
 // shifted copy of the data: a sensor whose features drifted) -> `weights get`. Accuracy on the new data
 // improves and the frozen layer comes back bit-identical to what was sent.
 //
-// The simulated board trains in Float32 (its model is built from the Float32 gesture spec at boot); the
-// quantized file is sent as its exact Float32 values, so the fixed-point weights are what it starts from.
+// Here the board fine-tunes in Float32: the quantized model is dequantized (exactly: every int16 Q value
+// times 2^-frac is a float32) before `weights put`, so the fixed-point weights are what it starts from. (A
+// fixed-point file put as it is installs a fixed-point model on the board: test/board-install.test.ts.)
 import { afterAll, describe, expect, it } from "vitest";
 import { buildModel, dequantize, gestureModelSpec, quantize, Random, type Model } from "../src/index";
 import { FixedModel } from "../src/engine/fixed/model";
@@ -73,7 +74,7 @@ describe("train on PC -> quantize -> weights put --freeze -> fine-tune on the bo
     // 3. weights put with all but the last layer frozen.
     const { sim, link } = await board();
     expect((link.info!.flags ?? 0) & P.CAPS_FLAG_MODEL_SPEC).toBe(P.CAPS_FLAG_MODEL_SPEC);
-    const put = await putModelFile(link, qfile, { freeze: 1 });
+    const put = await putModelFile(link, saveModel(dequantize(modelFromFile(qfile) as FixedModel)), { freeze: 1 });
     expect(put.frozen).toBe(1);
     // What was sent is the quantized model exactly (its int16 Q values as Float32).
     const exact = dequantize(modelFromFile(qfile) as FixedModel).parameters;

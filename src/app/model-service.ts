@@ -195,6 +195,7 @@ export class ModelService implements MessageHandler {
         break;
       case M.MSG_MODEL_COMMIT:
         code = this.models.commit(view, off, len);
+        if (code === M.ERR_OVER_BUDGET) detail = this.models.refusedDetail;
         if (code === M.ERR_OK) {
           const r = this.onModelCommit();
           code = r >>> 24;

@@ -22,6 +22,9 @@ export class ModelTransfer {
   private readonly wget = new M.WeightsGet();
   private readonly chunk = new M.WeightsChunk();
   private readonly commitMsg = new M.WeightsCommit();
+  /** Why the last PUT from offset 0 was refused (0: it was not): COMMIT reports it, `refusedDetail` the size. */
+  private refused = 0;
+  refusedDetail = 0;
 
   /** A new model is half staged: the current one must not be trained on or replaced meanwhile. */
   get putInProgress(): boolean {
@@ -88,8 +91,16 @@ export class ModelTransfer {
     if (code !== M.ERR_OK) return code;
     if (this.mode !== PUT || c.offset === 0) {
       if (c.offset !== 0) return M.ERR_BLOB_RANGE;
+      this.mode = NONE;
+      this.refused = M.ERR_OK;
       if (c.total < 16) return M.ERR_BLOB_RANGE;
-      if (limit > 0 && c.total > limit) return M.ERR_OVER_BUDGET;
+      if (limit > 0 && c.total > limit) {
+        // PUT chunks are answered only when refused, and the host may not match that answer to a chunk it
+        // already counts as delivered: the COMMIT repeats the reason.
+        this.refused = M.ERR_OVER_BUDGET;
+        this.refusedDetail = c.total;
+        return M.ERR_OVER_BUDGET;
+      }
       this.room(c.total);
       this.mode = PUT;
       this.length = c.total;
@@ -111,7 +122,7 @@ export class ModelTransfer {
     const m = this.commitMsg;
     const code = M.decodeWeightsCommit(view, off, len, m);
     if (code !== M.ERR_OK) return code;
-    if (this.mode !== PUT) return M.ERR_BAD_STATE;
+    if (this.mode !== PUT) return this.refused !== M.ERR_OK ? this.refused : M.ERR_BAD_STATE;
     this.mode = NONE;
     if (m.total !== this.length || this.filled !== this.length) return M.ERR_BLOB_RANGE;
     const crc = ~crc32Update(CRC32_INIT, this.file, 0, this.length) >>> 0;
