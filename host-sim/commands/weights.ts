@@ -128,7 +128,7 @@ function withFrozen(file: Uint8Array, frozen: number): Uint8Array {
 
 /** The parameters a model holds, as Float32 (a fixed-point model's Q values dequantized, exactly). */
 function floatParameters(model: DenseModel): Float32Array {
-  return model instanceof FixedModel ? dequantize(model).parameters.slice() : (model.parameters as Float32Array).slice();
+  return isFixedModel(model) ? dequantize(model).parameters.slice() : (model.parameters as Float32Array).slice();
 }
 
 /** Send a .tpm file to the board: the whole model where the board installs models, else its weights. */
