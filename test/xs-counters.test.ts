@@ -2,18 +2,18 @@
 // and its counters: these tests show that each counter sees what it claims to see, one operation or one
 // string at a time, so the zero counts asserted elsewhere (test/xs-fixed-float.test.ts, ...) mean something.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countSteps } from "../host-sim/xs/counters";
+import { countSteps, startInstrumented } from "../host-sim/xs/counters";
 import { XsEngine } from "../host-sim/xs/xsnap";
 
 let xs: XsEngine;
 beforeAll(async () => {
-  xs = await XsEngine.start({ variant: "instrumented" });
+  xs = await startInstrumented();
   await xs.evaluate(`
     globalThis.f32 = new Float32Array(4);
     globalThis.i32 = new Int32Array(4);
     globalThis.check = function (value, name) { if (value !== value) throw new TypeError(name); };
   `);
-});
+}, 600_000);
 afterAll(async () => {
   await xs?.close();
 });

@@ -22,6 +22,7 @@
  *     next to print() and gc(). The worker cannot write snapshots of a machine that holds them
  *     (tinyprop never asks it to).
  *   - `headers`: the cSources' own header files (project paths); a change recompiles the variant.
+ *   - `undefine`: XS compile-time options to leave out (["mxMinusZero"]).
  *   - `optimize`: the -O level ("-O2" by default; the stock worker uses -O3).
  * Every variant also gets `host-sim/xs/native/counters.c`: the global `xsCounter(which)` reads
  * XS's own counters without allocating (see docs/xs-meter.md).
@@ -38,7 +39,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, platform } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -61,8 +62,13 @@ function nativeKernelFunctions() {
 
 /** The variants `npm install` builds. */
 export const VARIANTS = {
-  /** XS with the floating-point and garbage-collection counters on (used by test/xs-counters.test.ts). */
-  instrumented: { instrument: true, cSources: [], hostFunctions: [] },
+  /**
+   * XS with the floating-point and garbage-collection counters on (test/xs-counters.test.ts,
+   * test/xs-device-costs.test.ts), computing like a Moddable device build: without mxMinusZero, which
+   * xsnap's makefile defines but Moddable's ESP32 makefile does not (with it, `0 * -5` is a -0 double
+   * instead of the integer 0, and every such product in an integer kernel would count).
+   */
+  instrumented: { instrument: true, undefine: ["mxMinusZero"], cSources: [], hostFunctions: [] },
   /** The stock worker plus tinyprop's native kernels (test/native-xs.test.ts, bench/native.ts). */
   get native() {
     return {
@@ -194,8 +200,10 @@ export async function buildVariant(name, options = {}, log = console.log) {
   // xsnap's platform code assumes an xsbug connection on fds 5/6 when both mxInstrument and
   // mxDebug are on (it blocks reading fd 5), so an instrumented variant has no debugger support.
   const dropped = options.instrument ? /^-[DU](mxInstrument|mxDebug)\b/ : /^-[DU]mxInstrument\b/;
-  const defines = stock.defines.filter((d) => !dropped.test(d));
+  const undefined_ = new Set(options.undefine ?? []);
+  const defines = stock.defines.filter((d) => !dropped.test(d) && !undefined_.has(/^-D(\w+)/.exec(d)?.[1] ?? ""));
   defines.push(...(options.instrument ? ["-DmxInstrument=0", "-UmxDebug"] : ["-UmxInstrument"]));
+  for (const name of undefined_) defines.push(`-U${name}`);
   const flags = [
     "-fno-common",
     ...defines,
@@ -236,6 +244,9 @@ export async function buildVariant(name, options = {}, log = console.log) {
     const key = hash(cc, flags, headerKey, readFileSync(u.path));
     const keyFile = `${object}.key`;
     if (existsSync(object) && existsSync(keyFile) && readFileSync(keyFile, "utf8") === key) return;
+    // Removed first: a build folder copied with hard links (cp -al) must not be changed through the link.
+    rmSync(object, { force: true });
+    rmSync(keyFile, { force: true });
     await run(cc, [u.path, ...flags, "-c", "-o", object], objDir);
     writeFileSync(keyFile, key);
     compiled++;
@@ -250,6 +261,7 @@ export async function buildVariant(name, options = {}, log = console.log) {
     const tmp = `${binary}.tmp`;
     await run(cc, [...stock.linkOptions, ...objects, ...stock.libraries, "-o", tmp], objDir);
     renameSync(tmp, binary);
+    rmSync(linkKeyFile, { force: true });
     writeFileSync(linkKeyFile, linkKey);
   }
   log(`xs variant ${name}: ${binary} (${compiled} of ${units.length} objects compiled)`);
@@ -258,6 +270,7 @@ export async function buildVariant(name, options = {}, log = console.log) {
 
 function writeIfChanged(path, text) {
   if (existsSync(path) && readFileSync(path, "utf8") === text) return;
+  rmSync(path, { force: true });
   writeFileSync(path, text);
 }
 

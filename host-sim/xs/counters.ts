@@ -12,7 +12,21 @@
  * - garbage collections: a collection during the steps would make the two above meaningless,
  *   so the measurement refuses to report then.
  */
-import type { XsEngine } from "./xsnap.js";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { XsEngine } from "./xsnap.js";
+
+/**
+ * Start the instrumented XS worker, first bringing its build up to date (build-worker.mjs compiles only what
+ * changed, so this is a hash check when it is current; after a change of its flags it recompiles XS, about
+ * 30 s of CPU). npm install builds it too; this keeps a checkout whose variant predates a flag change honest.
+ */
+export async function startInstrumented(): Promise<XsEngine> {
+  const builder = fileURLToPath(new URL("./build-worker.mjs", import.meta.url));
+  const built = spawnSync(process.execPath, [builder, "instrumented"], { encoding: "utf8" });
+  if (built.status !== 0) throw new Error(`building the instrumented XS worker failed: ${built.stderr || built.stdout}`);
+  return XsEngine.start({ variant: "instrumented" });
+}
 
 /** Index of each counter for xsCounter(which) (keep in sync with host-sim/xs/native/counters.c). */
 export const XS_COUNTER = { floatOps: 0, chunkBytes: 1, collections: 2, slots: 3, peakChunkBytes: 4 } as const;

@@ -9,7 +9,7 @@ import type { MemoryPlan, Slice } from "./layout";
 import type { DenseModel, Evaluation, LayerViews, Tensor } from "./model-api";
 import { Random } from "./random";
 import { learningRateAt } from "./schedule";
-import { argmax, checkCount, checkFinite, checkInputs, checkTargets } from "./validate";
+import { argmax, Call, checkCount, checkFinite, checkInputs, checkTargets } from "./validate";
 
 /** Typed-array view constructor of a backend (Float32Array or Int16Array). */
 export type TensorView<T extends Tensor> = (arena: ArrayBuffer, s: Slice) => T;
@@ -106,8 +106,8 @@ export abstract class ModelShell<T extends Tensor, L extends LayerViews<T>> impl
 
   /** Forward pass of one batch (1..batchSize float samples). Returns the output view (see `output`). */
   forward(x: ArrayLike<number>, count: number = this.batchSize): T {
-    checkCount("forward", count, this.batchSize);
-    checkInputs("forward", x, count, this.inputs);
+    checkCount(Call.forward, count, this.batchSize);
+    checkInputs(Call.forward, x, count, this.inputs);
     this.runBatch(x, 0, count, null, 0);
     return this.output;
   }
@@ -118,14 +118,14 @@ export abstract class ModelShell<T extends Tensor, L extends LayerViews<T>> impl
    */
   trainStep(x: ArrayLike<number>, y: ArrayLike<number>): number {
     const B = this.batchSize;
-    checkInputs("trainStep", x, B, this.inputs);
-    checkTargets("trainStep", y, B, this.outputs, this.lossCode);
+    checkInputs(Call.trainStep, x, B, this.inputs);
+    checkTargets(Call.trainStep, y, B, this.outputs, this.lossCode);
     return this.trainChecked(x, y);
   }
 
   /** Outputs (probabilities for softmax/sigmoid) of `count` samples into out[count × outputs]. */
   predict(x: ArrayLike<number>, out: Float32Array, count: number = Math.floor(x.length / this.inputs)): Float32Array {
-    checkInputs("predict", x, count, this.inputs);
+    checkInputs(Call.predict, x, count, this.inputs);
     if (out.length < count * this.outputs) throw new Error(`predict: out has ${out.length} values, needs ${count * this.outputs}`);
     const B = this.batchSize, n = this.outputs;
     for (let s = 0; s < count; s += B) {
@@ -139,7 +139,7 @@ export abstract class ModelShell<T extends Tensor, L extends LayerViews<T>> impl
   /** Index of the largest output for one sample at x[offset ...]. */
   classify(x: ArrayLike<number>, offset = 0): number {
     if (!Number.isInteger(offset) || offset < 0 || x.length < offset + this.inputs) throw new Error(`classify: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
-    checkFinite("classify", x, offset, this.inputs);
+    checkFinite(Call.classify, x, offset, this.inputs);
     this.runBatch(x, offset, 1, null, 0);
     return argmax(this.output, 0, this.outputs);
   }
@@ -149,8 +149,8 @@ export abstract class ModelShell<T extends Tensor, L extends LayerViews<T>> impl
    * (sigmoid), argmax vs argmax of targets (MSE, > 1 output; NaN for 1). The returned object is reused.
    */
   evaluate(x: ArrayLike<number>, y: ArrayLike<number>, count: number = Math.floor(x.length / this.inputs)): Evaluation {
-    checkInputs("evaluate", x, count, this.inputs);
-    checkTargets("evaluate", y, count, this.outputs, this.lossCode);
+    checkInputs(Call.evaluate, x, count, this.inputs);
+    checkTargets(Call.evaluate, y, count, this.outputs, this.lossCode);
     const B = this.batchSize, n = this.outputs, Y = this.output, half = this.half;
     const perSample = this.lossCode === LossCode.SoftmaxCE ? 1 : n;
     let loss = 0, correct = 0, judged = 0;

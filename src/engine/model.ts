@@ -6,7 +6,7 @@ import { planFloat32 } from "./plan";
 import { LossCode, Opt } from "./codes";
 import { resolveSpec, type ModelSpec } from "./spec";
 import type { LayerViews } from "./model-api";
-import { checkTargets } from "./validate";
+import { Call, checkTargets } from "./validate";
 import { ModelShell } from "./model-shell";
 import { powInt } from "./math";
 import { learningRateAt } from "./schedule";
@@ -70,7 +70,7 @@ export class Model extends ModelShell<Float32Array, Layer> {
   backward(y: ArrayLike<number>): number {
     this.checkBackward(this.cols);
     const cols = this.cols;
-    checkTargets("backward", y, cols, this.outputs, this.lossCode);
+    checkTargets(Call.backward, y, cols, this.outputs, this.lossCode);
     // The loss comes from the logits, as in trainStep: the output now holds probabilities, so the last
     // batch is run forward again (same input, same weights, same result) with the targets.
     const loss = this.runBatch(this.input, 0, cols, y, 0) / this.lossDivisor(cols);

@@ -3,6 +3,16 @@
 // (XS may allocate for those), so they cost only a subtraction and a branch per value.
 import { LossCode } from "./codes";
 
+/**
+ * The calls' names for error messages. Callers pass these instead of writing each name as a literal at the
+ * check: XS allocates a new chunk every time a string literal in runtime-compiled code is evaluated
+ * (docs/xs-meter.md), and the checks run on every step. Reading a property allocates nothing.
+ */
+export const Call = {
+  forward: "forward", forwardQ: "forwardQ", backward: "backward", trainStep: "trainStep", trainStepQ: "trainStepQ",
+  predict: "predict", predictQ: "predictQ", classify: "classify", classifyQ: "classifyQ", evaluate: "evaluate",
+} as const;
+
 /** A typed array or plain array. */
 export function isArrayLike(v: unknown): v is ArrayLike<number> {
   return ArrayBuffer.isView(v) || Array.isArray(v);

@@ -2,6 +2,7 @@
 // or an int32 accumulator; docs/fixed-point.md proves the 32-bit bound of each kernel. This file must not
 // contain floating-point operations (its lookup tables are built in convert.ts): test/fixed-static.test.ts
 // forbids Math.fround, the division operator, float literals and Float32Array here. Shifts are arithmetic (>>) on int32 values.
+// A value that may be 0 is negated as 0 - v: in XS, -v of the integer 0 is -0, a double (test/xs-device-costs.test.ts).
 //
 // Rounding: round-to-nearest (ties up) is (v + 2^(s-1)) >> s. Stores to Int16Array saturate to +-32767 and
 // return how many saturated: an Int16Array store would otherwise wrap around silently.
@@ -92,7 +93,7 @@ export function denseForwardQ(
       y++;
     }
   }
-  if (stats !== null) stats[at] = hi > -lo ? hi : -lo;
+  if (stats !== null) stats[at] = hi > 0 - lo ? hi : 0 - lo;
   return sat;
 }
 
@@ -213,7 +214,7 @@ export function normalizeDeltaQ(A: Int32Array, n: number, Y: Int16Array, act: nu
     if (act !== Act.Linear && act !== Act.Softmax) {
       // Bring |A| to <= 2^15 so that A f' (f' <= 2^15) stays below 2^31.
       for (i = 0; i < n; i++) { if ((v = A[i]) > hi) hi = v; else if (v < lo) lo = v; }
-      m = hi > -lo ? hi : -lo;
+      m = hi > 0 - lo ? hi : 0 - lo;
       s = bitsQ(m) - 15;
       if (s > 0) {
         H = 1 << (s - 1);
@@ -236,7 +237,7 @@ export function normalizeDeltaQ(A: Int32Array, n: number, Y: Int16Array, act: nu
     }
     for (i = 0; i < n; i++) { if ((v = A[i]) > hi) hi = v; else if (v < lo) lo = v; }
   }
-  m = hi > -lo ? hi : -lo;
+  m = hi > 0 - lo ? hi : 0 - lo;
   s = bitsQ(m) - 14;
   i = 0;
   if (s > 0) {
@@ -323,7 +324,8 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
       cd = B > RESCAN_ABOVE ? RESCAN_EVERY : 0;
     } else cd--;
   }
-  if (A !== null) A.fill(0, 0, nIn);
+  // A loop, not A.fill(0, 0, nIn): XS converts fill's start and end through doubles (2 floating-point operations)
+  if (A !== null) for (j = 0; j < nIn; j++) A[j] = 0;
   // Active inputs (x != 0) into P when they are few enough for the indexed loops to pay off.
   if (P !== null && A !== null) {
     for (j = 0; j < nIn; j++) if (x[j] !== 0) { P[na] = j; na++; }
@@ -386,7 +388,7 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
       continue;
     }
     D = (a + H) >> S; // a + H < 2^31 (S <= 30 here)
-    lg = -lg;
+    lg = 0 - lg; // not -lg: lg may be 0, and -0 is a double in XS
     j = 0;
     if (B + D <= QMAX) {
       if (D > Dmax) Dmax = D;
@@ -618,5 +620,5 @@ export function absMaxQ(x: Int16Array, off: number, n: number): number {
     i += 4;
   }
   while (i < end) { if ((v = x[i]) > hi) hi = v; else if (v < lo) lo = v; i++; }
-  return hi > -lo ? hi : -lo;
+  return hi > 0 - lo ? hi : 0 - lo;
 }

@@ -3,10 +3,10 @@
 // integer-only kernels (kernels.ts). Float inputs and targets are quantized at the boundary (convert.ts);
 // trainStepQ / predictQ / classifyQ take int16 inputs already in the input format (`inputFrac`). After
 // construction nothing here allocates.
-import { Act, LossCode, Opt } from "../codes";
+import { Act, LossCode, Opt, Sched } from "../codes";
 import { LN2, pow2, softplus } from "../math";
 import { learningRateAt } from "../schedule";
-import { argmax, checkCount, checkTargets } from "../validate";
+import { argmax, Call, checkCount, checkTargets } from "../validate";
 import type { LayerViews } from "../model-api";
 import { ModelShell } from "../model-shell";
 import { planFixed, resolveFixedSpec, type FixedLayerFormat, type FixedModelSpec, type FixedPlan, type ResolvedFixedSpec } from "./plan";
@@ -64,12 +64,24 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
   private readonly shifts = new Int32Array(2);
   /** The last rate given to toMantissa and its mantissa and exponent (most steps reuse them). */
   private readonly lastRate = Float64Array.of(-1, 0, 0);
+  /**
+   * With a constant learning rate the mantissa and exponent of lr × the mean factor depend only on the batch
+   * size: [batch, mantissa, exponent] of the last one ([0] = -1: none yet), and [mantissa, exponent] of the
+   * decay rate. An Int32Array, so the step reads them back as XS integers and does no floating-point work.
+   */
+  private readonly constantRate = Int32Array.of(-1, 0, 0);
+  private readonly constantDecay = Int32Array.of(-1, 0);
+  /** The last training step's summed loss (softmax cross-entropy: an integer in LOSS_UNITs) and batch. */
+  private lossSum = 0;
+  private lossCols = 0;
   /** 0.5 at the output format: where a sigmoid output counts as 1. */
   protected readonly half: number;
   /** The hot loops: JavaScript or native kernels (spec.kernels; bit-identical results). */
   private readonly k: FixedKernels;
   private readonly slopeQ15: number;
   private readonly muQ15: number;
+  /** Weight decay is on (read per step as a boolean: comparing the decay itself would be a double compare). */
+  private readonly decays: boolean;
   private cols = 0;
 
   constructor(spec: FixedModelSpec) {
@@ -78,11 +90,13 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
     const k = fixedKernelsFor(r.kernels);
     super(spec, r, p, v16, k.native, (views, l) => ({ ...views, format: fx.formats[l] }));
     this.k = k;
-    this.inputFrac = fx.inputFrac;
-    this.outputFrac = fx.formats[fx.formats.length - 1].outFrac;
+    // | 0: held as XS integers (Math.* results are doubles, and arithmetic on them counts as floating point)
+    this.inputFrac = fx.inputFrac | 0;
+    this.outputFrac = fx.formats[fx.formats.length - 1].outFrac | 0;
     this.half = 1 << (this.outputFrac - 1);
-    this.slopeQ15 = toQ(r.leakySlope, 15);
-    this.muQ15 = Math.min(32767, Math.round(r.momentum * 32768));
+    this.slopeQ15 = toQ(r.leakySlope, 15) | 0;
+    this.muQ15 = Math.min(32767, Math.round(r.momentum * 32768)) | 0;
+    this.decays = r.weightDecay > 0;
     const U = this.optimizerState.length ? this.optimizerState[0] : null;
     this.velocity = [];
     this.velocityW = [];
@@ -161,8 +175,8 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
 
   /** Forward pass of `count` int16 samples already at inputFrac. */
   forwardQ(x: Int16Array, count: number = this.batchSize): Int16Array {
-    checkCount("forwardQ", count, this.batchSize);
-    this.loadQ("forwardQ", x, 0, count);
+    checkCount(Call.forwardQ, count, this.batchSize);
+    this.loadQ(Call.forwardQ, x, 0, count);
     this.run(count, null, 0);
     return this.output;
   }
@@ -171,13 +185,13 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
   backward(y: ArrayLike<number>): number {
     this.checkBackward(this.cols);
     const cols = this.cols;
-    this.loadTargets("backward", y, cols, false);
+    this.loadTargets(Call.backward, y, cols, false);
     let loss = 0;
     if (this.lossCode === LossCode.SoftmaxCE) {
       // From the logits, as in trainStep: the output holds probabilities now, so the batch (still in xq)
       // runs forward again with the labels; forward() already counted its saturated stores.
       const saturated = this.saturatedStores;
-      loss = this.run(cols, y, 0);
+      loss = this.run(cols, y, 0) * LOSS_UNIT;
       this.saturatedStores = saturated;
     } else {
       loss = this.lossOf(cols);
@@ -214,18 +228,29 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
     const B = this.batchSize;
     if (this.lossCode !== LossCode.SoftmaxCE) this.saturatedInputs += quantizeInto(y, 0, this.tq, 0, B * this.outputs, this.outputFrac);
     this.saturatedInputs += quantizeInto(x, 0, this.xq, 0, B * this.inputs, this.inputFrac);
-    return this.train(y, B);
+    this.train(y, B);
+    return this.lastLoss;
   }
 
   /**
    * One training step on int16 inputs already at inputFrac. y: class indices (softmax cross-entropy), or
-   * int16 targets at outputFrac (MSE, sigmoid cross-entropy).
+   * int16 targets at outputFrac (MSE, sigmoid cross-entropy). Returns nothing: the mean loss is `lastLoss`,
+   * converted when read, so that with softmax cross-entropy and a constant learning rate the step does no
+   * floating-point operation under XS (test/xs-device-costs.test.ts). MSE and sigmoid cross-entropy still
+   * compute their loss in floating point during the step.
    */
-  trainStepQ(x: Int16Array, y: ArrayLike<number>): number {
+  trainStepQ(x: Int16Array, y: ArrayLike<number>): void {
     const B = this.batchSize;
-    this.loadQ("trainStepQ", x, 0, B);
-    this.loadTargets("trainStepQ", y, B, true);
-    return this.train(y, B);
+    this.loadQ(Call.trainStepQ, x, 0, B);
+    this.loadTargets(Call.trainStepQ, y, B, true);
+    this.train(y, B);
+  }
+
+  /** Mean loss of the batch of the last trainStep or trainStepQ, before its update (NaN before any). */
+  get lastLoss(): number {
+    if (this.lossCols === 0) return NaN;
+    const sum = this.lossCode === LossCode.SoftmaxCE ? this.lossSum * LOSS_UNIT : this.lossSum;
+    return sum / this.lossDivisor(this.lossCols);
   }
 
   /** Outputs (int16 at outputFrac) of `count` int16 samples into out. */
@@ -235,9 +260,10 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
     const B = this.batchSize, n = this.outputs, Y = this.output;
     for (let s = 0; s < count; s += B) {
       const cols = count - s < B ? count - s : B;
-      this.loadQ("predictQ", x, s * this.inputs, cols);
+      this.loadQ(Call.predictQ, x, s * this.inputs, cols);
       this.run(cols, null, 0);
-      out.set(cols === B ? Y : Y.subarray(0, cols * n), s * n);
+      // a loop, not out.set(Y.subarray(...)): a subarray is a new object, and XS converts set's offset through a double
+      for (let i = 0, o = s * n; i < cols * n; i++) out[o + i] = Y[i];
     }
     return out;
   }
@@ -245,7 +271,7 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
   /** Index of the largest output for one int16 sample at x[offset ...]. */
   classifyQ(x: Int16Array, offset = 0): number {
     if (!Number.isInteger(offset) || offset < 0 || x.length < offset + this.inputs) throw new Error(`classifyQ: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
-    this.loadQ("classifyQ", x, offset, 1);
+    this.loadQ(Call.classifyQ, x, offset, 1);
     this.run(1, null, 0);
     return argmax(this.output, 0, this.outputs);
   }
@@ -254,7 +280,7 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
   protected runBatch(x: ArrayLike<number>, xOff: number, cols: number, y: ArrayLike<number> | null, yOff: number): number {
     this.saturatedInputs += quantizeInto(x, xOff, this.xq, 0, cols * this.inputs, this.inputFrac);
     if (y === null) return this.run(cols, null, 0);
-    if (this.lossCode === LossCode.SoftmaxCE) return this.run(cols, y, yOff);
+    if (this.lossCode === LossCode.SoftmaxCE) return this.run(cols, y, yOff) * LOSS_UNIT;
     this.saturatedInputs += quantizeInto(y, yOff, this.tq, 0, cols * this.outputs, this.outputFrac);
     return this.run(cols, null, 0) + this.lossOf(cols);
   }
@@ -265,11 +291,12 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
 
   // --- internals -------------------------------------------------------------------------------------
 
-  private train(y: ArrayLike<number>, B: number): number {
+  /** Forward, loss (kept in lossSum, see lastLoss), backward and update of one batch already in xq / tq. */
+  private train(y: ArrayLike<number>, B: number): void {
     const soft = this.lossCode === LossCode.SoftmaxCE;
-    let loss = this.run(B, soft ? y : null, 0);
-    if (!soft) loss = this.lossOf(B);
-    loss /= this.lossDivisor(B);
+    const sum = this.run(B, soft ? y : null, 0);
+    this.lossSum = soft ? sum : this.lossOf(B);
+    this.lossCols = B;
     if (this.gradients === null) {
       this.backpropagate(y, B, false);
       this.step++;
@@ -277,10 +304,9 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
       this.backpropagate(y, B, true);
       this.update();
     }
-    return loss;
   }
 
-  /** Forward `cols` samples from xq; with labels (softmax), returns the summed loss. */
+  /** Forward `cols` samples from xq; with labels (softmax), returns the summed loss in LOSS_UNITs (an integer). */
   private run(cols: number, labels: ArrayLike<number> | null, lOff: number): number {
     const layers = this.layers, L = layers.length, k = this.k;
     let input = this.xq, sat = 0, l = 0;
@@ -294,7 +320,7 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
     this.cols = cols;
     if (this.lossCode === LossCode.SoftmaxCE) {
       const top = layers[L - 1];
-      return softmaxQ(top.Y, top.units, cols, labels, lOff, EXP2_Q15, LOG2_Q15) * (LN2 / 1024);
+      return softmaxQ(top.Y, top.units, cols, labels, lOff, EXP2_Q15, LOG2_Q15);
     }
     return 0;
   }
@@ -328,19 +354,25 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
 
   /** lr times the mean factor of the loss gradient, as mantissa/exponent in this.mant. */
   private lrMantissa(cols: number): void {
-    const v = learningRateAt(this.config, this.step) * this.meanFactor(cols), mant = this.mant, last = this.lastRate;
-    if (v === last[0]) { mant[0] = last[1]; mant[1] = last[2]; return; } // same rate as last step (no schedule)
+    const mant = this.mant, same = this.constantRate;
+    if (same[0] === cols) { mant[0] = same[1]; mant[1] = same[2]; return; } // constant rate: integers only
+    const v = learningRateAt(this.config, this.step) * this.meanFactor(cols), last = this.lastRate;
+    if (v === last[0]) { mant[0] = last[1]; mant[1] = last[2]; return; } // same rate as last step
     toMantissa(v, mant);
     last[0] = v; last[1] = mant[0]; last[2] = mant[1];
+    if (this.config.schedule === Sched.Constant) { same[0] = cols; same[1] = mant[0]; same[2] = mant[1]; }
   }
 
   private decayMantissa(): void {
-    toMantissa(learningRateAt(this.config, this.step) * this.config.weightDecay, this.mant);
+    const mant = this.mant, same = this.constantDecay;
+    if (same[0] >= 0) { mant[0] = same[0]; mant[1] = same[1]; return; }
+    toMantissa(learningRateAt(this.config, this.step) * this.config.weightDecay, mant);
+    if (this.config.schedule === Sched.Constant) { same[0] = mant[0]; same[1] = mant[1]; }
   }
 
   /** Exponent of the decay factor (from the last decayMantissa), kept >= 1 + m (clipped and counted). */
   private decayExponent(m: number): number {
-    if (this.config.weightDecay === 0) return 31 + m;
+    if (!this.decays) return 31 + m;
     let dE = this.mant[1];
     if (dE < 1 + m) { dE = 1 + m; this.clippedGradients++; }
     return dE;
@@ -360,7 +392,7 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
     this.lrMantissa(cols);
     const lrM = this.mant[0], lrE = this.mant[1];
     let dM = 0, dE = 31 + m;
-    if (!stored && r.weightDecay > 0) { this.decayMantissa(); dM = this.mant[0]; dE = this.decayExponent(m); }
+    if (!stored && this.decays) { this.decayMantissa(); dM = this.mant[0]; dE = this.decayExponent(m); }
     const shifts = this.shifts;
     let sat = 0, l = 0, accFrac = 0, t = 0, mx = 0, xm = 0, T = 0, Tb = 0;
     for (l = L - 1; l >= r.frozen; l--) {
@@ -429,6 +461,9 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
   }
 
 }
+
+/** The unit of the integer softmax loss: softmaxQ sums -log2 p in Q10, so one unit is ln 2 / 1024 nats. */
+const LOSS_UNIT = LN2 / 1024;
 
 /** Build a fixed-point model (spec.dtype must be "fixed"). */
 export function buildFixedModel(spec: FixedModelSpec): FixedModel {

@@ -97,11 +97,13 @@ export function layerFormats(r: ResolvedFixedSpec): FixedLayerFormat[] {
     if (fb < 0) fb = Math.max(lo, Math.min(13, hi, 15));
     if (fb < lo || fb > hi) fail(`layer ${l}: biasFrac ${fb} must be in ${lo}..${hi} for weightFrac ${fw} and input frac ${inFrac}`);
     if (zFrac > accFrac) fail(`layer ${l}: output frac ${zFrac} is finer than the accumulator (frac ${accFrac}): raise weightFrac or the input frac`);
+    // Every field | 0: Math.min/max/ceil results are doubles in XS even when integral, and a shift by a double
+    // is a floating-point operation in every row of every step (test/xs-device-costs.test.ts counts them).
     out.push({
-      inFrac, weightFrac: fw, biasFrac: fb, outFrac, zFrac, accFrac, SH,
-      bShift: accFrac - fb, outShift: accFrac - zFrac, comp: SH > 0 ? (P + 1) >> 1 : 0,
-      SHb: shiftFor(Math.ceil(nOut / 2), 2 * 32767 * 16384),
-      SHd: shiftFor(nOut, 32767 * 16384),
+      inFrac: inFrac | 0, weightFrac: fw | 0, biasFrac: fb | 0, outFrac: outFrac | 0, zFrac: zFrac | 0, accFrac: accFrac | 0, SH: SH | 0,
+      bShift: (accFrac - fb) | 0, outShift: (accFrac - zFrac) | 0, comp: SH > 0 ? (P + 1) >> 1 : 0,
+      SHb: shiftFor(Math.ceil(nOut / 2), 2 * 32767 * 16384) | 0,
+      SHd: shiftFor(nOut, 32767 * 16384) | 0,
     });
     inFrac = outFrac;
   }
@@ -146,6 +148,6 @@ export function planFixed(spec: FixedModelSpec | ResolvedSpec): FixedPlan {
     scratch, total: arena.cursor,
     parameterCount: g.parameterCount, trainableStart: g.trainableStart, trainableCount: g.trainableCount,
     optimizerState: g.optimizerState, fusedUpdate: !r.keepGradients, layers: g.layers, notes,
-    fixed: { inputFrac: r.fixed.inputFrac, formats, acc, row, xq, tq, fusedBatch1 },
+    fixed: { inputFrac: r.fixed.inputFrac | 0, formats, acc, row, xq, tq, fusedBatch1 },
   };
 }
