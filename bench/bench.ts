@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { benchFixed, formatFixedBench } from "./fixed";
 import { nativeBench } from "./native";
 import { protocolBench } from "./protocol";
+import { recoveryBench } from "./recovery";
 import { fileURLToPath } from "node:url";
 
 const NETS = [[16, 32, 32, 4], [64, 128, 64, 10]];
@@ -131,6 +132,8 @@ async function main() {
 
   console.log("");
   await protocolBench(console.log);
+
+  await recoveryBench(console.log);
 }
 
 main().catch((err) => {

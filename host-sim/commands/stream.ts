@@ -19,6 +19,9 @@ import { HostLink, LinkError, type CheckpointInfo, type LinkStats, type ReportIn
 import { DEFAULT_BAUD, describeDevice, openLink } from "../link/open";
 import { PortError, type BytePort } from "../link/port";
 import { noCheckpointWarning, saveAtEnd } from "./checkpoint";
+import { boardSpec } from "./weights";
+import type { FrameSizeBreakpoint } from "../link/frame-size";
+import { CAPS_FLAG_MODEL_SPEC } from "../../src/protocol/index";
 
 export interface StreamOptions {
   /** CSV file, folder of per-class CSV files, or "-" for standard input. */
@@ -73,6 +76,8 @@ interface RunState {
   totalBatches: number;
   lastCommittedBatchId: number;
   snapshot?: { batchId: number; crc: number; blob: string };
+  /** Batch ids from which batches went out split into smaller frames (a noisy line), replayed by --resume. */
+  frameSizes?: FrameSizeBreakpoint[];
   port: string;
   updated: string;
 }
@@ -182,17 +187,18 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     ? { batchId: state.snapshot.batchId, crc: state.snapshot.crc, blob: new Uint8Array(Buffer.from(state.snapshot.blob, "base64")) }
     : undefined;
   let committed = state ? state.lastCommittedBatchId : firstBatchId - 1;
+  let frameSizes = state?.frameSizes;
   const saveState = () => {
     mkdirSync(dirname(stateFile), { recursive: true });
     const s: RunState = {
-      fingerprint, firstBatchId, totalBatches: total, lastCommittedBatchId: committed, port: o.port, updated: new Date().toISOString(),
+      fingerprint, firstBatchId, totalBatches: total, lastCommittedBatchId: committed, port: o.port, updated: new Date().toISOString(), frameSizes,
       snapshot: snapshot ? { batchId: snapshot.batchId, crc: snapshot.crc, blob: Buffer.from(snapshot.blob).toString("base64") } : undefined,
     };
     writeFileSync(stateFile, JSON.stringify(s));
   };
   saveState();
   print(`run state (for --resume): ${stateFile}`);
-  if (state) print(`resuming: the device is at batch ${info.lastCommittedBatchId}; run covers batches ${firstBatchId}..${firstBatchId + total - 1}`);
+  if (state) print(`resuming: the device is at batch ${info.lastCommittedBatchId}; run of ${total} batches from batch ${firstBatchId}`);
 
   // 3. Stream, with progress from the device's REPORTs.
   const history: HistoryRecord[] = [];
@@ -201,7 +207,8 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   const start = performance.now();
   const onReport = (r: ReportInfo) => {
     committed = r.batchId;
-    const index = r.batchId - firstBatchId; // 0-based within the run
+    // 0-based within the run; on a noisy line a batch may go out as several frames (ids), each reported.
+    const index = r.sourceBatch ?? r.batchId - firstBatchId;
     const epoch = Math.floor(index / perEpoch) + 1;
     const e = acc.get(epoch) ?? { loss: 0, accuracy: 0, n: 0 };
     if (!r.replay) {
@@ -212,15 +219,18 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     }
     // The bar shows the mean of the epoch so far: at the end, exactly the last epoch's figures below.
     const loss = e.n ? e.loss / e.n : NaN, accuracy = e.n ? e.accuracy / e.n : NaN;
-    bar.update(index + 1, `epoch ${epoch}/${epochs}  loss ${loss.toFixed(4)}  train ${(accuracy * 100).toFixed(1)}%`);
+    bar.update(r.sourceDone === false ? index : index + 1, `epoch ${epoch}/${epochs}  loss ${loss.toFixed(4)}  train ${(accuracy * 100).toFixed(1)}%`);
     out.event("progress", { batchId: r.batchId, batch: index + 1, batches: total, epoch, epochs, loss: r.loss, accuracy: r.accuracy, epochLoss: loss, epochAccuracy: accuracy });
   };
   let result, seconds, confusion: Confusion, checkpoint: CheckpointInfo | undefined;
   const ended: string[] = [];
   try {
     await link.configure({ learningRate: lr, batchSize: batch });
+    // Frames shrink while the line loses them, at multiples of the model's own batch size (the same steps).
+    const unit = ((info.flags ?? 0) & CAPS_FLAG_MODEL_SPEC) !== 0 ? (await boardSpec(link)).batchSize ?? 1 : batch;
     result = await link.sendBatches(trainingBatches(data, epochs, batch, seed), onReport, {
       firstBatchId, snapshot, snapshotEvery: o.snapshotEvery ?? 500,
+      adaptFrames: { unit, schedule: frameSizes, onSchedule: (s) => { frameSizes = s; saveState(); } },
       onSnapshot: (s) => { snapshot = s; saveState(); },
     });
     bar.done();
@@ -254,7 +264,8 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   print(`trained ${epochs} epoch(s) x ${data.train.count} gestures, each once per epoch (${perEpoch} frames per epoch` +
     (short ? `, the last one of ${short} samples` : "") + ")");
   print(`streamed ${result.batches} batches (${samples} samples) in ${seconds.toFixed(1)} s: ${(samples / seconds).toFixed(0)} samples/s` +
-    (result.skipped ? `, ${result.skipped} already on the device` : "") + (result.replayed ? `, ${result.replayed} replayed after a device reset` : ""));
+    (result.skipped ? `, ${result.skipped} already on the device` : "") + (result.replayed ? `, ${result.replayed} replayed after a device reset` : "") +
+    (result.split ? `; ${result.split} batches went out as smaller frames while the line was losing frames` : ""));
   print(`link: ${stats.bytesWritten} bytes out, ${stats.bytesRead} in, ${stats.framesRetransmitted} frames retransmitted, ${stats.timeouts} timeouts, ${stats.resets} device resets, ${dec.garbageBytes} garbage bytes skipped`);
   const last = history[history.length - 1];
   if (last) out.summary(`final: epoch ${last.epoch}/${epochs}  loss ${last.trainLoss.toFixed(4)}  train ${(last.trainAccuracy * 100).toFixed(1)}%  (the board's reports)`);

@@ -8,6 +8,7 @@ import {
   type SampleBatch, type WeightsSnapshot,
 } from "./types";
 import type { BatchListener } from "./requests";
+import { FrameSizer, scheduledSize, type AdaptiveFrames, type FrameSizeBreakpoint } from "./frame-size";
 
 /** What the pipeline needs from the link (given by HostLink.sendBatches; not part of the public API). */
 export interface PipelineLink {
@@ -28,9 +29,14 @@ export interface PipelineLink {
   wake(): void;
   throwIfFatal(): void;
   emit(e: LinkEvent): void;
+  /** Cumulative loss events (GAPs acted on, timeouts): the line's loss, for adaptFrames. */
+  lineCounters(): { losses: number };
   getWeights(): Promise<WeightsSnapshot>;
   putWeights(blob: Uint8Array, batchId: number): Promise<void>;
 }
+
+/** Frames made ahead of the device's progress while adaptFrames sizes them. */
+const ADAPTIVE_LOOKAHEAD = 6;
 
 export class BatchPipeline implements BatchListener {
   private readonly iter: Iterator<SampleBatch> | AsyncIterator<SampleBatch>;
@@ -41,7 +47,7 @@ export class BatchPipeline implements BatchListener {
   private committed = 0; // device's lastCommittedBatchId as far as we know
   private needsRestore = false;
   private error: Error | undefined;
-  private readonly result: BatchResult = { batches: 0, lastBatchId: 0, skipped: 0, replayed: 0, samples: 0, sampleBytes: 0 };
+  private readonly result: BatchResult = { batches: 0, lastBatchId: 0, skipped: 0, replayed: 0, samples: 0, sampleBytes: 0, split: 0 };
   private readonly info: DeviceInfo;
 
   constructor(private readonly link: PipelineLink, batches: Iterable<SampleBatch> | AsyncIterable<SampleBatch>,
@@ -53,6 +59,8 @@ export class BatchPipeline implements BatchListener {
     this.committed = this.info.lastCommittedBatchId;
     this.lastId = (options.firstBatchId ?? 1) - 1;
     this.nextSnapshotAt = this.committed + this.snapshotEvery;
+    this.adapt = options.adaptFrames;
+    this.schedule = [...(options.adaptFrames?.schedule ?? [])];
   }
 
   async run(): Promise<BatchResult> {
@@ -66,7 +74,7 @@ export class BatchPipeline implements BatchListener {
         continue;
       }
       // Fill the window.
-      while (this.link.ready() && !this.snapshotting && this.link.windowRoom() > 0) {
+      while (this.link.ready() && !this.snapshotting && this.link.windowRoom() > 0 && this.lookaheadRoom()) {
         const payload = await this.payloadFor(this.nextSend);
         if (!payload) break;
         const id = this.nextSend++;
@@ -87,24 +95,34 @@ export class BatchPipeline implements BatchListener {
     return this.result;
   }
 
+  /**
+   * With adaptFrames, frames are sized when made: make only a few beyond what the device has trained, so a
+   * change in the line's loss applies within a few frames (more queued adds nothing: the device reads one
+   * frame at a time, and the credit limits what is on the wire).
+   */
+  private lookaheadRoom(): boolean {
+    return !this.adapt || this.nextSend - 1 - this.committed < ADAPTIVE_LOOKAHEAD || this.nextSend <= this.lastId;
+  }
+
   /** Make sure batch `id` exists (pulling from the source as needed); undefined when the source is done. */
   private async payloadFor(id: number): Promise<Uint8Array | undefined> {
-    while (!this.exhausted && this.lastId < id) {
-      const r = await this.iter.next();
-      if (r.done) {
+    while (this.lastId < id) {
+      const part = await this.nextFrame(this.lastId + 1);
+      if (!part) {
         this.exhausted = true;
         break;
       }
       const batchId = ++this.lastId;
-      const payload = encodeBatch(r.value, batchId, this.info);
-      const count = r.value.y.length;
+      const payload = encodeBatch(part.batch, batchId, this.info);
+      const count = part.batch.y.length;
       if (batchId <= this.committed) {
         this.result.skipped++;
         continue; // resumed run: the device already trained it; never kept
       }
       this.result.samples += count;
-      this.result.sampleBytes += count * (1 + 4 * (r.value.x.length / count));
+      this.result.sampleBytes += count * (1 + 4 * (part.batch.x.length / count));
       this.kept.set(batchId, payload);
+      if (this.adapt) this.sources.set(batchId, { index: part.index, done: part.done });
       this.result.batches++;
     }
     if (id > this.lastId) return undefined;
@@ -113,15 +131,73 @@ export class BatchPipeline implements BatchListener {
     return p;
   }
 
+  // ---- Frames from source batches (whole, or split while the line loses frames)
+
+  private readonly adapt: AdaptiveFrames | undefined;
+  private readonly sizer = new FrameSizer();
+  private schedule: FrameSizeBreakpoint[];
+  /** The source batch being cut into frames, its index, and how many of its samples went out. */
+  private source: { batch: SampleBatch; index: number; off: number } | undefined;
+  private sourceIndex = -1;
+  /** Frame id -> its source batch (adaptFrames), for reports. */
+  private readonly sources = new Map<number, { index: number; done: boolean }>();
+
+  private async nextFrame(id: number): Promise<{ batch: SampleBatch; index: number; done: boolean } | undefined> {
+    if (!this.source || this.source.off >= this.source.batch.y.length) {
+      if (this.exhausted) return undefined;
+      const r = await this.iter.next();
+      if (r.done) return undefined;
+      this.source = { batch: r.value, index: ++this.sourceIndex, off: 0 };
+    }
+    const s = this.source;
+    const count = s.batch.y.length;
+    const size = this.adapt ? this.frameSize(id, count) : count;
+    if (s.off === 0 && size >= count) {
+      s.off = count;
+      return { batch: s.batch, index: s.index, done: true };
+    }
+    if (s.off === 0) this.result.split++;
+    const n = Math.min(size, count - s.off), w = s.batch.x.length / count;
+    const batch = { x: s.batch.x.subarray(s.off * w, (s.off + n) * w), y: Array.from({ length: n }, (_, i) => s.batch.y[s.off + i]!) };
+    s.off += n;
+    return { batch, index: s.index, done: s.off === count };
+  }
+
+  /** Samples for frame `id`: replayed from the schedule for frames the device has, else from the line's loss. */
+  private frameSize(id: number, count: number): number {
+    const a = this.adapt!;
+    const recorded = scheduledSize(this.schedule, id);
+    if (id <= this.committed) return recorded;
+    const max = Math.max(count, this.largest = Math.max(this.largest, count));
+    const size = this.sizer.choose(a.unit, max, 1 + 4 * (this.info.inputDims[0]! * (this.info.inputDims[1] || 1) * (this.info.inputDims[2] || 1)));
+    if (size !== (recorded === Infinity ? max : recorded)) {
+      this.schedule = this.schedule.filter((b) => b.frame < id);
+      this.schedule.push({ frame: id, size });
+      a.onSchedule?.(this.schedule.slice());
+    }
+    return size;
+  }
+
+  private largest = 0;
+
   // ---- What the device says about batches
 
   private highestReported = 0;
 
   onReport(r: ReportInfo): void {
+    const src = this.sources.get(r.batchId);
+    if (src) {
+      r.sourceBatch = src.index;
+      r.sourceDone = src.done;
+    }
     if (r.batchId <= this.highestReported) {
       r.replay = true;
       this.result.replayed++;
-    } else this.highestReported = r.batchId;
+    } else {
+      this.highestReported = r.batchId;
+      const p = this.kept.get(r.batchId);
+      if (this.adapt && p) this.sizer.delivered(p.length, this.link.lineCounters().losses);
+    }
     this.committed = r.batchId;
     this.onReportCb(r);
   }
@@ -188,6 +264,7 @@ export class BatchPipeline implements BatchListener {
       if (s.batchId !== this.committed) return; // a reset intervened; try again later
       this.snapshot = s;
       for (const id of [...this.kept.keys()]) if (id <= s.batchId) this.kept.delete(id);
+      for (const id of [...this.sources.keys()]) if (id <= s.batchId) this.sources.delete(id);
       this.nextSnapshotAt = s.batchId + this.snapshotEvery;
       this.link.emit({ kind: "snapshot", batchId: s.batchId });
       this.options.onSnapshot?.(s);

@@ -440,6 +440,8 @@ export class Transport<Item extends Outgoing> {
       this.events.acked(f.item);
     }
     if (released > 0) {
+      // Progress: the device is alive, so the timer starts again from the estimate, not a backed-off value.
+      this.rto.resetBackoff();
       this.sendIdx = Math.max(0, this.sendIdx - released);
       if (this.cur?.frame && !this.txq.includes(this.cur.frame)) this.cur = undefined;
       this.restartRto();

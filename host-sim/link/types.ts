@@ -2,6 +2,7 @@
 // snapshots, statistics, events) and its options. No behaviour beyond naming device error codes.
 import * as P from "../../src/protocol/index";
 import type { Clock } from "./clock";
+import type { AdaptiveFrames } from "./frame-size";
 
 export type LinkErrorCode =
   | "NO_DEVICE" | "INCOMPATIBLE" | "MODEL_MISMATCH" | "PORT_CLOSED" | "DEVICE_ERROR" | "TIMEOUT" | "CLOSED" | "RESUME";
@@ -113,6 +114,12 @@ export interface ReportInfo {
   freeBytes: number;
   /** True when this batch had been trained before and was trained again after a device lost it (reset). */
   replay: boolean;
+  /**
+   * With BatchOptions.adaptFrames: the index (0-based, in iteration order) of the source batch this frame
+   * carried samples of, and whether it was that batch's last part.
+   */
+  sourceBatch?: number;
+  sourceDone?: boolean;
 }
 
 /** One batch of samples for the device: count samples of the model's input shape, float32. */
@@ -209,6 +216,11 @@ export interface BatchOptions {
   onSnapshot?: (s: WeightsSnapshot) => void;
   /** Id of the first batch of the iterable (default 1); a new run on a device that trained before starts after its lastCommittedBatchId. */
   firstBatchId?: number;
+  /**
+   * Split source batches into smaller frames while the line loses frames (host-sim/link/frame-size.ts).
+   * Batch ids then number frames, not source batches; reports say which source batch a frame belongs to.
+   */
+  adaptFrames?: AdaptiveFrames;
 }
 
 export interface BatchResult {
@@ -222,4 +234,6 @@ export interface BatchResult {
   samples: number;
   /** Sample bytes (labels + data) delivered, for goodput. */
   sampleBytes: number;
+  /** Batches split into smaller frames because the line was losing frames (adaptFrames). */
+  split: number;
 }

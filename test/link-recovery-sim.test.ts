@@ -1,0 +1,64 @@
+// Loss recovery in proportion to the loss against the simulated board (device app unchanged) in virtual
+// time: the bundled data through a seeded fault relay at 1e-3 mixed faults per byte (flips, drops and
+// inserts, both directions) finishes within 3x the clean run's virtual time, bit-identical, without a
+// re-handshake, because the host cuts batches into smaller frames while frames are being lost (a 1 KB
+// frame is lost 63% of the time there) and goes back to whole batches on a clean line. `npm run bench`
+// prints the same measurement for 20 epochs (bench/recovery.ts).
+import { describe, expect, it } from "vitest";
+import { MIXED_1E3, recoveryRun } from "../bench/recovery";
+import { FrameSizer, scheduledSize } from "../host-sim/link/frame-size";
+
+/** 30 features + label, as the bundled gestures. */
+const SAMPLE_BYTES = 121;
+
+describe("frame size follows the line's loss", () => {
+  it("whole batches on a clean line, smaller frames at 1e-3 per byte and fewer still at 3e-3, whole batches again once clean", () => {
+    const s = new FrameSizer();
+    let losses = 0;
+    for (let i = 0; i < 50; i++) s.delivered(8 * SAMPLE_BYTES, losses);
+    expect(s.lossPerByte).toBe(0);
+    expect(s.choose(1, 8, SAMPLE_BYTES)).toBe(8);
+    // 1e-3 per byte: a 1008-byte frame arrives with probability 0.37, i.e. 1.7 losses per delivered frame.
+    for (let i = 0; i < 100; i++) {
+      losses += i % 10 < 7 ? 2 : 1;
+      s.delivered(8 * SAMPLE_BYTES, losses);
+    }
+    expect(s.lossPerByte).toBeGreaterThan(0.7e-3);
+    expect(s.lossPerByte).toBeLessThan(1.5e-3);
+    expect(s.choose(1, 8, SAMPLE_BYTES)).toBe(4);
+    // 3e-3 per byte: 1008 bytes arrive with probability 0.05 (19 losses per delivered frame).
+    for (let i = 0; i < 100; i++) s.delivered(8 * SAMPLE_BYTES, losses += 19);
+    expect(s.choose(1, 8, SAMPLE_BYTES)).toBeLessThanOrEqual(2);
+    expect(s.choose(4, 8, SAMPLE_BYTES)).toBe(4); // never below the model's batch size
+    for (let i = 0; i < 600; i++) s.delivered(2 * SAMPLE_BYTES, losses);
+    expect(s.choose(1, 8, SAMPLE_BYTES)).toBe(8);
+  });
+
+  it("a resumed run replays the recorded sizes", () => {
+    const schedule = [{ frame: 10, size: 2 }, { frame: 40, size: 8 }];
+    expect(scheduledSize(schedule, 9)).toBe(Infinity);
+    expect(scheduledSize(schedule, 10)).toBe(2);
+    expect(scheduledSize(schedule, 39)).toBe(2);
+    expect(scheduledSize(schedule, 40)).toBe(8);
+  });
+});
+
+describe("loss recovery against the simulated board", () => {
+  it("1e-3 mixed faults per byte: within 3x the clean time, bit-identical, no re-handshake", async () => {
+    const epochs = 5;
+    const clean = await recoveryRun({ epochs });
+    const noisy = await recoveryRun({ epochs, faults: MIXED_1E3 });
+    const ratio = noisy.ms / clean.ms;
+    console.log(`recovery (simulated board, ${epochs} epochs): clean ${(clean.ms / 1000).toFixed(2)} s, 1e-3 mixed ${(noisy.ms / 1000).toFixed(2)} s ` +
+      `(virtual) = ${ratio.toFixed(2)}x; ${noisy.split} batches split, ${noisy.stats.gaps} GAPs, ${noisy.stats.timeouts} timeouts`);
+    expect(clean.split).toBe(0);
+    expect(noisy.faults.toDevice.bitFlips + noisy.faults.toDevice.drops + noisy.faults.toDevice.inserts).toBeGreaterThan(100);
+    expect(Buffer.from(noisy.weights).equals(Buffer.from(clean.weights))).toBe(true);
+    expect(noisy.rehandshakes).toBe(0);
+    expect(noisy.split).toBeGreaterThan(0);
+    expect(ratio).toBeLessThan(3);
+    // The same run with whole batches only (the host before frame sizes adapted) is far slower.
+    const whole = await recoveryRun({ epochs, faults: MIXED_1E3, adapt: false });
+    expect(whole.ms / clean.ms).toBeGreaterThan(4);
+  }, 240_000);
+});
