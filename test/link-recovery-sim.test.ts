@@ -6,7 +6,14 @@
 // prints the same measurement for 20 epochs (bench/recovery.ts).
 import { describe, expect, it } from "vitest";
 import { MIXED_1E3, recoveryRun } from "../bench/recovery";
-import { FrameSizer, scheduledSize } from "../host-sim/link/frame-size";
+import { FrameSizer, scheduledSize, type FrameSizeBreakpoint } from "../host-sim/link/frame-size";
+import { HostLink, type ReportInfo } from "../host-sim/link/link";
+import { asBytePort, memoryPortPair } from "../host-sim/link/port";
+import { FaultRelay } from "../host-sim/link/fault-relay";
+import { VirtualClock } from "../host-sim/sim/clock";
+import { startSimulator } from "../host-sim/sim/simulator";
+import { loadDefaultDataset } from "../host-sim/data/gestures";
+import { trainingBatches } from "../host-sim/commands/stream";
 
 /** 30 features + label, as the bundled gestures. */
 const SAMPLE_BYTES = 121;
@@ -61,4 +68,51 @@ describe("loss recovery against the simulated board", () => {
     const whole = await recoveryRun({ epochs, faults: MIXED_1E3, adapt: false });
     expect(whole.ms / clean.ms).toBeGreaterThan(4);
   }, 240_000);
+});
+
+describe("a resumed run replays the frame sizes of the run it continues", () => {
+  it("host killed mid-run on a noisy line, a new host resumes with the recorded sizes: bit-identical weights", async () => {
+    const data = loadDefaultDataset();
+    const epochs = 3;
+    const clean = await recoveryRun({ epochs });
+    const clock = new VirtualClock({ seed: 2 });
+    await clock.run(async () => {
+      const sim = await startSimulator({ engine: "node", pty: false, clock, baud: 921600, flashFile: null });
+      const p = sim.port!;
+      // A host process: its own port into a relay that damages 1e-3 of the bytes both ways.
+      const host = () => {
+        const [hostPort, relayHost] = memoryPortPair();
+        const board = asBytePort({ write: (b: Uint8Array) => p.write(b), onData: (cb: (b: Uint8Array) => void) => p.on("data", cb) }, "sim");
+        new FaultRelay(relayHost, board, { seed: 9, toDevice: MIXED_1E3, toHost: MIXED_1E3 });
+        return new HostLink(hostPort, { clock });
+      };
+      let schedule: FrameSizeBreakpoint[] = [];
+      const first = host();
+      await first.connect({ inputs: data.inputWidth, classes: data.classes.length });
+      await first.configure({ learningRate: 0.02, batchSize: 8 });
+      // Killed (abandoned without a word, like a killed process) once the board is well past the first split.
+      let kill: () => void = () => {};
+      const killed = new Promise<void>((resolve) => { kill = resolve; });
+      void first.sendBatches(trainingBatches(data, epochs, 8, 7), (r: ReportInfo) => {
+        if (schedule.length > 0 && r.batchId > schedule[0]!.frame + 10) kill();
+      }, { snapshotEvery: 0, adaptFrames: { unit: 1, onSchedule: (s) => { schedule = s; } } }).catch(() => {});
+      await killed;
+      first.destroy();
+      expect(schedule.length).toBeGreaterThan(0);
+
+      const second = host();
+      const info = await second.connect({ inputs: data.inputWidth, classes: data.classes.length });
+      const onBoard = info.lastCommittedBatchId; // (info follows the board during the run)
+      expect(onBoard).toBeGreaterThan(schedule[0]!.frame); // some split frames are on the board
+      await second.configure({ learningRate: 0.02, batchSize: 8 });
+      const r = await second.sendBatches(trainingBatches(data, epochs, 8, 7), () => {}, {
+        snapshotEvery: 0, firstBatchId: 1, adaptFrames: { unit: 1, schedule },
+      });
+      expect(r.skipped).toBe(onBoard);
+      const w = await second.getWeights();
+      expect(Buffer.from(w.blob).equals(Buffer.from(clean.weights))).toBe(true);
+      await second.close();
+      await sim.stop();
+    }, { limitMs: 3_600_000 });
+  }, 120_000);
 });
