@@ -1,5 +1,5 @@
 // Native vs JavaScript kernels for bench.ts: XS compute units and heap bytes per training step with each
-// kernel table, measured side by side in the same XS worker (the "native" variant of
+// kernel table (JavaScript, native, and for Float32 native-f32), measured side by side in the same XS worker (the "native" variant of
 // host-sim/xs/build-worker.mjs), and an ESP32 time per step from the cost model below. Numbers only.
 import { gestureModelSpec, Random, type ModelSpec } from "../src/index";
 import { XsEngine } from "../host-sim/xs/xsnap";
@@ -12,10 +12,18 @@ import { XS_NATIVE_SETUP, nativeVariantMissing, nativeWorkerPath } from "../host
  *   floating point. Measured on an ESP32 at 240 MHz: 6.50 M double additions and 2.23 M double
  *   multiplications per second (table in github.com/wled/WLED issue #4206, generated with the benchmark of
  *   esp32.com viewtopic.php?p=82090): 240/6.50 = 37 and 240/2.23 = 108 cycles.
+ * - FLOAT_OP: single-precision add and multiply run on the FPU: the same table gives 237.6 M float additions
+ *   and 237.7 M float multiplications per second at 240 MHz (1 cycle each, throughput). We count 2 cycles per
+ *   operation (assumption: a dependent sum waits for the previous addition's result).
+ * - MEM_ACCESS: a 32-bit load or store from internal SRAM (the arena), 1 cycle (assumption; the table's
+ *   238 M integer additions/s shows the single-cycle pipeline).
  * - INT_MAC: the same table gives 158 M 32-bit integer multiply-adds per second at 240 MHz (1.5 cycles); with
  *   the two int16 loads and the pointer steps of an unrolled C loop we count 3 cycles (assumption).
  * - FLOAT_CONVERT: float <-> double conversions (libgcc __extendsfdf2 / __truncdfsf2), bit manipulation
  *   only; not in the table: 20 cycles assumed.
+ * - EXP: one deterministic exp or log (src/engine/math.ts, or its C port): about 16 double multiplications and
+ *   16 additions (the Taylor series), so 16 * (108 + 37) = 2,320 cycles; the softmax takes one exp per output and
+ *   one log. Charged to every table (JavaScript's doubles are soft too), on top of the XS units.
  * - CYCLES_PER_XS_UNIT: XS's meter counts one unit per bytecode (docs/xs-meter.md). A bytecode dispatch
  *   with its operand-stack traffic is a few dozen simple instructions, and the LX6 retires about one simple
  *   integer instruction per cycle (the table above: 238 M integer additions/s at 240 MHz): 30 cycles assumed
@@ -26,22 +34,25 @@ export const ESP32_MODEL = {
   cyclesPerXsUnit: 30,
   softDoubleAdd: 37,
   softDoubleMul: 108,
+  floatOp: 2,
+  memAccess: 1,
   floatConvert: 20,
   intMac: 3,
+  exp: 16 * (108 + 37),
 };
+
+/** The kernel tables compared: JavaScript, native (bit-identical, double arithmetic), native-f32 (float32 arithmetic). */
+export type Table = "js" | "native" | "native-f32";
 
 export interface NativeBenchRow {
   net: string;
   dtype: "float32" | "fixed";
-  /** XS compute units per training step (batch 1, SGD), JavaScript kernels and native kernels. */
-  jsUnits: number;
-  nativeUnits: number;
+  /** Per table measured (fixed point has no native-f32): XS compute units and heap bytes per training step (batch 1, SGD). */
+  units: Partial<Record<Table, number>>;
   /** Heap bytes allocated per step (32-byte slots of the 64-bit host worker). */
-  jsBytes: number;
-  nativeBytes: number;
+  bytes: Partial<Record<Table, number>>;
   /** Estimated ESP32 cycles per step. */
-  jsCycles: number;
-  nativeCycles: number;
+  cycles: Partial<Record<Table, number>>;
 }
 
 const NETS: { name: string; spec: ModelSpec }[] = [
@@ -65,28 +76,33 @@ function layerSizes(spec: ModelSpec): { nIn: number; nOut: number }[] {
 }
 
 /**
- * Arithmetic of one batch-1 SGD step, per weight: forward (1 multiply-add), fused backward-and-update
- * (layers above the first: dX += w g and W = w decay - lg x; the first: only the W update).
+ * Arithmetic of one batch-1 SGD step outside XS's bytecodes, per weight: forward (1 multiply-add), fused
+ * backward-and-update (layers above the first: dX += w g and W = w decay - lg x; the first: only the W update);
+ * plus the softmax's exponentials. JavaScript and "native" do it in soft doubles ("native" also converts
+ * every float load and store), "native-f32" on the FPU, fixed point ("native") in integers.
  */
-function kernelCycles(spec: ModelSpec, dtype: "float32" | "fixed", native: boolean): number {
+function kernelCycles(spec: ModelSpec, dtype: "float32" | "fixed", table: Table): number {
   const m = ESP32_MODEL;
-  let cycles = 0;
+  const outputs = spec.layers[spec.layers.length - 1].units;
+  let cycles = dtype === "float32" ? (outputs + 1) * m.exp : 0;
   layerSizes(spec).forEach(({ nIn, nOut }, l) => {
-    const w = nIn * nOut;
+    const w = nIn * nOut, dX = l > 0 ? 1 : 0;
     if (dtype === "fixed") {
-      if (native) cycles += w * m.intMac * (l > 0 ? 3 : 2); // forward, update, (dX)
+      if (table !== "js") cycles += w * m.intMac * (2 + dX); // forward, update, (dX)
       return;
     }
-    // double operations per weight: forward 1 mul + 1 add; update 2 mul + 1 add; dX 1 mul + 1 add
-    const muls = 1 + 2 + (l > 0 ? 1 : 0), adds = 1 + 1 + (l > 0 ? 1 : 0);
-    cycles += w * (muls * m.softDoubleMul + adds * m.softDoubleAdd);
-    // native: float -> double loads (W, x; W, x, dX in the update) and double -> float stores (W, dX)
-    if (native) cycles += w * m.floatConvert * (2 + (l > 0 ? 5 : 3));
+    // operations per weight: forward 1 mul + 1 add; update 2 mul + 1 add; dX 1 mul + 1 add
+    const muls = 1 + 2 + dX, adds = 1 + 1 + dX;
+    // loads and stores per weight: forward W, x; update W, x, W (and dX load and store)
+    const memory = 2 + 3 + 2 * dX;
+    if (table === "native-f32") cycles += w * ((muls + adds) * m.floatOp + memory * m.memAccess);
+    else cycles += w * (muls * m.softDoubleMul + adds * m.softDoubleAdd);
+    if (table === "native") cycles += w * m.floatConvert * memory;
   });
   return cycles;
 }
 
-async function measure(spec: ModelSpec): Promise<{ js: { units: number; bytes: number }; native: { units: number; bytes: number } }> {
+async function measure(spec: ModelSpec, tables: Table[]): Promise<Record<string, { units: number; bytes: number }>> {
   const engine = await XsEngine.start({ binary: nativeWorkerPath() });
   try {
     await engine.evaluate(XS_NATIVE_SETUP);
@@ -98,11 +114,13 @@ async function measure(spec: ModelSpec): Promise<{ js: { units: number; bytes: n
       globalThis.X = new Float32Array(${JSON.stringify(x)}); globalThis.Y = new Uint8Array(${JSON.stringify(y)});
       globalThis.xs = []; globalThis.ys = [];
       for (let s = 0; s < ${n}; s++) { xs.push(X.subarray(s * ${spec.inputs}, (s + 1) * ${spec.inputs})); ys.push(Y.subarray(s, s + 1)); }
-      globalThis.js = tinyprop.buildModel(${JSON.stringify({ ...spec, kernels: "js" })});
-      globalThis.nat = tinyprop.buildModel(${JSON.stringify({ ...spec, kernels: "native" })});
-      globalThis.steps = { empty: (s) => 0, js: (s) => js.trainStep(xs[s], ys[s]), native: (s) => nat.trainStep(xs[s], ys[s]) };`);
+      globalThis.steps = { empty: (s) => 0 };
+      for (const kernels of ${JSON.stringify(tables)}) {
+        const m = tinyprop.buildModel(Object.assign(${JSON.stringify(spec)}, { kernels }));
+        steps[kernels] = (s) => m.trainStep(xs[s], ys[s]);
+      }`);
     const run = async (name: string, count: number) => {
-      await engine.evaluate(`globalThis.N = ${count}; globalThis.F = steps.${name};`);
+      await engine.evaluate(`globalThis.N = ${count}; globalThis.F = steps[${JSON.stringify(name)}];`);
       return (await engine.evaluate(`gc(); for (let i = 0; i < N; i++) F(i & 63);`)).meter;
     };
     const per = async (name: string) => {
@@ -114,7 +132,9 @@ async function measure(spec: ModelSpec): Promise<{ js: { units: number; bytes: n
         bytes: ((c.currentHeapCount - b.currentHeapCount - (b.currentHeapCount - a.currentHeapCount)) * 32) / 256,
       };
     };
-    return { js: await per("js"), native: await per("native") };
+    const out: Record<string, { units: number; bytes: number }> = {};
+    for (const t of tables) out[t] = await per(t);
+    return out;
   } finally {
     await engine.close();
   }
@@ -128,13 +148,15 @@ export async function benchNative(): Promise<NativeBenchRow[] | string> {
   for (const net of NETS) {
     for (const dtype of ["float32", "fixed"] as const) {
       const spec = { ...net.spec, dtype };
-      const r = await measure(spec);
-      const m = ESP32_MODEL;
-      rows.push({
-        net: net.name, dtype, jsUnits: r.js.units, nativeUnits: r.native.units, jsBytes: r.js.bytes, nativeBytes: r.native.bytes,
-        jsCycles: r.js.units * m.cyclesPerXsUnit + kernelCycles(spec, dtype, false),
-        nativeCycles: r.native.units * m.cyclesPerXsUnit + kernelCycles(spec, dtype, true),
-      });
+      const tables: Table[] = dtype === "float32" ? ["js", "native", "native-f32"] : ["js", "native"];
+      const r = await measure(spec, tables);
+      const row: NativeBenchRow = { net: net.name, dtype, units: {}, bytes: {}, cycles: {} };
+      for (const t of tables) {
+        row.units[t] = r[t].units;
+        row.bytes[t] = r[t].bytes;
+        row.cycles[t] = r[t].units * ESP32_MODEL.cyclesPerXsUnit + kernelCycles(spec, dtype, t);
+      }
+      rows.push(row);
     }
   }
   return rows;
@@ -145,31 +167,41 @@ export function formatNativeBench(rows: NativeBenchRow[] | string): string[] {
   const lines = ["Native C kernels vs JavaScript kernels (XS compute units per training step, SGD batch 1; ESP32 estimate)"];
   if (typeof rows === "string") return [...lines, `  skipped: ${rows}`];
   const m = ESP32_MODEL;
-  const perSecond = (cycles: number) => m.hz / cycles;
+  const ms = (cycles: number) => (cycles / m.hz * 1e3).toFixed(3);
   for (const r of rows) {
-    const ratio = r.jsUnits / r.nativeUnits, speedup = r.jsCycles / r.nativeCycles;
-    lines.push(`  ${(r.net + " " + r.dtype).padEnd(24)} XS units: js ${r.jsUnits.toFixed(0).padStart(7)}  native ${r.nativeUnits.toFixed(0).padStart(5)} (${ratio.toFixed(0)}x fewer); ` +
-      `bytes/step js ${r.jsBytes} native ${r.nativeBytes} (target 0: ${r.nativeBytes === 0 ? "meets" : "MISSES"} target)`);
-    lines.push(`  ${"".padEnd(24)} ESP32 estimate: js ${(r.jsCycles / m.hz * 1e3).toFixed(2)} ms/step (${perSecond(r.jsCycles).toFixed(0)}/s), ` +
-      `native ${(r.nativeCycles / m.hz * 1e3).toFixed(3)} ms/step (${perSecond(r.nativeCycles).toFixed(0)}/s) = ${speedup.toFixed(1)}x`);
+    const tables = Object.keys(r.units) as Table[];
+    const js = r.units.js as number, jsCycles = r.cycles.js as number;
+    lines.push(`  ${(r.net + " " + r.dtype).padEnd(24)} XS units/step: ` + tables.map((t) => `${t} ${(r.units[t] as number).toFixed(0)}` +
+      (t === "js" ? "" : ` (${(js / (r.units[t] as number)).toFixed(0)}x fewer)`)).join(", "));
+    const bytes = tables.map((t) => r.bytes[t] as number);
+    lines.push(`  ${"".padEnd(24)} bytes allocated/step: ${tables.map((t, i) => `${t} ${bytes[i]}`).join(", ")} (target 0: ${bytes.every((b) => b === 0) ? "meets" : "MISSES"} target)`);
+    lines.push(`  ${"".padEnd(24)} ESP32 estimate ms/step: ` + tables.map((t) => `${t} ${ms(r.cycles[t] as number)}` +
+      (t === "js" ? "" : ` (${(jsCycles / (r.cycles[t] as number)).toFixed(1)}x)`)).join(", ") +
+      `; samples/s: ${tables.map((t) => `${t} ${(m.hz / (r.cycles[t] as number)).toFixed(0)}`).join(", ")}`);
   }
   const g = rows.find((r) => r.net.startsWith("gesture") && r.dtype === "fixed");
   if (g) {
-    const sps = perSecond(g.nativeCycles);
+    const sps = m.hz / (g.cycles.native as number);
     lines.push(`  goal: fixed-point gesture model, native, >= 1000 samples/s on an ESP32 at 240 MHz: ${sps.toFixed(0)}/s (${sps >= 1000 ? "meets" : "MISSES"} goal)`);
   }
-  const f32 = rows.filter((r) => r.dtype === "float32").map((r) => r.jsCycles / r.nativeCycles);
+  const f32 = rows.filter((r) => r.dtype === "float32");
   if (f32.length) {
-    const worst = Math.min(...f32);
-    lines.push(`  goal: native Float32 >= 20x faster per step than JavaScript under XS: ${worst.toFixed(1)}x at worst (${worst >= 20 ? "meets" : "MISSES"} goal;` +
-      ` bit-identity makes the C code do JavaScript's soft-double arithmetic, ${m.softDoubleMul + m.softDoubleAdd} cycles per multiply-add)`);
+    const worst = (t: Table) => Math.min(...f32.map((r) => (r.cycles.js as number) / (r.cycles[t] as number)));
+    const w32 = worst("native-f32"), w64 = worst("native");
+    lines.push(`  goal: native Float32 >= 20x faster per step than JavaScript under XS: native-f32 ${w32.toFixed(1)}x at worst (${w32 >= 20 ? "meets" : "MISSES"} goal); ` +
+      `bit-identical "native" ${w64.toFixed(1)}x (its C code does JavaScript's soft-double arithmetic, ${m.softDoubleMul + m.softDoubleAdd} cycles per multiply-add)`);
   }
   for (const c of [20, 50]) {
-    const g2 = g ? m.hz / (g.nativeCycles - g.nativeUnits * m.cyclesPerXsUnit + g.nativeUnits * c) : 0;
-    lines.push(`  sensitivity: at ${c} cycles per XS unit the fixed gesture model trains ${g2.toFixed(0)} samples/s native`);
+    const at = (r: NativeBenchRow | undefined, t: Table) => r ? m.hz / ((r.cycles[t] as number) - (r.units[t] as number) * m.cyclesPerXsUnit + (r.units[t] as number) * c) : 0;
+    const gf = rows.find((r) => r.net.startsWith("gesture") && r.dtype === "float32");
+    const ratio = gf ? at(gf, "native-f32") / at(gf, "js") : 0;
+    lines.push(`  sensitivity: at ${c} cycles per XS unit the fixed gesture model trains ${at(g, "native").toFixed(0)} samples/s native; ` +
+      `gesture Float32 native-f32 is ${ratio.toFixed(1)}x the JavaScript kernels`);
   }
   lines.push(`  cost model (bench/native.ts): ${m.cyclesPerXsUnit} cycles per XS unit (assumed), soft double add ${m.softDoubleAdd} / multiply ${m.softDoubleMul} cycles ` +
-    `(measured on an ESP32, WLED issue #4206), float<->double ${m.floatConvert} (assumed), native int16 MAC ${m.intMac} cycles (from 1.5 per int32 MAC, same table)`);
+    `(measured on an ESP32, WLED issue #4206), float add/multiply ${m.floatOp} (1 measured in the same table, doubled for dependent sums), ` +
+    `load/store ${m.memAccess} (assumed), float<->double ${m.floatConvert} (assumed), exp/log ${m.exp} (16 soft multiply-adds), ` +
+    `native int16 MAC ${m.intMac} cycles (from 1.5 per int32 MAC, same table)`);
   return lines;
 }
 

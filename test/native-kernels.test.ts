@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadNodeAddon, projectRoot } from "../host-sim/native/build";
 import { NATIVE_VERSION, type NativeKernels } from "../src/engine/native";
-import { jsFloat32Kernels, nativeFloat32Kernels } from "../src/engine/float32/kernel-table";
+import { floatOnlyFloat32Kernels, jsFloat32Kernels, nativeFloat32Kernels, nativeFloatOnlyKernels, type Float32Kernels } from "../src/engine/float32/kernel-table";
 import { jsFixedKernels, nativeFixedKernels } from "../src/engine/fixed/kernel-table";
 import { Act } from "../src/engine/codes";
 import { Random } from "../src/engine/random";
@@ -98,9 +98,15 @@ describe("native kernels: build and codes", () => {
   });
 });
 
-describe("native Float32 kernels are bit-identical to the JavaScript kernels", () => {
-  const js = jsFloat32Kernels;
-  const nat = () => nativeFloat32Kernels(native);
+// The default native kernels against the JavaScript kernels, and the "native-f32" ones (float arithmetic)
+// against their JavaScript twin float-only.ts: the same cases for both pairs.
+const FLOAT32_PAIRS: [string, Float32Kernels, (n: NativeKernels) => Float32Kernels][] = [
+  ["native Float32 kernels are bit-identical to the JavaScript kernels", jsFloat32Kernels, nativeFloat32Kernels],
+  ["native-f32 kernels (float32 arithmetic) are bit-identical to float-only.ts", floatOnlyFloat32Kernels, nativeFloatOnlyKernels],
+];
+
+for (const [title, js, table] of FLOAT32_PAIRS) describe(title, () => {
+  const nat = () => table(native);
 
   withNative("denseForward, with inputs at an offset", () => {
     const rng = new Random(101);
@@ -197,6 +203,79 @@ describe("native Float32 kernels are bit-identical to the JavaScript kernels", (
     js.denseForward(W, b, x, 0, Y1, 3, 1, 1);
     nat().denseForward(W, b, x, 0, Y2, 3, 1, 1);
     expect(Y2[0]).toBe(Y1[0]);
+  });
+
+  withNative("the fused calls: forward with activation, fused backward with the activation derivative below", () => {
+    const rng = new Random(106);
+    for (let t = 0; t < CASES; t++) {
+      const nIn = pick(rng, SIZES), nOut = pick(rng, SIZES), cols = pick(rng, COLS), act = pick(rng, ACTS.slice(0, 5));
+      const slope = rng.uniform() * 0.5, lr = rng.uniform() * 0.3, wd = rng.uniform() < 0.5 ? 0 : rng.uniform() * 0.01;
+      const withDX = rng.uniform() < 0.7, withYb = rng.uniform() < 0.8;
+      const { a, b, bufA, bufB } = layout(rng, [
+        { kind: "f32", length: nIn * nOut, fill: floats(0.05) }, { kind: "f32", length: nOut, fill: floats() },
+        { kind: "f32", length: cols * nIn, fill: floats() }, { kind: "f32", length: cols * nOut, fill: floats() },
+        { kind: "f32", length: nOut, fill: floats(0.3) }, { kind: "f32", length: nIn, fill: floats() },
+        { kind: "f32", length: nIn, fill: (r) => Math.tanh(floats()(r, 0)) },
+      ]);
+      js.denseForwardAct(F(a[0]), F(a[1]), F(a[2]), 0, F(a[3]), nIn, nOut, cols, act, slope);
+      nat().denseForwardAct(F(b[0]), F(b[1]), F(b[2]), 0, F(b[3]), nIn, nOut, cols, act, slope);
+      expectSameBytes(bufA, bufB, `forwardAct ${nIn}x${nOut} cols ${cols} act ${act}`);
+      js.denseBackwardSgdFusedAct(F(a[0]), F(a[1]), F(a[4]), F(a[2]), withDX ? F(a[5]) : null, nIn, nOut, lr, wd, withYb ? F(a[6]) : null, act, slope);
+      nat().denseBackwardSgdFusedAct(F(b[0]), F(b[1]), F(b[4]), F(b[2]), withDX ? F(b[5]) : null, nIn, nOut, lr, wd, withYb ? F(b[6]) : null, act, slope);
+      expectSameBytes(bufA, bufB, `fusedAct ${nIn}x${nOut} act ${act}`);
+    }
+  });
+
+  withNative("softmax with the loss of one label, or without labels for a batch", () => {
+    const rng = new Random(107);
+    for (let t = 0; t < CASES; t++) {
+      const n = pick(rng, SIZES), cols = rng.uniform() < 0.5 ? 1 : pick(rng, COLS), scale = pick(rng, [1, 10, 100]);
+      const labels = Int32Array.from({ length: cols }, () => rng.below(n)), useLabels = rng.uniform() < 0.6;
+      const { a, b, bufA, bufB } = layout(rng, [{ kind: "f32", length: n * cols, fill: (r) => floats(0.1)(r, 0) * scale }]);
+      const lossA = js.softmaxForward(F(a[0]), n, cols, useLabels ? labels : null, 0);
+      const lossB = nat().softmaxForward(F(b[0]), n, cols, useLabels ? labels : null, 0);
+      expect(Object.is(lossB, lossA), `softmax loss ${lossB} vs ${lossA}`).toBe(true);
+      expectSameBytes(bufA, bufB, `softmax ${n} cols ${cols}`);
+    }
+  });
+});
+
+describe("the native input check", () => {
+  withNative("finds the first NaN or infinity where the JavaScript loop does", () => {
+    const rng = new Random(109);
+    const scan = nativeFloat32Kernels(native).firstNonFinite!;
+    for (let t = 0; t < CASES; t++) {
+      const n = pick(rng, SIZES), from = rng.below(3), x = new Float32Array(from + n + 2).fill(0.5);
+      const bad = rng.uniform() < 0.7 ? rng.below(from + n + 2) : -1;
+      if (bad >= 0) x[bad] = pick(rng, [NaN, Infinity, -Infinity]);
+      let first = -1;
+      for (let i = from; i < from + n; i++) if (!Number.isFinite(x[i])) { first = i - from; break; }
+      expect(scan(x, from, n)).toBe(first);
+    }
+  });
+});
+
+describe("native-f32 really computes in float32", () => {
+  withNative("its dot products differ from JavaScript's double arithmetic, and match a float32 accumulation", () => {
+    const rng = new Random(108);
+    let differ = 0;
+    for (let t = 0; t < 50; t++) {
+      const n = 33, W = Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1), x = Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1);
+      const b = new Float32Array(1), Yd = new Float32Array(1), Yf = new Float32Array(1);
+      nativeFloat32Kernels(native).denseForward(W, b, x, 0, Yd, n, 1, 1);
+      nativeFloatOnlyKernels(native).denseForward(W, b, x, 0, Yf, n, 1, 1);
+      // The C unrolling: groups of eight products summed in float, each group added to the running sum, then the tail.
+      let s = 0, j = 0;
+      for (; j + 8 <= n; j += 8) {
+        let g = Math.fround(W[j] * x[j]);
+        for (let u = 1; u < 8; u++) g = Math.fround(g + Math.fround(W[j + u] * x[j + u]));
+        s = Math.fround(s + g);
+      }
+      for (; j < n; j++) s = Math.fround(s + Math.fround(W[j] * x[j]));
+      expect(Yf[0]).toBe(s);
+      if (Yf[0] !== Yd[0]) differ++;
+    }
+    expect(differ).toBeGreaterThan(5);
   });
 });
 

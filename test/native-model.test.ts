@@ -23,6 +23,8 @@ describe("kernel selection", () => {
     expect(buildModel(spec).nativeKernels).toBe(false);
     expect(() => buildModel({ ...spec, kernels: "native" })).toThrow(/no tinyprop native kernels/);
     expect(() => buildModel({ ...spec, kernels: "fast" as never })).toThrow(/kernels must be/);
+    expect(() => buildModel({ ...spec, kernels: "native-f32" })).toThrow(/no tinyprop native kernels/);
+    expect(() => buildModel({ ...spec, dtype: "fixed", kernels: "native-f32" })).toThrow(/needs dtype "float32"/);
   });
 
   withNative("uses native kernels when the platform has them, unless the spec says js", () => {
@@ -38,6 +40,32 @@ describe("kernel selection", () => {
     const stale = { ...(addon.ok ? addon.kernels : {}), version: () => 0 };
     const lines = runInNode([bundle, `print(tinyprop.buildModel(${JSON.stringify(NATIVE_SPECS["f32 relu SGD batch 1 (fused), softmax CE"])}).nativeKernels);`], { tinypropNative: stale });
     expect(lines).toEqual(["false"]);
+  });
+});
+
+describe("Node: native kernels check inputs as the JavaScript kernels do", () => {
+  withNative("the same error for a NaN or an infinity in trainStep, predict and classify", () => {
+    const spec = NATIVE_SPECS["f32 relu SGD batch 1 (fused), softmax CE"];
+    const lines = runInNode([bundle, `
+      for (const kernels of ["js", "native", "native-f32"]) {
+        const m = tinyprop.buildModel(Object.assign({}, ${JSON.stringify(spec)}, { kernels }));
+        const x = new Float32Array(${spec.inputs}).fill(0.5), out = new Float32Array(8);
+        const seen = [];
+        for (const [at, v] of [[0, NaN], [${spec.inputs - 1}, Infinity], [3, -Infinity]]) {
+          x.fill(0.5); x[at] = v;
+          for (const f of [() => m.trainStep(x, [1]), () => m.predict(x, out, 1), () => m.classify(x, 0)]) {
+            try { f(); seen.push("no error"); } catch (e) { seen.push(e.message); }
+          }
+        }
+        x.fill(0.5);
+        seen.push(String(m.classify(x, 0) >= 0), String(m.step));
+        print(seen.join(" | "));
+      }`], { tinypropNative: addon.ok && addon.kernels });
+    expect(lines[0]).toContain("trainStep: x[0] is NaN, not a finite number | predict: x[0] is NaN");
+    expect(lines[0]).toContain("classify: x[8] is Infinity, not a finite number");
+    expect(lines[0]).toMatch(/\| true \| 0$/);
+    expect(lines[1]).toBe(lines[0]);
+    expect(lines[2]).toBe(lines[0]);
   });
 });
 

@@ -8,6 +8,7 @@ import { probeAllocation } from "../host-sim/xs/alloc-probe";
 import { XS_NATIVE_SETUP, nativeVariantMissing, nativeWorkerPath } from "../host-sim/native/xs";
 import { DRIVER_HELPERS } from "./xs-scripts";
 import { NATIVE_DRIVER, NATIVE_SPECS } from "./native-specs";
+import { loadNodeAddon } from "../host-sim/native/build";
 
 const missing = nativeVariantMissing();
 if (missing) console.warn(`native XS tests skipped: ${missing}`);
@@ -49,6 +50,26 @@ describe("XS with native kernels trains bit-identically to Node and to XS with J
   }
 });
 
+// "native-f32" is not bit-identical to the JavaScript kernels, but it is the same C code in Node (the addon)
+// and in XS: both must train to the same bits (the kernels themselves are checked against float-only.ts in
+// test/native-kernels.test.ts).
+describe("native-f32 trains to the same bits in Node (addon) and in XS (native worker)", () => {
+  const addon = loadNodeAddon();
+  const withBoth = it.skipIf(missing !== undefined || !addon.ok);
+  for (const [name, spec] of Object.entries(NATIVE_SPECS).filter(([n]) => n.startsWith("f32"))) {
+    withBoth(name, async () => {
+      const driver = [bundle, DRIVER_HELPERS, NATIVE_DRIVER, `trainWith(${JSON.stringify(spec)}, "native-f32", 100);`];
+      const node = runInNode(driver, { tinypropNative: addon.ok && addon.kernels });
+      const xs = await runInNativeXs([XS_NATIVE_SETUP, ...driver]);
+      const js = runInNode([bundle, DRIVER_HELPERS, NATIVE_DRIVER, `trainWith(${JSON.stringify(spec)}, "js", 100);`]);
+      expect(node[0]).toBe("native true");
+      expect(node[1]).toMatch(/^losses [0-9a-f]{1600}$/);
+      expect(xs).toEqual(node);
+      expect(node[2]).not.toBe(js[2]); // float32 arithmetic: other weights than JavaScript's double arithmetic
+    }, 120_000);
+  }
+});
+
 describe("the XS binding", () => {
   withVariant("refuses a tensor outside its buffer, a non-number scalar and too few arguments", async () => {
     const engine = await XsEngine.start({ binary: nativeWorkerPath() });
@@ -69,13 +90,15 @@ describe("the XS binding", () => {
   });
 
   withVariant("training steps with native kernels allocate nothing (Float32 and fixed)", async () => {
-    for (const name of ["f32 relu SGD batch 1 (fused), softmax CE", "fixed relu SGD batch 1 (fused), softmax CE", "fixed tanh/sigmoid momentum batch 5, decay"]) {
+    for (const [name, kernels] of [["f32 relu SGD batch 1 (fused), softmax CE", "native"], ["f32 relu SGD batch 1 (fused), softmax CE", "native-f32"],
+      ["f32 tanh/sigmoid Adam batch 5, clip, decay, cosine", "native-f32"], ["fixed relu SGD batch 1 (fused), softmax CE", "native"],
+      ["fixed tanh/sigmoid momentum batch 5, decay", "native"]]) {
       const spec = NATIVE_SPECS[name];
       const engine = await XsEngine.start({ binary: nativeWorkerPath() });
       try {
         await engine.evaluate(XS_NATIVE_SETUP);
         await engine.evaluate(bundle);
-        await engine.evaluate(`globalThis.m = tinyprop.buildModel(${JSON.stringify({ ...spec, kernels: "native" })});
+        await engine.evaluate(`globalThis.m = tinyprop.buildModel(${JSON.stringify({ ...spec, kernels })});
           globalThis.x = new Float32Array(${spec.batchSize * spec.inputs}).fill(0.25); globalThis.y = new Uint8Array(${spec.batchSize});`);
         const probe = await probeAllocation(engine, "m.trainStep(x, y);", 500);
         expect(probe.allocationFree, `${name}: ${JSON.stringify(probe)}`).toBe(true);

@@ -9,7 +9,7 @@ import type { MemoryPlan, Slice } from "./layout";
 import type { DenseModel, Evaluation, LayerViews, Tensor } from "./model-api";
 import { Random } from "./random";
 import { learningRateAt } from "./schedule";
-import { argmax, Call, checkCount, checkFinite, checkInputs, checkTargets } from "./validate";
+import { argmax, Call, checkCount, checkFinite, checkInputs, checkTargets, type FiniteScan } from "./validate";
 
 /** Typed-array view constructor of a backend (Float32Array or Int16Array). */
 export type TensorView<T extends Tensor> = (arena: ArrayBuffer, s: Slice) => T;
@@ -31,7 +31,7 @@ export abstract class ModelShell<T extends Tensor, L extends LayerViews<T>> impl
   readonly inputs: number;
   readonly outputs: number;
   readonly batchSize: number;
-  /** True when the model runs native C kernels (spec.kernels and the platform decide; bit-identical results). */
+  /** True when the model runs native C kernels (spec.kernels and the platform decide; bit-identical results, except with "native-f32"). */
   readonly nativeKernels: boolean;
   /** Completed updates. */
   step = 0;
@@ -39,6 +39,8 @@ export abstract class ModelShell<T extends Tensor, L extends LayerViews<T>> impl
   rejectedSteps = 0;
 
   protected readonly lossCode: LossCode;
+  /** A native scan for non-finite inputs from the backend's kernel table (one call instead of a loop), or null. */
+  protected finiteScan: FiniteScan | null = null;
   /** Output value at which a sigmoid output counts as 1 (0.5 in backend units). */
   protected abstract readonly half: number;
   private readonly evaluation: Evaluation = { loss: 0, accuracy: 0, count: 0 };
@@ -107,7 +109,7 @@ export abstract class ModelShell<T extends Tensor, L extends LayerViews<T>> impl
   /** Forward pass of one batch (1..batchSize float samples). Returns the output view (see `output`). */
   forward(x: ArrayLike<number>, count: number = this.batchSize): T {
     checkCount(Call.forward, count, this.batchSize);
-    checkInputs(Call.forward, x, count, this.inputs);
+    checkInputs(Call.forward, x, count, this.inputs, this.finiteScan);
     this.runBatch(x, 0, count, null, 0);
     return this.output;
   }
@@ -118,14 +120,14 @@ export abstract class ModelShell<T extends Tensor, L extends LayerViews<T>> impl
    */
   trainStep(x: ArrayLike<number>, y: ArrayLike<number>): number {
     const B = this.batchSize;
-    checkInputs(Call.trainStep, x, B, this.inputs);
+    checkInputs(Call.trainStep, x, B, this.inputs, this.finiteScan);
     checkTargets(Call.trainStep, y, B, this.outputs, this.lossCode);
     return this.trainChecked(x, y);
   }
 
   /** Outputs (probabilities for softmax/sigmoid) of `count` samples into out[count × outputs]. */
   predict(x: ArrayLike<number>, out: Float32Array, count: number = Math.floor(x.length / this.inputs)): Float32Array {
-    checkInputs(Call.predict, x, count, this.inputs);
+    checkInputs(Call.predict, x, count, this.inputs, this.finiteScan);
     if (out.length < count * this.outputs) throw new Error(`predict: out has ${out.length} values, needs ${count * this.outputs}`);
     const B = this.batchSize, n = this.outputs;
     for (let s = 0; s < count; s += B) {
@@ -139,7 +141,7 @@ export abstract class ModelShell<T extends Tensor, L extends LayerViews<T>> impl
   /** Index of the largest output for one sample at x[offset ...]. */
   classify(x: ArrayLike<number>, offset = 0): number {
     if (!Number.isInteger(offset) || offset < 0 || x.length < offset + this.inputs) throw new Error(`classify: needs ${this.inputs} values at offset ${offset}, x has ${x.length}`);
-    checkFinite(Call.classify, x, offset, this.inputs);
+    checkFinite(Call.classify, x, offset, this.inputs, this.finiteScan);
     this.runBatch(x, offset, 1, null, 0);
     return argmax(this.output, 0, this.outputs);
   }
@@ -149,7 +151,7 @@ export abstract class ModelShell<T extends Tensor, L extends LayerViews<T>> impl
    * (sigmoid), argmax vs argmax of targets (MSE, > 1 output; NaN for 1). The returned object is reused.
    */
   evaluate(x: ArrayLike<number>, y: ArrayLike<number>, count: number = Math.floor(x.length / this.inputs)): Evaluation {
-    checkInputs(Call.evaluate, x, count, this.inputs);
+    checkInputs(Call.evaluate, x, count, this.inputs, this.finiteScan);
     checkTargets(Call.evaluate, y, count, this.outputs, this.lossCode);
     const B = this.batchSize, n = this.outputs, Y = this.output, half = this.half;
     const perSample = this.lossCode === LossCode.SoftmaxCE ? 1 : n;

@@ -3,14 +3,14 @@
 // batching, initialisation and evaluation; this file is the Float32 forward pass, loss and update. After
 // construction nothing allocates: the caller's arrays are read in place and only the arena is written.
 import { planFloat32 } from "./plan";
-import { LossCode, Opt } from "./codes";
+import { Act, LossCode, Opt } from "./codes";
 import { resolveSpec, type ModelSpec } from "./spec";
 import type { LayerViews } from "./model-api";
 import { Call, checkTargets } from "./validate";
 import { ModelShell } from "./model-shell";
 import { powInt } from "./math";
 import { learningRateAt } from "./schedule";
-import { lossGradient, sigmoidForward, softmaxForward, squaredError } from "./float32/loss";
+import { lossGradient, sigmoidForward, squaredError } from "./float32/loss";
 import { float32KernelsFor, type Float32Kernels } from "./float32/kernel-table";
 
 /** One dense layer's Float32 views into the arena. Z is the same memory as Y (the activation is applied in place). */
@@ -43,6 +43,7 @@ export class Model extends ModelShell<Float32Array, Layer> {
     const k = float32KernelsFor(r.kernels);
     super(spec, r, planFloat32(r), view, k.native, (layer) => layer);
     this.k = k;
+    this.finiteScan = k.firstNonFinite;
     this.initialize(r.seed);
   }
 
@@ -155,15 +156,15 @@ export class Model extends ModelShell<Float32Array, Layer> {
     let input: ArrayLike<number> = x, inOff = xOff;
     for (let l = 0; l < L; l++) {
       const layer = layers[l];
-      k.denseForward(layer.W, layer.b, input, inOff, layer.Y, layer.inputs, layer.units, cols);
-      if (l < L - 1 || this.lossCode === LossCode.Mse) k.activate(layer.Y, layer.units * cols, layer.activation, slope);
+      const act = l < L - 1 || this.lossCode === LossCode.Mse ? layer.activation : Act.Linear;
+      k.denseForwardAct(layer.W, layer.b, input, inOff, layer.Y, layer.inputs, layer.units, cols, act, slope);
       input = layer.Y;
       inOff = 0;
     }
     this.input = x;
     this.cols = xOff === 0 ? cols : 0; // backward() needs the batch at offset 0
     const out = layers[L - 1];
-    if (this.lossCode === LossCode.SoftmaxCE) return softmaxForward(out.Y, out.units, cols, y, yOff);
+    if (this.lossCode === LossCode.SoftmaxCE) return k.softmaxForward(out.Y, out.units, cols, y, yOff);
     if (this.lossCode === LossCode.SigmoidCE) return sigmoidForward(out.Y, out.units, cols, y, yOff);
     return y === null ? 0 : squaredError(out.Y, out.units, cols, y, yOff);
   }
@@ -183,11 +184,14 @@ export class Model extends ModelShell<Float32Array, Layer> {
       const dZ = layer.dZ as Float32Array;
       const input = l === 0 ? this.input : layers[l - 1].Y;
       if (fused) {
-        k.denseBackwardSgdFused(layer.W, layer.b, dZ, input, layer.dX, layer.inputs, layer.units, lr, r.weightDecay);
-      } else {
-        if (layer.dX !== null) k.denseBackwardInput(layer.W, dZ, layer.dX, layer.inputs, layer.units, cols);
-        k.denseBackwardParams(dZ, input, layer.dW as Float32Array, layer.db as Float32Array, layer.inputs, layer.units, cols);
+        // One call: the update, dX, and the activation derivative of the layer below.
+        const below = layer.dX === null ? null : layers[l - 1];
+        k.denseBackwardSgdFusedAct(layer.W, layer.b, dZ, input, layer.dX, layer.inputs, layer.units, lr, r.weightDecay,
+          below === null ? null : below.Y, below === null ? 0 : below.activation, r.leakySlope);
+        continue;
       }
+      if (layer.dX !== null) k.denseBackwardInput(layer.W, dZ, layer.dX, layer.inputs, layer.units, cols);
+      k.denseBackwardParams(dZ, input, layer.dW as Float32Array, layer.db as Float32Array, layer.inputs, layer.units, cols);
       if (layer.dX !== null) {
         const below = layers[l - 1];
         k.activationBackward(layer.dX, below.Y, below.units * cols, below.activation, r.leakySlope);

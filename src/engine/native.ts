@@ -7,7 +7,7 @@
 import type { KernelChoice } from "./spec";
 
 /** Must equal TP_NATIVE_VERSION in src/native/tinyprop_kernels.h: a stale native build is not used. */
-export const NATIVE_VERSION = 1;
+export const NATIVE_VERSION = 2;
 
 type Buf = ArrayBufferLike;
 type BufOrNull = ArrayBufferLike | null;
@@ -30,6 +30,27 @@ export interface NativeKernels {
   f32Momentum(P: Buf, Po: number, G: Buf, Go: number, V: Buf, Vo: number, n: number, lr: number, mu: number, wd: number, gScale: number): void;
   f32Adam(P: Buf, Po: number, G: Buf, Go: number, M: Buf, Mo: number, V: Buf, Vo: number, n: number, lr: number, b1: number, b2: number,
     eps: number, c1: number, c2: number, wd: number, gScale: number): void;
+  /** Forward and activation of one layer (act 0: none). */
+  f32ForwardAct(W: Buf, Wo: number, b: Buf, bo: number, x: Buf, xo: number, Y: Buf, Yo: number, nIn: number, nOut: number, cols: number,
+    act: number, leakySlope: number): void;
+  /** The fused SGD backward, then the activation derivative of the layer below (output Yb) into dX. */
+  f32BackwardSgdFusedAct(W: Buf, Wo: number, b: Buf, bo: number, dZ: Buf, dZo: number, x: Buf, xo: number, dX: BufOrNull, dXo: number,
+    Yb: BufOrNull, Ybo: number, nIn: number, nOut: number, lr: number, weightDecay: number, act: number, leakySlope: number): void;
+  /** Softmax in place; the loss of `label` (cols 1) or 0 (label -1). */
+  f32Softmax(Y: Buf, Yo: number, n: number, cols: number, label: number): number;
+  /** Index of the first NaN or ±Infinity among n floats, or -1. */
+  f32FirstNonFinite(x: Buf, xo: number, n: number): number;
+  // "native-f32": the same argument lists, every operation in float32 (src/engine/float32/float-only.ts).
+  f32sForwardAct: NativeKernels["f32ForwardAct"];
+  f32sActivate: NativeKernels["f32Activate"];
+  f32sActivationBackward: NativeKernels["f32ActivationBackward"];
+  f32sBackwardInput: NativeKernels["f32BackwardInput"];
+  f32sBackwardParams: NativeKernels["f32BackwardParams"];
+  f32sBackwardSgdFusedAct: NativeKernels["f32BackwardSgdFusedAct"];
+  f32sSumOfSquares: NativeKernels["f32SumOfSquares"];
+  f32sSgd: NativeKernels["f32Sgd"];
+  f32sMomentum: NativeKernels["f32Momentum"];
+  f32sAdam: NativeKernels["f32Adam"];
   qForward(W: Buf, Wo: number, b: Buf, bo: number, x: Buf, xo: number, Y: Buf, Yo: number, sig: Buf, sigo: number, stats: BufOrNull, statso: number,
     nIn: number, nOut: number, cols: number, SH: number, bShift: number, outShift: number, act: number, slopeQ15: number, comp: number): number;
   qNormalizeDelta(A: Buf, Ao: number, Y: Buf, Yo: number, D: Buf, Do: number, n: number, act: number, slopeQ15: number, aFrac: number): number;
@@ -55,13 +76,13 @@ export function platformNativeKernels(): NativeKernels | null {
 
 /**
  * The native kernels a model with `kernels: choice` uses: null for "js" or when the platform has none
- * ("auto"); throws for "native" when the platform has none.
+ * ("auto"); throws for "native" and "native-f32" when the platform has none.
  */
 export function nativeKernelsFor(choice: KernelChoice): NativeKernels | null {
   if (choice === "js") return null;
   const k = platformNativeKernels();
-  if (k === null && choice === "native") {
-    throw new Error(`kernels "native": this platform has no tinyprop native kernels of version ${NATIVE_VERSION} (see docs/native.md), use "auto" or "js"`);
+  if (k === null && choice !== "auto") {
+    throw new Error(`kernels "${choice}": this platform has no tinyprop native kernels of version ${NATIVE_VERSION} (see docs/native.md), use "auto" or "js"`);
   }
   return k;
 }

@@ -58,13 +58,15 @@ export interface ModelSpec {
   /**
    * Which kernels run the hot loops: "auto" (default) the platform's native C kernels when it has them,
    * else JavaScript; "js" or "native" force one ("native" throws where there are none). Results are
-   * bit-identical either way (docs/native.md).
+   * bit-identical either way (docs/native.md). "native-f32" (dtype float32 only) runs native kernels that
+   * compute in float32 instead of JavaScript's double: much faster on an ESP32's single-precision FPU, but
+   * not bit-identical to the JavaScript kernels (bit-identical to float32/float-only.ts instead).
    */
   kernels?: KernelChoice;
 }
 
-/** "auto": native kernels when the platform has them; "js" or "native" force one (src/engine/native.ts). */
-export type KernelChoice = "auto" | "js" | "native";
+/** "auto": native kernels when the platform has them; "js" or "native" force one; "native-f32": float32 arithmetic (src/engine/native.ts). */
+export type KernelChoice = "auto" | "js" | "native" | "native-f32";
 
 /** Largest layer width and batch accepted: keeps every index and byte count far inside int32. */
 export const MAX_UNITS = 65535;
@@ -185,7 +187,8 @@ export function resolveSpec(spec: ModelSpec): ResolvedSpec {
 
   if (spec.fixed !== undefined && dtype !== "fixed") fail('fixed (Q-format settings) requires dtype "fixed"');
   const kernels = spec.kernels ?? "auto";
-  if (kernels !== "auto" && kernels !== "js" && kernels !== "native") fail(`kernels must be "auto", "js" or "native", got ${String(kernels)}`);
+  if (kernels !== "auto" && kernels !== "js" && kernels !== "native" && kernels !== "native-f32") fail(`kernels must be "auto", "js", "native" or "native-f32", got ${String(kernels)}`);
+  if (kernels === "native-f32" && dtype !== "float32") fail('kernels "native-f32" (float32 arithmetic) needs dtype "float32"; fixed point uses "native"');
   const resolved: ResolvedSpec = {
     inputs, units, activations, loss: loss as LossCode,
     optimizer: o.type === "adam" ? Opt.Adam : momentum > 0 ? Opt.Momentum : Opt.Sgd,

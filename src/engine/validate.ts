@@ -1,6 +1,6 @@
 // Argument checks shared by every number backend. They run before any state is touched and throw an
 // Error naming the call, the index and the value. On typed arrays they compare no type-name strings
-// (XS may allocate for those), so they cost only a subtraction and a branch per value.
+// (XS may allocate for those), so they cost only a subtraction and a branch per value (or one native call).
 import { LossCode } from "./codes";
 
 /**
@@ -22,23 +22,39 @@ export function checkCount(where: string, count: number, max: number): void {
   if (!Number.isInteger(count) || count < 1 || count > max) throw new Error(`${where}: sample count must be 1..${max}, got ${count}`);
 }
 
+/**
+ * Index of the first value of x[from .. from + n) that is not finite, or -1: a native scan a kernel table may
+ * offer (one call instead of a bytecode loop under XS).
+ */
+export type FiniteScan = (x: Float32Array, from: number, n: number) => number;
+
 /** x must hold exactly count × inputs finite numbers. */
-export function checkInputs(where: string, x: ArrayLike<number>, count: number, inputs: number): void {
+export function checkInputs(where: string, x: ArrayLike<number>, count: number, inputs: number, scan: FiniteScan | null = null): void {
   if (!Number.isInteger(count) || count < 0) throw new Error(`${where}: invalid sample count ${count}`);
   const need = count * inputs;
   if (!isArrayLike(x)) throw new Error(`${where}: x must be an array or typed array of numbers, got ${typeof x}`);
   if (x.length !== need) {
     throw new Error(`${where}: x has ${x?.length} values, expected ${need} (${count} samples × ${inputs} inputs)`);
   }
-  checkFinite(where, x, 0, need);
+  checkFinite(where, x, 0, need, scan);
 }
 
-export function checkFinite(where: string, x: ArrayLike<number>, from: number, n: number): void {
-  const typed = ArrayBuffer.isView(x); // typed arrays hold numbers by construction
-  for (let i = from; i < from + n; i++) {
-    const v = x[i];
-    if (v - v !== 0 || (!typed && typeof v !== "number")) throw new Error(`${where}: x[${i}] is ${v}, not a finite number`);
+export function checkFinite(where: string, x: ArrayLike<number>, from: number, n: number, scan: FiniteScan | null = null): void {
+  let i = 0, v = 0;
+  const end = from + n;
+  if (scan !== null && x instanceof Float32Array) {
+    i = scan(x, from, n);
+    if (i >= 0) notFinite(where, from + i, x[from + i]);
+  } else if (ArrayBuffer.isView(x)) {
+    // Typed arrays hold numbers by construction; variables declared once: cheaper loop under XS.
+    for (i = from; i < end; i++) { v = x[i]; if (v - v !== 0) notFinite(where, i, v); }
+  } else {
+    for (i = from; i < end; i++) { v = x[i]; if (v - v !== 0 || typeof v !== "number") notFinite(where, i, v); }
   }
+}
+
+function notFinite(where: string, i: number, v: unknown): never {
+  throw new Error(`${where}: x[${i}] is ${String(v)}, not a finite number`);
 }
 
 /** Class indices in 0..outputs-1 (softmax cross-entropy) or count × outputs finite targets. */

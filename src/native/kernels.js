@@ -14,6 +14,20 @@ function f32SumOfSquares() @ "xs_tp_f32_sum_of_squares";
 function f32Sgd() @ "xs_tp_f32_sgd";
 function f32Momentum() @ "xs_tp_f32_momentum";
 function f32Adam() @ "xs_tp_f32_adam";
+function f32ForwardAct() @ "xs_tp_f32_forward_act";
+function f32BackwardSgdFusedAct() @ "xs_tp_f32_backward_sgd_fused_act";
+function f32Softmax() @ "xs_tp_f32_softmax";
+function f32FirstNonFinite() @ "xs_tp_f32_first_non_finite";
+function f32sForwardAct() @ "xs_tp_f32s_forward_act";
+function f32sActivate() @ "xs_tp_f32s_activate";
+function f32sActivationBackward() @ "xs_tp_f32s_activation_backward";
+function f32sBackwardInput() @ "xs_tp_f32s_backward_input";
+function f32sBackwardParams() @ "xs_tp_f32s_backward_params";
+function f32sBackwardSgdFusedAct() @ "xs_tp_f32s_backward_sgd_fused_act";
+function f32sSumOfSquares() @ "xs_tp_f32s_sum_of_squares";
+function f32sSgd() @ "xs_tp_f32s_sgd";
+function f32sMomentum() @ "xs_tp_f32s_momentum";
+function f32sAdam() @ "xs_tp_f32s_adam";
 function qForward() @ "xs_tp_q_forward";
 function qNormalizeDelta() @ "xs_tp_q_normalize_delta";
 function qBackInput() @ "xs_tp_q_back_input";
@@ -25,6 +39,8 @@ function qAbsMax() @ "xs_tp_q_abs_max";
 
 globalThis.tinypropNative = Object.freeze({
   version, f32Forward, f32Activate, f32ActivationBackward, f32BackwardInput, f32BackwardParams, f32BackwardSgdFused,
-  f32SumOfSquares, f32Sgd, f32Momentum, f32Adam,
+  f32SumOfSquares, f32Sgd, f32Momentum, f32Adam, f32ForwardAct, f32BackwardSgdFusedAct, f32Softmax, f32FirstNonFinite,
+  f32sForwardAct, f32sActivate, f32sActivationBackward, f32sBackwardInput, f32sBackwardParams, f32sBackwardSgdFusedAct,
+  f32sSumOfSquares, f32sSgd, f32sMomentum, f32sAdam,
   qForward, qNormalizeDelta, qBackInput, qSgdFused, qUpdate, qGradients, qApplyGradients, qAbsMax,
 });

@@ -39,6 +39,12 @@ static int tp_dims(TpCtx *c, int32_t a, int32_t b, int32_t n)
 
 #define TP_BODY(name) static void tp_body_##name(TpCtx *c)
 
+/* Float32 bodies shared by the two variants: f32only selects tp_f32s_* (float arithmetic) over tp_f32_*. */
+#define V(name, args) (f32only ? tp_f32s_##name args : tp_f32_##name args)
+#define TP_BOTH_VARIANTS(name) \
+  TP_BODY(f32_##name) { tp_f32_##name##_body(c, 0); } \
+  TP_BODY(f32s_##name) { tp_f32_##name##_body(c, 1); }
+
 TP_BODY(version) { tp_return_int(c, TP_NATIVE_VERSION); }
 
 /* (W, b, x, Y, nIn, nOut, cols) */
@@ -53,47 +59,47 @@ TP_BODY(f32_forward)
 }
 
 /* (Y, n, act, leakySlope) */
-TP_BODY(f32_activate)
+static void tp_f32_activate_body(TpCtx *c, int f32only)
 {
   int32_t n = tp_int(c, 2), act = tp_int(c, 3);
   float *Y;
   if (!tp_dims(c, n, 1, 1)) return;
   Y = TP_F32(0, n);
   if (tp_failed(c)) return;
-  tp_f32_activate(Y, n, act, tp_num(c, 4));
+  V(activate, (Y, n, act, tp_num(c, 4)));
 }
 
 /* (dZ, Y, n, act, leakySlope) */
-TP_BODY(f32_activation_backward)
+static void tp_f32_activation_backward_body(TpCtx *c, int f32only)
 {
   int32_t n = tp_int(c, 4), act = tp_int(c, 5);
   float *dZ, *Y;
   if (!tp_dims(c, n, 1, 1)) return;
   dZ = TP_F32(0, n); Y = TP_F32(2, n);
   if (tp_failed(c)) return;
-  tp_f32_activation_backward(dZ, Y, n, act, tp_num(c, 6));
+  V(activation_backward, (dZ, Y, n, act, tp_num(c, 6)));
 }
 
 /* (W, dZ, dX, nIn, nOut, cols) */
-TP_BODY(f32_backward_input)
+static void tp_f32_backward_input_body(TpCtx *c, int f32only)
 {
   int32_t nIn = tp_int(c, 6), nOut = tp_int(c, 7), cols = tp_int(c, 8);
   float *W, *dZ, *dX;
   if (!tp_dims(c, nIn, nOut, cols)) return;
   W = TP_F32(0, (int64_t)nIn * nOut); dZ = TP_F32(2, (int64_t)cols * nOut); dX = TP_F32(4, (int64_t)cols * nIn);
   if (tp_failed(c)) return;
-  tp_f32_backward_input(W, dZ, dX, nIn, nOut, cols);
+  V(backward_input, (W, dZ, dX, nIn, nOut, cols));
 }
 
 /* (dZ, x, dW, db, nIn, nOut, cols) */
-TP_BODY(f32_backward_params)
+static void tp_f32_backward_params_body(TpCtx *c, int f32only)
 {
   int32_t nIn = tp_int(c, 8), nOut = tp_int(c, 9), cols = tp_int(c, 10);
   float *dZ, *x, *dW, *db;
   if (!tp_dims(c, nIn, nOut, cols)) return;
   dZ = TP_F32(0, (int64_t)cols * nOut); x = TP_F32(2, (int64_t)cols * nIn); dW = TP_F32(4, (int64_t)nIn * nOut); db = TP_F32(6, nOut);
   if (tp_failed(c)) return;
-  tp_f32_backward_params(dZ, x, dW, db, nIn, nOut, cols);
+  V(backward_params, (dZ, x, dW, db, nIn, nOut, cols));
 }
 
 /* (W, b, dZ, x, dX | null, nIn, nOut, lr, weightDecay) */
@@ -108,49 +114,107 @@ TP_BODY(f32_backward_sgd_fused)
 }
 
 /* (G, n) -> sum of squares */
-TP_BODY(f32_sum_of_squares)
+static void tp_f32_sum_of_squares_body(TpCtx *c, int f32only)
 {
   int32_t n = tp_int(c, 2);
   float *G;
   if (!tp_dims(c, n, 1, 1)) return;
   G = TP_F32(0, n);
   if (tp_failed(c)) return;
-  tp_return_num(c, tp_f32_sum_of_squares(G, n));
+  tp_return_num(c, V(sum_of_squares, (G, n)));
 }
 
 /* (P, G, n, lr, wd, gScale) */
-TP_BODY(f32_sgd)
+static void tp_f32_sgd_body(TpCtx *c, int f32only)
 {
   int32_t n = tp_int(c, 4);
   float *P, *G;
   if (!tp_dims(c, n, 1, 1)) return;
   P = TP_F32(0, n); G = TP_F32(2, n);
   if (tp_failed(c)) return;
-  tp_f32_sgd(P, G, n, tp_num(c, 5), tp_num(c, 6), tp_num(c, 7));
+  V(sgd, (P, G, n, tp_num(c, 5), tp_num(c, 6), tp_num(c, 7)));
 }
 
 /* (P, G, V, n, lr, mu, wd, gScale) */
-TP_BODY(f32_momentum)
+static void tp_f32_momentum_body(TpCtx *c, int f32only)
 {
   int32_t n = tp_int(c, 6);
-  float *P, *G, *V;
+  float *P, *G, *Vv;
   if (!tp_dims(c, n, 1, 1)) return;
-  P = TP_F32(0, n); G = TP_F32(2, n); V = TP_F32(4, n);
+  P = TP_F32(0, n); G = TP_F32(2, n); Vv = TP_F32(4, n);
   if (tp_failed(c)) return;
-  tp_f32_momentum(P, G, V, n, tp_num(c, 7), tp_num(c, 8), tp_num(c, 9), tp_num(c, 10));
+  V(momentum, (P, G, Vv, n, tp_num(c, 7), tp_num(c, 8), tp_num(c, 9), tp_num(c, 10)));
 }
 
 /* (P, G, M, V, n, lr, b1, b2, eps, c1, c2, wd, gScale) */
-TP_BODY(f32_adam)
+static void tp_f32_adam_body(TpCtx *c, int f32only)
 {
   int32_t n = tp_int(c, 8);
-  float *P, *G, *M, *V;
+  float *P, *G, *M, *Vv;
   if (!tp_dims(c, n, 1, 1)) return;
-  P = TP_F32(0, n); G = TP_F32(2, n); M = TP_F32(4, n); V = TP_F32(6, n);
+  P = TP_F32(0, n); G = TP_F32(2, n); M = TP_F32(4, n); Vv = TP_F32(6, n);
   if (tp_failed(c)) return;
-  tp_f32_adam(P, G, M, V, n, tp_num(c, 9), tp_num(c, 10), tp_num(c, 11), tp_num(c, 12), tp_num(c, 13), tp_num(c, 14),
-    tp_num(c, 15), tp_num(c, 16));
+  V(adam, (P, G, M, Vv, n, tp_num(c, 9), tp_num(c, 10), tp_num(c, 11), tp_num(c, 12), tp_num(c, 13), tp_num(c, 14),
+    tp_num(c, 15), tp_num(c, 16)));
 }
+
+/* (W, b, x, Y, nIn, nOut, cols, act, leakySlope): forward and activation of one layer */
+static void tp_f32_forward_act_body(TpCtx *c, int f32only)
+{
+  int32_t nIn = tp_int(c, 8), nOut = tp_int(c, 9), cols = tp_int(c, 10), act = tp_int(c, 11);
+  float *W, *b, *x, *Y;
+  if (!tp_dims(c, nIn, nOut, cols)) return;
+  W = TP_F32(0, (int64_t)nIn * nOut); b = TP_F32(2, nOut); x = TP_F32(4, (int64_t)cols * nIn); Y = TP_F32(6, (int64_t)cols * nOut);
+  if (tp_failed(c)) return;
+  V(forward_act, (W, b, x, Y, nIn, nOut, cols, act, tp_num(c, 12)));
+}
+
+/* (W, b, dZ, x, dX | null, Yb | null, nIn, nOut, lr, weightDecay, act, leakySlope): the fused SGD backward,
+   then the activation derivative of the layer below (output Yb) into dX */
+static void tp_f32_backward_sgd_fused_act_body(TpCtx *c, int f32only)
+{
+  int32_t nIn = tp_int(c, 12), nOut = tp_int(c, 13), act = tp_int(c, 16);
+  float *W, *b, *dZ, *x, *dX, *Yb;
+  if (!tp_dims(c, nIn, nOut, 1)) return;
+  W = TP_F32(0, (int64_t)nIn * nOut); b = TP_F32(2, nOut); dZ = TP_F32(4, nOut); x = TP_F32(6, nIn);
+  dX = TP_F32_OR_NULL(8, nIn); Yb = TP_F32_OR_NULL(10, nIn);
+  if (tp_failed(c)) return;
+  V(backward_sgd_fused_act, (W, b, dZ, x, dX, nIn, nOut, tp_num(c, 14), tp_num(c, 15), Yb, act, tp_num(c, 17)));
+}
+
+/* (Y, n, cols, label) -> loss: softmax in place; label -1 (no loss) or, for cols 1, the class index */
+TP_BODY(f32_softmax)
+{
+  int32_t n = tp_int(c, 2), cols = tp_int(c, 3), label = tp_int(c, 4);
+  float *Y;
+  if (!tp_dims(c, n, cols, 1)) return;
+  if (label < -1 || label >= n || (label >= 0 && cols != 1)) { tp_fail(c, "tinyprop native kernel: softmax label out of range"); return; }
+  Y = TP_F32(0, (int64_t)n * cols);
+  if (tp_failed(c)) return;
+  tp_return_num(c, tp_f32_softmax(Y, n, cols, label));
+}
+
+/* (x, n) -> index of the first non-finite value, or -1 */
+TP_BODY(f32_first_non_finite)
+{
+  int32_t n = tp_int(c, 2);
+  float *x;
+  if (!tp_dims(c, n, 1, 1)) return;
+  x = TP_F32(0, n);
+  if (tp_failed(c)) return;
+  tp_return_int(c, tp_f32_first_non_finite(x, n));
+}
+
+TP_BOTH_VARIANTS(activate)
+TP_BOTH_VARIANTS(activation_backward)
+TP_BOTH_VARIANTS(backward_input)
+TP_BOTH_VARIANTS(backward_params)
+TP_BOTH_VARIANTS(sum_of_squares)
+TP_BOTH_VARIANTS(sgd)
+TP_BOTH_VARIANTS(momentum)
+TP_BOTH_VARIANTS(adam)
+TP_BOTH_VARIANTS(forward_act)
+TP_BOTH_VARIANTS(backward_sgd_fused_act)
 
 /* (W, b, x, Y, sig, stats | null, nIn, nOut, cols, SH, bShift, outShift, act, slopeQ15, comp) -> saturated */
 TP_BODY(q_forward)
@@ -267,6 +331,20 @@ TP_BODY(q_abs_max)
   X(f32_sgd, f32Sgd, 8) \
   X(f32_momentum, f32Momentum, 11) \
   X(f32_adam, f32Adam, 17) \
+  X(f32_forward_act, f32ForwardAct, 13) \
+  X(f32_backward_sgd_fused_act, f32BackwardSgdFusedAct, 18) \
+  X(f32_softmax, f32Softmax, 5) \
+  X(f32_first_non_finite, f32FirstNonFinite, 3) \
+  X(f32s_forward_act, f32sForwardAct, 13) \
+  X(f32s_activate, f32sActivate, 5) \
+  X(f32s_activation_backward, f32sActivationBackward, 7) \
+  X(f32s_backward_input, f32sBackwardInput, 9) \
+  X(f32s_backward_params, f32sBackwardParams, 11) \
+  X(f32s_backward_sgd_fused_act, f32sBackwardSgdFusedAct, 18) \
+  X(f32s_sum_of_squares, f32sSumOfSquares, 3) \
+  X(f32s_sgd, f32sSgd, 8) \
+  X(f32s_momentum, f32sMomentum, 11) \
+  X(f32s_adam, f32sAdam, 17) \
   X(q_forward, qForward, 21) \
   X(q_normalize_delta, qNormalizeDelta, 10) \
   X(q_back_input, qBackInput, 10) \

@@ -20,7 +20,7 @@
 #define TP_ACT_SOFTMAX 5
 
 /* Bumped whenever a kernel's arguments change, so a stale native build is refused by the engine. */
-#define TP_NATIVE_VERSION 1
+#define TP_NATIVE_VERSION 2
 
 /* ---- Float32 (values stored as float, every operation done in double as JavaScript does) ---- */
 
@@ -28,21 +28,36 @@ double tp_exp(double x);
 double tp_expm1(double x);
 double tp_tanh(double x);
 
-void tp_f32_dense_forward(const float *W, const float *b, const float *x, float *Y,
-  int32_t nIn, int32_t nOut, int32_t cols);
-void tp_f32_activate(float *Y, int32_t n, int32_t act, double leakySlope);
-void tp_f32_activation_backward(float *dZ, const float *Y, int32_t n, int32_t act, double leakySlope);
-void tp_f32_backward_input(const float *W, const float *dZ, float *dX, int32_t nIn, int32_t nOut, int32_t cols);
-void tp_f32_backward_params(const float *dZ, const float *x, float *dW, float *db,
-  int32_t nIn, int32_t nOut, int32_t cols);
-/* dX may be NULL (no layer below trains). */
-void tp_f32_backward_sgd_fused(float *W, float *b, const float *dZ, const float *x, float *dX,
-  int32_t nIn, int32_t nOut, double lr, double weightDecay);
-double tp_f32_sum_of_squares(const float *G, int32_t n);
-void tp_f32_sgd(float *P, const float *G, int32_t n, double lr, double wd, double gScale);
-void tp_f32_momentum(float *P, const float *G, float *V, int32_t n, double lr, double mu, double wd, double gScale);
-void tp_f32_adam(float *P, const float *G, float *M, float *V, int32_t n, double lr, double b1, double b2,
-  double eps, double c1, double c2, double wd, double gScale);
+
+/* ln x as math.ts's log; softmax in place as loss.ts's softmaxForward, returning the loss of `label` (cols 1)
+   or 0 for label -1. Both in double, shared by the two variants below. */
+double tp_log(double x);
+double tp_f32_softmax(float *Y, int32_t n, int32_t cols, int32_t label);
+/* Index of the first NaN or ±Infinity among n floats, or -1 (the input check of validate.ts). */
+int32_t tp_f32_first_non_finite(const float *x, int32_t n);
+
+/* The dense and optimizer kernels over arithmetic type T: tp_f32_* with T double (the default, JavaScript's
+   arithmetic), tp_f32s_* with T float ("native-f32": every operation rounded to float). dX and Yb may be NULL. */
+#define TP_F32_KERNELS(PRE, T) \
+  void PRE##dense_forward(const float *W, const float *b, const float *x, float *Y, int32_t nIn, int32_t nOut, int32_t cols); \
+  void PRE##activate(float *Y, int32_t n, int32_t act, T leakySlope); \
+  void PRE##activation_backward(float *dZ, const float *Y, int32_t n, int32_t act, T leakySlope); \
+  void PRE##backward_input(const float *W, const float *dZ, float *dX, int32_t nIn, int32_t nOut, int32_t cols); \
+  void PRE##backward_params(const float *dZ, const float *x, float *dW, float *db, int32_t nIn, int32_t nOut, int32_t cols); \
+  void PRE##backward_sgd_fused(float *W, float *b, const float *dZ, const float *x, float *dX, \
+    int32_t nIn, int32_t nOut, T lr, T weightDecay); \
+  void PRE##forward_act(const float *W, const float *b, const float *x, float *Y, \
+    int32_t nIn, int32_t nOut, int32_t cols, int32_t act, T leakySlope); \
+  void PRE##backward_sgd_fused_act(float *W, float *b, const float *dZ, const float *x, float *dX, \
+    int32_t nIn, int32_t nOut, T lr, T weightDecay, const float *Yb, int32_t act, T leakySlope); \
+  T PRE##sum_of_squares(const float *G, int32_t n); \
+  void PRE##sgd(float *P, const float *G, int32_t n, T lr, T wd, T gScale); \
+  void PRE##momentum(float *P, const float *G, float *V, int32_t n, T lr, T mu, T wd, T gScale); \
+  void PRE##adam(float *P, const float *G, float *M, float *V, int32_t n, T lr, T b1, T b2, \
+    T eps, T c1, T c2, T wd, T gScale);
+
+TP_F32_KERNELS(tp_f32_, double)
+TP_F32_KERNELS(tp_f32s_, float)
 
 /* ---- Fixed point (int16 tensors, int32 accumulators; JavaScript's int32 wrap-around where it applies) ---- */
 
