@@ -1,5 +1,5 @@
 // Host link mechanics against the scripted device: go-back-N, credit, pause, garbage, GAP, resets.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { HostLink, type LinkEvent } from "../host-sim/link/link";
 import { memoryPortPair, type BytePort } from "../host-sim/link/port";
 import { FaultRelay, type FaultRelayOptions } from "../host-sim/link/fault-relay";
@@ -62,16 +62,23 @@ describe("credit flow control", () => {
     c.dev.stop();
   });
 
-  it("sends nothing at all without credit", async () => {
-    const c = chain({ noCredit: true });
-    await c.link.connect();
-    const written = c.link.stats.bytesWritten;
-    const p = c.link.configure({ learningRate: 0.1 }).catch(() => {});
-    await new Promise((r) => setTimeout(r, 400));
-    expect(c.link.stats.bytesWritten).toBe(written);
-    c.link.destroy();
-    c.dev.stop();
-    void p;
+  it("sends nothing at all without credit (400 ms of virtual time)", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "setImmediate", "clearImmediate", "performance", "Date"] });
+    try {
+      const c = chain({ noCredit: true });
+      const connected = c.link.connect();
+      for (let t = 0; t < 2000 && !c.link.info; t += 5) await vi.advanceTimersByTimeAsync(5);
+      await connected;
+      const written = c.link.stats.bytesWritten;
+      const p = c.link.configure({ learningRate: 0.1 }).catch(() => {});
+      await vi.advanceTimersByTimeAsync(400);
+      expect(c.link.stats.bytesWritten).toBe(written);
+      c.link.destroy();
+      c.dev.stop();
+      void p;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
