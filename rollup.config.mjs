@@ -16,7 +16,8 @@ const external = (id) =>
 const moddable = (dir) => ({
   name: "moddable-stand-ins",
   resolveId(id) {
-    const file = { "embedded:io/serial": "serial.ts", timer: "timer.ts", "mc/config": "config.ts", flash: "flash-module.ts", instrumentation: "instrumentation.ts" }[id];
+    const file = { "embedded:io/serial": "serial.ts", timer: "timer.ts", "mc/config": "config.ts", flash: "flash-module.ts", instrumentation: "instrumentation.ts",
+      "embedded:io/smbus": "smbus.ts", "embedded:sensor/Accelerometer-Gyroscope/MPU6050": "mpu6050.ts" }[id];
     return file ? resolve(dir, file) : null;
   },
 });

@@ -7,6 +7,8 @@ import Timer from "timer";
 import config from "mc/config";
 import Flash from "flash";
 import Instrumentation from "instrumentation";
+import SMBus from "embedded:io/smbus";
+import MPU6050 from "embedded:sensor/Accelerometer-Gyroscope/MPU6050";
 import { buildModel, plan } from "./engine/build";
 import type { DenseModel } from "./engine/model-api";
 import type { ModelSpec } from "./engine/spec";
@@ -15,6 +17,7 @@ import { DeviceSession } from "./app/device";
 import { CheckpointStore, type FlashLike } from "./app/checkpoint";
 import { LinuxSerialAdapter, freeMemoryReader, type InstrumentationLike, type LinuxSerial } from "./app/platform";
 import type { DeviceSerial } from "./app/transport";
+import { openSensor, type SensorConfig } from "./app/sensor-config";
 
 interface SerialConfig {
   port?: number;
@@ -22,6 +25,8 @@ interface SerialConfig {
   receive?: number;
   baud?: number;
   maxFrame?: number;
+  /** Largest frame the board sends (default maxFrame): raw windows need a large receive limit, replies do not. */
+  txMaxFrame?: number;
   /** Credit window in bytes; larger than the FIFO only when the app provably keeps up (docs/protocol.md). */
   rxWindow?: number;
   /** Moddable Linux host builds: the serial device path (its driver is named by `device`, not pins). */
@@ -115,7 +120,11 @@ export default function main(): void {
   // board) says how big it is; Moddable's plain ECMA-419 serial has none (undefined).
   const rxBuffer = (port as unknown as { receiveBuffer?: unknown }).receiveBuffer;
 
+  // The board's own IMU (config "sensor"); a board without one (or with "sensor": {}) serves the link only.
+  const sensor = openSensor(((config as Record<string, unknown>).sensor ?? {}) as SensorConfig, SMBus, MPU6050, log);
+
   const session = new DeviceSession(model, {
+    sensor: sensor ?? undefined,
     lastCommittedBatchId: lastBatchId,
     saveEvery: saver === null ? 0 : setting(cc.every, 50),
     checkpoints: saver === null ? undefined : {
@@ -134,6 +143,7 @@ export default function main(): void {
     now: Date.now,
     log,
     maxFrame: setting(sc.maxFrame, 1024),
+    txMaxFrame: typeof sc.txMaxFrame === "number" ? sc.txMaxFrame : undefined,
     rxWindow: typeof sc.rxWindow === "number" ? sc.rxWindow : undefined,
     rxBuffer: typeof rxBuffer === "number" ? rxBuffer : 0,
   });

@@ -609,7 +609,8 @@ describe("message validation", () => {
 
   it("marks exactly the reliable types as sequenced", () => {
     const seqd = Object.entries(P).filter(([k, v]) => k.startsWith("MSG_") && P.isSequenced(v as number)).map(([k]) => k).sort();
-    expect(seqd).toEqual(["MSG_CHECKPOINT_GET", "MSG_CHECKPOINT_SAVE", "MSG_CHECKPOINT_STATE", "MSG_CONFIG", "MSG_ERROR", "MSG_MODEL_COMMIT", "MSG_MODEL_DATA", "MSG_MODEL_GET", "MSG_MODEL_PUT", "MSG_MODEL_SPEC", "MSG_MODEL_SPEC_GET", "MSG_PREDICT_REQ", "MSG_PREDICT_RESULT", "MSG_REPORT", "MSG_SAMPLE_BATCH",
+    expect(seqd).toEqual(["MSG_CHECKPOINT_GET", "MSG_CHECKPOINT_SAVE", "MSG_CHECKPOINT_STATE", "MSG_CONFIG", "MSG_ERROR", "MSG_MODEL_COMMIT", "MSG_MODEL_DATA", "MSG_MODEL_GET", "MSG_MODEL_PUT", "MSG_MODEL_SPEC", "MSG_MODEL_SPEC_GET", "MSG_PIPELINE", "MSG_PIPELINE_GET", "MSG_PIPELINE_PUT", "MSG_PREDICT_REQ", "MSG_PREDICT_RESULT", "MSG_REPORT", "MSG_SAMPLE_BATCH",
+      "MSG_SENSOR_MODE", "MSG_SENSOR_RESULT", "MSG_SENSOR_WINDOW",
       "MSG_WEIGHTS_COMMIT", "MSG_WEIGHTS_DATA", "MSG_WEIGHTS_GET", "MSG_WEIGHTS_PUT"]);
   });
 });

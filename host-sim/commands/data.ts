@@ -39,8 +39,8 @@ export function loadOptions(args: Args): LoadOptions {
 }
 
 /** The data a training command runs on, split as --test-split / --test say (seeded by --seed). */
-export async function loadSplitData(args: Args, source: string): Promise<Dataset> {
-  const base = loadOptions(args);
+export async function loadSplitData(args: Args, source: string, extra: Pick<LoadOptions, "keepSamples"> = {}): Promise<Dataset> {
+  const base = { ...loadOptions(args), ...extra };
   const testPath = args.optionalString("test");
   const fraction = args.optionalNumber("test-split");
   if (testPath !== undefined && fraction !== undefined) throw new UsageError("--test and --test-split exclude each other");

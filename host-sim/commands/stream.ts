@@ -22,6 +22,7 @@ import { noCheckpointWarning, saveAtEnd } from "./checkpoint";
 import { boardSpec } from "./weights";
 import type { FrameSizeBreakpoint } from "../link/frame-size";
 import { CAPS_FLAG_MODEL_SPEC } from "../../src/protocol/index";
+import { putPipeline } from "../link/sensor-link";
 
 export interface StreamOptions {
   /** CSV file, folder of per-class CSV files, or "-" for standard input. */
@@ -51,6 +52,11 @@ export interface StreamOptions {
   print?: (line: string) => void;
   /** Already loaded data (the demo); skips reading `source`. */
   data?: GestureDataset;
+  /**
+   * Send raw windows (int16 sensor rows) instead of features: the board computes the features with its
+   * copy of the pipeline, which is installed first (PIPELINE_PUT). The data must keep its samples.
+   */
+  raw?: boolean;
 }
 
 export interface StreamResult {
@@ -87,22 +93,27 @@ interface RunState {
  * `batch` samples; the remainder of each epoch goes out as a short last batch, so every sample is trained
  * once per epoch (the device trains a frame's samples as consecutive steps of its model).
  */
-export function* trainingBatches(data: GestureDataset, epochs: number, batch: number, seed: number): Generator<SampleBatch> {
+export function* trainingBatches(data: GestureDataset, epochs: number, batch: number, seed: number, raw = false): Generator<SampleBatch> {
   const n = data.train.count, w = data.inputWidth;
+  const samples = data.train.raw;
+  if (raw && !samples) throw new Error("raw batches need the data loaded with keepSamples");
+  const rows = data.pipeline.window, columns = data.pipeline.columns.length, r = rows * columns;
   const order = Uint32Array.from({ length: n }, (_, i) => i);
   const rng = new Random(seed);
   for (let e = 0; e < epochs; e++) {
     rng.shuffle(order);
     for (let s = 0; s < n; s += batch) {
       const k = Math.min(batch, n - s);
-      const x = new Float32Array(k * w);
+      const x = new Float32Array(raw ? 0 : k * w);
       const y = new Uint8Array(k);
+      const windows = new Int16Array(raw ? k * r : 0);
       for (let c = 0; c < k; c++) {
         const k = order[s + c]!;
-        x.set(data.train.x.subarray(k * w, (k + 1) * w), c * w);
+        if (raw) windows.set(samples!.subarray(k * r, (k + 1) * r), c * r);
+        else x.set(data.train.x.subarray(k * w, (k + 1) * w), c * w);
         y[c] = data.train.y[k]!;
       }
-      yield { x, y };
+      yield raw ? { x, y, raw: { data: windows, rows, columns } } : { x, y };
     }
   }
 }
@@ -138,11 +149,14 @@ const DEVICE_FRAME_LIMIT = 1024;
  * gesture model: the same steps as one sample per frame), answered by one REPORT, so fewer frames, ACK
  * round trips and reports carry the same training: 0.55 -> 0.70 of line rate at 921600 baud.
  */
-export function defaultBatch(inputWidth: number, maxFrame = DEVICE_FRAME_LIMIT): number {
+export function defaultBatch(inputWidth: number, maxFrame = DEVICE_FRAME_LIMIT, bytesPerValue = 4): number {
   let k = 8;
-  while (k > 1 && 12 + ((16 + k + 3) & ~3) + k * inputWidth * 4 + 4 > maxFrame) k--; // header, labels, data, CRC
+  while (k > 1 && 12 + ((16 + k + 3) & ~3) + k * inputWidth * bytesPerValue + 4 > maxFrame) k--; // header, labels, data, CRC
   return k;
 }
+
+/** The receive limit of the tinyprop device's manifest (config.serial.maxFrame), which raw windows need. */
+const DEVICE_RAW_FRAME_LIMIT = 2048;
 
 export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   const out = o.output ?? new Output("text", o.print);
@@ -154,12 +168,15 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
 
   // 1. Everything is read and validated before a byte goes to the board.
   const data = o.data ?? await readSource(o.source, { labelColumn: o.labelColumn });
-  const batch = o.batch ?? defaultBatch(data.inputWidth);
+  const raw = !!o.raw;
+  if (raw && !data.train.raw) throw new UsageError("--raw: the data's windows were not kept (load it with keepSamples; --test files are not supported with --raw)");
+  const rawValues = data.pipeline.window * data.pipeline.columns.length;
+  const batch = o.batch ?? (raw ? defaultBatch(rawValues, DEVICE_RAW_FRAME_LIMIT, 2) : defaultBatch(data.inputWidth));
   const perEpoch = Math.ceil(data.train.count / batch); // the last one short when batch does not divide the set
   if (perEpoch < 1) throw new UsageError(`--frame-samples ${batch} is larger than the ${data.train.count} training gestures`);
   const total = perEpoch * epochs;
   const fingerprint = createHash("sha256").update(data.train.x).update(data.train.y)
-    .update(JSON.stringify({ epochs, batch, seed, lr })).digest("hex").slice(0, 16);
+    .update(JSON.stringify({ epochs, batch, seed, lr, ...(raw ? { raw } : {}) })).digest("hex").slice(0, 16);
   let state: RunState | undefined;
   if (o.resume) {
     if (!existsSync(stateFile)) throw new UsageError(`--resume: no saved run at ${stateFile}`);
@@ -167,6 +184,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     if (state.fingerprint !== fingerprint) throw new UsageError(`--resume: ${stateFile} belongs to a run with other data or options (epochs, batch, seed, lr)`);
   }
   print(`data: ${data.train.count} training and ${data.test.count} test gestures, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
+  if (raw) print(`raw windows: ${data.pipeline.window} rows x ${data.pipeline.columns.length} columns (int16) per sample; the board computes the ${data.inputWidth} features`);
 
   // 2. Connect and check that the device's model fits the data.
   const { link, info } = await openLink(o.connection ?? o.port, o.baud ?? DEFAULT_BAUD, { inputs: data.inputWidth, classes: data.classes.length, inputDtype: DTYPE_F32 });
@@ -228,7 +246,12 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     await link.configure({ learningRate: lr, batchSize: batch });
     // Frames shrink while the line loses them, at multiples of the model's own batch size (the same steps).
     const unit = ((info.flags ?? 0) & CAPS_FLAG_MODEL_SPEC) !== 0 ? (await boardSpec(link)).batchSize ?? 1 : batch;
-    result = await link.sendBatches(trainingBatches(data, epochs, batch, seed), onReport, {
+    if (raw) {
+      // The board computes the features with this pipeline; a board reset loses it, so every session re-installs it.
+      await putPipeline(link, data.pipeline);
+      link.onNewSession(() => putPipeline(link, data.pipeline));
+    }
+    result = await link.sendBatches(trainingBatches(data, epochs, batch, seed, raw), onReport, {
       firstBatchId, snapshot, snapshotEvery: o.snapshotEvery ?? 500,
       adaptFrames: { unit, schedule: frameSizes, onSchedule: (s) => { frameSizes = s; saveState(); } },
       onSnapshot: (s) => { snapshot = s; saveState(); },
@@ -305,6 +328,7 @@ export const streamCommand: Command = {
     seed: { type: "int", value: "N", help: "seed of the shuffle and --test-split", default: 7, min: 0, max: 0xffffffff },
     resume: { type: "flag", help: "continue the interrupted run recorded in the state file, where the board is" },
     fresh: { type: "flag", help: "start a new run although the board already trained batches (on top of its current weights)" },
+    raw: { type: "flag", help: "send raw sensor windows (int16) and let the board compute the features with the same pipeline (installed first)" },
     state: { type: "string", value: "FILE", help: "where the run's resumable state goes (default: beside --log, <log>.state.json)" },
     "snapshot-every": { type: "int", value: "N", help: "keep a host copy of the board's weights every N batches, to replay after a board reset (0: never)", default: 500, min: 0 },
     ...dataOptions,
@@ -317,8 +341,11 @@ export const streamCommand: Command = {
     const source = args.positional(0, "a CSV file, a folder of per-class CSV files, or - for standard input");
     const port = await resolvePort(args.string("port"));
     if (args.flag("resume") && args.flag("fresh")) throw new UsageError("--resume and --fresh exclude each other");
-    const data = await loadSplitData(args, source);
+    const raw = args.flag("raw");
+    if (raw && args.optionalString("test") !== undefined) throw new UsageError("--raw and --test exclude each other (use --test-split)");
+    const data = await loadSplitData(args, source, { keepSamples: raw });
     await streamRun({
+      raw,
       source, port, data,
       baud: args.number("baud"),
       epochs: args.number("epochs"),

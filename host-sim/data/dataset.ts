@@ -45,6 +45,8 @@ export interface LoadOptions {
   pipeline?: PipelineSpec;
   /** Where `pipeline` came from, for error messages (e.g. the .tpm path). */
   pipelineSource?: string;
+  /** Keep every window's int16 samples (Split.raw), for raw streaming (stream --raw). */
+  keepSamples?: boolean;
 }
 
 export interface SplitOptions {
@@ -75,6 +77,8 @@ export interface WindowSet {
   clippedSamples: number[];
   /** Rows after the last window of a label's rows (with a stride smaller than the window). */
   uncoveredRows: number;
+  /** With keepSamples: each window's rows as int16 counts, windows.length x window x columns, oldest row first. */
+  samples?: Int16Array;
 }
 
 export interface Split {
@@ -84,6 +88,8 @@ export interface Split {
   count: number;
   /** "<file name>:<line of the window's first row>". */
   ids: string[];
+  /** With keepSamples: the windows' int16 samples, count x window x columns (what a raw batch carries). */
+  raw?: Int16Array;
 }
 
 export interface Dataset {
@@ -237,6 +243,7 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
 
   const windows: WindowInfo[] = [];
   const chunks: Float64Array[] = [];
+  const sampleChunks: Int16Array[] = [];
   const perClass = classes.map(() => 0);
   let uncoveredRows = 0;
   for (const s of segments) {
@@ -258,12 +265,25 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
       const f = new Float64Array(F);
       pipe.rawFeatures(pipe.ring, 0, pipe.oldestRow(), f, 0);
       chunks.push(f);
+      if (options.keepSamples) sampleChunks.push(windowInOrder(pipe));
       windows.push({ label: s.label, source: table.source, line: table.lines[r - window + 1]!, index: perClass[s.label]!++ });
     }
   }
   const features = new Float64Array(windows.length * F);
   chunks.forEach((f, i) => features.set(f, i * F));
-  return { classes, pipeline: model ? spec : raw, windows, features, clippedSamples: Array.from(pipe.clippedSamples), uncoveredRows };
+  let samples: Int16Array | undefined;
+  if (options.keepSamples) {
+    samples = new Int16Array(windows.length * window * C);
+    sampleChunks.forEach((w, i) => samples!.set(w, i * window * C));
+  }
+  return { classes, pipeline: model ? spec : raw, windows, features, clippedSamples: Array.from(pipe.clippedSamples), uncoveredRows, samples };
+}
+
+/** The pipeline's buffered window, oldest row first. */
+function windowInOrder(pipe: FeaturePipeline): Int16Array {
+  const C = pipe.columns, N = pipe.windowRows, out = new Int16Array(N * C);
+  for (let i = 0, r = pipe.oldestRow(); i < N; i++, r = r + 1 === N ? 0 : r + 1) out.set(pipe.ring.subarray(r * C, (r + 1) * C), i * C);
+  return out;
 }
 
 /** A model's class names decide the class indices; every label in the data must be one of them. */
@@ -344,7 +364,14 @@ export function normalised(set: WindowSet, pipeline: PipelineSpec, indices: numb
     y[s] = set.windows[i]!.label;
   });
   const ids = indices.map((i) => `${basename(set.windows[i]!.source)}:${set.windows[i]!.line}`);
-  return { split: { x, y, count: indices.length, ids }, clipped: pipe.clippedFeatures };
+  let raw: Int16Array | undefined;
+  const S = set.samples;
+  if (S) {
+    const n = S.length / set.windows.length;
+    raw = new Int16Array(indices.length * n);
+    indices.forEach((i, s) => raw!.set(S.subarray(i * n, (i + 1) * n), s * n));
+  }
+  return { split: { x, y, count: indices.length, ids, raw }, clipped: pipe.clippedFeatures };
 }
 
 /** loadWindows + buildDataset. */

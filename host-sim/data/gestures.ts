@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadDataset, type Dataset, type SplitOptions } from "./dataset";
+import { loadDataset, type Dataset, type LoadOptions, type SplitOptions } from "./dataset";
 
 export * from "./dataset";
 
@@ -32,6 +32,6 @@ export function defaultDatasetDir(): string {
 }
 
 /** The bundled magic-wand dataset: 5 classes x 25 gestures, 100 train / 25 test by default. */
-export function loadDefaultDataset(options: SplitOptions = {}): Dataset {
+export function loadDefaultDataset(options: SplitOptions & Pick<LoadOptions, "keepSamples"> = {}): Dataset {
   return loadDataset(defaultDatasetDir(), options);
 }

@@ -120,7 +120,7 @@ export class BatchPipeline implements BatchListener {
         continue; // resumed run: the device already trained it; never kept
       }
       this.result.samples += count;
-      this.result.sampleBytes += count * (1 + 4 * (part.batch.x.length / count));
+      this.result.sampleBytes += count + (part.batch.raw ? 2 * part.batch.raw.data.length : 4 * part.batch.x.length);
       this.kept.set(batchId, payload);
       if (this.adapt) this.sources.set(batchId, { index: part.index, done: part.done });
       this.result.batches++;
@@ -158,7 +158,12 @@ export class BatchPipeline implements BatchListener {
     }
     if (s.off === 0) this.result.split++;
     const n = Math.min(size, count - s.off), w = s.batch.x.length / count;
-    const batch = { x: s.batch.x.subarray(s.off * w, (s.off + n) * w), y: Array.from({ length: n }, (_, i) => s.batch.y[s.off + i]!) };
+    const batch: SampleBatch = { x: s.batch.x.subarray(s.off * w, (s.off + n) * w), y: Array.from({ length: n }, (_, i) => s.batch.y[s.off + i]!) };
+    const raw = s.batch.raw;
+    if (raw) {
+      const r = raw.rows * raw.columns; // a raw batch is cut into frames of whole windows
+      batch.raw = { ...raw, data: raw.data.subarray(s.off * r, (s.off + n) * r) };
+    }
     s.off += n;
     return { batch, index: s.index, done: s.off === count };
   }
@@ -274,21 +279,31 @@ export class BatchPipeline implements BatchListener {
   }
 }
 
-/** SAMPLE_BATCH payload for the device's input shape (float32). */
+/** SAMPLE_BATCH payload: float32 in the device's input shape, or a raw batch (int16 windows). */
 export function encodeBatch(b: SampleBatch, batchId: number, info: DeviceInfo): Uint8Array {
   const m = new P.TensorMsg();
   m.id = batchId;
   m.count = b.y.length;
-  m.dtype = P.DTYPE_F32;
-  m.rank = info.inputRank;
-  for (let i = 0; i < 3; i++) m.dims[i] = info.inputDims[i]!;
+  const raw = b.raw;
+  if (raw) {
+    m.dtype = P.DTYPE_I16;
+    m.rank = 2;
+    m.dims[0] = raw.rows;
+    m.dims[1] = raw.columns;
+    m.dims[2] = 0;
+  } else {
+    m.dtype = P.DTYPE_F32;
+    m.rank = info.inputRank;
+    for (let i = 0; i < 3; i++) m.dims[i] = info.inputDims[i]!;
+  }
   const len = P.tensorPayloadLength(m, true);
   if (len < 0) throw new LinkError("MODEL_MISMATCH", `batch ${batchId} has an invalid shape`);
   const payload = new Uint8Array(len);
-  const n = P.encodeSampleBatch(new DataView(payload.buffer), 0, len, m, b.y, new Uint8Array(b.x.buffer, b.x.byteOffset, b.x.byteLength));
+  const data = raw ? raw.data : b.x;
+  const n = P.encodeSampleBatch(new DataView(payload.buffer), 0, len, m, b.y, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   if (n < 0) throw new LinkError("MODEL_MISMATCH", `batch ${batchId} cannot be sent: ${errorName(-n)}`);
   if (P.FRAME_OVERHEAD + n > info.maxFrame) {
-    throw new LinkError("MODEL_MISMATCH", `batch ${batchId} (${m.count} samples, ${n} bytes) exceeds the device's frame limit ${info.maxFrame}; use smaller batches`);
+    throw new LinkError("MODEL_MISMATCH", `batch ${batchId} (${m.count} ${raw ? `raw windows of ${raw.rows} rows x ${raw.columns} columns` : "samples"}, ${n} bytes) exceeds the device's frame limit ${info.maxFrame}; ${raw ? "raise config.serial.maxFrame in the board's manifest.json, or stream features" : "use smaller batches"}`);
   }
   return payload;
 }

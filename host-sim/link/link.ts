@@ -41,6 +41,8 @@ export class HostLink {
   /** The CONFIG the user sent, re-sent in every new session. */
   private config: P.Config | undefined;
   private pipeline: BatchPipeline | undefined;
+  /** Run at the start of every new session after CONFIG (e.g. re-installing an input pipeline a reset lost). */
+  private readonly sessionSetup: (() => Promise<void>)[] = [];
 
   constructor(private readonly port: BytePort, options: LinkOptions = {}) {
     this.opts = resolveOptions(options, options.clock ?? systemClock);
@@ -63,7 +65,10 @@ export class HostLink {
     });
     this.session = new Session(port, this.opts, this.stats, this.transport, this.requests, {
       configPayload: () => this.config && encodeConfig(this.config),
-      resume: async (info) => { await this.pipeline?.onNewSession(info); },
+      resume: async (info) => {
+        for (const setup of this.sessionSetup) await setup();
+        await this.pipeline?.onNewSession(info);
+      },
       check: () => this.throwIfFatal(),
       alive: () => !this.closed && !this.fatal,
       fail: (err) => this.fail(err),
@@ -340,6 +345,25 @@ export class HostLink {
 
   private answersCheckpoints(): boolean {
     return ((this.requireInfo().flags ?? 0) & P.CAPS_FLAG_CHECKPOINT_MSGS) !== 0;
+  }
+
+  /**
+   * Send any sequenced message and wait for its answer (ERROR OK -> undefined; PIPELINE -> its payload,
+   * matched by `key`). For message kinds kept outside this file (sensor-link.ts).
+   */
+  call(type: number, payload: Uint8Array, key = 0): Promise<unknown> {
+    this.requireInfo();
+    return this.request(type, payload, 0, key);
+  }
+
+  /** Run `setup` again at the start of every later session (after CONFIG, before batches resume). */
+  onNewSession(setup: () => Promise<void>): void {
+    this.sessionSetup.push(setup);
+  }
+
+  /** Listen to what the device sends on its own (SENSOR_WINDOW, SENSOR_RESULT); undefined stops. */
+  onUnsolicited(listener: ((type: number, view: DataView, off: number, len: number) => void) | undefined): void {
+    this.requests.unsolicited = listener;
   }
 
   /** Round trip time in ms (PING/PONG) and the device's uptime. */

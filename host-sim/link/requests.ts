@@ -43,6 +43,8 @@ export class Requests {
   /** Set while a session restart sends its own requests (they are marked internal). */
   internal = false;
   batches: BatchListener | undefined;
+  /** Messages the device sends on its own (SENSOR_WINDOW, SENSOR_RESULT): sensor-link.ts listens. */
+  unsolicited: ((type: number, view: DataView, off: number, len: number) => void) | undefined;
   private readonly clock: Clock;
 
   constructor(private readonly opts: ResolvedOptions, private readonly transmit: (op: Op) => void,
@@ -198,6 +200,18 @@ export class Requests {
         if (op) this.settle(op, checkpointInfo(this.mCkpt));
         return;
       }
+      case P.MSG_PIPELINE: {
+        // total u32, offset u32, bytes: answers the PIPELINE_GET of that offset.
+        if (len < 8) return;
+        const at = view.getUint32(off + 4, true);
+        const op = this.ops.find((o) => o.type === P.MSG_PIPELINE_GET && o.key === at && !o.settled);
+        if (op) this.settle(op, new Uint8Array(view.buffer, view.byteOffset + off, len).slice());
+        return;
+      }
+      case P.MSG_SENSOR_WINDOW:
+      case P.MSG_SENSOR_RESULT:
+        this.unsolicited?.(type, view, off, len);
+        return;
       default:
         return;
     }

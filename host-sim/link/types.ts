@@ -27,6 +27,7 @@ const TYPE_NAMES: Record<number, string> = {
   [P.MSG_WEIGHTS_GET]: "WEIGHTS_GET", [P.MSG_WEIGHTS_PUT]: "WEIGHTS_PUT", [P.MSG_WEIGHTS_COMMIT]: "WEIGHTS_COMMIT",
   [P.MSG_MODEL_SPEC_GET]: "MODEL_SPEC_GET", [P.MSG_MODEL_PUT]: "MODEL_PUT", [P.MSG_MODEL_COMMIT]: "MODEL_COMMIT",
   [P.MSG_MODEL_GET]: "MODEL_GET", [P.MSG_CHECKPOINT_GET]: "CHECKPOINT_GET", [P.MSG_CHECKPOINT_SAVE]: "CHECKPOINT_SAVE",
+  [P.MSG_PIPELINE_PUT]: "PIPELINE_PUT", [P.MSG_PIPELINE_GET]: "PIPELINE_GET", [P.MSG_SENSOR_MODE]: "SENSOR_MODE",
 };
 export function typeName(type: number): string {
   return TYPE_NAMES[type] ?? String(type);
@@ -124,8 +125,14 @@ export interface ReportInfo {
 
 /** One batch of samples for the device: count samples of the model's input shape, float32. */
 export interface SampleBatch {
+  /** Model inputs, y.length x inputs (empty for a raw batch). */
   x: Float32Array;
   y: ArrayLike<number>;
+  /**
+   * A raw batch instead: y.length windows of `rows` x `columns` int16 sensor counts (the pipeline's scale),
+   * sent as SAMPLE_BATCH dtype int16, shape [rows, columns]; the board computes the features (docs/protocol.md).
+   */
+  raw?: { data: Int16Array; rows: number; columns: number };
 }
 
 export interface WeightsSnapshot {

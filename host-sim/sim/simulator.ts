@@ -13,6 +13,8 @@ import { openPty, type PtyPair } from "./pty";
 import { NodeRunner, packageFile, type DeviceRunner } from "./runner";
 import { createXsRunner } from "./xs-board";
 import { SimFlash } from "./flash";
+import { replayConfig } from "./imu-file";
+import type { SensorConfig } from "../../src/app/sensor-config";
 
 export { packageFile, type DeviceRunner } from "./runner";
 
@@ -55,6 +57,8 @@ export interface SimulatorOptions {
   freeMemory?: number;
   /** The model budget in bytes (overrides the manifest's config.model.budget). */
   modelBudget?: number;
+  /** A CSV recording the board's IMU replays, one row per sample (host-sim/sim/imu-file.ts); default: no IMU. */
+  imu?: string;
 }
 
 /** The USB round trip the simulator assumes on a virtual clock (a pty measured 3-8 ms, like a USB-UART bridge). */
@@ -194,6 +198,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
   if (options.rxWindow !== undefined) config.serial = { ...(config.serial as Record<string, unknown>), rxWindow: options.rxWindow };
   if (options.modelBudget !== undefined) config.model = { ...(config.model as Record<string, unknown>), budget: options.modelBudget };
+  if (options.imu !== undefined) config.sensor = replayConfig(options.imu, (config.sensor ?? {}) as SensorConfig);
   if (!(baud >= 300 && baud <= 20000000)) throw new Error(`baud must be 300..20000000, got ${baud}`);
   const usePty = options.pty ?? true;
   const clock = options.clock ?? new WallClock();

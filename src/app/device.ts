@@ -7,17 +7,23 @@ import type * as M from "../protocol/messages";
 import type { FrameDecoder } from "../protocol/frame";
 import { DeviceTransport, type DeviceSerial, type DeviceTimers, type MessageHandler, type TransportOptions, type TransportStats } from "./transport";
 import { ModelService, type ModelServiceOptions, type ModelStats } from "./model-service";
+import { SensorService, type SensorDriver, type SensorSettings } from "./sensor-service";
+import { isSensorType } from "../protocol/sensor";
 import type { WeightsBlob } from "./weights-blob";
 
 export { DEVICE_MAX_FRAME, TX_SLOTS, RETRANSMIT_MS, ACK_REFRESH_MS, ACK_STEP } from "./transport";
 export type { DeviceSerial, DeviceTimers } from "./transport";
 
-export type DeviceOptions = TransportOptions & ModelServiceOptions;
+export type DeviceOptions = TransportOptions & ModelServiceOptions & {
+  /** The board's own sensor (src/main.ts builds it from manifest config "sensor"), if it has one. */
+  sensor?: { driver: SensorDriver; settings: SensorSettings };
+};
 export type DeviceStats = TransportStats & ModelStats;
 
 export class DeviceSession implements MessageHandler {
   readonly transport: DeviceTransport;
   readonly service: ModelService;
+  readonly sensor: SensorService;
   readonly stats: DeviceStats = {
     accepted: 0, duplicates: 0, gaps: 0, deferred: 0, retransmits: 0, acksSent: 0, errorsSent: 0,
     reports: 0, batchesTrained: 0, batchesRefused: 0, handlerErrors: 0,
@@ -26,14 +32,18 @@ export class DeviceSession implements MessageHandler {
   constructor(model: DenseModel, options: DeviceOptions) {
     this.transport = new DeviceTransport(this, this.stats, options);
     this.service = new ModelService(model, this.transport, this.transport.decoder.buffer, this.stats, options);
+    const log = options.log ?? ((): void => {});
+    this.sensor = new SensorService(this.transport, this.service, options.sensor?.driver ?? null, options.sensor?.settings ?? null, log);
   }
 
   /** Starts serving: writes 0x00 and an unsolicited CAPS, starts the tick timer. */
   start(serial: DeviceSerial, timers: DeviceTimers): void {
     this.transport.start(serial, timers);
+    this.sensor.start(timers);
   }
 
   stop(): void {
+    this.sensor.stop();
     this.transport.stop();
   }
 
@@ -49,15 +59,18 @@ export class DeviceSession implements MessageHandler {
 
   // The transport hands every message to the service (the service is built after the transport).
   onMessage(type: number, seq: number, view: DataView, off: number, len: number): void {
-    this.service.onMessage(type, seq, view, off, len);
+    if (isSensorType(type)) this.sensor.onMessage(type, seq, view, off, len);
+    else this.service.onMessage(type, seq, view, off, len);
   }
 
   onSessionStart(): void {
     this.service.onSessionStart();
+    this.sensor.onSessionStart();
   }
 
   describe(caps: M.Caps): void {
     this.service.describe(caps);
+    this.sensor.describe(caps);
   }
 
   /** The current model (replaced when CONFIG changes its settings or frozen layers). */

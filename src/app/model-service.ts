@@ -12,18 +12,25 @@
 // - Whole models (model-transfer.ts, model-install.ts): MODEL_PUT/COMMIT installs a .tpm of any dense
 //   shape and dtype within the model budget, atomically (the old model stays on any refusal); MODEL_GET
 //   reads the current model, with its PIPELINE (input description, class names), as a .tpm.
+// - Raw batches: SAMPLE_BATCH with dtype int16 and shape [window rows, columns] carries sensor windows; the
+//   board turns each into model inputs with its input pipeline (src/features, the host's very code) and
+//   trains on them like a feature batch. The pipeline comes from PIPELINE_PUT (sensor-service.ts) or the
+//   board's stored model; `features` computes it.
 // - Checkpoints: saved every `saveEvery` batches, after a WEIGHTS_COMMIT and on CHECKPOINT_SAVE (the end
 //   of a run); CHECKPOINT_GET/SAVE are answered with CHECKPOINT_STATE.
 import { buildModel } from "../engine/build";
+import { FeaturePipeline } from "../features/pipeline";
+import { featureWidth } from "../features/spec";
 import { LossCode } from "../engine/codes";
 import type { DenseModel } from "../engine/model-api";
 import { resolveSpec, type ModelSpec, type OptimizerSpec, type ResolvedSpec } from "../engine/spec";
 import { argmax } from "../engine/validate";
 import { specPayloadLength, writeSpecPayload } from "../modelfile/format";
-import { fileSizeWithSection, saveWithSectionInto } from "../modelfile/pipeline-section";
+import { encodePipeline, fileSizeWithSection, saveWithSectionInto } from "../modelfile/pipeline-section";
 import type { PipelineSpec } from "../features/spec";
 import { PAYLOAD_OFFSET } from "../protocol/frame";
 import * as M from "../protocol/messages";
+import { CAPS_FLAG_PIPELINE } from "../protocol/sensor";
 import type { MessageHandler } from "./transport";
 import { WeightsBlob } from "./weights-blob";
 import { WeightsTransfer, type Replies } from "./weights-transfer";
@@ -79,6 +86,8 @@ export class ModelService implements MessageHandler {
   pipeline: PipelineSpec | null;
   /** The PIPELINE section payload behind `pipeline` (written into checkpoints and MODEL_GET files). */
   pipelineBytes: Uint8Array | null;
+  /** The pipeline's code (src/features) for raw batches and the sensor; null without a pipeline. */
+  features: FeaturePipeline | null = null;
 
   private readonly out: Replies;
   private readonly stats: ModelStats;
@@ -100,6 +109,9 @@ export class ModelService implements MessageHandler {
   // Training views over the decoder's buffer, cached by byte offset.
   private readonly rxBuffer: ArrayBuffer;
   private readonly rxF32: Float32Array;
+  private readonly rxI16: Int16Array;
+  /** Model inputs of one raw batch step (batch size x inputs), sized when a pipeline is installed. */
+  private rawX = new Float32Array(0);
   private readonly xKeys = new Int32Array(VIEW_CACHE).fill(-1);
   private readonly xViews: Float32Array[] = [];
   private xNext = 0;
@@ -113,6 +125,7 @@ export class ModelService implements MessageHandler {
     this.out = out;
     this.rxBuffer = rxBuffer;
     this.rxF32 = new Float32Array(rxBuffer);
+    this.rxI16 = new Int16Array(rxBuffer);
     this.stats = stats;
     this.opts = options;
     this.now = options.now;
@@ -125,6 +138,8 @@ export class ModelService implements MessageHandler {
     }
     this.pipeline = options.pipeline ?? null;
     this.pipelineBytes = options.pipelineBytes ?? null;
+    this.features = this.featuresOf(this.pipeline);
+    this.sizeRawInputs();
     this.blob = new WeightsBlob(model);
     this.weights = new WeightsTransfer(this.blob);
     this.softmax = model.config.loss === LossCode.SoftmaxCE;
@@ -226,6 +241,56 @@ export class ModelService implements MessageHandler {
     }
   }
 
+  // ---- input pipeline ----------------------------------------------------------------------------------
+
+  /**
+   * Use `spec` for raw batches and the sensor: its feature count must be the model's inputs and its class
+   * names (if any) one per output. Returns ERR_OK, or ERR_SHAPE_MISMATCH / ERR_BAD_VALUE / ERR_NO_MEMORY.
+   */
+  installPipeline(spec: PipelineSpec): number {
+    if (featureWidth(spec) !== this.model.inputs) return M.ERR_SHAPE_MISMATCH;
+    if (spec.classes.length !== 0 && spec.classes.length !== this.model.outputs) return M.ERR_SHAPE_MISMATCH;
+    let features: FeaturePipeline, bytes: Uint8Array;
+    try {
+      features = new FeaturePipeline(spec);
+      bytes = encodePipeline(spec);
+    } catch (e) {
+      return e instanceof RangeError ? M.ERR_BAD_VALUE : M.ERR_NO_MEMORY;
+    }
+    this.pipeline = spec;
+    this.pipelineBytes = bytes;
+    this.features = features;
+    this.sizeRawInputs();
+    this.describeModel(this.shape);
+    return M.ERR_OK;
+  }
+
+  /** The pipeline's code for a model's pipeline (null when it has none or it cannot be built). */
+  private featuresOf(spec: PipelineSpec | null): FeaturePipeline | null {
+    if (spec === null) return null;
+    try {
+      return new FeaturePipeline(spec);
+    } catch (e) {
+      this.log("pipeline unusable: " + String(e));
+      return null;
+    }
+  }
+
+  /** Weights are being replaced (WEIGHTS_PUT under way): nothing may train or predict. */
+  get busy(): boolean {
+    return this.weights.putInProgress;
+  }
+
+  /** The board trained outside the batch sequence (sensor learn mode): the next CHECKPOINT_SAVE saves. */
+  trainedOnBoard(): void {
+    this.checkpointState.flags &= ~M.CKPT_SAVED;
+  }
+
+  private sizeRawInputs(): void {
+    const n = this.model.batchSize * this.model.inputs;
+    if (this.features !== null && this.rawX.length !== n) this.rawX = new Float32Array(n);
+  }
+
   // ---- CONFIG ------------------------------------------------------------------------------------------
 
   private onConfig(view: DataView, off: number, len: number): number {
@@ -289,6 +354,7 @@ export class ModelService implements MessageHandler {
     if (layoutChanged) this.weights.reset(); // a snapshot of the old layout is stale
     this.weights.rebind(this.blob);
     this.softmax = next.config.loss === LossCode.SoftmaxCE;
+    this.sizeRawInputs();
     this.describeModel(this.shape);
     if (layoutChanged) this.log("model rebuilt: " + next.config.frozen + " frozen layer(s)");
     return M.ERR_OK;
@@ -368,6 +434,8 @@ export class ModelService implements MessageHandler {
     this.model = next.model;
     this.pipeline = next.pipeline;
     this.pipelineBytes = next.pipelineBytes;
+    this.features = this.featuresOf(next.pipeline);
+    this.sizeRawInputs();
     this.blob = new WeightsBlob(next.model);
     this.weights.reset();
     this.weights.rebind(this.blob);
@@ -383,7 +451,9 @@ export class ModelService implements MessageHandler {
   private onBatch(view: DataView, off: number, len: number): number {
     const t = this.tensor;
     let code = M.decodeSampleBatch(view, off, len, t);
-    if (code === M.ERR_OK) code = M.checkTensorForModel(view, t, this.shape, true);
+    const raw = code === M.ERR_OK && t.dtype === M.DTYPE_I16 && t.rank === 2;
+    if (raw) code = this.checkRawBatch(view, t);
+    else if (code === M.ERR_OK) code = M.checkTensorForModel(view, t, this.shape, true);
     if (code === M.ERR_OK && t.count % this.model.batchSize !== 0) code = M.ERR_SHAPE_MISMATCH;
     if (code === M.ERR_OK && (this.weights.putInProgress || this.models.putInProgress)) code = M.ERR_BAD_STATE;
     if (code === M.ERR_OK) {
@@ -401,8 +471,17 @@ export class ModelService implements MessageHandler {
     const steps = t.count / B;
     const t0 = this.now();
     let lossSum = 0, correct = 0;
+    const pipe = this.features;
+    const windowValues = raw && pipe !== null ? pipe.windowRows * pipe.columns : 0;
     for (let s = 0; s < steps; s++) {
-      const x = this.xView(t.dataOffset + s * B * inputs * 4, B * inputs);
+      let x: Float32Array;
+      if (raw && pipe !== null) {
+        // Each window of this step -> model inputs, with the same code the host uses.
+        x = this.rawX;
+        for (let c = 0; c < B; c++) pipe.extractWindow(this.rxI16, (t.dataOffset >> 1) + (s * B + c) * windowValues, 0, x, c * inputs);
+      } else {
+        x = this.xView(t.dataOffset + s * B * inputs * 4, B * inputs);
+      }
       const y = this.yView(t.labelsOffset + s * B, B);
       lossSum += model.trainStep(x, y);
       if (this.softmax) {
@@ -426,6 +505,15 @@ export class ModelService implements MessageHandler {
     if (plen >= 0) this.out.sendSequenced(M.MSG_REPORT, plen);
     this.stats.reports++;
     if (this.saveEvery > 0 && t.id % this.saveEvery === 0) this.save();
+    return M.ERR_OK;
+  }
+
+  /** A raw batch: windows of the pipeline's rows and columns, labels within the model's classes. */
+  private checkRawBatch(view: DataView, t: M.TensorMsg): number {
+    const pipe = this.features;
+    if (pipe === null) return M.ERR_BAD_STATE;
+    if (t.dims[0] !== pipe.windowRows || t.dims[1] !== pipe.columns) return M.ERR_SHAPE_MISMATCH;
+    for (let i = 0; i < t.count; i++) if (view.getUint8(t.labelsOffset + i) >= this.model.outputs) return M.ERR_BAD_LABEL;
     return M.ERR_OK;
   }
 
@@ -495,7 +583,7 @@ export class ModelService implements MessageHandler {
   private describeModel(c: M.Caps): void {
     const model = this.model;
     const r = model.config;
-    c.flags = M.CAPS_FLAG_MODEL_SPEC | M.CAPS_FLAG_CHECKPOINT_MSGS | M.CAPS_FLAG_MODEL_INSTALL |
+    c.flags = M.CAPS_FLAG_MODEL_SPEC | M.CAPS_FLAG_CHECKPOINT_MSGS | M.CAPS_FLAG_MODEL_INSTALL | CAPS_FLAG_PIPELINE |
       (this.opts.checkpoints !== undefined ? M.CAPS_FLAG_CHECKPOINTS_ON : 0);
     c.planBytes = model.plan.total;
     c.stateBytes = this.blob.byteLength;

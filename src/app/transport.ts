@@ -266,6 +266,20 @@ export class DeviceTransport {
     if (!this.tx.push(slot, 0, n)) this.retransmitPending = true;
   }
 
+  /**
+   * Room for a sequenced frame the app sends on its own initiative (the sensor's): a session is open and a
+   * retention slot stays free for the reply to the next host message.
+   */
+  get canSend(): boolean {
+    return this.inSession && this.slotCount < TX_SLOTS - 1;
+  }
+
+  /** sendSequenced outside a message handler (check canSend first); starts writing at once. */
+  sendUnsolicited(type: number, plen: number): void {
+    this.sendSequenced(type, plen);
+    this.flush();
+  }
+
   /** ERROR (code OK is a positive answer) about the host frame refSeq of type refType. */
   sendError(code: number, refSeq: number, refType: number, detail: number): void {
     const e = this.err;

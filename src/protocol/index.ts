@@ -3,3 +3,4 @@ export * from "../util/crc32.js";
 export * from "./cobs.js";
 export * from "./frame.js";
 export * from "./messages.js";
+export * from "./sensor.js";

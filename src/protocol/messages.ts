@@ -46,7 +46,8 @@ export const MSG_MODEL_DATA = 0x2c;
 /** Sequenced types consume a sequence number and are retransmitted until acked (go-back-N). */
 export function isSequenced(type: number): boolean {
   return type === MSG_ERROR || (type >= MSG_CONFIG && type <= MSG_PREDICT_RESULT) ||
-    (type >= MSG_WEIGHTS_GET && type <= MSG_MODEL_DATA);
+    (type >= MSG_WEIGHTS_GET && type <= MSG_MODEL_DATA) ||
+    (type >= 0x30 && type <= 0x35); // 0x30..0x35: sensor.ts
 }
 
 // ---- Error codes (ERROR message and codec results).

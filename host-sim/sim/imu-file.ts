@@ -1,0 +1,18 @@
+// A CSV recording as the simulated IMU's replay (imu-replay.ts): the sensor's columns (manifest config
+// "sensor", default aX..gZ in g and deg/s) are read from the file and converted into the driver's units
+// (the board multiplies them back by its configured scales), so the board computes from the recording.
+import { readCsvFile } from "../data/csv";
+import { DEFAULT_COLUMNS, DEFAULT_FIELDS, DEFAULT_SCALES, type SensorConfig } from "../../src/app/sensor-config";
+import type { ReplayConfig } from "./imu-replay";
+
+/** The board config's "sensor" block with a replay of `file` (a label column, if any, is ignored). */
+export function replayConfig(file: string, sensor: SensorConfig = {}): SensorConfig & { replay: ReplayConfig } {
+  const columns = sensor.columns ?? DEFAULT_COLUMNS;
+  const fields = sensor.fields ?? DEFAULT_FIELDS;
+  const scales = sensor.scales ?? DEFAULT_SCALES;
+  const table = readCsvFile(file, { columns });
+  const rows: number[] = new Array<number>(table.values.length);
+  const C = columns.length;
+  for (let i = 0; i < rows.length; i++) rows[i] = table.values[i]! / scales[i % C]!;
+  return { driver: "mpu6050", ...sensor, replay: { fields, rows } };
+}
