@@ -107,7 +107,7 @@ describe("device session (node engine, in-process port)", () => {
     expect(caps.stateBytes).toBe(8 + ref.parameters.length * 4);
     expect(caps.lastCommittedBatchId).toBe(0);
     expect(caps.rxWindow).toBe(M.RX_SAFE);
-    expect(caps.maxFrame).toBe(1024);
+    expect(caps.maxFrame).toBe(2048); // manifest.json config.serial.maxFrame: a raw window of the gestures (1428 bytes) fits
     expect(caps.bootNonce).not.toBe(0);
     expect(sim.crashes()).toEqual([]);
   });

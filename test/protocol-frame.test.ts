@@ -311,6 +311,57 @@ const examples: Record<string, Example> = {
       expect([m.offset, m.total, m.blobCrc, m.batchId, m.dataLength, v.getUint8(m.dataOffset)]).toEqual([4, 8, 7, 3, 4, 9]);
     },
   },
+  PIPELINE_PUT: {
+    type: P.MSG_PIPELINE_PUT,
+    encode: (v, o) => { v.setUint32(o, 300, true); v.setUint32(o + 4, 100, true); v.setUint8(o + 8, 7); return 9; },
+    check: (v, o, l) => expect([l, v.getUint32(o, true), v.getUint32(o + 4, true), v.getUint8(o + 8)]).toEqual([9, 300, 100, 7]),
+  },
+  PIPELINE_GET: {
+    type: P.MSG_PIPELINE_GET,
+    encode: (v, o) => { v.setUint32(o, 1000, true); return 4; },
+    check: (v, o, l) => expect([l, v.getUint32(o, true)]).toEqual([4, 1000]),
+  },
+  PIPELINE: {
+    type: P.MSG_PIPELINE,
+    encode: (v, o) => { v.setUint32(o, 10, true); v.setUint32(o + 4, 8, true); v.setUint16(o + 8, 0x0201, true); return 10; },
+    check: (v, o, l) => expect([l, v.getUint32(o, true), v.getUint32(o + 4, true), v.getUint8(o + 8), v.getUint8(o + 9)]).toEqual([10, 10, 8, 1, 2]),
+  },
+  SENSOR_MODE: {
+    type: P.MSG_SENSOR_MODE,
+    encode: (v, o, c) => P.encodeSensorMode(v, o, c, { mode: P.MODE_LEARN, label: 4, count: 300 }),
+    check: (v, o, l) => {
+      const m = new P.SensorMode();
+      expect(P.decodeSensorMode(v, o, l, m)).toBe(P.ERR_OK);
+      expect({ ...m }).toEqual({ mode: P.MODE_LEARN, label: 4, count: 300 });
+      v.setUint8(o, 9);
+      expect(P.decodeSensorMode(v, o, l, m)).toBe(P.ERR_BAD_VALUE);
+      expect(P.decodeSensorMode(v, o, 3, m)).toBe(P.ERR_BAD_LENGTH);
+    },
+  },
+  SENSOR_WINDOW: {
+    type: P.MSG_SENSOR_WINDOW,
+    encode: (v, o, c) => {
+      const n = P.encodeSensorWindowHeader(v, o, c, Object.assign(new P.SensorWindow(), { window: 3, label: 1, columns: 2, firstRow: 4, rows: 2, windowRows: 6 }));
+      [1, -2, 32767, -32767].forEach((x, i) => v.setInt16(o + P.SWIN_DATA + 2 * i, x, true));
+      return n;
+    },
+    check: (v, o, l) => {
+      const m = new P.SensorWindow();
+      expect(P.decodeSensorWindow(v, o, l, m)).toBe(P.ERR_OK);
+      expect([m.window, m.label, m.columns, m.firstRow, m.rows, m.windowRows]).toEqual([3, 1, 2, 4, 2, 6]);
+      expect(Array.from(new Int16Array(v.buffer, m.dataOffset, 4))).toEqual([1, -2, 32767, -32767]);
+      expect(P.decodeSensorWindow(v, o, l - 2, m)).toBe(P.ERR_BAD_LENGTH);
+    },
+  },
+  SENSOR_RESULT: {
+    type: P.MSG_SENSOR_RESULT,
+    encode: (v, o, c) => P.encodeSensorResult(v, o, c, Object.assign(new P.SensorResult(), { mode: P.MODE_INFER, classIndex: 2, flags: P.SRES_DONE, window: 77, confidence: 0.75, loss: 0.5, remaining: 0, dropped: 3 })),
+    check: (v, o, l) => {
+      const m = new P.SensorResult();
+      expect(P.decodeSensorResult(v, o, l, m)).toBe(P.ERR_OK);
+      expect({ ...m }).toEqual({ mode: P.MODE_INFER, classIndex: 2, flags: P.SRES_DONE, window: 77, confidence: 0.75, loss: 0.5, remaining: 0, dropped: 3 });
+    },
+  },
 };
 
 /** Encodes an example into wire bytes through the FrameEncoder's own scratch buffer. */
