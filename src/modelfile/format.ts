@@ -31,6 +31,8 @@ const TRAINING_HEADER = 48;
 const QFORMAT_FIXED = 16;
 const QFORMAT_LAYER = 4;
 const QFORMAT_VERSION = 1;
+/** Fraction bits the fixed-point momentum velocity keeps beyond its parameter's format (FixedModel). */
+export const VELOCITY_EXTRA_FRAC = 4;
 
 // Codes stored in the file are those of src/engine/codes.ts (dtype, loss, optimizer type, schedule,
 // activation, and the engine's optimizer in TRAINING); only the PARAMS encoding is the file's own.
@@ -64,15 +66,18 @@ function dtypeOf(model: AnyModel): number {
 /** Exact byte size of the file saveModel(model, opts) writes. */
 export function modelFileSize(model: AnyModel, opts?: SaveOptions): number {
   const L = model.config.units.length;
+  const width = model.dtype === "fixed" ? 2 : 4;
   let n = HEADER + SECTION_HEADER + align4(SPEC_FIXED + SPEC_LAYER * L);
-  if (model.dtype === "fixed") {
-    if (withTraining(opts)) fail("saving the optimizer state of a fixed-point model is not supported yet (weights only)");
-    n += SECTION_HEADER + align4(QFORMAT_FIXED + QFORMAT_LAYER * L);
-    return n + SECTION_HEADER + align4(PARAMS_HEADER + 2 * model.plan.parameterCount) + CRC;
-  }
-  n += SECTION_HEADER + align4(PARAMS_HEADER + 4 * model.plan.parameterCount);
-  if (withTraining(opts)) n += SECTION_HEADER + TRAINING_HEADER + 4 * model.optimizerState.length * model.plan.trainableCount;
+  if (model.dtype === "fixed") n += SECTION_HEADER + align4(QFORMAT_FIXED + QFORMAT_LAYER * L);
+  n += SECTION_HEADER + align4(PARAMS_HEADER + width * model.plan.parameterCount);
+  if (withTraining(opts)) n += SECTION_HEADER + align4(TRAINING_HEADER + width * model.optimizerState.length * model.plan.trainableCount);
   return n + CRC;
+}
+
+/** The stochastic-rounding state of a fixed-point model (0: none; the state itself is never 0). */
+function roundingStateOf(model: AnyModel): number {
+  const state = (model as { roundingState?: Int32Array | null }).roundingState;
+  return state ? state[0] : 0;
 }
 
 /** Copy n float32 values into out at byte offset `at` (byte copy on little-endian machines). */
@@ -124,7 +129,7 @@ export function saveModelInto(model: AnyModel, out: Uint8Array, opts?: SaveOptio
   v.setUint16(6, 0, true);
   v.setUint32(8, total, true);
   const fixed = model.dtype === "fixed";
-  v.setUint32(12, training || fixed ? 3 : 2, true);
+  v.setUint32(12, 2 + (fixed ? 1 : 0) + (training ? 1 : 0), true);
 
   // SPEC
   let at = HEADER;
@@ -164,11 +169,11 @@ export function saveModelInto(model: AnyModel, out: Uint8Array, opts?: SaveOptio
   else putFloats(v, out, p + PARAMS_HEADER, model.parameters);
   at = p + PARAMS_HEADER + align4(size * count);
 
-  // TRAINING
-  if (training && !fixed) {
-    const state = model.optimizerState as readonly Float32Array[];
+  // TRAINING (the state arrays in the model's element type: f32, or int16 for dtype fixed)
+  if (training) {
+    const state = model.optimizerState;
     const n = model.plan.trainableCount;
-    v.setUint16(at, TAG_TRAINING, true); v.setUint16(at + 2, 0, true); v.setUint32(at + 4, TRAINING_HEADER + 4 * state.length * n, true);
+    v.setUint16(at, TAG_TRAINING, true); v.setUint16(at + 2, 0, true); v.setUint32(at + 4, TRAINING_HEADER + size * state.length * n, true);
     p = at + SECTION_HEADER;
     if (!(model.step >= 0 && model.step <= 0xffffffff)) fail(`step ${model.step} does not fit in u32`);
     v.setUint32(p, model.step, true);
@@ -180,10 +185,18 @@ export function saveModelInto(model: AnyModel, out: Uint8Array, opts?: SaveOptio
     v.setUint8(p + 14, state.length);
     v.setUint32(p + 16, model.plan.trainableStart, true);
     v.setUint32(p + 20, n, true);
+    if (fixed) {
+      v.setInt32(p + 24, roundingStateOf(model), true);
+      v.setInt8(p + 28, VELOCITY_EXTRA_FRAC);
+    }
     v.setFloat64(p + 32, r.optimizer === Opt.Adam ? powInt(r.beta1, model.step) : 1, true);
     v.setFloat64(p + 40, r.optimizer === Opt.Adam ? powInt(r.beta2, model.step) : 1, true);
-    for (let k = 0; k < state.length; k++) putFloats(v, out, p + TRAINING_HEADER + 4 * n * k, state[k]);
-    at = p + TRAINING_HEADER + 4 * n * state.length;
+    for (let k = 0; k < state.length; k++) {
+      const a = state[k];
+      if (a instanceof Int16Array) putInt16s(v, out, p + TRAINING_HEADER + 2 * n * k, a);
+      else putFloats(v, out, p + TRAINING_HEADER + 4 * n * k, a);
+    }
+    at = p + align4(TRAINING_HEADER + size * n * state.length);
   }
   if (at !== total - CRC) fail(`internal error: wrote ${at + CRC} bytes, planned ${total}`);
   v.setUint32(at, crc32Final(crc32Update(CRC32_INIT, out, 0, at)), true);
@@ -330,7 +343,6 @@ function scan(bytes: Uint8Array): { v: DataView; s: Sections } {
     reserved = (v.getUint8(q + 5) & ~1) | v.getUint16(q + 6, true);
     for (let l = 0; l < L; l++) reserved |= v.getUint8(q + QFORMAT_FIXED + QFORMAT_LAYER * l + 3);
     if (reserved !== 0) fail("QFORMAT has reserved bits set (they must be 0)");
-    if (s.training >= 0) fail("TRAINING section in a fixed-point file is not supported yet");
   } else if (dtype === DTypeCode.Float32) {
     if (s.qformat >= 0) fail("QFORMAT section in a float32 file");
   } else {
@@ -384,17 +396,34 @@ function checkTraining(v: DataView, s: Sections): { arrays: number; start: numbe
   if (s.trainingLength < TRAINING_HEADER) fail("TRAINING section too short");
   const arrays = v.getUint8(p + 14), start = v.getUint32(p + 16, true), count = v.getUint32(p + 20, true);
   const opt = v.getUint8(p + 13);
+  const fixed = v.getUint8(s.spec) === DTypeCode.Fixed;
   if (opt > Opt.Adam) fail(`TRAINING optimizer code ${opt} is unknown`);
+  if (fixed && opt === Opt.Adam) fail("TRAINING of a fixed-point file with Adam state (fixed point trains with SGD or momentum)");
   if (arrays !== OPTIMIZER_STATE_ARRAYS[opt]) fail("TRAINING state array count does not match its optimizer");
-  if ((v.getUint8(p + 12) & ~1) !== 0 || v.getUint8(p + 15) !== 0 || v.getUint32(p + 24, true) !== 0 || v.getUint32(p + 28, true) !== 0) {
+  if ((v.getUint8(p + 12) & ~1) !== 0 || v.getUint8(p + 15) !== 0 || v.getUint16(p + 30, true) !== 0 || v.getUint8(p + 29) !== 0 ||
+    (!fixed && (v.getUint32(p + 24, true) !== 0 || v.getUint8(p + 28) !== 0))) {
     fail("TRAINING has reserved bits set (they must be 0)");
   }
-  if (s.trainingLength !== TRAINING_HEADER + 4 * arrays * count) fail("TRAINING section length does not match its state arrays");
+  if (fixed) {
+    if (v.getInt8(p + 28) !== VELOCITY_EXTRA_FRAC) fail(`TRAINING velocity format: ${v.getInt8(p + 28)} extra fraction bits, this build keeps ${VELOCITY_EXTRA_FRAC}`);
+    const rounding = v.getInt32(p + 24, true);
+    const stochastic = (v.getUint8(s.qformat + 5) & 1) !== 0;
+    if (stochastic ? rounding === 0 : rounding !== 0) fail(`TRAINING rounding state ${rounding} is not valid for ${stochastic ? "stochastic" : "nearest"} rounding`);
+  }
+  const width = fixed ? 2 : 4;
+  if (s.trainingLength !== TRAINING_HEADER + width * arrays * count) fail("TRAINING section length does not match its state arrays");
   const total = specParameterCount(v, s.spec);
   if (start > total || count !== total - start) fail("TRAINING trainable range does not match the spec");
   for (let k = 0; k < 2; k++) {
     const power = v.getFloat64(p + 32 + 8 * k, true);
     if (!(power >= 0 && power <= 1)) fail(`TRAINING beta${k + 1}Power is ${power}, not in [0, 1]`);
+  }
+  if (fixed) {
+    // int16 velocity: -32768 is outside the kernels' symmetric range
+    for (let i = 0; i < arrays * count; i++) {
+      if (v.getInt16(p + TRAINING_HEADER + 2 * i, true) === -32768) fail(`TRAINING state value ${i} is -32768, outside -32767..32767`);
+    }
+    return { arrays, start, count };
   }
   // Optimizer state must be finite, and Adam's second moment v (the second array) never negative: a NaN
   // or negative v would turn every parameter into NaN at the first update.
@@ -622,17 +651,17 @@ export function loadInto(model: AnyModel, bytes: Uint8Array, opts?: LoadOptions)
   if (count !== model.parameters.length) fail(`internal error: ${count} parameters in the file, ${model.parameters.length} in the model`);
   const mode = opts?.state ?? "auto";
   let useState = false;
-  if (model.dtype === "fixed") {
-    if (mode === "require") fail("no optimizer state is stored for fixed-point models");
-  } else if (mode !== "skip") {
+  if (mode !== "skip") {
     if (s.training < 0) {
       if (mode === "require") fail("no TRAINING section (optimizer state) in the file");
     } else {
       const t = checkTraining(v, s);
       const opt = v.getUint8(s.training + 13);
+      // a fixed model with stochastic rounding needs the file's rounding state, one without it none
+      const rounding = model.dtype === "fixed" && (roundingStateOf(model) !== 0) !== (v.getInt32(s.training + 24, true) !== 0);
       const ok = opt === model.config.optimizer && t.start === model.plan.trainableStart && t.count === model.plan.trainableCount &&
-        t.arrays === model.optimizerState.length;
-      if (!ok && mode === "require") fail("the TRAINING section does not match the model's optimizer or frozen layers");
+        t.arrays === model.optimizerState.length && !rounding;
+      if (!ok && mode === "require") fail("the TRAINING section does not match the model's optimizer, frozen layers or rounding");
       useState = ok;
     }
   }
@@ -642,14 +671,20 @@ export function loadInto(model: AnyModel, bytes: Uint8Array, opts?: LoadOptions)
   else getFloats(v, bytes, s.params + PARAMS_HEADER, P);
   const p = s.training;
   let step = 0, lastBatchId = -1;
-  if (p >= 0 && model.dtype !== "fixed") {
+  if (p >= 0) {
     step = v.getUint32(p, true);
     lastBatchId = (v.getUint8(p + 12) & 1) !== 0 ? v.getUint32(p + 8, true) : -1;
   }
   if (useState) {
     // Adam's b^t are derived from the step (Model computes them from it), so the file's copies are not read.
-    const state = model.optimizerState as readonly Float32Array[], n = model.plan.trainableCount;
-    for (let k = 0; k < state.length; k++) getFloats(v, bytes, p + TRAINING_HEADER + 4 * n * k, state[k]);
+    const state = model.optimizerState, n = model.plan.trainableCount;
+    for (let k = 0; k < state.length; k++) {
+      const a = state[k];
+      if (a instanceof Int16Array) getInt16s(v, bytes, p + TRAINING_HEADER + 2 * n * k, a);
+      else getFloats(v, bytes, p + TRAINING_HEADER + 4 * n * k, a);
+    }
+    const rounding = (model as { roundingState?: Int32Array | null }).roundingState;
+    if (rounding) rounding[0] = v.getInt32(p + 24, true);
     model.step = step;
     model.rejectedSteps = v.getUint32(p + 4, true);
   }

@@ -58,7 +58,11 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
   private readonly row: Int32Array;
   private readonly xq: Int16Array;
   private readonly tq: Int16Array;
-  private readonly rng: Int32Array | null;
+  /**
+   * Stochastic rounding's xorshift32 state (one int32, never 0), or null without stochastic rounding: part of
+   * the training state that model files and checkpoints save, so a restored model rounds the same way.
+   */
+  readonly roundingState: Int32Array | null;
   private readonly mant = new Int32Array(2);
   /** Weight and bias shifts of the current layer's update (updateShifts). */
   private readonly shifts = new Int32Array(2);
@@ -118,7 +122,7 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
     this.row = fx.row ? new Int32Array(this.arena, fx.row.offset, fx.row.length) : new Int32Array(0);
     this.xq = v16(this.arena, fx.xq);
     this.tq = fx.tq ? v16(this.arena, fx.tq) : new Int16Array(0);
-    this.rng = r.fixed.stochasticRounding ? new Int32Array(1) : null;
+    this.roundingState = r.fixed.stochasticRounding ? new Int32Array(1) : null;
     const L = p.layers.length;
     this.deltaFrac = new Int32Array(L);
     this.wBound = new Int32Array(2 * L);
@@ -134,7 +138,7 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
   }
 
   protected initialized(seed: number): void {
-    if (this.rng) this.rng[0] = (seed ^ 0x2545f491) | 1;
+    if (this.roundingState) this.roundingState[0] = (seed ^ 0x2545f491) | 1;
     this.weightsChanged();
     this.saturatedStores = 0;
     this.saturatedInputs = 0;
@@ -424,7 +428,7 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
         this.clippedGradients += updateShifts(shifts, lrE + gz - t + f.inFrac - f.weightFrac, lrE + gz - t - f.biasFrac, m, 30 + m);
         this.weightsChanged();
         sat += k.updateQ(layer.W, layer.b, this.velocity[l], 0, dZ, input, 0, this.row, layer.inputs, layer.units, cols,
-          lrM, t, shifts[WEIGHT_SHIFT], shifts[BIAS_SHIFT], this.muQ15, dM, dE, this.rng);
+          lrM, t, shifts[WEIGHT_SHIFT], shifts[BIAS_SHIFT], this.muQ15, dM, dE, this.roundingState);
       }
       if (dX) {
         const below = layers[l - 1];
