@@ -39,7 +39,8 @@ async function measure(c: Case, lineSeconds: number): Promise<Row> {
         y: Uint8Array.from({ length: c.batch }, () => rng.below(CLASSES)),
       }));
       const start = performance.now(); // virtual ms
-      const r = await link.sendBatches(batches, () => {}, { snapshotEvery: 0 });
+      // Frame sizes follow the line's loss as in `stream` (a clean line here: whole batches).
+      const r = await link.sendBatches(batches, () => {}, { snapshotEvery: 0, adaptFrames: { unit: 1 } });
       const seconds = (performance.now() - start) / 1000;
       await link.close();
       return {

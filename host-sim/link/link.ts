@@ -154,7 +154,7 @@ export class HostLink {
       wake: () => this.changes.notify(),
       throwIfFatal: () => this.throwIfFatal(),
       emit: (e) => this.opts.onEvent?.(e),
-      lineCounters: () => ({ losses: this.stats.gaps + this.stats.timeouts }),
+      lineCounters: () => ({ losses: this.stats.gaps + this.stats.timeouts - this.stats.spuriousTimeouts }),
       getWeights: () => this.getWeights(),
       putWeights: (blob, batchId) => this.putWeights(blob, batchId),
     }, batches, onReport, options);

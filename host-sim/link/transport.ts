@@ -276,7 +276,7 @@ export class Transport<Item extends Outgoing> {
   }
 
   /** The first frame of the latest go-back-N pass, and where its new copy ended (Infinity until written). */
-  private resend: { frame: TxFrame<Item>; end: number } | undefined;
+  private resend: { frame: TxFrame<Item>; end: number; reason: "timeout" | "gap" } | undefined;
 
   /** Resend every unacked frame from the oldest (go-back-N); a half-written frame is resent from its start. */
   private goBackN(reason: "timeout" | "gap"): void {
@@ -284,7 +284,7 @@ export class Transport<Item extends Outgoing> {
     const frames = this.sendIdx;
     this.stats.framesRetransmitted += frames;
     this.sendIdx = 0;
-    this.resend = this.txq.length > 0 ? { frame: this.txq[0]!, end: Infinity } : undefined;
+    this.resend = this.txq.length > 0 ? { frame: this.txq[0]!, end: Infinity, reason } : undefined;
     this.events.event({ kind: "retransmit", reason, frames });
   }
 
@@ -391,10 +391,11 @@ export class Transport<Item extends Outgoing> {
   private onAckField(a: number, ackView: DataView | undefined, off: number, len: number): void {
     const oldest = this.txq.length > 0 ? this.txq[0]!.seq : this.nextSeq;
     if (!P.seqInRange(a, P.seqAdd(oldest, -1), P.seqAdd(this.nextSeq, -1))) return; // stale or nonsense
-    const released = this.releaseAcked(a);
-    if (ackView && P.decodeAck(ackView, off, len, this.mAck) === P.ERR_OK) {
+    const isAck = ackView !== undefined && P.decodeAck(ackView, off, len, this.mAck) === P.ERR_OK;
+    if (isAck) this.credit.update(this.mAck.read, this.mAck.window, this.T);
+    const released = this.releaseAcked(a, isAck);
+    if (isAck) {
       const m = this.mAck;
-      this.credit.update(m.read, m.window, this.T);
       const waiting = this.cur !== undefined || this.ctrl.length > 0 || this.sendIdx < this.txq.length;
       const refresh = waiting && !(m.flags & (P.ACK_PAUSE | P.ACK_GAP)) && released === 0;
       if (this.credit.stalled(refresh, this.T)) {
@@ -431,11 +432,18 @@ export class Transport<Item extends Outgoing> {
   }
 
   /** Release every frame up to and including `a`; returns how many. RTT is sampled on frames sent once. */
-  private releaseAcked(a: number): number {
+  private releaseAcked(a: number, readKnown: boolean): number {
     let released = 0;
     while (this.txq.length > 0 && P.seqLe(this.txq[0]!.seq, a)) {
       const f = this.txq.shift()!;
       released++;
+      // Acked by an ACK whose read position is short of the end of the copy a timeout resent: an earlier
+      // copy arrived, the timeout was a slow answer, not a loss (the frame-size estimate must not count it).
+      const r = this.resend;
+      if (readKnown && r?.frame === f && r.reason === "timeout" && this.credit.readPosition < r.end) {
+        this.stats.spuriousTimeouts++;
+        this.resend = undefined;
+      }
       if (!f.retransmitted && f.sentAt > 0) this.rto.sample(this.clock.now() - f.sentAt);
       this.events.acked(f.item);
     }

@@ -147,6 +147,8 @@ export interface LinkStats {
   framesSent: number;
   framesRetransmitted: number;
   timeouts: number;
+  /** Timeouts after which the device acked a copy sent before the timeout (a slow answer, not a loss). */
+  spuriousTimeouts: number;
   gaps: number;
   pauses: number;
   sessions: number;
@@ -161,7 +163,7 @@ export interface LinkStats {
 
 export function newStats(): LinkStats {
   return {
-    bytesWritten: 0, bytesRead: 0, framesSent: 0, framesRetransmitted: 0, timeouts: 0, gaps: 0, pauses: 0,
+    bytesWritten: 0, bytesRead: 0, framesSent: 0, framesRetransmitted: 0, timeouts: 0, spuriousTimeouts: 0, gaps: 0, pauses: 0,
     sessions: 0, resets: 0, duplicatesFromDevice: 0, creditStalls: 0, maxOutstandingCredit: 0, creditResyncs: 0,
   };
 }
