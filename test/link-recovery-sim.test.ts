@@ -50,6 +50,15 @@ describe("frame size follows the line's loss", () => {
   });
 });
 
+describe("slow answers are not losses", () => {
+  it("a clean line to a ring-buffered board that trains 3 queued frames: timeouts, but whole batches throughout", async () => {
+    const r = await recoveryRun({ epochs: 3, uart: { receive: "ring", ringSize: 4096 } });
+    expect(r.stats.timeouts).toBeGreaterThan(0);
+    expect(r.stats.spuriousTimeouts).toBeGreaterThan(0);
+    expect(r.split).toBe(0);
+  }, 60_000);
+});
+
 describe("loss recovery against the simulated board", () => {
   it("1e-3 mixed faults per byte: within 3x the clean time, bit-identical, no re-handshake", async () => {
     const epochs = 5;
