@@ -9,6 +9,7 @@ import { XS_NATIVE_SETUP, nativeVariantMissing, nativeWorkerPath } from "../host
 import { DRIVER_HELPERS } from "./xs-scripts";
 import { NATIVE_DRIVER, NATIVE_SPECS } from "./native-specs";
 import { loadNodeAddon } from "../host-sim/native/build";
+import type { ModelSpec } from "../src/index";
 
 const missing = nativeVariantMissing();
 if (missing) console.warn(`native XS tests skipped: ${missing}`);
@@ -68,6 +69,41 @@ describe("native-f32 trains to the same bits in Node (addon) and in XS (native w
       expect(node[2]).not.toBe(js[2]); // float32 arithmetic: other weights than JavaScript's double arithmetic
     }, 120_000);
   }
+});
+
+// Whole models on random shapes with the unrolling edges (1, 7, 8, 9, 16, 17 units or inputs) and odd batch
+// sizes, random activations, losses and optimizers: XS with native kernels against Node with JavaScript kernels
+// (and, for native-f32, against Node with the addon), bit for bit.
+describe("fuzz: random shapes train to the same bits in XS (native kernels) and Node", () => {
+  const addon = loadNodeAddon();
+  const withBoth = it.skipIf(missing !== undefined || !addon.ok);
+  const EDGES = [1, 7, 8, 9, 16, 17];
+  const ACTS = ["relu", "leaky_relu", "sigmoid", "tanh", "linear"] as const;
+  function randomSpec(rng: () => number, t: number): ModelSpec {
+    const pick = <T>(a: readonly T[]) => a[Math.floor(rng() * a.length)];
+    const depth = 1 + Math.floor(rng() * 3), dtype = t % 3 === 2 ? "fixed" : "float32";
+    const loss = pick(["softmax_cross_entropy", "sigmoid_cross_entropy", "mse"] as const);
+    const outputs = loss === "softmax_cross_entropy" ? pick([2, 3, 7, 9]) : pick([1, 2, 7]);
+    const hidden = Array.from({ length: depth - 1 }, () => ({ units: pick(EDGES), activation: pick(dtype === "fixed" ? ACTS.slice(0, 4) : ACTS) }));
+    const last = { units: outputs, activation: loss === "softmax_cross_entropy" ? "softmax" : loss === "sigmoid_cross_entropy" ? "sigmoid" : pick(["linear", "tanh"]) };
+    const optimizer = dtype === "float32" && rng() < 0.3 ? { type: "adam" as const, learningRate: 0.01 }
+      : { type: "sgd" as const, learningRate: 0.05, momentum: rng() < 0.3 ? 0.9 : 0, weightDecay: rng() < 0.3 ? 0.001 : 0 };
+    return { inputs: pick(EDGES), layers: [...hidden, last] as ModelSpec["layers"], loss, optimizer, batchSize: pick([1, 1, 3, 5, 7]), seed: t + 1, dtype };
+  }
+  let state = 2024;
+  const rng = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const specs = Array.from({ length: Number(process.env.TP_NATIVE_FUZZ ?? 6) }, (_, t) => randomSpec(rng, t));
+  withBoth("random specs (TP_NATIVE_FUZZ sets how many)", async () => {
+    for (const spec of specs) {
+      const driver = (kernels: string) => [bundle, DRIVER_HELPERS, NATIVE_DRIVER, `trainWith(${JSON.stringify(spec)}, "${kernels}", 30);`];
+      const js = runInNode(driver("js"));
+      expect((await runInNativeXs([XS_NATIVE_SETUP, ...driver("native")])).slice(1), JSON.stringify(spec)).toEqual(js.slice(1));
+      if (spec.dtype === "float32") {
+        const nodeF32 = runInNode(driver("native-f32"), { tinypropNative: addon.ok && addon.kernels });
+        expect(await runInNativeXs([XS_NATIVE_SETUP, ...driver("native-f32")]), JSON.stringify(spec)).toEqual(nodeF32);
+      }
+    }
+  }, 300_000);
 });
 
 describe("the XS binding", () => {

@@ -4,8 +4,8 @@
 // Written for the XS interpreter, where cost is the number of bytecodes executed: variables are declared
 // once per function (a block-scoped `let`/`const` inside a loop costs a scope per iteration), inner loops
 // are unrolled (by eight in the forward dot product, by four elsewhere), the forward pass reads each group of
-// inputs once for four rows, the update skips the multiplication by a decay of 1, and rows whose delta is zero
-// (common after ReLU) are skipped. Every sum is formed in the same order on every engine, so results are
+// inputs once for four rows, the update skips the multiplication by a decay of 1 and updates two rows per pass
+// over the inputs, and rows whose delta is zero (common after ReLU) are skipped. Every sum is formed in the same order on every engine, so results are
 // bit-identical in Node and XS. Nothing here allocates.
 import { Act } from "../codes";
 import { exp, tanh } from "../math";
@@ -191,6 +191,7 @@ export function denseBackwardSgdFused(
 ): void {
   let i = 0, j = 0, k = 0, end = 0, end4 = 0, g = 0, lg = 0, w = 0;
   const decay = 1 - lr * weightDecay;
+  if (decay === 1) return dX === null ? sgdRowPairs(W, b, dZ, x, nIn, nOut, lr) : sgdFusedRowPairs(W, b, dZ, x, dX, nIn, nOut, lr);
   if (dX !== null) dX.fill(0, 0, nIn);
   for (i = 0; i < nOut; i++) {
     g = dZ[i];
@@ -204,22 +205,7 @@ export function denseBackwardSgdFused(
     j = 0;
     end = nIn;
     end4 = end - 3;
-    if (dX !== null && decay === 1) {
-      // Without weight decay w * decay is w: the multiplication is left out (same bits).
-      while (j < end4) {
-        dX[j] += (w = W[k]) * g; W[k] = w - lg * x[j];
-        dX[j + 1] += (w = W[k + 1]) * g; W[k + 1] = w - lg * x[j + 1];
-        dX[j + 2] += (w = W[k + 2]) * g; W[k + 2] = w - lg * x[j + 2];
-        dX[j + 3] += (w = W[k + 3]) * g; W[k + 3] = w - lg * x[j + 3];
-        k += 4;
-        j += 4;
-      }
-      while (j < end) {
-        dX[j] += (w = W[k]) * g; W[k] = w - lg * x[j];
-        k++;
-        j++;
-      }
-    } else if (dX !== null) {
+    if (dX !== null) {
       // (w = W[k]) reads each weight once for both uses: fewer bytecodes than a separate statement.
       while (j < end4) {
         dX[j] += (w = W[k]) * g; W[k] = w * decay - lg * x[j];
@@ -263,5 +249,87 @@ export function denseBackwardSgdFused(
         j++;
       }
     }
+  }
+}
+
+/**
+ * denseBackwardSgdFused with dX and without weight decay (w * 1 is w: left out), two rows with a delta per pass
+ * over the inputs, so each group of four inputs is read once for both rows. dX[j] still adds row i before the
+ * next row, and each weight's arithmetic is unchanged: the same bits as one row at a time.
+ */
+function sgdFusedRowPairs(W: Float32Array, b: Float32Array, dZ: Float32Array, x: ArrayLike<number>, dX: Float32Array,
+  nIn: number, nOut: number, lr: number): void {
+  let i = 0, i2 = 0, j = 0, k = 0, k2 = 0, end4 = 0, g = 0, g2 = 0, lg = 0, lg2 = 0, w = 0, v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+  dX.fill(0, 0, nIn);
+  end4 = nIn - 3;
+  for (i = 0; i < nOut; i++) {
+    g = dZ[i];
+    if (g === 0) continue;
+    b[i] -= lr * g;
+    lg = lr * g;
+    k = i * nIn;
+    for (i2 = i + 1; i2 < nOut && dZ[i2] === 0; i2++);
+    if (i2 === nOut) { // the last row with a delta: alone
+      for (j = 0; j < nIn; j++) { dX[j] += (w = W[k]) * g; W[k++] = w - lg * x[j]; }
+      return;
+    }
+    g2 = dZ[i2];
+    b[i2] -= lr * g2;
+    lg2 = lr * g2;
+    k2 = i2 * nIn;
+    for (j = 0; j < end4; j += 4) {
+      v0 = x[j]; v1 = x[j + 1]; v2 = x[j + 2]; v3 = x[j + 3];
+      dX[j] += (w = W[k]) * g; W[k] = w - lg * v0;
+      dX[j + 1] += (w = W[k + 1]) * g; W[k + 1] = w - lg * v1;
+      dX[j + 2] += (w = W[k + 2]) * g; W[k + 2] = w - lg * v2;
+      dX[j + 3] += (w = W[k + 3]) * g; W[k + 3] = w - lg * v3;
+      dX[j] += (w = W[k2]) * g2; W[k2] = w - lg2 * v0;
+      dX[j + 1] += (w = W[k2 + 1]) * g2; W[k2 + 1] = w - lg2 * v1;
+      dX[j + 2] += (w = W[k2 + 2]) * g2; W[k2 + 2] = w - lg2 * v2;
+      dX[j + 3] += (w = W[k2 + 3]) * g2; W[k2 + 3] = w - lg2 * v3;
+      k += 4;
+      k2 += 4;
+    }
+    for (; j < nIn; j++) {
+      v0 = x[j];
+      dX[j] += (w = W[k++]) * g; W[k - 1] = w - lg * v0;
+      dX[j] += (w = W[k2++]) * g2; W[k2 - 1] = w - lg2 * v0;
+    }
+    i = i2;
+  }
+}
+
+/** The same without dX (the lowest trained layer): W -= lg x for two rows with a delta per pass over the inputs. */
+function sgdRowPairs(W: Float32Array, b: Float32Array, dZ: Float32Array, x: ArrayLike<number>, nIn: number, nOut: number, lr: number): void {
+  let i = 0, i2 = 0, j = 0, k = 0, k2 = 0, end4 = 0, g = 0, lg = 0, lg2 = 0, v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+  end4 = nIn - 3;
+  for (i = 0; i < nOut; i++) {
+    g = dZ[i];
+    if (g === 0) continue;
+    b[i] -= lr * g;
+    lg = lr * g;
+    k = i * nIn;
+    for (i2 = i + 1; i2 < nOut && dZ[i2] === 0; i2++);
+    if (i2 === nOut) {
+      for (j = 0; j < nIn; j++) W[k++] -= lg * x[j];
+      return;
+    }
+    g = dZ[i2];
+    b[i2] -= lr * g;
+    lg2 = lr * g;
+    k2 = i2 * nIn;
+    for (j = 0; j < end4; j += 4) {
+      v0 = x[j]; v1 = x[j + 1]; v2 = x[j + 2]; v3 = x[j + 3];
+      W[k] -= lg * v0; W[k + 1] -= lg * v1; W[k + 2] -= lg * v2; W[k + 3] -= lg * v3;
+      W[k2] -= lg2 * v0; W[k2 + 1] -= lg2 * v1; W[k2 + 2] -= lg2 * v2; W[k2 + 3] -= lg2 * v3;
+      k += 4;
+      k2 += 4;
+    }
+    for (; j < nIn; j++) {
+      v0 = x[j];
+      W[k++] -= lg * v0;
+      W[k2++] -= lg2 * v0;
+    }
+    i = i2;
   }
 }
