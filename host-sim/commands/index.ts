@@ -12,6 +12,7 @@ import { predictCommand } from "./predict";
 import { weightsCommand } from "./weights";
 import { portsCommand } from "./ports";
 import { evaluateCommand } from "./evaluate";
+import { learnCommand, recordCommand, watchCommand } from "./sensor";
 
 export const commands: Record<string, Command> = {
   demo,
@@ -26,4 +27,7 @@ export const commands: Record<string, Command> = {
   predict: predictCommand,
   weights: weightsCommand,
   ports: portsCommand,
+  record: recordCommand,
+  learn: learnCommand,
+  watch: watchCommand,
 };

@@ -17,6 +17,7 @@ export const simCommand: Command = {
     ring: { type: "number", value: "BYTES", help: "the board's UART has an interrupt-filled receive ring of this size (0: the 128-byte FIFO only; docs/native-uart.md)", default: 0, min: 0, max: 1048576 },
     "reset-every": { type: "number", value: "MS", help: "power-cycle the board every MS milliseconds (0: never); SIGUSR1 or \"reset\" on stdin does it once", default: 0, min: 0, max: 86400000 },
     trace: { type: "flag", help: "print the device's trace output on stderr" },
+    imu: { type: "string", value: "FILE", help: "give the board an IMU (MPU-6050 stand-in) that replays this CSV's aX..gZ columns, one row per sample (for record, learn, watch)" },
   },
   async run(args) {
     const engine = args.string("engine") as Engine;
@@ -25,6 +26,7 @@ export const simCommand: Command = {
       engine, baud: args.optionalNumber("baud"), pty: true, cpuSlowdown: args.number("slowdown"),
       uart: args.number("ring") > 0 ? { receive: "ring", ringSize: Math.floor(args.number("ring")) } : undefined,
       trace: args.flag("trace") ? (text) => process.stderr.write(`[device] ${text}`) : undefined,
+      imu: args.optionalString("imu"),
     });
     const unregister = onShutdown(() => sim.stop());
     console.log(sim.path);

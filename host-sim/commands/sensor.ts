@@ -1,0 +1,154 @@
+// `tinyprop record | learn | watch`: the board's own sensor (docs/sensor.md). record writes the windows the
+// board samples as CSV in the layout `train` reads (a folder of per-class files); learn has the board train
+// on its own windows of one class; watch prints the board's live classification. The board needs an input
+// pipeline first (stream --raw installs one, or a model that has one).
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "./command";
+import { UsageError } from "../args";
+import { linkOptions } from "./options";
+import { resolvePort } from "./ports";
+import { openLink } from "../link/open";
+import type { HostLink } from "../link/link";
+import { getPipeline, setSensorMode, SensorFeed, type RecordedWindow, type SensorResultInfo } from "../link/sensor-link";
+import { INT16_FULL, type PipelineSpec } from "../../src/features/index";
+
+/** Waits until `done()` or the board reports the end of its mode; checks the link every 50 ms. */
+async function until(feed: SensorFeed, done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const start = Date.now();
+  while (!done()) {
+    if (feed.problems.length > 0) throw new Error(feed.problems.join("; "));
+    if (Date.now() - start > timeoutMs) throw new Error(`${what}: the board sent nothing new for ${timeoutMs / 1000} s (is its sensor sampling?)`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A recorded window as CSV lines in the pipeline's units (value = counts x range / 32767). */
+export function windowRows(w: RecordedWindow, p: PipelineSpec): string[] {
+  const lines: string[] = [];
+  for (let r = 0; r < w.rows; r++) {
+    const cells: string[] = [];
+    for (let c = 0; c < w.columns; c++) cells.push(String((w.counts[r * w.columns + c]! * p.ranges[c]!) / INT16_FULL));
+    lines.push(cells.join(","));
+  }
+  return lines;
+}
+
+export interface RecordOptions { label: string; count: number; dir: string; timeoutMs?: number; print?: (line: string) => void }
+
+/** Record `count` windows of the board's sensor into <dir>/<label>.csv (appended; header written once). */
+export async function recordRun(link: HostLink, o: RecordOptions): Promise<{ file: string; windows: RecordedWindow[] }> {
+  if (!/^[\w.-]+$/.test(o.label)) throw new UsageError(`--label "${o.label}": use letters, digits, '.', '_' or '-' (it names the CSV file)`);
+  const pipeline = await getPipeline(link);
+  const feed = new SensorFeed((w) => o.print?.(`window ${w.index + 1}/${o.count}: ${w.rows} rows`));
+  feed.listen(link);
+  try {
+    await setSensorMode(link, "record", 0, o.count);
+    await until(feed, () => feed.results.some((r) => r.done), o.timeoutMs ?? 30000, "record");
+  } finally {
+    link.onUnsolicited(undefined);
+  }
+  mkdirSync(o.dir, { recursive: true });
+  const file = join(o.dir, `${o.label}.csv`);
+  if (!existsSync(file)) writeFileSync(file, pipeline.columns.join(",") + "\n");
+  for (const w of feed.windows) appendFileSync(file, windowRows(w, pipeline).join("\n") + "\n");
+  return { file, windows: feed.windows };
+}
+
+export interface LearnOptions { label: string; count: number; timeoutMs?: number; print?: (line: string) => void }
+
+/** The board captures `count` windows of class `label` and trains on each; returns its results. */
+export async function learnRun(link: HostLink, o: LearnOptions): Promise<SensorResultInfo[]> {
+  const pipeline = await getPipeline(link);
+  const label = pipeline.classes.indexOf(o.label);
+  if (label < 0) throw new UsageError(`--label "${o.label}" is not one of the board's classes (${pipeline.classes.join(", ")})`);
+  const feed = new SensorFeed(undefined, (r) => o.print?.(`window ${r.window + 1}/${o.count}: loss ${r.loss.toFixed(4)}`));
+  feed.listen(link);
+  try {
+    await setSensorMode(link, "learn", label, o.count);
+    await until(feed, () => feed.results.some((r) => r.done), o.timeoutMs ?? 30000, "learn");
+  } finally {
+    link.onUnsolicited(undefined);
+  }
+  await link.saveCheckpoint(); // the learned weights survive a power cycle where the board has storage
+  return feed.results;
+}
+
+export interface WatchOptions { count: number; timeoutMs?: number; print?: (line: string) => void }
+
+/** The board classifies its windows; prints class and confidence of each (count 0: until interrupted). */
+export async function watchRun(link: HostLink, o: WatchOptions): Promise<SensorResultInfo[]> {
+  const pipeline = await getPipeline(link);
+  const name = (i: number) => pipeline.classes[i] ?? `class ${i}`;
+  const feed = new SensorFeed(undefined, (r) => o.print?.(`${name(r.classIndex)}  ${(r.confidence * 100).toFixed(1)}%${r.dropped ? `  (${r.dropped} results dropped: link busy)` : ""}`));
+  feed.listen(link);
+  let stop = false;
+  const onSignal = () => { stop = true; };
+  process.once("SIGINT", onSignal);
+  try {
+    await setSensorMode(link, "infer", 0, o.count);
+    await until(feed, () => stop || (o.count > 0 && feed.results.length >= o.count), o.timeoutMs ?? (o.count > 0 ? 30000 : Infinity), "watch");
+    if (stop || o.count === 0) await setSensorMode(link, "idle");
+  } finally {
+    process.off("SIGINT", onSignal);
+    link.onUnsolicited(undefined);
+  }
+  return feed.results;
+}
+
+const countOption = (what: string, dflt: number) => ({ type: "int", value: "N", help: what, default: dflt, min: 0, max: 65535 }) as const;
+
+async function withLink<T>(port: string, baud: number, f: (link: HostLink) => Promise<T>): Promise<T> {
+  const { link } = await openLink(await resolvePort(port), baud);
+  try {
+    return await f(link);
+  } finally {
+    await link.close();
+  }
+}
+
+export const recordCommand: Command = {
+  name: "record",
+  summary: "record windows of the board's own sensor as CSV that train reads (a folder of per-class files)",
+  options: {
+    ...linkOptions,
+    label: { type: "string", value: "NAME", help: "class being performed: the windows go to <output>/<NAME>.csv" },
+    count: countOption("windows to record", 20),
+    output: { type: "string", short: "o", value: "DIR", help: "folder of per-class CSV files", default: "data/recorded" },
+  },
+  examples: ["tinyprop record --port /dev/ttyUSB0 --label wave --count 20 -o data/mine"],
+  async run(args) {
+    const label = args.optionalString("label");
+    if (label === undefined) throw new UsageError("record needs --label NAME (the class being performed)");
+    const r = await withLink(args.string("port"), args.number("baud"), (link) =>
+      recordRun(link, { label, count: args.number("count"), dir: args.string("output"), print: (l) => console.log(l) }));
+    console.log(`${r.windows.length} windows appended to ${r.file}`);
+    return 0;
+  },
+};
+
+export const learnCommand: Command = {
+  name: "learn",
+  summary: "have the board train on its own sensor's windows while you perform one class",
+  options: { ...linkOptions, label: { type: "string", value: "NAME", help: "class being performed (one of the board's classes)" }, count: countOption("windows to learn", 10) },
+  examples: ["tinyprop learn --port /dev/ttyUSB0 --label wave --count 10"],
+  async run(args) {
+    const label = args.optionalString("label");
+    if (label === undefined) throw new UsageError("learn needs --label NAME (the class being performed)");
+    const results = await withLink(args.string("port"), args.number("baud"), (link) =>
+      learnRun(link, { label, count: args.number("count"), print: (l) => console.log(l) }));
+    console.log(`learned ${results.length} windows of ${label}`);
+    return 0;
+  },
+};
+
+export const watchCommand: Command = {
+  name: "watch",
+  summary: "print the board's live classification of its own sensor (class and confidence per window)",
+  options: { ...linkOptions, count: countOption("windows to classify (0: until Ctrl-C)", 0) },
+  examples: ["tinyprop watch --port /dev/ttyUSB0"],
+  async run(args) {
+    await withLink(args.string("port"), args.number("baud"), (link) => watchRun(link, { count: args.number("count"), print: (l) => console.log(l) }));
+    return 0;
+  },
+};

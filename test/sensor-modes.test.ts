@@ -1,0 +1,109 @@
+// The board's own sensor, end to end in the simulator (issue 12): an IMU stand-in behind Moddable's
+// MPU-6050 driver interface replays a recording at the sensor rate; the host installs the pipeline and
+// runs record (windows back as CSV), infer (class + confidence) and learn (the board trains on its own
+// windows). Features on the board are the host's bit for bit: the board's confidences equal the
+// device model's scores of the host-computed features of the same rows.
+import { afterEach, describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { HostLink } from "../host-sim/link/link";
+import { asBytePort } from "../host-sim/link/port";
+import { startSimulator, type Engine } from "../host-sim/sim/simulator";
+import { defaultDatasetDir, loadDefaultDataset } from "../host-sim/data/gestures";
+import { readCsvFile } from "../host-sim/data/csv";
+import { putPipeline } from "../host-sim/link/sensor-link";
+import { learnRun, recordRun, watchRun } from "../host-sim/commands/sensor";
+import { loadWindows } from "../host-sim/data/dataset";
+import { FeaturePipeline } from "../src/features/index";
+
+const data = loadDefaultDataset();
+const CLASS = 2;
+const REPLAY = join(defaultDatasetDir(), `${data.classes[CLASS]}.csv`);
+const rows = readCsvFile(REPLAY, { columns: data.pipeline.columns }).values;
+const N = data.pipeline.window, C = data.pipeline.columns.length;
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function board(engine: Engine, imu: string | null = REPLAY): Promise<HostLink> {
+  const sim = await startSimulator({ engine, pty: false, cost: "zero", flashFile: null, imu: imu ?? undefined });
+  cleanup.push(() => sim.stop());
+  const link = new HostLink(asBytePort(sim.port!, "board"));
+  cleanup.push(() => link.destroy());
+  await link.connect({ inputs: data.inputWidth, classes: data.classes.length });
+  return link;
+}
+
+/** The host's model inputs for the replay's window starting at row `first` (same code as the board's). */
+function hostInputs(first: number): Float32Array {
+  const pipe = new FeaturePipeline(data.pipeline);
+  for (let r = first; r < first + N; r++) pipe.pushRow(rows, r * C);
+  const x = new Float32Array(pipe.width);
+  pipe.extract(x, 0);
+  return x;
+}
+
+async function recordInferLearn(engine: Engine, windows: number): Promise<void> {
+  const link = await board(engine);
+  await putPipeline(link, data.pipeline);
+  // record: the windows come back as the host quantises the same rows, and as CSV that train reads.
+  const dir = mkdtempSync(join(tmpdir(), "tinyprop-record-"));
+  const rec = await recordRun(link, { label: "wand", count: windows, dir });
+  expect(rec.windows.length).toBe(windows);
+  for (let w = 0; w < windows; w++) {
+    const pipe = new FeaturePipeline({ ...data.pipeline, mean: [], scale: [] });
+    for (let r = w * N; r < (w + 1) * N; r++) pipe.pushRow(rows, r * C);
+    expect(Array.from(rec.windows[w]!.counts)).toEqual(Array.from(pipe.ring));
+  }
+  const back = loadWindows(dir, { pipeline: { ...data.pipeline, classes: [] } });
+  expect(back.windows.length).toBe(windows);
+  expect(readFileSync(rec.file, "utf8").split("\n")[0]).toBe(data.pipeline.columns.join(","));
+  // infer: the replay continues after the recorded rows; windows follow back to back (stride = window).
+  const results = await watchRun(link, { count: windows });
+  expect(results.length).toBe(windows);
+  for (let k = 0; k < windows; k++) {
+    const scores = await link.predict(hostInputs((windows + k) * N), 1);
+    const best = scores.indexOf(Math.max(...scores));
+    expect(results[k]!.classIndex).toBe(best);
+    expect(results[k]!.confidence).toBe(scores[best]); // float32 equal: the board's features are the host's
+  }
+  // learn: the board trains on its next windows as class CLASS; its probability for them rises.
+  const next = (2 * windows) * N;
+  const before = (await link.predict(hostInputs(next), 1))[CLASS]!;
+  const learned = await learnRun(link, { label: data.classes[CLASS]!, count: 2 * windows });
+  expect(learned.length).toBe(2 * windows);
+  expect(learned.every((r) => Number.isFinite(r.loss))).toBe(true);
+  expect(learned[learned.length - 1]!.done).toBe(true);
+  const after = (await link.predict(hostInputs(next), 1))[CLASS]!;
+  expect(after).toBeGreaterThan(before);
+  await link.close();
+}
+
+describe("the board's own sensor (replayed IMU)", () => {
+  it("node: record, infer and learn; board features equal the host's bit for bit", async () => {
+    await recordInferLearn("node", 3);
+  }, 60000);
+
+  it("xs: the same under the XS engine", async () => {
+    await recordInferLearn("xs", 1);
+  }, 120000);
+
+  it("refuses sensor modes without a pipeline, and reports a board without an IMU", async () => {
+    const link = await board("node");
+    await expect(watchRun(link, { count: 1 })).rejects.toThrow(/no input pipeline/);
+    await link.close();
+    const bare = await board("node", null);
+    await putPipeline(bare, data.pipeline);
+    await expect(watchRun(bare, { count: 1 })).rejects.toThrow(/does not support a sensor/);
+    await bare.close();
+  }, 60000);
+
+  it("learn names the board's classes when the label is not one of them", async () => {
+    const link = await board("node");
+    await putPipeline(link, data.pipeline);
+    await expect(learnRun(link, { label: "wave", count: 1 })).rejects.toThrow(/not one of the board's classes \(AlohomoraCharm/);
+    await link.close();
+  }, 60000);
+});
