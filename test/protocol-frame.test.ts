@@ -609,6 +609,14 @@ describe("message validation", () => {
     patch(P.TENSOR_DTYPE, 9, 1, () => expect(P.decodeSampleBatch(buf, O, n, m)).toBe(P.ERR_BAD_VALUE));
     patch(P.TENSOR_DTYPE, P.DTYPE_I16, 1, () => expect(P.decodeSampleBatch(buf, O, n, m)).toBe(P.ERR_BAD_LENGTH));
     patch(P.TENSOR_ID, 0, 2, () => expect(P.decodeSampleBatch(buf, O, n, m)).toBe(P.ERR_BAD_VALUE));
+    // Batch ids end at MAX_BATCH_ID (2^32 - 2): after a batch 2^32 - 1 no next id would exist (found by the session fuzzer).
+    const id = buf.getUint32(O + P.TENSOR_ID, true);
+    buf.setUint32(O + P.TENSOR_ID, P.MAX_BATCH_ID, true);
+    expect(P.decodeSampleBatch(buf, O, n, m)).toBe(P.ERR_OK);
+    buf.setUint32(O + P.TENSOR_ID, 0xffffffff, true);
+    expect(P.decodeSampleBatch(buf, O, n, m)).toBe(P.ERR_BAD_VALUE);
+    buf.setUint32(O + P.TENSOR_ID, id, true);
+    expect(P.encodeSampleBatch(buf, O, 4000, Object.assign(new P.TensorMsg(), batch, { id: 0xffffffff }), batchLabels, bytesOf(batchData))).toBe(-P.ERR_BAD_VALUE);
     // Against the model.
     expect(P.decodeSampleBatch(buf, O, n, m)).toBe(P.ERR_OK);
     expect(P.checkTensorForModel(buf, m, capsWith({ inputDtype: P.DTYPE_I8 }), true)).toBe(P.ERR_DTYPE_MISMATCH);

@@ -576,8 +576,8 @@ function writeTensorHeader(view: DataView, off: number, m: TensorMsg): void {
 }
 
 /** Checks id/count/dtype/shape of `m` and sets elementsPerSample. */
-function tensorHeaderError(m: TensorMsg, minId: number): number {
-  if (!(isUint(m.id, 0xffffffff) && m.id >= minId)) return ERR_BAD_VALUE;
+function tensorHeaderError(m: TensorMsg, minId: number, maxId: number): number {
+  if (!(isUint(m.id, maxId) && m.id >= minId)) return ERR_BAD_VALUE;
   if (!(isUint(m.count, 0xffff) && m.count >= 1)) return ERR_BAD_VALUE;
   if (dtypeSize(m.dtype) === 0) return ERR_BAD_VALUE;
   const d = m.dims;
@@ -586,7 +586,7 @@ function tensorHeaderError(m: TensorMsg, minId: number): number {
   return m.elementsPerSample === 0 ? ERR_SHAPE_MISMATCH : ERR_OK;
 }
 
-function readTensor(view: DataView, off: number, len: number, out: TensorMsg, minId: number,
+function readTensor(view: DataView, off: number, len: number, out: TensorMsg, minId: number, maxId: number,
   labelBytes: number): number {
   if (len < TENSOR_HEADER_SIZE) return ERR_BAD_LENGTH;
   out.id = view.getUint32(off + TENSOR_ID, true);
@@ -598,7 +598,7 @@ function readTensor(view: DataView, off: number, len: number, out: TensorMsg, mi
   out.labelsOffset = off + TENSOR_HEADER_SIZE;
   out.dataOffset = 0;
   out.dataBytes = 0;
-  const err = tensorHeaderError(out, minId);
+  const err = tensorHeaderError(out, minId, maxId);
   if (err !== ERR_OK) return err;
   const dataAt = align4(TENSOR_HEADER_SIZE + labelBytes);
   // Bail out before multiplying counts a liar may have inflated.
@@ -613,13 +613,13 @@ function readTensor(view: DataView, off: number, len: number, out: TensorMsg, mi
 
 /** Payload length a batch or predict request with this header will have (labels: true for a batch). */
 export function tensorPayloadLength(m: TensorMsg, labels: boolean): number {
-  if (tensorHeaderError(m, 0) !== ERR_OK) return -1;
+  if (tensorHeaderError(m, 0, 0xffffffff) !== ERR_OK) return -1;
   return align4(TENSOR_HEADER_SIZE + (labels ? m.count : 0)) + m.count * m.elementsPerSample * dtypeSize(m.dtype);
 }
 
-function writeTensor(view: DataView, off: number, cap: number, m: TensorMsg, minId: number,
+function writeTensor(view: DataView, off: number, cap: number, m: TensorMsg, minId: number, maxId: number,
   labels: ArrayLike<number> | null, data: Uint8Array): number {
-  const err = tensorHeaderError(m, minId);
+  const err = tensorHeaderError(m, minId, maxId);
   if (err !== ERR_OK) return -err;
   const labelBytes = labels === null ? 0 : m.count;
   if (labels !== null && labels.length !== m.count) return -ERR_BAD_LENGTH;
@@ -645,22 +645,25 @@ function writeTensor(view: DataView, off: number, cap: number, m: TensorMsg, min
  */
 export function encodeSampleBatch(view: DataView, off: number, cap: number, m: TensorMsg,
   labels: ArrayLike<number>, data: Uint8Array): number {
-  return writeTensor(view, off, cap, m, 1, labels, data);
+  return writeTensor(view, off, cap, m, 1, MAX_BATCH_ID, labels, data);
 }
 
-/** SAMPLE_BATCH: checks the payload's own consistency; checkBatchForModel() checks it against CAPS. */
+/**
+ * SAMPLE_BATCH: checks the payload's own consistency (the id is 1..MAX_BATCH_ID: a batch 2^32 - 1 would leave
+ * no next id); checkTensorForModel() checks it against CAPS.
+ */
 export function decodeSampleBatch(view: DataView, off: number, len: number, out: TensorMsg): number {
   if (len < TENSOR_HEADER_SIZE) return ERR_BAD_LENGTH;
-  return readTensor(view, off, len, out, 1, view.getUint16(off + TENSOR_COUNT, true));
+  return readTensor(view, off, len, out, 1, MAX_BATCH_ID, view.getUint16(off + TENSOR_COUNT, true));
 }
 
 export function encodePredictRequest(view: DataView, off: number, cap: number, m: TensorMsg,
   data: Uint8Array): number {
-  return writeTensor(view, off, cap, m, 0, null, data);
+  return writeTensor(view, off, cap, m, 0, 0xffffffff, null, data);
 }
 
 export function decodePredictRequest(view: DataView, off: number, len: number, out: TensorMsg): number {
-  return readTensor(view, off, len, out, 0, 0);
+  return readTensor(view, off, len, out, 0, 0xffffffff, 0);
 }
 
 /** A decoded batch or predict request (labels: true for a batch) against the device's model. */
