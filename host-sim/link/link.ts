@@ -3,6 +3,8 @@
 // (transport.ts, credit.ts) moves frames, the session (session.ts) handshakes and restarts, requests
 // (requests.ts) match answers, the batch pipeline (batches.ts) delivers batches exactly once. This file
 // wires them together, owns the link's failure state, and splits big operations into frames.
+// Over 400 lines: it is the one public API of the link (every operation a command uses, each a few lines
+// over the split modules); cutting it further would scatter that API across files.
 import * as P from "../../src/protocol/index";
 import { readHeader } from "../../src/modelfile/format";
 import type { BytePort } from "./port";

@@ -2,6 +2,8 @@
 // go-back-N with cumulative acks, the retransmission timer and RTT estimate, the device's PAUSE, and the
 // receive side's sequencing (duplicates, GAP, standalone ACKs). It carries opaque items for the layer
 // above (requests) and knows nothing about what they mean; sessions are opened and dropped by that layer.
+// Over 400 lines: credit, go-back-N, the retransmission timer and receive sequencing act on one send window
+// and one set of counters (the credit arithmetic itself is in credit.ts).
 import * as P from "../../src/protocol/index";
 import type { BytePort } from "./port";
 import type { Clock, TimerHandle } from "./clock";

@@ -18,6 +18,8 @@
 //   board's stored model; `features` computes it.
 // - Checkpoints: saved every `saveEvery` batches, after a WEIGHTS_COMMIT and on CHECKPOINT_SAVE (the end
 //   of a run); CHECKPOINT_GET/SAVE are answered with CHECKPOINT_STATE.
+// Over 400 lines: one handler per model message (batches, predict, CONFIG rebuild, weights, model spec,
+// checkpoints, pipeline); a split by message group is due once the board work on this file settles.
 import { buildModel } from "../engine/build";
 import { FeaturePipeline } from "../features/pipeline";
 import { featureWidth } from "../features/spec";

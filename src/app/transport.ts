@@ -20,6 +20,8 @@
 //   otherwise it is discarded unacked and go-back-N brings it again.
 // - Gaps: a host frame after a missing one is answered by an ACK with GAP, repeated at most every
 //   GAP_REPEAT_MS while the same frame is missing.
+// Over 400 lines: the receive path, the credit anchor, the retransmission slots and ack timing share the same
+// per-frame counters, and about a third of it is comments on the credit rules the device must keep.
 import { FRAME_OVERHEAD, FrameDecoder, FrameEncoder, HDR_POS, PAYLOAD_OFFSET, maxWireLength, seqAdd, seqDiff } from "../protocol/frame";
 import * as M from "../protocol/messages";
 import { TxQueue } from "./tx-queue";

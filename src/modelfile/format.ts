@@ -1,5 +1,7 @@
 // Model files (.tpm), format version 1: docs/model-format.md is the specification; this file follows it.
 // Runs under XS: Uint8Array/DataView only, and loadInto() validates everything before it touches the model.
+// Over 400 lines: the writer and the validating reader of one format side by side, so that both follow
+// docs/model-format.md section by section and stay in step.
 import { buildModel, plan } from "../engine/build";
 import type { DenseModel } from "../engine/model-api";
 import {

@@ -6,6 +6,8 @@
 //    -ERR_* (negative) when the message is invalid or does not fit.
 // The validation is the same on both sides, so a host cannot send what the device would refuse.
 // Fixed-layout payloads may be longer than their layout (fields appended by later minor versions).
+// Over 400 lines: the layout constants and the encode/decode pair of every message, kept together so that
+// each pair can be read against docs/protocol.md section 3; split by message group when it grows further.
 
 import { FRAME_OVERHEAD, MAX_FRAME, PROTOCOL_VERSION } from "./frame.js";
 

@@ -10,6 +10,8 @@
 // Written for the XS interpreter like the Float32 kernels: variables declared once per function, the long
 // inner loops unrolled (by 16 then 4, or by 4) with a plain tail; no allocation, no strings.
 // reference.ts holds a plain version of each kernel that the tests use as the oracle.
+// Over 400 lines: every integer kernel sits in this one file because test/fixed-static.test.ts scans it, and
+// only it, for floating-point operations; plain reference versions are in reference.ts.
 import { Act } from "../codes";
 
 /** Largest stored magnitude: symmetric, so negation never overflows and |a*b| < 2^30. */

@@ -3,6 +3,8 @@
 // integer-only kernels (kernels.ts). Float inputs and targets are quantized at the boundary (convert.ts);
 // trainStepQ / predictQ / classifyQ take int16 inputs already in the input format (`inputFrac`). After
 // construction nothing here allocates.
+// Over 400 lines: forward, loss, backward and the three update paths share the per-step Q-format state
+// (delta fractions, gradient fractions, weight bounds, the rate mantissa); the shared shell holds the rest.
 import { Act, LossCode, Opt, Sched } from "../codes";
 import { LN2, pow2, softplus } from "../math";
 import { learningRateAt } from "../schedule";
