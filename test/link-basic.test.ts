@@ -1,4 +1,7 @@
+// The host link against a scripted device (test/fake-device.ts) in virtual time (host-sim/sim/clock.ts):
+// the device's training time, the line's pace and the link's timeouts are the same on any machine.
 import { describe, expect, it } from "vitest";
+import { VirtualClock } from "../host-sim/sim/clock";
 import { HostLink, LinkError } from "../host-sim/link/link";
 import { memoryPortPair, unplug } from "../host-sim/link/port";
 import { FakeDevice } from "./fake-device";
@@ -12,8 +15,11 @@ function setup(deviceOptions = {}, baud = 0) {
   return { link, device, hostPort, devPort };
 }
 
+/** A test whose timers, Date.now and performance.now are virtual. */
+const vit = (name: string, body: () => Promise<void>) => it(name, () => new VirtualClock({ seed: 1 }).run(body));
+
 describe("host link against a scripted device", () => {
-  it("handshakes, configures, streams batches exactly once, reads weights", async () => {
+  vit("handshakes, configures, streams batches exactly once, reads weights", async () => {
     const { link, device } = setup({ trainMs: 2 }, 921600);
     const info = await link.connect({ inputs: 8, classes: 3 });
     expect(info.classes).toBe(3);
@@ -38,29 +44,29 @@ describe("host link against a scripted device", () => {
     device.stop();
   });
 
-  it("rejects a model that does not fit the data", async () => {
+  vit("rejects a model that does not fit the data", async () => {
     const { link, device } = setup();
     await expect(link.connect({ inputs: 30, classes: 5 })).rejects.toThrow(/30 features/);
     device.stop();
     link.destroy();
   });
 
-  it("reports a device that never answers", async () => {
+  vit("reports a device that never answers", async () => {
     const [hostPort] = memoryPortPair();
     const link = new HostLink(hostPort, { handshakeTimeoutMs: 600 });
     await expect(link.connect()).rejects.toMatchObject({ code: "NO_DEVICE" });
     link.destroy();
   });
 
-  it("reports an incompatible protocol version", async () => {
+  vit("reports an incompatible protocol version", async () => {
     const { link, device } = setup({ version: P.PROTOCOL_VERSION + 1 });
     const l2 = link as HostLink;
     await expect(l2.connect()).rejects.toMatchObject({ code: "INCOMPATIBLE" });
     device.stop();
     link.destroy();
-  }, 10000);
+  });
 
-  it("fails clearly when the port disappears", async () => {
+  vit("fails clearly when the port disappears", async () => {
     const { link, device, hostPort } = setup({ trainMs: 5 }, 115200);
     await link.connect();
     await link.configure({ learningRate: 0.02 });
