@@ -1,11 +1,17 @@
-// Host link mechanics against the scripted device: go-back-N, credit, pause, garbage, GAP, resets.
+// Host link mechanics against the scripted device: go-back-N, credit, pause, garbage, GAP, resets. In
+// virtual time (host-sim/sim/clock.ts): training time, line pace, FIFO losses and timeouts are the same on
+// any machine.
 import { describe, expect, it, vi } from "vitest";
+import { VirtualClock } from "../host-sim/sim/clock";
 import { HostLink, type LinkEvent } from "../host-sim/link/link";
 import { memoryPortPair, type BytePort } from "../host-sim/link/port";
 import { FaultRelay, type FaultRelayOptions } from "../host-sim/link/fault-relay";
 import { FakeDevice, type FakeDeviceOptions } from "./fake-device";
 import { makeBatches, referenceWeights, TINY_SPEC } from "./link-helpers";
 import * as P from "../src/protocol/index";
+
+/** A test whose timers, Date.now and performance.now are virtual. */
+const vit = (name: string, body: () => Promise<void>) => it(name, () => new VirtualClock({ seed: 1 }).run(body, { limitMs: 600_000 }));
 
 const ids = (n: number, from = 1) => Array.from({ length: n - from + 1 }, (_, i) => i + from);
 
@@ -36,7 +42,7 @@ async function run(c: ReturnType<typeof chain>, n: number, opts: { during?: (bat
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 describe("credit flow control", () => {
-  it("never exceeds the small window, and no FIFO byte is lost while the device trains", async () => {
+  vit("never exceeds the small window, and no FIFO byte is lost while the device trains", async () => {
     const c = chain({ trainMs: 3 }, undefined, 115200);
     const { batches, w } = await run(c, 40);
     expect(c.dev.creditOverrun).toBe(0);
@@ -48,7 +54,7 @@ describe("credit flow control", () => {
     c.dev.stop();
   });
 
-  it("honours PAUSE in large-window mode: confirms, sends nothing new, loses nothing", async () => {
+  vit("honours PAUSE in large-window mode: confirms, sends nothing new, loses nothing", async () => {
     const c = chain({ trainMs: 4, rxWindow: 1024 }, undefined, 921600);
     const { batches, w } = await run(c, 40);
     expect(c.dev.pausesSent).toBeGreaterThan(0);
@@ -83,7 +89,7 @@ describe("credit flow control", () => {
 });
 
 describe("loss and corruption", () => {
-  it("skips boot garbage before and between frames", async () => {
+  vit("skips boot garbage before and between frames", async () => {
     const c = chain({ bootText: "ets Jun  8 2016 00:22:57\r\nrst:0x1 (POWERON_RESET)\r\n" }, { seed: 3, toHost: { garbage: 0.2 } });
     const { batches, w } = await run(c, 30);
     expect(c.link.decoderStats.garbageBytes).toBeGreaterThan(0);
@@ -93,7 +99,7 @@ describe("loss and corruption", () => {
     c.dev.stop();
   });
 
-  it("go-back-N recovers dropped and corrupted frames in both directions (GAP and timeout)", async () => {
+  vit("go-back-N recovers dropped and corrupted frames in both directions (GAP and timeout)", async () => {
     const c = chain({ trainMs: 1 }, { seed: 11, toDevice: { drop: 0.0005, bitFlip: 0.0005, insert: 0.0003 }, toHost: { drop: 0.0005, bitFlip: 0.0005, insert: 0.0003 } });
     const { batches, w } = await run(c, 80);
     const retrans = c.events.filter((e) => e.kind === "retransmit");
@@ -103,9 +109,9 @@ describe("loss and corruption", () => {
     expect(same(w.blob, referenceWeights(batches))).toBe(true);
     await c.link.close();
     c.dev.stop();
-  }, 30000);
+  });
 
-  it("a GAP (duplicate ack) triggers an immediate retransmission", async () => {
+  vit("a GAP (duplicate ack) triggers an immediate retransmission", async () => {
     // Drop exactly one early host->device frame body byte; the next frame makes the device send GAP.
     const c = chain({ trainMs: 0 }, { seed: 1 });
     let n = 0;
@@ -125,7 +131,7 @@ describe("loss and corruption", () => {
 });
 
 describe("device resets", () => {
-  it("resumes after a reset that kept a checkpoint: nothing trained twice, nothing skipped", async () => {
+  vit("resumes after a reset that kept a checkpoint: nothing trained twice, nothing skipped", async () => {
     const c = chain({ trainMs: 1 });
     let done = false;
     const { batches, w } = await run(c, 60, { during: (id) => { if (id === 23 && !done) { done = true; setImmediate(() => c.dev.reset("checkpoint")); } } });
@@ -136,7 +142,7 @@ describe("device resets", () => {
     c.dev.stop();
   });
 
-  it("restores the host's snapshot after a reset that lost all training, then replays the rest", async () => {
+  vit("restores the host's snapshot after a reset that lost all training, then replays the rest", async () => {
     const c = chain({ trainMs: 1 });
     let done = false;
     const { batches, w } = await run(c, 70, { snapshotEvery: 20, during: (id) => { if (id === 47 && !done) { done = true; setImmediate(() => c.dev.reset("none")); } } });
@@ -147,7 +153,7 @@ describe("device resets", () => {
     c.dev.stop();
   });
 
-  it("resumes a run against a device that already trained part of it (host restart)", async () => {
+  vit("resumes a run against a device that already trained part of it (host restart)", async () => {
     const c = chain({ trainMs: 0 });
     await c.link.connect();
     await c.link.configure({ learningRate: 0.02 });
