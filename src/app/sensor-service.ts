@@ -8,6 +8,8 @@
 // A timer samples at the configured rate into the pipeline's own window ring (FeaturePipeline.pushRow):
 // per sample and per window nothing is allocated here (the driver's sample() returns a new object, which
 // is Moddable's driver's choice). Recording and learning wait while their window is still on its way.
+// Over 400 lines: the three modes share the sampling, window and reply state (one timer, one ring, one
+// pending message), and the PIPELINE_PUT/GET chunking lives with them; a third of it is comments.
 import { decodePipeline } from "../modelfile/pipeline-section";
 import type { PipelineSpec } from "../features/spec";
 import { PAYLOAD_OFFSET } from "../protocol/frame";
