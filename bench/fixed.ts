@@ -3,10 +3,11 @@
 // benchmark MLPs (ReLU hidden layers, softmax cross-entropy, plain SGD, batch 1). Numbers only; bench.ts
 // prints them next to the targets: fixed compute per step <= Float32's, fixed plan bytes <= 0.6x Float32's.
 import { plan, planFixed, Random, type ModelSpec } from "../src/index";
-import { XsEngine } from "../host-sim/xs/xsnap";
+import { countSteps, startInstrumented } from "../host-sim/xs/counters";
 import { readXsBundle } from "../host-sim/xs/twin";
 
-export const FIXED_BENCH_NETS = [[16, 32, 32, 4], [64, 128, 64, 10]];
+/** The board's default gesture model (30-32-5) first, then two benchmark MLPs. */
+export const FIXED_BENCH_NETS = [[30, 32, 5], [16, 32, 32, 4], [64, 128, 64, 10]];
 
 export interface FixedBenchRow {
   net: string;
@@ -20,6 +21,15 @@ export interface FixedBenchRow {
   fixedPredictQ: number;
   /** Heap bytes allocated per fixed training step (32-byte slots; 0 expected). */
   fixedBytesPerStep: number;
+  /**
+   * Bytes allocated per training step counting chunks (strings, buffers) and slots (32 bytes each), from XS's
+   * own counters (host-sim/xs/counters.ts); and floating-point operations per step (the instrumented XS).
+   */
+  float32AllBytesPerStep: number;
+  fixedAllBytesPerStep: number;
+  float32FloatOps: number;
+  fixedFloatOps: number;
+  fixedQFloatOps: number;
   float32PlanBytes: number;
   fixedPlanBytes: number;
 }
@@ -34,7 +44,9 @@ function spec(sizes: number[], dtype: "float32" | "fixed"): ModelSpec {
 
 /** Measure one net in a fresh XS machine. */
 export async function benchFixedNet(sizes: number[]): Promise<FixedBenchRow> {
-  const engine = await XsEngine.start();
+  // The instrumented worker: its compute units are the stock worker's (the meter counts bytecodes), and it
+  // also has XS's chunk and floating-point counters.
+  const engine = await startInstrumented();
   try {
     await engine.evaluate(readXsBundle());
     const rng = new Random(123), n = 64, inputs = sizes[0], classes = sizes[sizes.length - 1];
@@ -69,6 +81,13 @@ export async function benchFixedNet(sizes: number[]): Promise<FixedBenchRow> {
       };
     };
     const fixedStep = await per("fixedStep");
+    const counted = async (step: string) => {
+      const c = await countSteps(engine, step, 64, 4);
+      return { bytes: c.chunkBytes + 32 * c.slots, floatOps: c.floatOps };
+    };
+    const f32Counts = await counted("f32.trainStep(xs[i & 63], ys[i & 63]);");
+    const fxCounts = await counted("fx.trainStep(xs[i & 63], ys[i & 63]);");
+    const fxQCounts = await counted("fx.trainStepQ(xq[i & 63], ys[i & 63]);");
     return {
       net: sizes.join("-"),
       float32Step: (await per("float32Step")).compute,
@@ -78,6 +97,11 @@ export async function benchFixedNet(sizes: number[]): Promise<FixedBenchRow> {
       fixedPredict: (await per("fixedPredict")).compute,
       fixedPredictQ: (await per("fixedPredictQ")).compute,
       fixedBytesPerStep: fixedStep.bytes,
+      float32AllBytesPerStep: f32Counts.bytes,
+      fixedAllBytesPerStep: fxCounts.bytes,
+      float32FloatOps: f32Counts.floatOps,
+      fixedFloatOps: fxCounts.floatOps,
+      fixedQFloatOps: fxQCounts.floatOps,
       float32PlanBytes: plan(spec(sizes, "float32")).total,
       fixedPlanBytes: planFixed(spec(sizes, "fixed")).total,
     };
@@ -95,11 +119,13 @@ export async function benchFixed(): Promise<FixedBenchRow[]> {
 
 /** The rows as text lines with the targets (for bench.ts's extras). */
 export function formatFixedBench(rows: FixedBenchRow[]): string[] {
-  const lines = ["XS fixed point vs Float32 (compute units; plan bytes; SGD batch 1)"];
+  const lines = ["XS fixed point vs Float32 (compute units; plan bytes; SGD batch 1; 30-32-5 is the board's default model, trained with float inputs as the board does)"];
   for (const r of rows) {
     const step = r.fixedStep / r.float32Step, mem = r.fixedPlanBytes / r.float32PlanBytes;
     lines.push(`  ${r.net.padEnd(12)} step: fixed ${r.fixedStep.toFixed(0)} (int16 in: ${r.fixedStepQ.toFixed(0)}) vs float32 ${r.float32Step.toFixed(0)} = ${step.toFixed(2)}x (target <= 1.00x: ${step <= 1 ? "meets" : "MISSES"} target)`);
     lines.push(`  ${"".padEnd(12)} predict: fixed ${r.fixedPredict.toFixed(0)} (int16: ${r.fixedPredictQ.toFixed(0)}) vs float32 ${r.float32Predict.toFixed(0)}; bytes allocated per step ${r.fixedBytesPerStep}`);
+    lines.push(`  ${"".padEnd(12)} bytes per training step counting chunks: fixed ${r.fixedAllBytesPerStep}, float32 ${r.float32AllBytesPerStep} (target 0: ${r.fixedAllBytesPerStep === 0 && r.float32AllBytesPerStep === 0 ? "meets" : "MISSES"} target)`);
+    lines.push(`  ${"".padEnd(12)} float operations per step: fixed int16 in ${r.fixedQFloatOps} (target 0: ${r.fixedQFloatOps === 0 ? "meets" : "MISSES"} target), fixed float in ${r.fixedFloatOps.toFixed(0)} (quantizing the inputs), float32 ${r.float32FloatOps.toFixed(0)}`);
     lines.push(`  ${"".padEnd(12)} plan: fixed ${r.fixedPlanBytes} vs float32 ${r.float32PlanBytes} bytes = ${mem.toFixed(2)}x (target <= 0.60x: ${mem <= 0.6 ? "meets" : "MISSES"} target)`);
   }
   return lines;
