@@ -10,7 +10,7 @@ const CLI = join(process.cwd(), "dist/host/cli.js");
 const cli = (args: string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env) =>
   spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8", env });
 const DATA = join(process.cwd(), "data/magic-wand-imu-spells/data");
-const COMMANDS = ["demo", "train", "evaluate", "inspect", "convert", "quantize", "sim", "stream", "info", "predict", "weights", "ports"];
+const COMMANDS = ["demo", "train", "evaluate", "inspect", "convert", "quantize", "sim", "init", "stream", "info", "predict", "weights", "ports"];
 
 describe("tinyprop CLI", () => {
   it("train runs to completion on the bundled dataset and prints plan, progress, confusion matrix and accuracy", () => {

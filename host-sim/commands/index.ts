@@ -13,6 +13,7 @@ import { weightsCommand } from "./weights";
 import { portsCommand } from "./ports";
 import { evaluateCommand } from "./evaluate";
 import { learnCommand, recordCommand, watchCommand } from "./sensor";
+import { initCommand } from "./init";
 
 export const commands: Record<string, Command> = {
   demo,
@@ -22,6 +23,7 @@ export const commands: Record<string, Command> = {
   convert: convertCommand,
   quantize: quantizeCommand,
   sim: simCommand,
+  init: initCommand,
   stream: streamCommand,
   info: infoCommand,
   predict: predictCommand,

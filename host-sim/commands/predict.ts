@@ -1,5 +1,7 @@
-// `tinyprop predict`: classify the gestures of a CSV file (or folder) on the board. With labels (a folder
-// of per-class files, or a label column) it also prints the accuracy.
+// `tinyprop predict`: classify the windows of a CSV file (or folder) on the board. The class names and the
+// input pipeline come from the model: the board's own (MODEL_GET, stored with the model it installed), or
+// --model FILE; never from the data's file names. Data without a label column is classified as it is;
+// with labels (a folder of per-class files, or a label column) the accuracy is printed too.
 import type { Command } from "./command";
 import { dataOptions, linkOptions } from "./options";
 import { resolvePort } from "./ports";
@@ -12,6 +14,9 @@ import { checkPipeline, featureWidth, type PipelineSpec } from "../../src/featur
 import { readFileSync } from "node:fs";
 import { DTYPE_F32 } from "../../src/protocol/index";
 import { openLink } from "../link/open";
+import { CsvError } from "../data/csv";
+import { canInstall } from "./weights";
+import type { WindowSet } from "../data/gestures";
 
 /** The input pipeline recorded in a .tpm file or in a `tinyprop stream` JSON log. */
 function pipelineOf(path: string): PipelineSpec {
@@ -41,29 +46,50 @@ export const predictCommand: Command = {
     // Validate and featurize everything before talking to the board.
     // The model file's pipeline (columns, window, features, normalisation) decides the inputs.
     const modelPath = args.optionalString("model");
-    const pipeline = modelPath ? pipelineOf(requirePath(modelPath)) : undefined;
-    const set = loadWindows(source, { labelColumn: args.string("label-column"), pipeline, pipelineSource: modelPath });
-    if (!pipeline) console.log("warning: no --model: the input normalisation is learned from this data, not taken from training");
-    const spec = pipeline ?? learnPipeline(set);
-    const { split, clipped } = normalised(set, spec, set.windows.map((_, i) => i));
-    const x = split.x;
-    const clippedSamples = spec.columns.map((column, c) => ({ column, count: set.clippedSamples[c]! })).filter((c) => c.count > 0);
-    for (const line of describeReport({ clippedSamples, clippedFeatures: { train: 0, test: clipped }, uncoveredRows: set.uncoveredRows })) console.log(line);
-    const { link, info } = await openLink(port, args.number("baud"), { inputs: featureWidth(spec), inputDtype: DTYPE_F32 });
+    let pipeline = modelPath ? pipelineOf(requirePath(modelPath)) : undefined;
+    let pipelineSource = modelPath;
+    const { link, info } = await openLink(port, args.number("baud"));
     try {
+      // The board's model knows its pipeline and class names when it was installed with them.
+      if (!pipeline && canInstall(link)) {
+        pipeline = readPipeline((await link.getModel()).blob) ?? undefined;
+        pipelineSource = "the board's model";
+      }
+      const names = pipeline?.classes ?? [];
+      const load = (unlabeled: boolean): WindowSet => loadWindows(source, { labelColumn: args.string("label-column"), pipeline, pipelineSource, unlabeled });
+      let set: WindowSet;
+      let labelled = true;
+      try {
+        set = load(false);
+      } catch (e) {
+        // A single file without the label column: data to classify, not to score.
+        if (!(e instanceof CsvError && /missing label column/.test(e.detail))) throw e;
+        set = load(true);
+        labelled = false;
+      }
+      if (!pipeline) console.log("warning: the board's model has no stored pipeline and no --model was given: the input normalisation is learned from this data, not taken from training");
+      const spec = pipeline ?? learnPipeline(set);
+      const { split, clipped } = normalised(set, spec, set.windows.map((_, i) => i));
+      const x = split.x;
+      const clippedSamples = spec.columns.map((column, c) => ({ column, count: set.clippedSamples[c]! })).filter((c) => c.count > 0);
+      for (const line of describeReport({ clippedSamples, clippedFeatures: { train: 0, test: clipped }, uncoveredRows: set.uncoveredRows })) console.log(line);
+      const width = info.inputDims[0]! * (info.inputDims[1] || 1) * (info.inputDims[2] || 1);
+      if (width !== featureWidth(spec)) throw new UsageError(`the board's model takes ${width} inputs, the data makes ${featureWidth(spec)} features (${pipelineSource ?? "learned from this data"})`);
       const scores = await link.predict(x, split.count);
       const k = info.classes;
+      // Scored only when the data's classes are the model's (by name; a folder's file names are the data's labels).
+      const scored = labelled && names.length === k && set.classes.every((c) => names.includes(c));
       let correct = 0;
       set.windows.forEach((g, s) => {
         let best = 0;
         for (let c = 1; c < k; c++) if (scores[s * k + c]! > scores[s * k + best]!) best = c;
-        if (best === g.label) correct++;
-        const name = set.classes[best] ?? `class ${best}`;
-        console.log(`${g.source}:${g.line}  ${name}  (${(scores[s * k + best]! * 100).toFixed(1)}%)  expected ${set.classes[g.label]}`);
+        const name = names[best] ?? `class ${best}`;
+        const expected = labelled ? set.classes[g.label]! : "";
+        if (scored && names[best] === expected) correct++;
+        console.log(`${g.source}:${g.line}  ${name}  (${(scores[s * k + best]! * 100).toFixed(1)}%)${labelled ? `  expected ${expected}` : ""}`);
       });
-      if (set.classes.length === k) {
-        console.log(`accuracy: ${((correct / split.count) * 100).toFixed(1)}% of ${split.count} windows`);
-      }
+      if (scored) console.log(`accuracy: ${((correct / split.count) * 100).toFixed(1)}% of ${split.count} windows`);
+      else if (labelled && names.length === 0) console.log("no accuracy: the board's model has no class names (install it with a pipeline: tinyprop init, stream --init, or weights put of a file from train -o)");
     } finally {
       await link.close();
     }

@@ -14,14 +14,16 @@ import { Output } from "../report/output";
 import { writeRunReport, type HistoryRecord } from "../report/run";
 import { argmaxRows, confusionFrom, formatConfusion, type Confusion } from "../report/confusion";
 import { Random } from "../../src/index";
-import { DTYPE_F32 } from "../../src/protocol/index";
-import { HostLink, LinkError, type CheckpointInfo, type LinkStats, type ReportInfo, type SampleBatch, type WeightsSnapshot } from "../link/link";
+import { CAPS_FLAG_MODEL_SPEC, DTYPE_F32 } from "../../src/protocol/index";
+import { readPipeline, readSpec } from "../../src/modelfile/index";
+import { Opt, resolveSpec } from "../../src/engine/spec";
+import { boardSpec, canInstall } from "./weights";
+import { initBoard, modelOptions } from "./init";
+import { HostLink, LinkError, type DeviceInfo, type TrainConfig, type CheckpointInfo, type LinkStats, type ReportInfo, type SampleBatch, type WeightsSnapshot } from "../link/link";
 import { DEFAULT_BAUD, describeDevice, openLink } from "../link/open";
 import { PortError, type BytePort } from "../link/port";
 import { noCheckpointWarning, saveAtEnd } from "./checkpoint";
-import { boardSpec } from "./weights";
 import type { FrameSizeBreakpoint } from "../link/frame-size";
-import { CAPS_FLAG_MODEL_SPEC } from "../../src/protocol/index";
 import { putPipeline } from "../link/sensor-link";
 
 export interface StreamOptions {
@@ -57,6 +59,8 @@ export interface StreamOptions {
    * copy of the pipeline, which is installed first (PIPELINE_PUT). The data must keep its samples.
    */
   raw?: boolean;
+  /** --init: put a fresh model for the data on the board first (commands/init.ts initBoard). */
+  init?: (link: HostLink) => Promise<unknown>;
 }
 
 export interface StreamResult {
@@ -186,8 +190,22 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   print(`data: ${data.train.count} training and ${data.test.count} test gestures, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
   if (raw) print(`raw windows: ${data.pipeline.window} rows x ${data.pipeline.columns.length} columns (int16) per sample; the board computes the ${data.inputWidth} features`);
 
-  // 2. Connect and check that the device's model fits the data.
-  const { link, info } = await openLink(o.connection ?? o.port, o.baud ?? DEFAULT_BAUD, { inputs: data.inputWidth, classes: data.classes.length, inputDtype: DTYPE_F32 });
+  // 2. Connect and check that the device's model fits the data (after --init has put a fresh one there).
+  const fits = { inputs: data.inputWidth, classes: data.classes.length, inputDtype: DTYPE_F32 };
+  let link: HostLink, info: DeviceInfo;
+  try {
+    ({ link, info } = await openLink(o.connection ?? o.port, o.baud ?? DEFAULT_BAUD, o.init ? {} : fits));
+  } catch (e) {
+    if (e instanceof LinkError && e.code === "MODEL_MISMATCH") throw new LinkError("MODEL_MISMATCH", `${e.message}; put a model for this data on the board with --init (or tinyprop init / weights put)`);
+    throw e;
+  }
+  if (o.init) {
+    await o.init(link);
+    info = link.info!;
+  }
+  // The board's whole model (MODEL_GET, where the firmware installs models): its class names and settings.
+  const boardFile = canInstall(link) ? (await link.getModel()).blob : undefined;
+  if (boardFile) checkBoardClasses(boardFile, data.classes);
   for (const line of describeDevice(info)) print(`device: ${line}`);
   const noCheckpoints = noCheckpointWarning(info);
   if (noCheckpoints) out.warn(noCheckpoints);
@@ -243,9 +261,9 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   let result, seconds, confusion: Confusion, checkpoint: CheckpointInfo | undefined;
   const ended: string[] = [];
   try {
-    await link.configure({ learningRate: lr, batchSize: batch });
+    await link.configure({ ...(await boardSettings(link, boardFile)), learningRate: lr, batchSize: batch });
     // Frames shrink while the line loses them, at multiples of the model's own batch size (the same steps).
-    const unit = ((info.flags ?? 0) & CAPS_FLAG_MODEL_SPEC) !== 0 ? (await boardSpec(link)).batchSize ?? 1 : batch;
+    const unit = boardFile ? readSpec(boardFile).batchSize ?? 1 : ((info.flags ?? 0) & CAPS_FLAG_MODEL_SPEC) !== 0 ? (await boardSpec(link)).batchSize ?? 1 : batch;
     if (raw) {
       // The board computes the features with this pipeline; a board reset loses it, so every session re-installs it.
       await putPipeline(link, data.pipeline);
@@ -306,6 +324,35 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   return { testAccuracy, batches: result.batches, samples, seconds, history, confusion, stats, checkpoint };
 }
 
+/**
+ * The board's model names its classes (PIPELINE, installed with it): data with other classes, or the same
+ * in another order, would train the wrong outputs. Both lists go into the error.
+ */
+export function checkBoardClasses(boardFile: Uint8Array, classes: string[]): void {
+  const names = readPipeline(boardFile)?.classes ?? [];
+  if (names.length === 0) return;
+  if (names.length !== classes.length || names.some((n, i) => n !== classes[i])) {
+    throw new UsageError(`the data's classes do not match the board's model: data ${classes.join(", ")}; model ${names.join(", ")} (use --init for a new model, or data with the model's classes)`);
+  }
+}
+
+/** The board's optimizer and its settings (CONFIG may change the settings, never the optimizer). */
+async function boardSettings(link: HostLink, boardFile: Uint8Array | undefined): Promise<Omit<TrainConfig, "learningRate" | "frozen">> {
+  if (((link.info?.flags ?? 0) & CAPS_FLAG_MODEL_SPEC) === 0) return {};
+  let spec;
+  try {
+    spec = boardFile ? readSpec(boardFile) : await boardSpec(link);
+  } catch {
+    return {};
+  }
+  const r = resolveSpec(spec);
+  const optimizer = r.optimizer === Opt.Adam ? "adam" : r.optimizer === Opt.Momentum ? "momentum" : "sgd";
+  return {
+    optimizer, beta1: optimizer === "momentum" ? r.momentum : optimizer === "adam" ? r.beta1 : 0,
+    beta2: optimizer === "adam" ? r.beta2 : 0, epsilon: r.epsilon, weightDecay: r.weightDecay, gradClip: r.clipNorm,
+  };
+}
+
 /** A yes/no question on the terminal (default no). */
 async function askYesNo(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -331,6 +378,8 @@ export const streamCommand: Command = {
     raw: { type: "flag", help: "send raw sensor windows (int16) and let the board compute the features with the same pipeline (installed first)" },
     state: { type: "string", value: "FILE", help: "where the run's resumable state goes (default: beside --log, <log>.state.json)" },
     "snapshot-every": { type: "int", value: "N", help: "keep a host copy of the board's weights every N batches, to replay after a board reset (0: never)", default: 500, min: 0 },
+    init: { type: "flag", help: "first put a fresh model for this data on the board (inputs, classes and class names from the data; architecture from --layers, --activation, --optimizer, --dtype)" },
+    ...modelOptions,
     ...dataOptions,
     ...splitOptions,
     ...reportOptions("stream"),
@@ -360,6 +409,7 @@ export const streamCommand: Command = {
       output: new Output(args.flag("json") ? "json" : args.flag("quiet") ? "quiet" : "text"),
       confirm: process.stdin.isTTY && process.stdout.isTTY ? askYesNo : undefined,
       snapshotEvery: args.number("snapshot-every"),
+      init: args.flag("init") ? (link) => initBoard(link, args, data, (l) => console.log(l)) : undefined,
     });
     return 0;
   },

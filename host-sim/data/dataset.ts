@@ -47,6 +47,8 @@ export interface LoadOptions {
   pipelineSource?: string;
   /** Keep every window's int16 samples (Split.raw), for raw streaming (stream --raw). */
   keepSamples?: boolean;
+  /** A single file without a label column (data to classify): every window gets label 0 of one class "". */
+  unlabeled?: boolean;
 }
 
 export interface SplitOptions {
@@ -205,6 +207,11 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
       }
       segments.push({ table, label, from: 0, to: table.rowCount });
     });
+  } else if (options.unlabeled) {
+    const table = read(path);
+    columns ??= table.columns.map((name) => ({ name }));
+    classes = [""];
+    segments.push({ table, label: 0, from: 0, to: table.rowCount });
   } else {
     const table = read(path, options.labelColumn ?? "label");
     columns ??= table.columns.map((name) => ({ name }));
@@ -220,7 +227,7 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
       r = end;
     }
   }
-  if (model && model.classes.length > 0) classes = mapClasses(classes, model.classes, segments, from);
+  if (model && model.classes.length > 0 && !options.unlabeled) classes = mapClasses(classes, model.classes, segments, from);
   const cols = columns!;
 
   // Ranges: given, or the largest |value| in the data with headroom, rounded up to a readable number.

@@ -10,6 +10,7 @@ import { ModelService, type ModelServiceOptions, type ModelStats } from "./model
 import { SensorService, type SensorDriver, type SensorSettings } from "./sensor-service";
 import { isSensorType } from "../protocol/sensor";
 import type { WeightsBlob } from "./weights-blob";
+import type { PipelineSpec } from "../features/spec";
 
 export { DEVICE_MAX_FRAME, TX_SLOTS, RETRANSMIT_MS, ACK_REFRESH_MS, ACK_STEP } from "./transport";
 export type { DeviceSerial, DeviceTimers } from "./transport";
@@ -76,6 +77,11 @@ export class DeviceSession implements MessageHandler {
   /** The current model (replaced when CONFIG changes its settings or frozen layers). */
   get model(): DenseModel {
     return this.service.model;
+  }
+
+  /** The input pipeline and class names stored with the current model (null: none). */
+  get pipeline(): PipelineSpec | null {
+    return this.service.pipeline;
   }
 
   get blob(): WeightsBlob {
