@@ -51,6 +51,11 @@ export class Args {
     private readonly table: OptionTable,
   ) {}
 
+  /** True when the command declares the option. */
+  declares(name: string): boolean {
+    return this.table[name] !== undefined;
+  }
+
   /** True when the option was given on the command line. */
   has(name: string): boolean {
     return this.values[this.def(name, null).name] !== undefined;

@@ -20,7 +20,7 @@ import { saveModel, withPipeline } from "../../src/modelfile/index";
 
 /** The architecture, optimizer and dtype options of `train`, without those a command already has. */
 export const modelOptions = (() => {
-  const { epochs: _e, "learning-rate": _l, seed: _s, ...rest } = trainingOptions;
+  const { epochs: _e, "learning-rate": _l, seed: _s, "batch-size": _b, ...rest } = trainingOptions;
   return rest;
 })();
 

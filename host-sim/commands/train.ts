@@ -60,7 +60,9 @@ export function specFromOptions(args: Args, data: Dataset, stepsPerEpoch: (batch
   }
   const hidden = args.intList("layers", 1, 4096)!;
   const activation = args.string("activation") as ActivationName;
-  const batchSize = args.number("batch-size");
+  // A board model trains one sample per step unless the command offers --batch-size (stream does not: its
+  // frames' sample count is --frame-samples, a multiple of the model's batch size).
+  const batchSize = args.declares("batch-size") ? args.number("batch-size") : 1;
   const epochs = args.number("epochs");
   const learningRate = args.number("learning-rate");
   const kind = args.string("optimizer");
