@@ -49,6 +49,26 @@ async function board(engine: Engine, options: { freeMemory?: number; modelBudget
 }
 
 describe("installing a whole model on the board", () => {
+  it("installs a fixed-point model as it is: the board trains it in fixed point and gives back a fixed-point file", async () => {
+    const { sim, connect } = await board("node");
+    const link = await connect();
+    const s = spec(6, [10], 3, { dtype: "fixed", optimizer: { type: "sgd", learningRate: 0.05, momentum: 0.9 } });
+    await putModelFile(link, fileOf(s, ["a", "b", "c"]));
+    expect(link.info!.modelDtype).toBe(P.DTYPE_I16);
+    const batches = Array.from({ length: 12 }, (_, i) => ({ x: Float32Array.from({ length: 6 }, (_, k) => ((i * 7 + k * 3) % 11) / 11 - 0.5), y: [i % 3] }));
+    const r = await link.sendBatches(batches, () => {}, { snapshotEvery: 0 });
+    expect(r.lastBatchId).toBe(12);
+    const got = await getModelFile(link);
+    expect(readSpec(got.bytes).dtype).toBe("fixed");
+    expect(readPipeline(got.bytes)?.classes).toEqual(["a", "b", "c"]);
+    expect((await link.saveCheckpoint())?.durable).toBe(true); // as stream ends a run
+    await sim.reset();
+    const back = await getModelFile(link);
+    expect(readSpec(back.bytes).dtype).toBe("fixed");
+    expect(back.bytes).toEqual(got.bytes);
+    expect(sim.crashes()).toEqual([]);
+  });
+
   it("installs a 3-class model of another shape, gives it back with its class names, and keeps it over a power cycle", async () => {
     const { sim, connect } = await board("node");
     const link = await connect();
