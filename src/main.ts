@@ -7,8 +7,6 @@ import Timer from "timer";
 import config from "mc/config";
 import Flash from "flash";
 import Instrumentation from "instrumentation";
-import SMBus from "embedded:io/smbus";
-import MPU6050 from "embedded:sensor/Accelerometer-Gyroscope/MPU6050";
 import { buildModel, plan } from "./engine/build";
 import type { DenseModel } from "./engine/model-api";
 import type { ModelSpec } from "./engine/spec";
@@ -18,6 +16,7 @@ import { CheckpointStore, type FlashLike } from "./app/checkpoint";
 import { LinuxSerialAdapter, freeMemoryReader, type InstrumentationLike, type LinuxSerial } from "./app/platform";
 import type { DeviceSerial } from "./app/transport";
 import { openSensor, type SensorConfig } from "./app/sensor-config";
+import { imuBus, imuDriver } from "./board/imu";
 
 interface SerialConfig {
   port?: number;
@@ -121,7 +120,7 @@ export default function main(): void {
   const rxBuffer = (port as unknown as { receiveBuffer?: unknown }).receiveBuffer;
 
   // The board's own IMU (config "sensor"); a board without one (or with "sensor": {}) serves the link only.
-  const sensor = openSensor(((config as Record<string, unknown>).sensor ?? {}) as SensorConfig, SMBus, MPU6050, log);
+  const sensor = openSensor(((config as Record<string, unknown>).sensor ?? {}) as SensorConfig, imuBus, imuDriver, log);
 
   const session = new DeviceSession(model, {
     sensor: sensor ?? undefined,

@@ -47,6 +47,10 @@ export function openSensor(c: SensorConfig, bus: unknown, Driver: unknown, log: 
     log("sensor: unknown driver " + c.driver);
     return null;
   }
+  if (bus === null || Driver === null) {
+    log("sensor off: this platform has no I2C (manifest.json maps board/imu to imu-none)");
+    return null;
+  }
   let failed = "";
   try {
     const sensor = {
