@@ -4,7 +4,8 @@
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { buildModel, type ActivationName, type Model, type ModelSpec } from "../../src/index";
-import { outputFile } from "./options";
+import { outputFile, outputOptions } from "./options";
+import { outputFor } from "../report/output";
 import { requirePath } from "./files";
 import type { Command } from "./command";
 import { writeModelFile } from "../modelfile";
@@ -308,8 +309,10 @@ export const convertCommand: Command = {
     "batch-size": { type: "int", value: "N", help: "the model's training minibatch", default: 1, min: 1, max: 4096 },
     optimizer: { type: "string", value: "NAME", help: "the model's optimizer", choices: ["sgd", "adam"], default: "sgd" },
     seed: { type: "int", value: "N", help: "the model's seed", default: 1, min: 0, max: 0xffffffff },
+    ...outputOptions,
   },
   async run(args) {
+    const output = outputFor(args);
     const source = requirePath(args.positional(0, "a TensorFlow.js model.json"));
     const out = args.string("output");
     const converted = convertTfjsFiles(source, {
@@ -320,13 +323,14 @@ export const convertCommand: Command = {
     });
     let nonFinite = 0;
     for (const v of converted.parameters) if (!Number.isFinite(v)) nonFinite++;
-    if (nonFinite > 0) console.error(`warning: ${nonFinite} of the ${converted.parameters.length} weights are NaN or infinite; the model will not train or predict until they are replaced`);
+    if (nonFinite > 0) output.warn(`${nonFinite} of the ${converted.parameters.length} weights are NaN or infinite; the model will not train or predict until they are replaced`);
     const model = modelFromConverted(converted);
     const bytes = writeModelFile(out, model);
     const s = converted.spec;
-    console.log(`converted ${source}: ${s.inputs} inputs -> ${s.layers.map((l) => `${l.units} ${l.activation}`).join(" -> ")}, ${model.plan.parameterCount} parameters`);
-    for (const n of converted.notes) console.log(`  - ${n}`);
-    console.log(`wrote ${out} (${bytes} bytes)`);
+    output.info(`converted ${source}: ${s.inputs} inputs -> ${s.layers.map((l) => `${l.units} ${l.activation}`).join(" -> ")}, ${model.plan.parameterCount} parameters`);
+    for (const n of converted.notes) output.note(`  - ${n}`);
+    output.summary(`wrote ${out} (${bytes} bytes)`);
+    output.event("summary", { source, output: out, bytes, inputs: s.inputs, layers: s.layers, parameters: model.plan.parameterCount, nonFiniteWeights: nonFinite, notes: converted.notes });
     return 0;
   },
 };

@@ -1,9 +1,10 @@
 // Loading the data a command was pointed at, with the shared data and split options (commands/options.ts):
 // a CSV file, a folder of per-class CSV files, or "-" for standard input, then the held-out split the
 // user chose. Everything is read and validated before a command starts work.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { UsageError, type Args } from "../args";
 import { CsvError } from "../data/csv";
 import { loadDataset, type Dataset, type LoadOptions, type SplitOptions } from "../data/gestures";
@@ -13,13 +14,12 @@ import { requirePath } from "./files";
 /** Reads a CSV source into a validated dataset ("-" reads standard input to its end first). */
 export async function readSource(source: string, options: LoadOptions & SplitOptions = {}): Promise<Dataset> {
   if (source !== "-") return loadDataset(requirePath(source), options);
-  // Standard input: collect every row first (the run must not start half-way), then load it like a file.
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  // Standard input: copied to a temporary file to its end (the run must not start half-way, and learning
+  // the columns' ranges reads the data twice), then loaded like a file; memory stays bounded either way.
   const dir = mkdtempSync(join(tmpdir(), "tinyprop-stdin-"));
   const file = join(dir, "stdin.csv");
   try {
-    writeFileSync(file, Buffer.concat(chunks));
+    await pipeline(process.stdin, createWriteStream(file));
     return loadDataset(file, options);
   } catch (e) {
     if (e instanceof CsvError) throw new CsvError("<stdin>", e.line, e.detail);

@@ -2,7 +2,8 @@
 // dataset streamed to it.
 import type { Command } from "./command";
 import { streamDemo } from "./stream-demo";
-import { linkOptions } from "./options";
+import { linkOptions, outputOptions } from "./options";
+import { outputFor } from "../report/output";
 
 export const demo: Command = {
   name: "demo",
@@ -11,8 +12,9 @@ export const demo: Command = {
     engine: { type: "string", value: "NAME", help: "the simulated board's JavaScript engine", choices: ["node", "xs"], default: "node" },
     epochs: { type: "int", value: "N", help: "passes over the training data", default: 60, min: 1, max: 10000 },
     baud: linkOptions.baud,
+    ...outputOptions,
   },
   async run(args) {
-    return streamDemo({ engine: args.string("engine") as "node" | "xs", epochs: args.number("epochs"), baud: args.number("baud") });
+    return streamDemo({ engine: args.string("engine") as "node" | "xs", epochs: args.number("epochs"), baud: args.number("baud"), output: outputFor(args) });
   },
 };

@@ -6,9 +6,9 @@ import { modelFromFile, readPipeline } from "../../src/modelfile/index";
 import { describeReport } from "../data/gestures";
 import { evaluateSplit, splitConfusion } from "../training";
 import { formatConfusion, perClassAccuracy } from "../report/confusion";
-import { Output } from "../report/output";
+import { outputFor } from "../report/output";
 import type { Command } from "./command";
-import { dataOptions } from "./options";
+import { dataOptions, outputOptions } from "./options";
 import { readSource, loadOptions } from "./data";
 import { requirePath } from "./files";
 import { allSamples } from "../data/split";
@@ -22,17 +22,18 @@ export const evaluateCommand: Command = {
   ],
   options: {
     ...dataOptions,
-    json: { type: "flag", help: "print the result as one JSON object" },
+    ...outputOptions,
   },
   async run(args) {
     const modelPath = requirePath(args.positional(0, "a .tpm model file"));
     const source = args.positional(1, "a CSV file or folder");
+    const out = outputFor(args);
     const bytes = readModelFile(modelPath);
     const model = modelFromFile(bytes);
     // The model's own pipeline (columns, ranges, window, features, normalisation) turns the data into inputs.
     const pipeline = readPipeline(bytes) ?? undefined;
     const data = await readSource(source, { ...loadOptions(args), pipeline, pipelineSource: modelPath, testPerClass: 0 });
-    if (!pipeline) console.error(`warning: ${modelPath} records no input pipeline; the data is normalised with its own statistics`);
+    if (!pipeline) out.warn(`${modelPath} records no input pipeline; the data is normalised with its own statistics`);
     for (const line of describeReport(data.report)) console.error(line);
     if (data.inputWidth !== model.inputs) throw new UsageError(`the data has ${data.inputWidth} features, the model ${model.inputs} inputs`);
     if (data.classes.length !== model.outputs) {
@@ -42,8 +43,7 @@ export const evaluateCommand: Command = {
     const { loss, accuracy } = evaluateSplit(model, split);
     const confusion = splitConfusion(model, split, data.classes);
     const perClass = perClassAccuracy(confusion);
-    const out = new Output(args.flag("json") ? "json" : "text");
-    out.event("evaluation", { model: modelPath, source, samples: split.count, loss, accuracy, classes: data.classes, perClassAccuracy: perClass, confusion: confusion.matrix });
+    out.event("summary", { model: modelPath, source, samples: split.count, loss, accuracy, classes: data.classes, perClassAccuracy: perClass, confusion: confusion.matrix });
     out.summary(`${modelPath} on ${source}: ${split.count} samples, loss ${loss.toFixed(4)}, accuracy ${(accuracy * 100).toFixed(1)}%`);
     for (const line of formatConfusion(confusion)) out.summary(line);
     return 0;

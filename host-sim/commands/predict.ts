@@ -3,7 +3,8 @@
 // --model FILE; never from the data's file names. Data without a label column is classified as it is;
 // with labels (a folder of per-class files, or a label column) the accuracy is printed too.
 import type { Command } from "./command";
-import { dataOptions, linkOptions } from "./options";
+import { dataOptions, linkOptions, outputOptions } from "./options";
+import { outputFor } from "../report/output";
 import { resolvePort } from "./ports";
 import { requirePath } from "./files";
 import { UsageError } from "../args";
@@ -38,9 +39,11 @@ export const predictCommand: Command = {
   options: {
     ...linkOptions,
     ...dataOptions,
+    ...outputOptions,
     model: { type: "string", value: "FILE", help: "the .tpm the board's model came from, or the JSON log of the stream run that trained it: its input pipeline (columns, window, features, normalisation) reads the data" },
   },
   async run(args) {
+    const out = outputFor(args);
     const source = requirePath(args.positional(0, "a CSV file or folder"));
     const port = await resolvePort(args.string("port"));
     // Validate and featurize everything before talking to the board.
@@ -67,12 +70,12 @@ export const predictCommand: Command = {
         set = load(true);
         labelled = false;
       }
-      if (!pipeline) console.log("warning: the board's model has no stored pipeline and no --model was given: the input normalisation is learned from this data, not taken from training");
+      if (!pipeline) out.warn("the board's model has no stored pipeline and no --model was given: the input normalisation is learned from this data, not taken from training");
       const spec = pipeline ?? learnPipeline(set);
       const { split, clipped } = normalised(set, spec, set.windows.map((_, i) => i));
       const x = split.x;
       const clippedSamples = spec.columns.map((column, c) => ({ column, count: set.clippedSamples[c]! })).filter((c) => c.count > 0);
-      for (const line of describeReport({ clippedSamples, clippedFeatures: { train: 0, test: clipped }, uncoveredRows: set.uncoveredRows })) console.log(line);
+      for (const line of describeReport({ clippedSamples, clippedFeatures: { train: 0, test: clipped }, uncoveredRows: set.uncoveredRows })) out.note(line);
       const width = info.inputDims[0]! * (info.inputDims[1] || 1) * (info.inputDims[2] || 1);
       if (width !== featureWidth(spec)) throw new UsageError(`the board's model takes ${width} inputs, the data makes ${featureWidth(spec)} features (${pipelineSource ?? "learned from this data"})`);
       const scores = await link.predict(x, split.count);
@@ -86,10 +89,13 @@ export const predictCommand: Command = {
         const name = names[best] ?? `class ${best}`;
         const expected = labelled ? set.classes[g.label]! : "";
         if (scored && names[best] === expected) correct++;
-        console.log(`${g.source}:${g.line}  ${name}  (${(scores[s * k + best]! * 100).toFixed(1)}%)${labelled ? `  expected ${expected}` : ""}`);
+        out.info(`${g.source}:${g.line}  ${name}  (${(scores[s * k + best]! * 100).toFixed(1)}%)${labelled ? `  expected ${expected}` : ""}`);
+        out.event("prediction", { source: g.source, line: g.line, predicted: name, confidence: scores[s * k + best]!, expected: labelled ? expected : null });
       });
-      if (scored) console.log(`accuracy: ${((correct / split.count) * 100).toFixed(1)}% of ${split.count} windows`);
-      else if (labelled && names.length === 0) console.log("no accuracy: the board's model has no class names (install it with a pipeline: tinyprop init, stream --init, or weights put of a file from train -o)");
+      const accuracy = scored ? correct / split.count : null;
+      if (accuracy !== null) out.summary(`accuracy: ${(accuracy * 100).toFixed(1)}% of ${split.count} windows`);
+      else if (labelled && names.length === 0) out.note("no accuracy: the board's model has no class names (install it with a pipeline: tinyprop init, stream --init, or weights put of a file from train -o)");
+      out.event("summary", { source, windows: split.count, correct, accuracy });
     } finally {
       await link.close();
     }

@@ -10,7 +10,7 @@ import { dataOptions, linkOptions, outputOptions, reportOptions, splitOptions } 
 import { resolvePort } from "./ports";
 import { loadSplitData, readSource } from "./data";
 import type { GestureDataset } from "../data/gestures";
-import { Output } from "../report/output";
+import { Output, outputFor } from "../report/output";
 import { writeRunReport, type HistoryRecord } from "../report/run";
 import { argmaxRows, confusionFrom, formatConfusion, type Confusion } from "../report/confusion";
 import { Random } from "../../src/index";
@@ -406,7 +406,7 @@ export const streamCommand: Command = {
       resume: args.flag("resume"),
       fresh: args.flag("fresh"),
       statePath: args.optionalString("state"),
-      output: new Output(args.flag("json") ? "json" : args.flag("quiet") ? "quiet" : "text"),
+      output: outputFor(args),
       confirm: process.stdin.isTTY && process.stdout.isTTY ? askYesNo : undefined,
       snapshotEvery: args.number("snapshot-every"),
       init: args.flag("init") ? (link) => initBoard(link, args, data, (l) => console.log(l)) : undefined,

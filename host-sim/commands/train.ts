@@ -9,7 +9,7 @@ import { describeReport, type Dataset } from "../data/gestures";
 import { trainModel, splitConfusion, type EpochRecord } from "../training";
 import { describePlan } from "../report/describe";
 import { formatConfusion } from "../report/confusion";
-import { Output } from "../report/output";
+import { outputFor } from "../report/output";
 import { writeRunReport } from "../report/run";
 import { writeModelFile } from "../modelfile";
 import type { Command } from "./command";
@@ -111,7 +111,7 @@ export const trainCommand: Command = {
   ],
   async run(args) {
     const source = args.positional(0, "a CSV file or folder");
-    const out = new Output(args.flag("json") ? "json" : args.flag("quiet") ? "quiet" : "text");
+    const out = outputFor(args);
     const data = await loadSplitData(args, source);
     const spec = specFromOptions(args, data, (b) => Math.floor(data.train.count / b));
     const epochs = args.number("epochs");
@@ -121,7 +121,7 @@ export const trainCommand: Command = {
       `${spec.optimizer.type}${spec.optimizer.momentum ? ` momentum ${spec.optimizer.momentum}` : ""} lr ${spec.optimizer.learningRate}` +
       `${spec.optimizer.schedule && spec.optimizer.schedule.type !== "constant" ? ` (${spec.optimizer.schedule.type} schedule)` : ""}, batch ${spec.batchSize}, ${spec.dtype ?? "float32"}`);
     out.info(`data: ${data.train.count} training and ${data.test.count} test samples, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
-    for (const line of describeReport(data.report)) out.summary(line);
+    for (const line of describeReport(data.report)) out.note(line);
     const model = buildModel(spec);
     for (const line of describePlan(model)) out.info(line);
     const bar = out.progress("training", epochs);

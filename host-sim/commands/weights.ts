@@ -16,7 +16,8 @@ import { dirname } from "node:path";
 import type { Command } from "./command";
 import { UsageError } from "../args";
 import { openLink } from "../link/open";
-import { linkOptions, outputFile } from "./options";
+import { linkOptions, outputFile, outputOptions } from "./options";
+import { outputFor } from "../report/output";
 import { resolvePort } from "./ports";
 import { requirePath } from "./files";
 import type { HostLink, TrainConfig } from "../link/link";
@@ -214,8 +215,10 @@ export const weightsCommand: Command = {
     ...outputFile("get: where to write the board's model"),
     freeze: { type: "int", value: "K", help: "put: freeze the first K layers on the board (default: the file's own count)", min: 0, max: 0xffff },
     "batch-id": { type: "int", value: "N", help: "put: the batch id the weights reflect once committed", default: 0, min: 0, max: 0xfffffffe },
+    ...outputOptions,
   },
   async run(args) {
+    const out = outputFor(args);
     const action = args.positional(0, "an action: put or get");
     if (action !== "get" && action !== "put") throw new UsageError(`weights: the action must be put or get, got "${action}"`);
     if (action === "get" && args.positionals.length > 1) throw new UsageError("weights get writes to -o FILE (it takes no file argument)");
@@ -227,17 +230,19 @@ export const weightsCommand: Command = {
     try {
       if (toPut) {
         const r = await putModelFile(link, toPut, { freeze, batchId });
-        console.log(`sent ${file} to the board: ${r.bytes} bytes${r.stateSent ? " with optimizer state" : ""}; ` +
+        out.summary(`sent ${file} to the board: ${r.bytes} bytes${r.stateSent ? " with optimizer state" : ""}; ` +
           `model ${describeSpec(r.spec)}, ${r.frozen} frozen layer(s), layers ${r.frozen}..${r.spec.layers.length - 1} train; committed as batch ${batchId}`);
         // Reported done only once the board's checkpoint holds it (or with a loud warning that it cannot).
-        await saveAtEnd(link, { summary: (l) => console.log(l), warn: (l) => console.error(`warning: ${l}`) });
+        const saved = await saveAtEnd(link, { summary: (l) => out.summary(l), warn: (l) => out.warn(l) });
+        out.event("summary", { action, file, bytes: r.bytes, stateSent: r.stateSent, frozen: r.frozen, layers: r.spec.layers.length, batchId, checkpointBatchId: saved?.durable ? saved.savedBatchId : null });
       } else {
         const r = await getModelFile(link);
         mkdirSync(dirname(file), { recursive: true });
         writeFileSync(file, r.bytes);
         const classes = readPipeline(r.bytes)?.classes ?? [];
-        console.log(`wrote ${file} (${r.bytes.length} bytes): the board's model after batch ${r.batchId}, ` +
+        out.summary(`wrote ${file} (${r.bytes.length} bytes): the board's model after batch ${r.batchId}, ` +
           `${describeSpec(r.spec)}, ${r.spec.frozen ?? 0} frozen layer(s)${classes.length ? `, classes ${classes.join(", ")}` : ""}`);
+        out.event("summary", { action, file, bytes: r.bytes.length, batchId: r.batchId, inputs: r.spec.inputs, units: r.spec.layers.map((l) => l.units), frozen: r.spec.frozen ?? 0, classes });
       }
     } finally {
       await link.close();

@@ -20,9 +20,10 @@
 // Error messages quote at most a short excerpt of the offending text (never a whole line).
 //
 // API: CsvStream is the one parser, fed lines (pushLine) or arbitrary text chunks (push, end); each
-// CsvRow has its 1-based line, its numeric values in `columns` order and its label. readCsvFile reads a
-// file in 1 MiB chunks through it (memory: the rows, not the text), and parseCsv a string; both return
-// only once every line has parsed, so a whole-file read never yields a partial result.
+// CsvRow has its 1-based line, its numeric values in `columns` order and its label. forEachCsvRow streams
+// a file in 1 MiB chunks through it and hands over one row at a time (memory independent of the file's
+// size: the training data path, host-sim/data/windows.ts); readCsvFile collects a file's rows into a table
+// and parseCsv a string's, both only once every line has parsed, so they never yield a partial result.
 
 import { closeSync, openSync, readSync } from "node:fs";
 
@@ -223,17 +224,21 @@ export class CsvStream {
     return this.readRow(text, line);
   }
 
-  /** Feed a chunk of text. Returns the rows completed by this chunk. */
-  push(chunk: string): CsvRow[] {
+  /**
+   * Feed a chunk of text. Returns the rows completed by this chunk, or, given `onRow`, hands each one over
+   * as soon as it has parsed and returns an empty array (nothing of the chunk outlives it).
+   */
+  push(chunk: string, onRow?: (row: CsvRow) => void): CsvRow[] {
     if (this.failed) throw this.failed;
     const rows: CsvRow[] = [];
+    const emit = onRow ?? ((row: CsvRow) => void rows.push(row));
     const text = this.pending + chunk;
     const ends = /\r\n|\n|\r/g;
     let start = 0;
     for (let m = ends.exec(text); m; m = ends.exec(text)) {
       // A "\r" at the very end may be the first half of "\r\n": wait for the next chunk.
       if (m[0] === "\r" && m.index === text.length - 1) break;
-      this.pushAndCollect(text.slice(start, m.index), rows);
+      this.pushAndEmit(text.slice(start, m.index), emit);
       start = m.index + m[0].length;
     }
     this.pending = text.slice(start);
@@ -246,22 +251,23 @@ export class CsvStream {
 
   /**
    * Finish the input: parses a last line that had no line end, and checks that a header was seen
-   * (an input with no header is an "empty file" error). Returns the rows completed by this call.
+   * (an input with no header is an "empty file" error). Returns the rows completed by this call (or hands
+   * them to `onRow`, as push does).
    */
-  end(): CsvRow[] {
+  end(onRow?: (row: CsvRow) => void): CsvRow[] {
     if (this.failed) throw this.failed;
     const rows: CsvRow[] = [];
     if (this.pending !== "") {
       const last = this.pending;
       this.pending = "";
-      this.pushAndCollect(last, rows);
+      this.pushAndEmit(last, onRow ?? ((row) => void rows.push(row)));
     }
     if (this._header === undefined) this.fail(1, "empty file (no header row)");
     this.ended = true;
     return rows;
   }
 
-  private pushAndCollect(text: string, rows: CsvRow[]): void {
+  private pushAndEmit(text: string, emit: (row: CsvRow) => void): void {
     let row: CsvRow | undefined;
     try {
       row = this.pushLine(text);
@@ -269,7 +275,7 @@ export class CsvStream {
       if (e instanceof CsvError) this.failed = e;
       throw e;
     }
-    if (row) rows.push(row);
+    if (row) emit(row);
   }
 
   private fail(line: number, detail: string): never {
@@ -341,22 +347,38 @@ export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {
   return toTable(stream, rows, options);
 }
 
-/** Read and parse a CSV file (UTF-8) in chunks; `source` defaults to the path. */
-export function readCsvFile(path: string, options: CsvOptions = {}): CsvTable {
+/**
+ * Stream a CSV file (UTF-8) through the parser in READ_CHUNK pieces, handing each row to `onRow` as it
+ * completes; nothing is kept, so memory does not grow with the file. Returns the parser (header, columns,
+ * lines read) and the number of data rows. A header with no data rows is an error.
+ */
+export function forEachCsvRow(path: string, options: CsvOptions, onRow: (row: CsvRow, stream: CsvStream) => void): { stream: CsvStream; rows: number } {
   const stream = new CsvStream({ ...options, source: options.source ?? path });
-  const rows: CsvRow[] = [];
   const decoder = new TextDecoder("utf-8");
   const chunk = new Uint8Array(READ_CHUNK);
+  let count = 0;
+  const each = (row: CsvRow): void => {
+    count++;
+    onRow(row, stream);
+  };
   const fd = openSync(path, "r");
   try {
     for (let n = readSync(fd, chunk, 0, READ_CHUNK, null); n > 0; n = readSync(fd, chunk, 0, READ_CHUNK, null)) {
-      for (const r of stream.push(decoder.decode(chunk.subarray(0, n), { stream: true }))) rows.push(r);
+      stream.push(decoder.decode(chunk.subarray(0, n), { stream: true }), each);
     }
-    for (const r of stream.push(decoder.decode())) rows.push(r);
-    for (const r of stream.end()) rows.push(r);
+    stream.push(decoder.decode(), each);
+    stream.end(each);
   } finally {
     closeSync(fd);
   }
+  if (count === 0) throw new CsvError(stream.source, stream.linesRead, "no data rows after the header");
+  return { stream, rows: count };
+}
+
+/** Read and parse a whole CSV file (UTF-8) into a table; `source` defaults to the path. */
+export function readCsvFile(path: string, options: CsvOptions = {}): CsvTable {
+  const rows: CsvRow[] = [];
+  const { stream } = forEachCsvRow(path, options, (r) => rows.push(r));
   return toTable(stream, rows, options);
 }
 

@@ -2,7 +2,11 @@
 //   text  (default): lines and a progress bar (redrawn in place on a terminal);
 //   quiet (--quiet): only warnings and the final summary lines;
 //   json  (--json):  one JSON object per line on stdout ({"type":"progress"|"summary"|...}), nothing else,
-//                    so a script can read the run; warnings still go to stderr as text.
+//                    so a script can read the run; warnings still go to stderr as text. The last object
+//                    of a run that succeeds is its {"type":"summary"}.
+// Every long command takes --json/--quiet from commands/options.ts (outputOptions) and prints through one
+// Output made by outputFor(args).
+import type { Args } from "../args";
 import { ProgressBar } from "./progress";
 
 export type OutputMode = "text" | "quiet" | "json";
@@ -20,6 +24,12 @@ export class Output {
     console.error(`warning: ${line}`);
   }
 
+  /** A line the user must see whatever the mode (a data report): with the output, or on stderr in json mode. */
+  note(line: string): void {
+    if (this.mode === "json") console.error(line);
+    else this.write(line);
+  }
+
   /** A summary line: printed in text and quiet modes; in json mode the summary object carries it. */
   summary(line: string): void {
     if (this.mode !== "json") this.write(line);
@@ -34,4 +44,9 @@ export class Output {
   progress(label: string, total: number): Pick<ProgressBar, "update" | "done"> {
     return this.mode === "text" ? new ProgressBar(label, total) : { update: () => undefined, done: () => undefined };
   }
+}
+
+/** The Output of a command that declares outputOptions (--json, --quiet). */
+export function outputFor(args: Args): Output {
+  return new Output(args.flag("json") ? "json" : args.flag("quiet") ? "quiet" : "text");
 }
