@@ -328,7 +328,7 @@ export const convertCommand: Command = {
     const bytes = writeModelFile(out, model);
     const s = converted.spec;
     output.info(`converted ${source}: ${s.inputs} inputs -> ${s.layers.map((l) => `${l.units} ${l.activation}`).join(" -> ")}, ${model.plan.parameterCount} parameters`);
-    for (const n of converted.notes) output.note(`  - ${n}`);
+    for (const n of converted.notes) output.info(`  - ${n}`);
     output.summary(`wrote ${out} (${bytes} bytes)`);
     output.event("summary", { source, output: out, bytes, inputs: s.inputs, layers: s.layers, parameters: model.plan.parameterCount, nonFiniteWeights: nonFinite, notes: converted.notes });
     return 0;
