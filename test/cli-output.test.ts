@@ -42,7 +42,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("--json and --quiet", () => {
   it("every long command declares both (one shared option group)", () => {
-    for (const name of ["demo", "train", "evaluate", "quantize", "convert", "stream", "predict", "weights"]) {
+    for (const name of ["demo", "train", "evaluate", "quantize", "convert", "stream", "predict", "weights", "init", "record", "learn", "watch"]) {
       expect(commands[name]!.options.json?.type, name).toBe("flag");
       expect(commands[name]!.options.quiet?.type, name).toBe("flag");
     }

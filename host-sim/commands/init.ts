@@ -6,7 +6,8 @@
 // `stream --init` does the same before streaming.
 import type { Command } from "./command";
 import type { Args } from "../args";
-import { dataOptions, linkOptions, splitOptions } from "./options";
+import { dataOptions, linkOptions, outputOptions, splitOptions } from "./options";
+import { outputFor } from "../report/output";
 import { resolvePort } from "./ports";
 import { loadSplitData } from "./data";
 import { specFromOptions, trainingOptions } from "./train";
@@ -50,6 +51,7 @@ export const initCommand: Command = {
     epochs: { type: "int", value: "N", help: "epochs a --schedule spans", default: 60, min: 1, max: 100000 },
     ...dataOptions,
     ...splitOptions,
+    ...outputOptions,
   },
   examples: ["tinyprop init data/vibration.csv --port /dev/ttyUSB0 --layers 64,32", "tinyprop init digits/ --port auto --layers 32 --optimizer adam --learning-rate 0.001 --dtype fixed"],
   async run(args) {
@@ -57,8 +59,10 @@ export const initCommand: Command = {
     const data = await loadSplitData(args, source);
     const { link } = await openLink(await resolvePort(args.string("port")), args.number("baud"));
     try {
-      await initBoard(link, args, data, (l) => console.log(l));
-      await saveAtEnd(link, { summary: (l) => console.log(l), warn: (l) => console.error(`warning: ${l}`) });
+      const out = outputFor(args);
+      const spec = await initBoard(link, args, data, (l) => out.summary(l));
+      const saved = await saveAtEnd(link, { summary: (l) => out.summary(l), warn: (l) => out.warn(l) });
+      out.event("summary", { spec, classes: data.classes, checkpoint: saved ?? null });
     } finally {
       await link.close();
     }

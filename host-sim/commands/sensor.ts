@@ -6,7 +6,8 @@ import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "./command";
 import { UsageError } from "../args";
-import { linkOptions } from "./options";
+import { linkOptions, outputOptions } from "./options";
+import { outputFor } from "../report/output";
 import { resolvePort } from "./ports";
 import { openLink } from "../link/open";
 import type { HostLink } from "../link/link";
@@ -55,14 +56,17 @@ export async function recordRun(link: HostLink, o: RecordOptions): Promise<{ fil
   return { file, windows: feed.windows };
 }
 
-export interface LearnOptions { label: string; count: number; timeoutMs?: number; print?: (line: string) => void }
+export interface LearnOptions { label: string; count: number; timeoutMs?: number; print?: (line: string) => void; onResult?: (r: SensorResultInfo) => void }
 
 /** The board captures `count` windows of class `label` and trains on each; returns its results. */
 export async function learnRun(link: HostLink, o: LearnOptions): Promise<SensorResultInfo[]> {
   const pipeline = await getPipeline(link);
   const label = pipeline.classes.indexOf(o.label);
   if (label < 0) throw new UsageError(`--label "${o.label}" is not one of the board's classes (${pipeline.classes.join(", ")})`);
-  const feed = new SensorFeed(undefined, (r) => o.print?.(`window ${r.window + 1}/${o.count}: loss ${r.loss.toFixed(4)}`));
+  const feed = new SensorFeed(undefined, (r) => {
+    o.print?.(`window ${r.window + 1}/${o.count}: loss ${r.loss.toFixed(4)}`);
+    o.onResult?.(r);
+  });
   feed.listen(link);
   try {
     await setSensorMode(link, "learn", label, o.count);
@@ -74,13 +78,16 @@ export async function learnRun(link: HostLink, o: LearnOptions): Promise<SensorR
   return feed.results;
 }
 
-export interface WatchOptions { count: number; timeoutMs?: number; print?: (line: string) => void }
+export interface WatchOptions { count: number; timeoutMs?: number; print?: (line: string) => void; onResult?: (r: SensorResultInfo, className: string) => void }
 
 /** The board classifies its windows; prints class and confidence of each (count 0: until interrupted). */
 export async function watchRun(link: HostLink, o: WatchOptions): Promise<SensorResultInfo[]> {
   const pipeline = await getPipeline(link);
   const name = (i: number) => pipeline.classes[i] ?? `class ${i}`;
-  const feed = new SensorFeed(undefined, (r) => o.print?.(`${name(r.classIndex)}  ${(r.confidence * 100).toFixed(1)}%${r.dropped ? `  (${r.dropped} results dropped: link busy)` : ""}`));
+  const feed = new SensorFeed(undefined, (r) => {
+    o.print?.(`${name(r.classIndex)}  ${(r.confidence * 100).toFixed(1)}%${r.dropped ? `  (${r.dropped} results dropped: link busy)` : ""}`);
+    o.onResult?.(r, name(r.classIndex));
+  });
   feed.listen(link);
   let stop = false;
   const onSignal = () => { stop = true; };
@@ -115,14 +122,17 @@ export const recordCommand: Command = {
     label: { type: "string", value: "NAME", help: "class being performed: the windows go to <output>/<NAME>.csv" },
     count: countOption("windows to record", 20),
     output: { type: "string", short: "o", value: "DIR", help: "folder of per-class CSV files", default: "data/recorded" },
+    ...outputOptions,
   },
   examples: ["tinyprop record --port /dev/ttyUSB0 --label wave --count 20 -o data/mine"],
   async run(args) {
     const label = args.optionalString("label");
     if (label === undefined) throw new UsageError("record needs --label NAME (the class being performed)");
+    const out = outputFor(args);
     const r = await withLink(args.string("port"), args.number("baud"), (link) =>
-      recordRun(link, { label, count: args.number("count"), dir: args.string("output"), print: (l) => console.log(l) }));
-    console.log(`${r.windows.length} windows appended to ${r.file}`);
+      recordRun(link, { label, count: args.number("count"), dir: args.string("output"), print: (l) => out.info(l) }));
+    out.summary(`${r.windows.length} windows appended to ${r.file}`);
+    out.event("summary", { label, windows: r.windows.length, file: r.file });
     return 0;
   },
 };
@@ -130,14 +140,16 @@ export const recordCommand: Command = {
 export const learnCommand: Command = {
   name: "learn",
   summary: "have the board train on its own sensor's windows while you perform one class",
-  options: { ...linkOptions, label: { type: "string", value: "NAME", help: "class being performed (one of the board's classes)" }, count: countOption("windows to learn", 10) },
+  options: { ...linkOptions, label: { type: "string", value: "NAME", help: "class being performed (one of the board's classes)" }, count: countOption("windows to learn", 10), ...outputOptions },
   examples: ["tinyprop learn --port /dev/ttyUSB0 --label wave --count 10"],
   async run(args) {
     const label = args.optionalString("label");
     if (label === undefined) throw new UsageError("learn needs --label NAME (the class being performed)");
+    const out = outputFor(args);
     const results = await withLink(args.string("port"), args.number("baud"), (link) =>
-      learnRun(link, { label, count: args.number("count"), print: (l) => console.log(l) }));
-    console.log(`learned ${results.length} windows of ${label}`);
+      learnRun(link, { label, count: args.number("count"), print: (l) => out.info(l), onResult: (r) => out.event("window", { window: r.window, loss: r.loss }) }));
+    out.summary(`learned ${results.length} windows of ${label}`);
+    out.event("summary", { label, windows: results.length });
     return 0;
   },
 };
@@ -145,10 +157,16 @@ export const learnCommand: Command = {
 export const watchCommand: Command = {
   name: "watch",
   summary: "print the board's live classification of its own sensor (class and confidence per window)",
-  options: { ...linkOptions, count: countOption("windows to classify (0: until Ctrl-C)", 0) },
+  options: { ...linkOptions, count: countOption("windows to classify (0: until Ctrl-C)", 0), ...outputOptions },
   examples: ["tinyprop watch --port /dev/ttyUSB0"],
   async run(args) {
-    await withLink(args.string("port"), args.number("baud"), (link) => watchRun(link, { count: args.number("count"), print: (l) => console.log(l) }));
+    // watch's output is its results: printed in text and quiet modes, one "prediction" object each in json.
+    const out = outputFor(args);
+    const results = await withLink(args.string("port"), args.number("baud"), (link) => watchRun(link, {
+      count: args.number("count"), print: (l) => out.summary(l),
+      onResult: (r, className) => out.event("prediction", { window: r.window, class: className, classIndex: r.classIndex, confidence: r.confidence, dropped: r.dropped }),
+    }));
+    out.event("summary", { windows: results.length });
     return 0;
   },
 };

@@ -1,5 +1,7 @@
 // `tinyprop stream`: read sensor CSV, window + feature-extract it (host-sim/data/gestures.ts), validate all
 // of it, then stream it to a board (or the simulator) over the wire protocol and watch it train.
+// Over 400 lines: one run's steps in order (data, board model check or --init, resume state, batches, the
+// durable end, evaluation, report) read best as one file; each step is a small function here.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { createHash } from "node:crypto";
