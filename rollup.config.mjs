@@ -32,7 +32,7 @@ const configs = [
   // objects whichever entry imported them.
   { input: NODE_ENTRIES, output: { dir: "dist/node", format: "es", entryFileNames: "[name].js", chunkFileNames: "chunks/[name].js" }, plugins: [ts()] },
   // Their TypeScript declarations, generated from the sources (package.json "types").
-  { input: { index: "src/index.ts", modelfile: "src/modelfile/index.ts", protocol: "src/protocol/index.ts" }, output: { dir: "dist/types", format: "es", chunkFileNames: "chunks/[name].d.ts" }, plugins: [dts({ tsconfig: "./tsconfig.build.json" })] },
+  { input: { index: "src/index.ts", modelfile: "src/modelfile/index.ts", protocol: "src/protocol/index.ts", features: "src/features/api.ts" }, output: { dir: "dist/types", format: "es", chunkFileNames: "chunks/[name].d.ts" }, plugins: [dts({ tsconfig: "./tsconfig.build.json" })] },
   { input: "host-sim/cli.ts", output: { file: "dist/host/cli.js", format: "es", banner: "#!/usr/bin/env node" }, external, plugins: [ts()] },
   // The device app for the host simulator: Node (engine node) and a self-contained script for XS (engine xs).
   { input: "host-sim/sim/device-node.ts", output: { file: "dist/sim/device-node.js", format: "es" }, external, plugins: [moddable("host-sim/sim"), ts()] },

@@ -4,13 +4,14 @@ export { type DenseModel, type LayerViews, type Tensor, type Evaluation } from "
 export { Model, type Layer } from "./engine/model";
 export { planFloat32 } from "./engine/plan";
 export { type MemoryPlan, type LayerPlan, type Slice, MAX_ARENA_BYTES } from "./engine/layout";
-export { resolveSpec, type ModelSpec, type LayerSpec, type OptimizerSpec, type ScheduleSpec, type ActivationName, type LossName } from "./engine/spec";
+export { resolveSpec, type ResolvedSpec, type ModelSpec, type LayerSpec, type OptimizerSpec, type ScheduleSpec, type ActivationName, type LossName } from "./engine/spec";
 export * as codes from "./engine/codes";
+export type { LossCode } from "./engine/codes";
 export { Random } from "./engine/random";
 export * as math from "./engine/math";
 export { FixedModel, buildFixedModel, type FixedLayer } from "./engine/fixed/model";
 export { quantize, dequantize } from "./engine/quantize";
-export { planFixed, type FixedSpec, type FixedPlan, type FixedLayerFormat } from "./engine/fixed/plan";
+export { planFixed, type ResolvedFixed, type FixedSpec, type FixedPlan, type FixedLayerFormat } from "./engine/fixed/plan";
 export * as protocol from "./protocol/index";
 export { gestureModelSpec, GESTURE_CLASSES } from "./app/gesture-model";
 export * as modelfile from "./modelfile/index";
