@@ -13,8 +13,8 @@
  *   so the measurement refuses to report then.
  */
 import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { XsEngine } from "./xsnap.js";
+import { join } from "node:path";
+import { XsEngine, projectRoot } from "./xsnap.js";
 
 /**
  * Start the instrumented XS worker, first bringing its build up to date (build-worker.mjs compiles only what
@@ -22,7 +22,8 @@ import { XsEngine } from "./xsnap.js";
  * 30 s of CPU). npm install builds it too; this keeps a checkout whose variant predates a flag change honest.
  */
 export async function startInstrumented(): Promise<XsEngine> {
-  const builder = fileURLToPath(new URL("./build-worker.mjs", import.meta.url));
+  // From the project root, not this module: bench.ts bundles this file into dist/bench/, where no build-worker.mjs is.
+  const builder = join(projectRoot(), "host-sim", "xs", "build-worker.mjs");
   const built = spawnSync(process.execPath, [builder, "instrumented"], { encoding: "utf8" });
   if (built.status !== 0) throw new Error(`building the instrumented XS worker failed: ${built.stderr || built.stdout}`);
   return XsEngine.start({ variant: "instrumented" });

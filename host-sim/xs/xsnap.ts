@@ -83,7 +83,7 @@ export function defaultBinaryPath(debug = false): string {
 }
 
 /** This project's root: the nearest folder above this file with a package.json (works from src and dist). */
-function projectRoot(): string {
+export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, "package.json"))) return dir;
