@@ -24,7 +24,7 @@ export function projectRoot(): string {
 export function nativeSources(root = projectRoot()): { sources: string[]; headers: string[] } {
   return {
     sources: ["src/native/float32_kernels.c", "src/native/fixed_kernels.c", "host-sim/native/napi_kernels.c"].map((f) => join(root, f)),
-    headers: ["src/native/tinyprop_kernels.h", "src/native/tinyprop_bindings.h"].map((f) => join(root, f)),
+    headers: ["src/native/tinyprop_kernels.h", "src/native/tinyprop_bindings.h", "src/native/float32_dense.h"].map((f) => join(root, f)),
   };
 }
 

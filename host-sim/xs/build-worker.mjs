@@ -73,7 +73,7 @@ export const VARIANTS = {
   get native() {
     return {
       cSources: ["src/native/float32_kernels.c", "src/native/fixed_kernels.c", "src/native/xs_kernels.c"],
-      headers: ["src/native/tinyprop_kernels.h", "src/native/tinyprop_bindings.h"],
+      headers: ["src/native/tinyprop_kernels.h", "src/native/tinyprop_bindings.h", "src/native/float32_dense.h"],
       hostFunctions: nativeKernelFunctions(),
     };
   },

@@ -80,45 +80,40 @@ void TP_NAME(activation_backward)(float *dZ, const float *Y, int32_t n, int32_t 
   }
 }
 
-/* dX[j] += W[k] * g, rounded to float32 at the store, like `dX[j] += W[k] * g` in dense.ts. */
-#undef ACC
-#define ACC(A, j, w, g) ((A)[j] = (float)((D)(A)[j] + (D)(w) * (g)))
+/*
+ * A[j] += v[j] * g for j < n, each sum rounded to float32 at its store, like `dX[j] += W[k] * g` in dense.ts.
+ * The row update of both backward kernels: dX row += W row * g, and dW row += x * g (dense.ts writes g * x:
+ * IEEE multiplication commutes, so the product is the same).
+ */
+static void TP_NAME(add_scaled_row)(float *A, const float *v, int32_t n, D g)
+{
+  int32_t j = 0;
+  for (; j < n - 3; j += 4) {
+    A[j] = (float)((D)A[j] + (D)v[j] * g);
+    A[j + 1] = (float)((D)A[j + 1] + (D)v[j + 1] * g);
+    A[j + 2] = (float)((D)A[j + 2] + (D)v[j + 2] * g);
+    A[j + 3] = (float)((D)A[j + 3] + (D)v[j + 3] * g);
+  }
+  for (; j < n; j++) A[j] = (float)((D)A[j] + (D)v[j] * g);
+}
 
 void TP_NAME(backward_input)(const float *W, const float *dZ, float *dX, int32_t nIn, int32_t nOut, int32_t cols)
 {
-  int32_t c, i, j, k, end, end4, n = cols * nIn;
+  int32_t c, i, j, n = cols * nIn;
   D g;
   for (j = 0; j < n; j++) dX[j] = 0;
   for (c = 0; c < cols; c++) {
     for (i = 0; i < nOut; i++) {
       g = dZ[c * nOut + i];
-      if (g == 0) continue;
-      k = i * nIn;
-      j = c * nIn;
-      end = j + nIn;
-      end4 = end - 3;
-      while (j < end4) {
-        ACC(dX, j, W[k], g);
-        ACC(dX, j + 1, W[k + 1], g);
-        ACC(dX, j + 2, W[k + 2], g);
-        ACC(dX, j + 3, W[k + 3], g);
-        k += 4;
-        j += 4;
-      }
-      while (j < end) {
-        ACC(dX, j, W[k], g);
-        k++;
-        j++;
-      }
+      if (g != 0) TP_NAME(add_scaled_row)(dX + c * nIn, W + i * nIn, nIn, g);
     }
   }
 }
 
-/* dW[k] += g * x[j]: the product g * x equals x * g (IEEE multiplication commutes). */
 void TP_NAME(backward_params)(const float *dZ, const float *x, float *dW, float *db,
   int32_t nIn, int32_t nOut, int32_t cols)
 {
-  int32_t c, i, j, k, end, end4, n = nIn * nOut;
+  int32_t c, i, k, n = nIn * nOut;
   D g;
   for (k = 0; k < n; k++) dW[k] = 0;
   for (i = 0; i < nOut; i++) db[i] = 0;
@@ -127,23 +122,7 @@ void TP_NAME(backward_params)(const float *dZ, const float *x, float *dW, float 
       g = dZ[c * nOut + i];
       if (g == 0) continue;
       db[i] = (float)((D)db[i] + g);
-      k = i * nIn;
-      j = c * nIn;
-      end = j + nIn;
-      end4 = end - 3;
-      while (j < end4) {
-        ACC(dW, k, x[j], g);
-        ACC(dW, k + 1, x[j + 1], g);
-        ACC(dW, k + 2, x[j + 2], g);
-        ACC(dW, k + 3, x[j + 3], g);
-        k += 4;
-        j += 4;
-      }
-      while (j < end) {
-        ACC(dW, k, x[j], g);
-        k++;
-        j++;
-      }
+      TP_NAME(add_scaled_row)(dW + i * nIn, x + c * nIn, nIn, g);
     }
   }
 }
