@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { loadNodeAddon, projectRoot } from "../host-sim/native/build";
 import { NATIVE_VERSION, type NativeKernels } from "../src/engine/native";
 import { floatOnlyFloat32Kernels, jsFloat32Kernels, nativeFloat32Kernels, nativeFloatOnlyKernels, type Float32Kernels } from "../src/engine/float32/kernel-table";
+import { layerFormat } from "../src/engine/float32/layer-format";
 import { jsFixedKernels, nativeFixedKernels } from "../src/engine/fixed/kernel-table";
 import { Act } from "../src/engine/codes";
 import { Random } from "../src/engine/random";
@@ -108,7 +109,7 @@ const FLOAT32_PAIRS: [string, Float32Kernels, (n: NativeKernels) => Float32Kerne
 for (const [title, js, table] of FLOAT32_PAIRS) describe(title, () => {
   const nat = () => table(native);
 
-  withNative("denseForward, with inputs at an offset", () => {
+  withNative("the forward pass without activation, with inputs at an offset", () => {
     const rng = new Random(101);
     for (let t = 0; t < CASES; t++) {
       const nIn = pick(rng, SIZES), nOut = pick(rng, SIZES), cols = pick(rng, COLS), xOff = rng.below(3) * nIn;
@@ -116,8 +117,8 @@ for (const [title, js, table] of FLOAT32_PAIRS) describe(title, () => {
         { kind: "f32", length: nIn * nOut, fill: floats(0.05) }, { kind: "f32", length: nOut, fill: floats() },
         { kind: "f32", length: xOff + cols * nIn, fill: floats() }, { kind: "f32", length: cols * nOut, fill: floats() },
       ]);
-      js.denseForward(F(a[0]), F(a[1]), F(a[2]), xOff, F(a[3]), nIn, nOut, cols);
-      nat().denseForward(F(b[0]), F(b[1]), F(b[2]), xOff, F(b[3]), nIn, nOut, cols);
+      js.denseForwardAct(layerFormat({ W: F(a[0]), b: F(a[1]), Y: F(a[3]), nIn, nOut }), F(a[2]), xOff, cols);
+      nat().denseForwardAct(layerFormat({ W: F(b[0]), b: F(b[1]), Y: F(b[3]), nIn, nOut }), F(b[2]), xOff, cols);
       expectSameBytes(bufA, bufB, `denseForward ${nIn}x${nOut} cols ${cols}`);
     }
   });
@@ -148,15 +149,17 @@ for (const [title, js, table] of FLOAT32_PAIRS) describe(title, () => {
         { kind: "f32", length: cols * nIn, fill: floats() }, { kind: "f32", length: cols * nIn, fill: floats() },
         { kind: "f32", length: nIn * nOut, fill: floats() }, { kind: "f32", length: nOut, fill: floats() },
       ]);
-      js.denseBackwardInput(F(a[0]), F(a[1]), F(a[3]), nIn, nOut, cols);
-      nat().denseBackwardInput(F(b[0]), F(b[1]), F(b[3]), nIn, nOut, cols);
-      js.denseBackwardParams(F(a[1]), F(a[2]), F(a[4]), F(a[5]), nIn, nOut, cols);
-      nat().denseBackwardParams(F(b[1]), F(b[2]), F(b[4]), F(b[5]), nIn, nOut, cols);
+      // W, dZ, x, dX, dW, db; Y is not touched by the backward kernels.
+      const layer = (v: Views) => layerFormat({ W: F(v[0]), b: F(v[5]), Y: F(v[3]), nIn, nOut, dZ: F(v[1]), dX: F(v[3]), dW: F(v[4]), db: F(v[5]) });
+      js.denseBackwardInput(layer(a), cols);
+      nat().denseBackwardInput(layer(b), cols);
+      js.denseBackwardParams(layer(a), F(a[2]), cols);
+      nat().denseBackwardParams(layer(b), F(b[2]), cols);
       expectSameBytes(bufA, bufB, `backward ${nIn}x${nOut} cols ${cols}`);
     }
   });
 
-  withNative("denseBackwardSgdFused, with and without dX and weight decay", () => {
+  withNative("the fused SGD backward without an activation below, with and without dX and weight decay", () => {
     const rng = new Random(104);
     for (let t = 0; t < CASES; t++) {
       const nIn = pick(rng, SIZES), nOut = pick(rng, SIZES), withDX = rng.uniform() < 0.6;
@@ -166,8 +169,10 @@ for (const [title, js, table] of FLOAT32_PAIRS) describe(title, () => {
         { kind: "f32", length: nOut, fill: floats(0.3) }, { kind: "f32", length: nIn, fill: floats() },
         { kind: "f32", length: nIn, fill: floats() },
       ]);
-      js.denseBackwardSgdFused(F(a[0]), F(a[1]), F(a[2]), F(a[3]), withDX ? F(a[4]) : null, nIn, nOut, lr, wd);
-      nat().denseBackwardSgdFused(F(b[0]), F(b[1]), F(b[2]), F(b[3]), withDX ? F(b[4]) : null, nIn, nOut, lr, wd);
+      // W, b, dZ, x, dX (Y is not touched).
+      const layer = (v: Views) => layerFormat({ W: F(v[0]), b: F(v[1]), Y: F(v[1]), nIn, nOut, dZ: F(v[2]), dX: withDX ? F(v[4]) : null, weightDecay: wd });
+      js.denseBackwardSgdFusedAct(layer(a), F(a[3]), lr);
+      nat().denseBackwardSgdFusedAct(layer(b), F(b[3]), lr);
       expectSameBytes(bufA, bufB, `fused ${nIn}x${nOut}`);
     }
   });
@@ -200,8 +205,8 @@ for (const [title, js, table] of FLOAT32_PAIRS) describe(title, () => {
 
   withNative("fall back to JavaScript for a first-layer input that is not a Float32Array", () => {
     const W = Float32Array.of(0.1, 0.2, 0.3), b = Float32Array.of(0.5), x = [1 / 3, 2 / 3, 1], Y1 = new Float32Array(1), Y2 = new Float32Array(1);
-    js.denseForward(W, b, x, 0, Y1, 3, 1, 1);
-    nat().denseForward(W, b, x, 0, Y2, 3, 1, 1);
+    js.denseForwardAct(layerFormat({ W, b, Y: Y1, nIn: 3, nOut: 1 }), x, 0, 1);
+    nat().denseForwardAct(layerFormat({ W, b, Y: Y2, nIn: 3, nOut: 1 }), x, 0, 1);
     expect(Y2[0]).toBe(Y1[0]);
   });
 
@@ -217,11 +222,16 @@ for (const [title, js, table] of FLOAT32_PAIRS) describe(title, () => {
         { kind: "f32", length: nOut, fill: floats(0.3) }, { kind: "f32", length: nIn, fill: floats() },
         { kind: "f32", length: nIn, fill: (r) => Math.tanh(floats()(r, 0)) },
       ]);
-      js.denseForwardAct(F(a[0]), F(a[1]), F(a[2]), 0, F(a[3]), nIn, nOut, cols, act, slope);
-      nat().denseForwardAct(F(b[0]), F(b[1]), F(b[2]), 0, F(b[3]), nIn, nOut, cols, act, slope);
+      // W, b, x, Y, dZ, dX, and the output of the layer below (Yb); act is both the forward's and the one below.
+      const layer = (v: Views) => layerFormat({
+        W: F(v[0]), b: F(v[1]), Y: F(v[3]), nIn, nOut, act, leakySlope: slope, weightDecay: wd,
+        dZ: F(v[4]), dX: withDX ? F(v[5]) : null, belowY: withYb ? F(v[6]) : null, belowAct: act,
+      });
+      js.denseForwardAct(layer(a), F(a[2]), 0, cols);
+      nat().denseForwardAct(layer(b), F(b[2]), 0, cols);
       expectSameBytes(bufA, bufB, `forwardAct ${nIn}x${nOut} cols ${cols} act ${act}`);
-      js.denseBackwardSgdFusedAct(F(a[0]), F(a[1]), F(a[4]), F(a[2]), withDX ? F(a[5]) : null, nIn, nOut, lr, wd, withYb ? F(a[6]) : null, act, slope);
-      nat().denseBackwardSgdFusedAct(F(b[0]), F(b[1]), F(b[4]), F(b[2]), withDX ? F(b[5]) : null, nIn, nOut, lr, wd, withYb ? F(b[6]) : null, act, slope);
+      js.denseBackwardSgdFusedAct(layer(a), F(a[2]), lr);
+      nat().denseBackwardSgdFusedAct(layer(b), F(b[2]), lr);
       expectSameBytes(bufA, bufB, `fusedAct ${nIn}x${nOut} act ${act}`);
     }
   });
@@ -262,8 +272,8 @@ describe("native-f32 really computes in float32", () => {
     for (let t = 0; t < 50; t++) {
       const n = 33, W = Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1), x = Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1);
       const b = new Float32Array(1), Yd = new Float32Array(1), Yf = new Float32Array(1);
-      nativeFloat32Kernels(native).denseForward(W, b, x, 0, Yd, n, 1, 1);
-      nativeFloatOnlyKernels(native).denseForward(W, b, x, 0, Yf, n, 1, 1);
+      nativeFloat32Kernels(native).denseForwardAct(layerFormat({ W, b, Y: Yd, nIn: n, nOut: 1 }), x, 0, 1);
+      nativeFloatOnlyKernels(native).denseForwardAct(layerFormat({ W, b, Y: Yf, nIn: n, nOut: 1 }), x, 0, 1);
       // The C unrolling: groups of eight products summed in float, each group added to the running sum, then the tail.
       let s = 0, j = 0;
       for (; j + 8 <= n; j += 8) {

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Random } from "../src/engine/random";
 import { Act } from "../src/engine/codes";
 import { denseBackwardInput, denseBackwardParams, denseBackwardSgdFused, denseForward } from "../src/engine/float32/dense";
+import { layerFormat } from "../src/engine/float32/layer-format";
 import {
   denseBackwardInputReference, denseBackwardParamsReference, denseBackwardSgdFusedReference, denseForwardReference,
 } from "../src/engine/float32/reference";
@@ -28,31 +29,38 @@ describe("Float32 kernels = their plain references (within float32 rounding)", (
   for (const [nIn, nOut, cols] of SHAPES) {
     it(`${nIn} inputs, ${nOut} outputs, ${cols} samples`, () => {
       const W = floats(rng, nIn * nOut), b = floats(rng, nOut), x = floats(rng, 2 + nIn * cols), dZ = sparse(floats(rng, nOut * cols), rng);
-      const Y = new Float32Array(nOut * cols), Yr = new Float32Array(nOut * cols);
-      denseForward(W, b, x, 2, Y, nIn, nOut, cols);
-      denseForwardReference(W, b, x, 2, Yr, nIn, nOut, cols);
-      expectClose(Y, Yr, nIn + 1);
+      // Two formats of the same layer, each with its own outputs: the fast kernel's and the reference's.
+      const fast = layerFormat({
+        W, b, nIn, nOut, Y: new Float32Array(nOut * cols), dZ, dX: new Float32Array(nIn * cols),
+        dW: new Float32Array(nIn * nOut), db: new Float32Array(nOut),
+      });
+      const ref = layerFormat({ ...fast, Y: new Float32Array(nOut * cols), dX: new Float32Array(nIn * cols),
+        dW: new Float32Array(nIn * nOut), db: new Float32Array(nOut) });
+      denseForward(fast, x, 2, cols);
+      denseForwardReference(ref, x, 2, cols);
+      expectClose(fast.Y, ref.Y, nIn + 1);
 
-      const dX = new Float32Array(nIn * cols), dXr = new Float32Array(nIn * cols);
-      denseBackwardInput(W, dZ, dX, nIn, nOut, cols);
-      denseBackwardInputReference(W, dZ, dXr, nIn, nOut, cols);
-      expectClose(dX, dXr, nOut);
+      denseBackwardInput(fast, cols);
+      denseBackwardInputReference(ref, cols);
+      expectClose(fast.dX!, ref.dX!, nOut);
 
       const xs = x.subarray(0, nIn * cols);
-      const dW = new Float32Array(nIn * nOut), db = new Float32Array(nOut), dWr = new Float32Array(nIn * nOut), dbr = new Float32Array(nOut);
-      denseBackwardParams(dZ, xs, dW, db, nIn, nOut, cols);
-      denseBackwardParamsReference(dZ, xs, dWr, dbr, nIn, nOut, cols);
-      expectClose(dW, dWr, cols);
-      expectClose(db, dbr, cols);
+      denseBackwardParams(fast, xs, cols);
+      denseBackwardParamsReference(ref, xs, cols);
+      expectClose(fast.dW!, ref.dW!, cols);
+      expectClose(fast.db!, ref.db!, cols);
 
-      for (const withDX of [true, false]) {
-        const Wf = W.slice(), bf = b.slice(), Wr = W.slice(), br = b.slice();
-        const d1 = withDX ? new Float32Array(nIn) : null, d2 = withDX ? new Float32Array(nIn) : null;
-        denseBackwardSgdFused(Wf, bf, dZ, xs, d1, nIn, nOut, 0.1, 0.01);
-        denseBackwardSgdFusedReference(Wr, br, dZ, xs, d2, nIn, nOut, 0.1, 0.01);
-        expectClose(Wf, Wr, 2);
-        expectClose(bf, br, 2);
-        if (d1 && d2) expectClose(d1, d2, nOut);
+      // With weight decay (one row at a time) and without (two rows per pass), each with and without dX.
+      for (const weightDecay of [0.01, 0]) {
+        for (const withDX of [true, false]) {
+          const f1 = layerFormat({ W: W.slice(), b: b.slice(), nIn, nOut, Y: fast.Y, dZ, dX: withDX ? new Float32Array(nIn) : null, weightDecay });
+          const f2 = layerFormat({ ...f1, W: W.slice(), b: b.slice(), dX: withDX ? new Float32Array(nIn) : null });
+          denseBackwardSgdFused(f1, xs, 0.1);
+          denseBackwardSgdFusedReference(f2, xs, 0.1);
+          expectClose(f1.W, f2.W, 2);
+          expectClose(f1.b, f2.b, 2);
+          if (f1.dX && f2.dX) expectClose(f1.dX, f2.dX, nOut);
+        }
       }
     });
   }

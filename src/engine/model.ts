@@ -12,6 +12,7 @@ import { powInt } from "./math";
 import { learningRateAt } from "./schedule";
 import { lossGradient, sigmoidForward, squaredError } from "./float32/loss";
 import { float32KernelsFor, type Float32Kernels } from "./float32/kernel-table";
+import { layerFormat, type LayerFormat } from "./float32/layer-format";
 
 /** One dense layer's Float32 views into the arena. Z is the same memory as Y (the activation is applied in place). */
 export type Layer = LayerViews<Float32Array>;
@@ -24,6 +25,8 @@ export class Model extends ModelShell<Float32Array, Layer> {
   protected readonly half = 0.5;
   /** The hot loops: JavaScript or native kernels (spec.kernels; bit-identical results). */
   private readonly k: Float32Kernels;
+  /** Each layer as the kernels take it (layers[l]'s views and sizes with the constants of its calls). */
+  private readonly formats: readonly LayerFormat[];
   /** The batch seen by the last forward(): read again by backward() as the first layer's input. */
   private input: ArrayLike<number> = new Float32Array(0);
   private cols = 0;
@@ -43,6 +46,17 @@ export class Model extends ModelShell<Float32Array, Layer> {
     const k = float32KernelsFor(r.kernels);
     super(spec, r, planFloat32(r), view, k.native, (layer) => layer);
     this.k = k;
+    this.formats = this.layers.map((layer, l) => {
+      const below = l > 0 && layer.dX !== null ? this.layers[l - 1] : null;
+      return layerFormat({
+        W: layer.W, b: layer.b, nIn: layer.inputs, nOut: layer.units, Y: layer.Y,
+        // The output layer's softmax or sigmoid is applied with its loss.
+        act: l < this.layers.length - 1 || r.loss === LossCode.Mse ? layer.activation : Act.Linear,
+        leakySlope: r.leakySlope, weightDecay: r.weightDecay,
+        dZ: layer.dZ, dX: layer.dX, dW: layer.dW, db: layer.db,
+        belowY: below === null ? null : below.Y, belowAct: below === null ? Act.Linear : below.activation,
+      });
+    });
     this.finiteScan = k.firstNonFinite;
     this.initialize(r.seed);
   }
@@ -150,52 +164,45 @@ export class Model extends ModelShell<Float32Array, Layer> {
 
   /** Forward `cols` samples of x from xOff; with targets, returns the summed (not averaged) loss. */
   protected runBatch(x: ArrayLike<number>, xOff: number, cols: number, y: ArrayLike<number> | null, yOff: number): number {
-    const layers = this.layers;
-    const L = layers.length;
-    const slope = this.config.leakySlope, k = this.k;
+    const formats = this.formats;
+    const L = formats.length, k = this.k;
     let input: ArrayLike<number> = x, inOff = xOff;
     for (let l = 0; l < L; l++) {
-      const layer = layers[l];
-      const act = l < L - 1 || this.lossCode === LossCode.Mse ? layer.activation : Act.Linear;
-      k.denseForwardAct(layer.W, layer.b, input, inOff, layer.Y, layer.inputs, layer.units, cols, act, slope);
-      input = layer.Y;
+      const f = formats[l];
+      k.denseForwardAct(f, input, inOff, cols);
+      input = f.Y;
       inOff = 0;
     }
     this.input = x;
     this.cols = xOff === 0 ? cols : 0; // backward() needs the batch at offset 0
-    const out = layers[L - 1];
-    if (this.lossCode === LossCode.SoftmaxCE) return k.softmaxForward(out.Y, out.units, cols, y, yOff);
-    if (this.lossCode === LossCode.SigmoidCE) return sigmoidForward(out.Y, out.units, cols, y, yOff);
-    return y === null ? 0 : squaredError(out.Y, out.units, cols, y, yOff);
+    const out = formats[L - 1];
+    if (this.lossCode === LossCode.SoftmaxCE) return k.softmaxForward(out.Y, out.nOut, cols, y, yOff);
+    if (this.lossCode === LossCode.SigmoidCE) return sigmoidForward(out.Y, out.nOut, cols, y, yOff);
+    return y === null ? 0 : squaredError(out.Y, out.nOut, cols, y, yOff);
   }
 
   /** Backward from the loss down to the lowest trainable layer; fused applies plain SGD on the way. */
   private backpropagate(y: ArrayLike<number>, fused: boolean): void {
     const r = this.config;
-    const layers = this.layers;
+    const formats = this.formats;
     const cols = this.cols, k = this.k;
-    const top = layers[layers.length - 1];
+    const top = formats[formats.length - 1];
     const dTop = top.dZ as Float32Array;
-    lossGradient(this.lossCode, top.Y, dTop, top.units, cols, y);
-    if (this.lossCode === LossCode.Mse) k.activationBackward(dTop, top.Y, top.units * cols, top.activation, r.leakySlope);
+    lossGradient(this.lossCode, top.Y, dTop, top.nOut, cols, y);
+    if (this.lossCode === LossCode.Mse) k.activationBackward(dTop, top.Y, top.nOut * cols, top.act, top.leakySlope);
     const lr = fused ? learningRateAt(r, this.step) : 0;
-    for (let l = layers.length - 1; l >= r.frozen; l--) {
-      const layer = layers[l];
-      const dZ = layer.dZ as Float32Array;
-      const input = l === 0 ? this.input : layers[l - 1].Y;
+    for (let l = formats.length - 1; l >= r.frozen; l--) {
+      const f = formats[l];
+      const input = l === 0 ? this.input : formats[l - 1].Y;
       if (fused) {
         // One call: the update, dX, and the activation derivative of the layer below.
-        const below = layer.dX === null ? null : layers[l - 1];
-        k.denseBackwardSgdFusedAct(layer.W, layer.b, dZ, input, layer.dX, layer.inputs, layer.units, lr, r.weightDecay,
-          below === null ? null : below.Y, below === null ? 0 : below.activation, r.leakySlope);
+        k.denseBackwardSgdFusedAct(f, input, lr);
         continue;
       }
-      if (layer.dX !== null) k.denseBackwardInput(layer.W, dZ, layer.dX, layer.inputs, layer.units, cols);
-      k.denseBackwardParams(dZ, input, layer.dW as Float32Array, layer.db as Float32Array, layer.inputs, layer.units, cols);
-      if (layer.dX !== null) {
-        const below = layers[l - 1];
-        k.activationBackward(layer.dX, below.Y, below.units * cols, below.activation, r.leakySlope);
-      }
+      const dX = f.dX, Yb = f.belowY;
+      if (dX !== null) k.denseBackwardInput(f, cols);
+      k.denseBackwardParams(f, input, cols);
+      if (dX !== null && Yb !== null) k.activationBackward(dX, Yb, f.nIn * cols, f.belowAct, f.leakySlope);
     }
   }
 

@@ -6,9 +6,11 @@
 // are unrolled (by eight in the forward dot product, by four elsewhere), the forward pass reads each group of
 // inputs once for four rows, the update skips the multiplication by a decay of 1 and updates two rows per pass
 // over the inputs, and rows whose delta is zero (common after ReLU) are skipped. Every sum is formed in the same order on every engine, so results are
-// bit-identical in Node and XS. Nothing here allocates.
+// bit-identical in Node and XS. Nothing here allocates. The layer kernels take the layer's LayerFormat (built
+// once with the model) and copy its fields into locals first.
 import { Act } from "../codes";
 import { exp, tanh } from "../math";
+import type { LayerFormat } from "./layer-format";
 
 /**
  * Y = W X + b for `cols` samples of X (read from x starting at xOff). Each row's sum is b, plus its products in
@@ -16,10 +18,8 @@ import { exp, tanh } from "../math";
  * of a group are read once (into v0..v7) for four rows: under XS a local read costs one bytecode, an element
  * read with its index arithmetic six. Every row still sums in the same order, so the bits do not change.
  */
-export function denseForward(
-  W: Float32Array, b: Float32Array, x: ArrayLike<number>, xOff: number,
-  Y: Float32Array, nIn: number, nOut: number, cols: number,
-): void {
+export function denseForward(L: LayerFormat, x: ArrayLike<number>, xOff: number, cols: number): void {
+  const W = L.W, b = L.b, Y = L.Y, nIn = L.nIn, nOut = L.nOut;
   let c = 0, i = 0, j = 0, k = 0, y = 0, x0 = 0, end = 0, end8 = 0, s = 0;
   let k1 = 0, k2 = 0, k3 = 0, s1 = 0, s2 = 0, s3 = 0, v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0, v6 = 0, v7 = 0;
   for (c = 0; c < cols; c++) {
@@ -74,6 +74,12 @@ export function denseForward(
   }
 }
 
+/** denseForward, then the layer's forward activation on its output (Linear: none). */
+export function denseForwardAct(L: LayerFormat, x: ArrayLike<number>, xOff: number, cols: number): void {
+  denseForward(L, x, xOff, cols);
+  if (L.act !== Act.Linear) activate(L.Y, L.nOut * cols, L.act, L.leakySlope);
+}
+
 /** Y = f(Y) in place over the first n elements (softmax is handled with the loss). */
 export function activate(Y: Float32Array, n: number, act: Act, leakySlope: number): void {
   let i = 0, v = 0;
@@ -116,10 +122,9 @@ export function activationBackward(dZ: Float32Array, Y: Float32Array, n: number,
   }
 }
 
-/** dX = W^T dZ for `cols` samples. */
-export function denseBackwardInput(
-  W: Float32Array, dZ: Float32Array, dX: Float32Array, nIn: number, nOut: number, cols: number,
-): void {
+/** dX = W^T dZ for `cols` samples (a layer with dZ and dX). */
+export function denseBackwardInput(L: LayerFormat, cols: number): void {
+  const W = L.W, dZ = L.dZ as Float32Array, dX = L.dX as Float32Array, nIn = L.nIn, nOut = L.nOut;
   let c = 0, i = 0, j = 0, k = 0, end = 0, end4 = 0, g = 0;
   dX.fill(0, 0, cols * nIn);
   for (c = 0; c < cols; c++) {
@@ -147,11 +152,9 @@ export function denseBackwardInput(
   }
 }
 
-/** dW = dZ X^T and db = Σ_samples dZ, summed over `cols` samples of X. */
-export function denseBackwardParams(
-  dZ: Float32Array, x: ArrayLike<number>, dW: Float32Array, db: Float32Array,
-  nIn: number, nOut: number, cols: number,
-): void {
+/** dW = dZ X^T and db = Σ_samples dZ, summed over `cols` samples of X (a layer with dZ, dW and db). */
+export function denseBackwardParams(L: LayerFormat, x: ArrayLike<number>, cols: number): void {
+  const dZ = L.dZ as Float32Array, dW = L.dW as Float32Array, db = L.db as Float32Array, nIn = L.nIn, nOut = L.nOut;
   let c = 0, i = 0, j = 0, k = 0, end = 0, end4 = 0, g = 0;
   dW.fill(0);
   db.fill(0);
@@ -183,21 +186,19 @@ export function denseBackwardParams(
 
 /**
  * Backward and plain-SGD update of one layer for a single sample, without storing dW:
- * dX = W^T dZ (with the old W, skipped when dX is null), then W -= lr (dZ x^T + weightDecay W), b -= lr dZ.
+ * dX = W^T dZ (with the old W; skipped when the layer has no dX), then W -= lr (dZ x^T + weightDecay W), b -= lr dZ.
  */
-export function denseBackwardSgdFused(
-  W: Float32Array, b: Float32Array, dZ: Float32Array, x: ArrayLike<number>,
-  dX: Float32Array | null, nIn: number, nOut: number, lr: number, weightDecay: number,
-): void {
+export function denseBackwardSgdFused(L: LayerFormat, x: ArrayLike<number>, lr: number): void {
+  const decay = 1 - lr * L.weightDecay;
+  if (decay === 1) return sgdRowPairs(L, x, lr);
+  const W = L.W, b = L.b, dZ = L.dZ as Float32Array, dX = L.dX, nIn = L.nIn, nOut = L.nOut;
   let i = 0, j = 0, k = 0, end = 0, end4 = 0, g = 0, lg = 0, w = 0;
-  const decay = 1 - lr * weightDecay;
-  if (decay === 1) return dX === null ? sgdRowPairs(W, b, dZ, x, nIn, nOut, lr) : sgdFusedRowPairs(W, b, dZ, x, dX, nIn, nOut, lr);
   if (dX !== null) dX.fill(0, 0, nIn);
   for (i = 0; i < nOut; i++) {
     g = dZ[i];
     k = i * nIn;
     if (g === 0) {
-      if (decay !== 1) for (j = 0; j < nIn; j++) W[k + j] *= decay;
+      for (j = 0; j < nIn; j++) W[k + j] *= decay;
       continue;
     }
     b[i] -= lr * g;
@@ -220,20 +221,6 @@ export function denseBackwardSgdFused(
         k++;
         j++;
       }
-    } else if (decay === 1) {
-      while (j < end4) {
-        W[k] -= lg * x[j];
-        W[k + 1] -= lg * x[j + 1];
-        W[k + 2] -= lg * x[j + 2];
-        W[k + 3] -= lg * x[j + 3];
-        k += 4;
-        j += 4;
-      }
-      while (j < end) {
-        W[k] -= lg * x[j];
-        k++;
-        j++;
-      }
     } else {
       while (j < end4) {
         W[k] = W[k] * decay - lg * x[j];
@@ -252,15 +239,23 @@ export function denseBackwardSgdFused(
   }
 }
 
+/** denseBackwardSgdFused, then the activation derivative of the layer below into dX (when the layer has dX and belowY). */
+export function denseBackwardSgdFusedAct(L: LayerFormat, x: ArrayLike<number>, lr: number): void {
+  denseBackwardSgdFused(L, x, lr);
+  const dX = L.dX, Yb = L.belowY;
+  if (dX !== null && Yb !== null) activationBackward(dX, Yb, L.nIn, L.belowAct, L.leakySlope);
+}
+
 /**
- * denseBackwardSgdFused with dX and without weight decay (w * 1 is w: left out), two rows with a delta per pass
- * over the inputs, so each group of four inputs is read once for both rows. dX[j] still adds row i before the
- * next row, and each weight's arithmetic is unchanged: the same bits as one row at a time.
+ * denseBackwardSgdFused without weight decay (w * 1 is w: left out), two rows with a delta per pass over the
+ * inputs, so each group of four inputs is read once for both rows. Whether there is a layer below (dX) is
+ * checked once per pair of rows; with one, dX[j] still adds row i before the next row. Each weight's
+ * arithmetic is unchanged: the same bits as one row at a time.
  */
-function sgdFusedRowPairs(W: Float32Array, b: Float32Array, dZ: Float32Array, x: ArrayLike<number>, dX: Float32Array,
-  nIn: number, nOut: number, lr: number): void {
+function sgdRowPairs(L: LayerFormat, x: ArrayLike<number>, lr: number): void {
+  const W = L.W, b = L.b, dZ = L.dZ as Float32Array, dX = L.dX, nIn = L.nIn, nOut = L.nOut;
   let i = 0, i2 = 0, j = 0, k = 0, k2 = 0, end4 = 0, g = 0, g2 = 0, lg = 0, lg2 = 0, w = 0, v0 = 0, v1 = 0, v2 = 0, v3 = 0;
-  dX.fill(0, 0, nIn);
+  if (dX !== null) dX.fill(0, 0, nIn);
   end4 = nIn - 3;
   for (i = 0; i < nOut; i++) {
     g = dZ[i];
@@ -270,65 +265,46 @@ function sgdFusedRowPairs(W: Float32Array, b: Float32Array, dZ: Float32Array, x:
     k = i * nIn;
     for (i2 = i + 1; i2 < nOut && dZ[i2] === 0; i2++);
     if (i2 === nOut) { // the last row with a delta: alone
-      for (j = 0; j < nIn; j++) { dX[j] += (w = W[k]) * g; W[k++] = w - lg * x[j]; }
+      if (dX !== null) for (j = 0; j < nIn; j++) { dX[j] += (w = W[k]) * g; W[k++] = w - lg * x[j]; }
+      else for (j = 0; j < nIn; j++) W[k++] -= lg * x[j];
       return;
     }
     g2 = dZ[i2];
     b[i2] -= lr * g2;
     lg2 = lr * g2;
     k2 = i2 * nIn;
-    for (j = 0; j < end4; j += 4) {
-      v0 = x[j]; v1 = x[j + 1]; v2 = x[j + 2]; v3 = x[j + 3];
-      dX[j] += (w = W[k]) * g; W[k] = w - lg * v0;
-      dX[j + 1] += (w = W[k + 1]) * g; W[k + 1] = w - lg * v1;
-      dX[j + 2] += (w = W[k + 2]) * g; W[k + 2] = w - lg * v2;
-      dX[j + 3] += (w = W[k + 3]) * g; W[k + 3] = w - lg * v3;
-      dX[j] += (w = W[k2]) * g2; W[k2] = w - lg2 * v0;
-      dX[j + 1] += (w = W[k2 + 1]) * g2; W[k2 + 1] = w - lg2 * v1;
-      dX[j + 2] += (w = W[k2 + 2]) * g2; W[k2 + 2] = w - lg2 * v2;
-      dX[j + 3] += (w = W[k2 + 3]) * g2; W[k2 + 3] = w - lg2 * v3;
-      k += 4;
-      k2 += 4;
-    }
-    for (; j < nIn; j++) {
-      v0 = x[j];
-      dX[j] += (w = W[k++]) * g; W[k - 1] = w - lg * v0;
-      dX[j] += (w = W[k2++]) * g2; W[k2 - 1] = w - lg2 * v0;
-    }
-    i = i2;
-  }
-}
-
-/** The same without dX (the lowest trained layer): W -= lg x for two rows with a delta per pass over the inputs. */
-function sgdRowPairs(W: Float32Array, b: Float32Array, dZ: Float32Array, x: ArrayLike<number>, nIn: number, nOut: number, lr: number): void {
-  let i = 0, i2 = 0, j = 0, k = 0, k2 = 0, end4 = 0, g = 0, lg = 0, lg2 = 0, v0 = 0, v1 = 0, v2 = 0, v3 = 0;
-  end4 = nIn - 3;
-  for (i = 0; i < nOut; i++) {
-    g = dZ[i];
-    if (g === 0) continue;
-    b[i] -= lr * g;
-    lg = lr * g;
-    k = i * nIn;
-    for (i2 = i + 1; i2 < nOut && dZ[i2] === 0; i2++);
-    if (i2 === nOut) {
-      for (j = 0; j < nIn; j++) W[k++] -= lg * x[j];
-      return;
-    }
-    g = dZ[i2];
-    b[i2] -= lr * g;
-    lg2 = lr * g;
-    k2 = i2 * nIn;
-    for (j = 0; j < end4; j += 4) {
-      v0 = x[j]; v1 = x[j + 1]; v2 = x[j + 2]; v3 = x[j + 3];
-      W[k] -= lg * v0; W[k + 1] -= lg * v1; W[k + 2] -= lg * v2; W[k + 3] -= lg * v3;
-      W[k2] -= lg2 * v0; W[k2 + 1] -= lg2 * v1; W[k2 + 2] -= lg2 * v2; W[k2 + 3] -= lg2 * v3;
-      k += 4;
-      k2 += 4;
-    }
-    for (; j < nIn; j++) {
-      v0 = x[j];
-      W[k++] -= lg * v0;
-      W[k2++] -= lg2 * v0;
+    if (dX !== null) {
+      for (j = 0; j < end4; j += 4) {
+        v0 = x[j]; v1 = x[j + 1]; v2 = x[j + 2]; v3 = x[j + 3];
+        dX[j] += (w = W[k]) * g; W[k] = w - lg * v0;
+        dX[j + 1] += (w = W[k + 1]) * g; W[k + 1] = w - lg * v1;
+        dX[j + 2] += (w = W[k + 2]) * g; W[k + 2] = w - lg * v2;
+        dX[j + 3] += (w = W[k + 3]) * g; W[k + 3] = w - lg * v3;
+        dX[j] += (w = W[k2]) * g2; W[k2] = w - lg2 * v0;
+        dX[j + 1] += (w = W[k2 + 1]) * g2; W[k2 + 1] = w - lg2 * v1;
+        dX[j + 2] += (w = W[k2 + 2]) * g2; W[k2 + 2] = w - lg2 * v2;
+        dX[j + 3] += (w = W[k2 + 3]) * g2; W[k2 + 3] = w - lg2 * v3;
+        k += 4;
+        k2 += 4;
+      }
+      for (; j < nIn; j++) {
+        v0 = x[j];
+        dX[j] += (w = W[k++]) * g; W[k - 1] = w - lg * v0;
+        dX[j] += (w = W[k2++]) * g2; W[k2 - 1] = w - lg2 * v0;
+      }
+    } else {
+      for (j = 0; j < end4; j += 4) {
+        v0 = x[j]; v1 = x[j + 1]; v2 = x[j + 2]; v3 = x[j + 3];
+        W[k] -= lg * v0; W[k + 1] -= lg * v1; W[k + 2] -= lg * v2; W[k + 3] -= lg * v3;
+        W[k2] -= lg2 * v0; W[k2 + 1] -= lg2 * v1; W[k2 + 2] -= lg2 * v2; W[k2 + 3] -= lg2 * v3;
+        k += 4;
+        k2 += 4;
+      }
+      for (; j < nIn; j++) {
+        v0 = x[j];
+        W[k++] -= lg * v0;
+        W[k2++] -= lg2 * v0;
+      }
     }
     i = i2;
   }

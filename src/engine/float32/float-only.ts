@@ -8,12 +8,13 @@
 // that is not a Float32Array (read through fround, as C reads it as float). Slow in XS: not a device path.
 import { Act } from "../codes";
 import { activate, activationBackward } from "./dense";
+import type { LayerFormat } from "./layer-format";
 
 const f = Math.fround;
 
 /** Y = W X + b: each row's products summed in groups of eight (the C unrolling), each group added to s. */
-export function denseForwardF(W: Float32Array, b: Float32Array, x: ArrayLike<number>, xOff: number,
-  Y: Float32Array, nIn: number, nOut: number, cols: number): void {
+export function denseForwardF(L: LayerFormat, x: ArrayLike<number>, xOff: number, cols: number): void {
+  const W = L.W, b = L.b, Y = L.Y, nIn = L.nIn, nOut = L.nOut;
   let y = 0;
   for (let c = 0; c < cols; c++) {
     let k = 0;
@@ -29,6 +30,12 @@ export function denseForwardF(W: Float32Array, b: Float32Array, x: ArrayLike<num
       Y[y++] = s;
     }
   }
+}
+
+/** denseForwardF, then the forward activation (Linear: none). */
+export function denseForwardActF(L: LayerFormat, x: ArrayLike<number>, xOff: number, cols: number): void {
+  denseForwardF(L, x, xOff, cols);
+  if (L.act !== Act.Linear) activateF(L.Y, L.nOut * cols, L.act, L.leakySlope);
 }
 
 /** The activations: leaky ReLU multiplies in float32; sigmoid and tanh are the double ones of dense.ts. */
@@ -49,7 +56,8 @@ export function activationBackwardF(dZ: Float32Array, Y: Float32Array, n: number
 }
 
 /** dX = W^T dZ, accumulated row by row into dX (rounded at every step). */
-export function denseBackwardInputF(W: Float32Array, dZ: Float32Array, dX: Float32Array, nIn: number, nOut: number, cols: number): void {
+export function denseBackwardInputF(L: LayerFormat, cols: number): void {
+  const W = L.W, dZ = L.dZ as Float32Array, dX = L.dX as Float32Array, nIn = L.nIn, nOut = L.nOut;
   dX.fill(0, 0, cols * nIn);
   for (let c = 0; c < cols; c++) {
     for (let i = 0; i < nOut; i++) {
@@ -61,8 +69,8 @@ export function denseBackwardInputF(W: Float32Array, dZ: Float32Array, dX: Float
 }
 
 /** dW = dZ X^T and db = Σ dZ, accumulated sample by sample. */
-export function denseBackwardParamsF(dZ: Float32Array, x: ArrayLike<number>, dW: Float32Array, db: Float32Array,
-  nIn: number, nOut: number, cols: number): void {
+export function denseBackwardParamsF(L: LayerFormat, x: ArrayLike<number>, cols: number): void {
+  const dZ = L.dZ as Float32Array, dW = L.dW as Float32Array, db = L.db as Float32Array, nIn = L.nIn, nOut = L.nOut;
   dW.fill(0, 0, nIn * nOut);
   db.fill(0, 0, nOut);
   for (let c = 0; c < cols; c++) {
@@ -75,12 +83,11 @@ export function denseBackwardParamsF(dZ: Float32Array, x: ArrayLike<number>, dW:
   }
 }
 
-/** The fused single-sample SGD backward (dX with the old W), then f'(Yb) into dX when both are given. */
-export function denseBackwardSgdFusedActF(W: Float32Array, b: Float32Array, dZ: Float32Array, x: ArrayLike<number>,
-  dX: Float32Array | null, nIn: number, nOut: number, lr: number, weightDecay: number,
-  Yb: Float32Array | null, act: number, leakySlope: number): void {
+/** The fused single-sample SGD backward (dX with the old W, when the layer has dX). */
+export function denseBackwardSgdFusedF(L: LayerFormat, x: ArrayLike<number>, lr: number): void {
+  const W = L.W, b = L.b, dZ = L.dZ as Float32Array, dX = L.dX, nIn = L.nIn, nOut = L.nOut;
   lr = f(lr);
-  const decay = f(1 - f(lr * f(weightDecay)));
+  const decay = f(1 - f(lr * f(L.weightDecay)));
   if (dX !== null) dX.fill(0, 0, nIn);
   for (let i = 0; i < nOut; i++) {
     const g = dZ[i], k = i * nIn;
@@ -96,7 +103,13 @@ export function denseBackwardSgdFusedActF(W: Float32Array, b: Float32Array, dZ: 
       W[k + j] = f(w * decay) - f(lg * f(x[j]));
     }
   }
-  if (dX !== null && Yb !== null) activationBackwardF(dX, Yb, nIn, act, leakySlope);
+}
+
+/** denseBackwardSgdFusedF, then f'(belowY) into dX when the layer has both. */
+export function denseBackwardSgdFusedActF(L: LayerFormat, x: ArrayLike<number>, lr: number): void {
+  denseBackwardSgdFusedF(L, x, lr);
+  const dX = L.dX, Yb = L.belowY;
+  if (dX !== null && Yb !== null) activationBackwardF(dX, Yb, L.nIn, L.belowAct, L.leakySlope);
 }
 
 export function sumOfSquaresF(G: Float32Array, n: number): number {

@@ -1,11 +1,13 @@
 // Plain reference versions of the unrolled Float32 kernels in dense.ts: the textbook loops, one term at a
 // time, in double precision, with no skipped rows. Nothing on the device uses them; the tests use them as
 // the oracle for the fast kernels (as llm.c keeps matmul_forward_naive beside matmul_forward). The other
-// Float32 kernels (activate, activationBackward, loss.ts, optimizer.ts) are plain loops already.
+// Float32 kernels (activate, activationBackward, loss.ts, optimizer.ts) are plain loops already. They take
+// the same LayerFormat as the kernels they check.
+import type { LayerFormat } from "./layer-format";
 
 /** Y[c, i] = b[i] + sum_j W[i, j] x[c, j]. */
-export function denseForwardReference(W: Float32Array, b: Float32Array, x: ArrayLike<number>, xOff: number,
-  Y: Float32Array, nIn: number, nOut: number, cols: number): void {
+export function denseForwardReference(L: LayerFormat, x: ArrayLike<number>, xOff: number, cols: number): void {
+  const { W, b, Y, nIn, nOut } = L;
   for (let c = 0; c < cols; c++) {
     for (let i = 0; i < nOut; i++) {
       let sum = b[i];
@@ -16,7 +18,8 @@ export function denseForwardReference(W: Float32Array, b: Float32Array, x: Array
 }
 
 /** dX[c, j] = sum_i W[i, j] dZ[c, i]. */
-export function denseBackwardInputReference(W: Float32Array, dZ: Float32Array, dX: Float32Array, nIn: number, nOut: number, cols: number): void {
+export function denseBackwardInputReference(L: LayerFormat, cols: number): void {
+  const { W, nIn, nOut } = L, dZ = L.dZ as Float32Array, dX = L.dX as Float32Array;
   for (let c = 0; c < cols; c++) {
     for (let j = 0; j < nIn; j++) {
       let sum = 0;
@@ -27,8 +30,8 @@ export function denseBackwardInputReference(W: Float32Array, dZ: Float32Array, d
 }
 
 /** dW[i, j] = sum_c dZ[c, i] x[c, j]; db[i] = sum_c dZ[c, i]. */
-export function denseBackwardParamsReference(dZ: Float32Array, x: ArrayLike<number>, dW: Float32Array, db: Float32Array,
-  nIn: number, nOut: number, cols: number): void {
+export function denseBackwardParamsReference(L: LayerFormat, x: ArrayLike<number>, cols: number): void {
+  const { nIn, nOut } = L, dZ = L.dZ as Float32Array, dW = L.dW as Float32Array, db = L.db as Float32Array;
   for (let i = 0; i < nOut; i++) {
     let bias = 0;
     for (let c = 0; c < cols; c++) bias += dZ[c * nOut + i];
@@ -41,10 +44,10 @@ export function denseBackwardParamsReference(dZ: Float32Array, x: ArrayLike<numb
   }
 }
 
-/** dX = W^T dZ with the old W (when dX is given); then W = W (1 - lr weightDecay) - lr dZ x^T, b -= lr dZ. */
-export function denseBackwardSgdFusedReference(W: Float32Array, b: Float32Array, dZ: Float32Array, x: ArrayLike<number>,
-  dX: Float32Array | null, nIn: number, nOut: number, lr: number, weightDecay: number): void {
-  if (dX !== null) denseBackwardInputReference(W, dZ, dX, nIn, nOut, 1);
+/** dX = W^T dZ with the old W (when the layer has dX); then W = W (1 - lr weightDecay) - lr dZ x^T, b -= lr dZ. */
+export function denseBackwardSgdFusedReference(L: LayerFormat, x: ArrayLike<number>, lr: number): void {
+  const { W, b, nIn, nOut, weightDecay } = L, dZ = L.dZ as Float32Array;
+  if (L.dX !== null) denseBackwardInputReference(L, 1);
   for (let i = 0; i < nOut; i++) {
     b[i] -= lr * dZ[i];
     for (let j = 0; j < nIn; j++) W[i * nIn + j] = W[i * nIn + j] * (1 - lr * weightDecay) - lr * dZ[i] * x[j];
