@@ -76,6 +76,12 @@ export interface ModelStats {
 
 const VIEW_CACHE = 32;
 
+function sameBytes(a: Uint8Array, b: Uint8Array | null): boolean {
+  if (b === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class ModelService implements MessageHandler {
   /** Replaced (never mutated in shape) when CONFIG changes the settings or the frozen layers. */
   model: DenseModel;
@@ -247,7 +253,8 @@ export class ModelService implements MessageHandler {
 
   /**
    * Use `spec` for raw batches and the sensor: its feature count must be the model's inputs and its class
-   * names (if any) one per output. Returns ERR_OK, or ERR_SHAPE_MISMATCH / ERR_BAD_VALUE / ERR_NO_MEMORY.
+   * names (if any) one per output; a new pipeline is checkpointed at once (the same one again is not).
+   * Returns ERR_OK, or ERR_SHAPE_MISMATCH / ERR_BAD_VALUE / ERR_NO_MEMORY.
    */
   installPipeline(spec: PipelineSpec): number {
     if (featureWidth(spec) !== this.model.inputs) return M.ERR_SHAPE_MISMATCH;
@@ -259,11 +266,14 @@ export class ModelService implements MessageHandler {
     } catch (e) {
       return e instanceof RangeError ? M.ERR_BAD_VALUE : M.ERR_NO_MEMORY;
     }
+    if (sameBytes(bytes, this.pipelineBytes)) return M.ERR_OK; // already installed (and saved): no flash write
     this.pipeline = spec;
     this.pipelineBytes = bytes;
     this.features = features;
     this.sizeRawInputs();
     this.describeModel(this.shape);
+    // The pipeline is part of the model file: checkpoint it now, so it survives a reset without a host.
+    this.save();
     return M.ERR_OK;
   }
 
@@ -286,6 +296,11 @@ export class ModelService implements MessageHandler {
   /** The board trained outside the batch sequence (sensor learn mode): the next CHECKPOINT_SAVE saves. */
   trainedOnBoard(): void {
     this.checkpointState.flags &= ~M.CKPT_SAVED;
+  }
+
+  /** Save a checkpoint now (the board's own learning, which no host ends with CHECKPOINT_SAVE). */
+  saveCheckpoint(): void {
+    this.save();
   }
 
   private sizeRawInputs(): void {
