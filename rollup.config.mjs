@@ -17,7 +17,7 @@ const moddable = (dir) => ({
   name: "moddable-stand-ins",
   resolveId(id) {
     const file = { "embedded:io/serial": "serial.ts", timer: "timer.ts", "mc/config": "config.ts", flash: "flash-module.ts", instrumentation: "instrumentation.ts",
-      "embedded:io/smbus": "smbus.ts", "embedded:sensor/Accelerometer-Gyroscope/MPU6050": "mpu6050.ts" }[id];
+      "embedded:io/smbus": "smbus.ts", "embedded:sensor/Accelerometer-Gyroscope/MPU6050": "mpu6050.ts", "embedded:io/digital": "digital.ts" }[id];
     return file ? resolve(dir, file) : null;
   },
 });

@@ -15,8 +15,10 @@ import { DeviceSession } from "./app/device";
 import { CheckpointStore, type FlashLike } from "./app/checkpoint";
 import { LinuxSerialAdapter, freeMemoryReader, type InstrumentationLike, type LinuxSerial } from "./app/platform";
 import type { DeviceSerial } from "./app/transport";
-import { openSensor, type SensorConfig } from "./app/sensor-config";
+import { homeMode, openSensor, type SensorConfig } from "./app/sensor-config";
+import { openButton } from "./app/sensor-button";
 import { imuBus, imuDriver } from "./board/imu";
+import { buttonDigital } from "./board/button";
 
 interface SerialConfig {
   port?: number;
@@ -120,10 +122,15 @@ export default function main(): void {
   const rxBuffer = (port as unknown as { receiveBuffer?: unknown }).receiveBuffer;
 
   // The board's own IMU (config "sensor"); a board without one (or with "sensor": {}) serves the link only.
-  const sensor = openSensor(((config as Record<string, unknown>).sensor ?? {}) as SensorConfig, imuBus, imuDriver, log);
+  // With one, it may run a mode from boot (config.sensor.mode) and have a learn button (config.sensor.button).
+  const sensorConfig = ((config as Record<string, unknown>).sensor ?? {}) as SensorConfig;
+  const sensor = openSensor(sensorConfig, imuBus, imuDriver, log);
+  const button = sensor === null ? null : openButton(sensorConfig.button, buttonDigital, () => session.onButtonEdge(), log);
 
   const session = new DeviceSession(model, {
     sensor: sensor ?? undefined,
+    home: sensor === null ? undefined : homeMode(sensorConfig, log),
+    button: button === null || sensorConfig.button === undefined ? undefined : { input: button, config: sensorConfig.button },
     lastCommittedBatchId: lastBatchId,
     saveEvery: saver === null ? 0 : setting(cc.every, 50),
     checkpoints: saver === null ? undefined : {

@@ -9,6 +9,7 @@
 /// <reference path="../node_modules/@moddable/typings/instrumentation.d.ts" />
 /// <reference path="../node_modules/@moddable/typings/embedded_io/i2c.d.ts" />
 /// <reference path="../node_modules/@moddable/typings/embedded_io/smbus.d.ts" />
+/// <reference path="../node_modules/@moddable/typings/embedded_io/digital.d.ts" />
 
 // Moddable's ECMA-419 MPU-6050 driver ($(MODDABLE)/modules/drivers/sensors/mpu6050): no typings ship with it.
 // sample() gives the accelerometer in m/s^2 and the gyroscope in degrees per second.

@@ -24,6 +24,7 @@ const PROVIDERS: Record<string, string> = {
   "instrumentation": "$(MODDABLE)/modules/base/instrumentation/manifest.json",
   "embedded:io/smbus": "$(MODDABLE)/modules/io/i2c/manifest.json",
   "embedded:sensor/Accelerometer-Gyroscope/MPU6050": "$(MODDABLE)/modules/drivers/sensors/mpu6050/manifest.json",
+  "embedded:io/digital": "$(MODDABLE)/modules/io/digital/manifest.json",
 };
 
 function asList(v: string | string[] | undefined): string[] {
@@ -107,5 +108,10 @@ describe("manifest.json maps every module the device app imports", () => {
     expect(mapModule("board/imu", platformView("lin").modules)).toBe(join(root, "src/board/imu-none.ts"));
     expect(mapModule("board/imu", platformView("esp32").modules)).toBe(join(root, "src/board/imu.ts"));
     expect(dirname(mapModule("board/imu", platformView("esp32").modules) ?? "")).toBe(join(root, "src/board"));
+  });
+
+  it("the learn button's pin class is the ESP32's embedded:io/digital; other platforms get none", () => {
+    expect(mapModule("board/button", platformView("lin").modules)).toBe(join(root, "src/board/button-none.ts"));
+    expect(mapModule("board/button", platformView("esp32").modules)).toBe(join(root, "src/board/button.ts"));
   });
 });

@@ -3,6 +3,7 @@ import type { Command } from "./command";
 import { linkOptions } from "./options";
 import { onShutdown, untilSignal } from "../lifecycle";
 import { startSimulator, type Engine, type Simulator } from "../sim/simulator";
+import type { SensorConfig } from "../../src/app/sensor-config";
 
 export { startSimulator } from "../sim/simulator";
 export type { Simulator, SimulatorOptions, SimPort } from "../sim/simulator";
@@ -18,6 +19,9 @@ export const simCommand: Command = {
     "reset-every": { type: "number", value: "MS", help: "power-cycle the board every MS milliseconds (0: never); SIGUSR1 or \"reset\" on stdin does it once", default: 0, min: 0, max: 86400000 },
     trace: { type: "flag", help: "print the device's trace output on stderr" },
     imu: { type: "string", value: "FILE", help: "give the board an IMU (MPU-6050 stand-in) that replays this CSV's aX..gZ columns, one row per sample (for record, learn, watch)" },
+    mode: { type: "string", value: "MODE", help: "what the board does with its IMU's windows from boot, with no host (overrides config.sensor.mode)", choices: ["off", "record", "learn", "infer"] },
+    label: { type: "string", value: "NAME", help: "learn mode's class and the button's first one (overrides config.sensor.label)" },
+    button: { type: "number", value: "PIN", help: "give the board a learn button on this GPIO (overrides config.sensor.button.pin); \"press\" / \"release\" on stdin work it", min: 0, max: 39 },
   },
   async run(args) {
     const engine = args.string("engine") as Engine;
@@ -27,12 +31,13 @@ export const simCommand: Command = {
       uart: args.number("ring") > 0 ? { receive: "ring", ringSize: Math.floor(args.number("ring")) } : undefined,
       trace: args.flag("trace") ? (text) => process.stderr.write(`[device] ${text}`) : undefined,
       imu: args.optionalString("imu"),
+      sensor: sensorOverrides(args.optionalString("mode"), args.optionalString("label"), args.optionalNumber("button")),
     });
     const unregister = onShutdown(() => sim.stop());
     console.log(sim.path);
     const ring = sim.uart.ringSize;
     console.error(`simulated board (${engine} engine, ${sim.baud} baud${ring > 0 ? `, ${ring}-byte receive ring` : ""}) on ${sim.path}; ` +
-      `pid ${process.pid}: SIGUSR1 or "reset" on stdin power-cycles it; Ctrl-C to stop`);
+      `pid ${process.pid}: SIGUSR1 or "reset" on stdin power-cycles it; "press" / "release" work its button; Ctrl-C to stop`);
     const stopPowerCycles = powerCycles(sim, args.number("reset-every"));
     await stopWaiting;
     stopPowerCycles();
@@ -44,7 +49,19 @@ export const simCommand: Command = {
   },
 };
 
-/** Power cycles from outside: SIGUSR1, a "reset" line on stdin, every `everyMs` (0: never). Returns the undo. */
+/** config.sensor settings from the command line (undefined: the manifest's). */
+function sensorOverrides(mode: string | undefined, label: string | undefined, pin: number | undefined): SensorConfig | undefined {
+  const o: SensorConfig = {};
+  if (mode !== undefined) o.mode = mode;
+  if (label !== undefined) o.label = /^\d+$/.test(label) ? Number(label) : label;
+  if (pin !== undefined) o.button = { pin };
+  return Object.keys(o).length > 0 ? o : undefined;
+}
+
+/**
+ * Power cycles and the button from outside: SIGUSR1, a "reset" line on stdin, every `everyMs` (0: never);
+ * "press" / "release" lines on stdin press and release the board's learn button. Returns the undo.
+ */
 function powerCycles(sim: Simulator, everyMs: number): () => void {
   let busy = false;
   const cycle = (why: string): void => {
@@ -64,7 +81,8 @@ function powerCycles(sim: Simulator, everyMs: number): () => void {
       const cmd = line.slice(0, nl).trim();
       line = line.slice(nl + 1);
       if (cmd === "reset") cycle("stdin");
-      else if (cmd !== "") console.error(`unknown command "${cmd}" (type "reset" to power-cycle the board)`);
+      else if (cmd === "press" || cmd === "release") pressButton(sim, cmd === "press");
+      else if (cmd !== "") console.error(`unknown command "${cmd}" (type "reset" to power-cycle the board, "press" or "release" for its button)`);
     }
   };
   process.stdin.on("data", onStdin);
@@ -75,4 +93,13 @@ function powerCycles(sim: Simulator, everyMs: number): () => void {
     process.stdin.pause();
     if (timer !== null) clearInterval(timer);
   };
+}
+
+function pressButton(sim: Simulator, pressed: boolean): void {
+  try {
+    sim.button(pressed);
+    console.error(pressed ? "button pressed" : "button released");
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : String(err));
+  }
 }

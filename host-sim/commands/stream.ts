@@ -26,7 +26,7 @@ import { DEFAULT_BAUD, describeDevice, openLink } from "../link/open";
 import { PortError, type BytePort } from "../link/port";
 import { noCheckpointWarning, saveAtEnd } from "./checkpoint";
 import type { FrameSizeBreakpoint } from "../link/frame-size";
-import { putPipeline } from "../link/sensor-link";
+import { ensurePipeline } from "../link/sensor-link";
 
 export interface StreamOptions {
   /** CSV file, folder of per-class CSV files, or "-" for standard input. */
@@ -267,9 +267,10 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     // Frames shrink while the line loses them, at multiples of the model's own batch size (the same steps).
     const unit = boardFile ? readSpec(boardFile).batchSize ?? 1 : ((info.flags ?? 0) & CAPS_FLAG_MODEL_SPEC) !== 0 ? (await boardSpec(link)).batchSize ?? 1 : batch;
     if (raw) {
-      // The board computes the features with this pipeline; a board reset loses it, so every session re-installs it.
-      await putPipeline(link, data.pipeline);
-      link.onNewSession(() => putPipeline(link, data.pipeline));
+      // The board computes the features with this pipeline and keeps it in its checkpoint: it is sent only
+      // when the board's differs (a board without checkpoint storage loses it at a reset: then it is re-sent).
+      if (!(await ensurePipeline(link, data.pipeline))) print("pipeline: the board has this one already");
+      link.onNewSession(() => ensurePipeline(link, data.pipeline).then(() => undefined));
     }
     result = await link.sendBatches(trainingBatches(data, epochs, batch, seed, raw), onReport, {
       firstBatchId, snapshot, snapshotEvery: o.snapshotEvery ?? 500,

@@ -46,6 +46,25 @@ export async function putPipeline(link: HostLink, spec: PipelineSpec): Promise<v
 
 /** The board's pipeline (PIPELINE_GET, as many chunks as it takes); throws when it has none. */
 export async function getPipeline(link: HostLink): Promise<PipelineSpec> {
+  const bytes = await getPipelineBytes(link);
+  if (bytes === null) throw new LinkError("MODEL_MISMATCH", "the board has no input pipeline yet: stream to it with --raw, or install a model that has one");
+  return decodePipeline(bytes);
+}
+
+/**
+ * Installs `spec` unless the board has exactly this pipeline already (it keeps it in its checkpoint across
+ * resets): one PIPELINE_GET instead of a PIPELINE_PUT and a flash write per session. Returns true when sent.
+ */
+export async function ensurePipeline(link: HostLink, spec: PipelineSpec): Promise<boolean> {
+  const want = encodePipeline(spec);
+  const have = await getPipelineBytes(link);
+  if (have !== null && have.length === want.length && have.every((b, i) => b === want[i])) return false;
+  await putPipeline(link, spec);
+  return true;
+}
+
+/** The board's PIPELINE section payload, or null when it has none. */
+async function getPipelineBytes(link: HostLink): Promise<Uint8Array | null> {
   requireFlag(link.info, P.CAPS_FLAG_PIPELINE, "input pipelines");
   let total = -1, at = 0;
   let bytes = new Uint8Array(0);
@@ -56,7 +75,7 @@ export async function getPipeline(link: HostLink): Promise<PipelineSpec> {
     try {
       answer = (await link.call(P.MSG_PIPELINE_GET, req, at)) as Uint8Array;
     } catch (e) {
-      if (e instanceof LinkError && e.deviceCode === P.ERR_BAD_STATE) throw new LinkError("MODEL_MISMATCH", "the board has no input pipeline yet: stream to it with --raw, or install a model that has one");
+      if (e instanceof LinkError && e.deviceCode === P.ERR_BAD_STATE) return null;
       throw e;
     }
     const v = new DataView(answer.buffer, answer.byteOffset, answer.byteLength);
@@ -69,7 +88,7 @@ export async function getPipeline(link: HostLink): Promise<PipelineSpec> {
     bytes.set(answer.subarray(8), at);
     at += n;
   }
-  return decodePipeline(bytes);
+  return bytes;
 }
 
 /** SENSOR_MODE: what the board does with its sensor's next `count` windows (0: until changed). */

@@ -57,6 +57,8 @@ export interface BoardOptions {
   trace?: (text: string) => void;
   /** Flash partitions by name (`new Flash(name)`); a missing name throws "can't find partition". */
   partitions?: Map<string, FlashPartition>;
+  /** Levels of GPIO inputs driven from outside (a pressed button pulls its pin to 0); others read their pull. */
+  pins?: Map<number, number>;
   /**
    * What the board's "System Free Memory" instrument reports, in bytes (default FREE_MEMORY; 0: the
    * instrument is absent, as in a release build). A figure the simulated platform states, not a measurement.
@@ -91,6 +93,9 @@ export class SimBoard {
   readonly crashes: unknown[] = [];
   readonly partitions: Map<string, FlashPartition>;
   readonly freeMemory: number;
+  /** GPIO levels driven from outside (the simulator's button), shared with the next board after a reset. */
+  readonly pins: Map<number, number>;
+  private readonly pinWatchers = new Map<number, (level: number) => void>();
   turns = 0;
   /** Total time the app was busy (ms). */
   busyMs = 0;
@@ -118,6 +123,7 @@ export class SimBoard {
     this.traceSink = options.trace ?? (() => undefined);
     this.partitions = options.partitions ?? new Map();
     this.freeMemory = options.freeMemory ?? FREE_MEMORY;
+    this.pins = options.pins ?? new Map();
     this.meter = new WorkMeter(this.cost);
   }
 
@@ -249,6 +255,24 @@ export class SimBoard {
       this.pumpAt = Infinity;
       this.pump();
     }, at - this.clock.now());
+  }
+
+  /** The level of input `pin`: driven from outside, else what its pull resistor gives (`idle`). */
+  pinLevel(pin: number, idle: number): number {
+    return this.pins.get(pin) ?? idle;
+  }
+
+  /** The app opened input `pin` with edge callbacks: `fn` runs (in a turn) whenever its level changes. */
+  watchPin(pin: number, fn: (level: number) => void): void {
+    this.pinWatchers.set(pin, fn);
+  }
+
+  /** Drive input `pin` to `level` (0 or 1) from outside, like a button wired to it. */
+  drivePin(pin: number, level: number): void {
+    const before = this.pins.get(pin);
+    this.pins.set(pin, level);
+    const fn = this.pinWatchers.get(pin);
+    if (fn !== undefined && before !== level) this.whenIdle(() => fn(level));
   }
 
   addTimer(t: SimTimer): void {

@@ -59,6 +59,8 @@ export interface SimulatorOptions {
   modelBudget?: number;
   /** A CSV recording the board's IMU replays, one row per sample (host-sim/sim/imu-file.ts); default: no IMU. */
   imu?: string;
+  /** Settings over the manifest's config.sensor, e.g. { mode: "infer", label: "wave", button: { pin: 0 } }. */
+  sensor?: SensorConfig;
 }
 
 /** The USB round trip the simulator assumes on a virtual clock (a pty measured 3-8 ms, like a USB-UART bridge). */
@@ -167,6 +169,10 @@ export interface Simulator {
   reset(): Promise<void>;
   /** The checkpoint flash partition (null when the board runs without one), e.g. to cut power mid-write. */
   flash(): SimFlash | null;
+  /** Press (true) or release the learn button (config.sensor.button: its pin goes to 0 while pressed when activeLow). */
+  button(pressed: boolean): void;
+  /** Drive GPIO input `pin` to `level` from outside (kept across resets, like a wire). */
+  drivePin(pin: number, level: number): void;
   stop(): Promise<void>;
 }
 
@@ -198,6 +204,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
   if (options.rxWindow !== undefined) config.serial = { ...(config.serial as Record<string, unknown>), rxWindow: options.rxWindow };
   if (options.modelBudget !== undefined) config.model = { ...(config.model as Record<string, unknown>), budget: options.modelBudget };
+  if (options.sensor !== undefined) config.sensor = { ...(config.sensor as SensorConfig | undefined), ...options.sensor };
   if (options.imu !== undefined) config.sensor = replayConfig(options.imu, (config.sensor ?? {}) as SensorConfig);
   if (!(baud >= 300 && baud <= 20000000)) throw new Error(`baud must be 300..20000000, got ${baud}`);
   const usePty = options.pty ?? true;
@@ -226,6 +233,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 
   const partitions = new Map<string, SimFlash>();
+  const pins = new Map<number, number>();
   if (options.flashFile !== null) {
     const name = String((config.checkpoint as { partition?: string } | undefined)?.partition ?? "storage");
     partitions.set(name, new SimFlash(options.flashFile ?? null));
@@ -242,7 +250,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (port) port.sink = (bytes) => pcSide.push(bytes);
 
   const newBoard = (): void => {
-    board = new SimBoard({ baud, clock, cost: options.cost, cpuSlowdown: options.cpuSlowdown, uart: uartModel, config, trace: options.trace, partitions, freeMemory: options.freeMemory });
+    board = new SimBoard({ baud, clock, cost: options.cost, cpuSlowdown: options.cpuSlowdown, uart: uartModel, config, trace: options.trace, partitions, freeMemory: options.freeMemory, pins });
     uart = board.uart(uartPort);
     uart.peer = { deliver: (bytes) => toPc(bytes) };
   };
@@ -281,6 +289,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     flash() {
       return partitions.values().next().value ?? null;
+    },
+    button(pressed) {
+      const b = (config.sensor as SensorConfig | undefined)?.button;
+      if (b === undefined || typeof b.pin !== "number") throw new Error("the simulated board has no button (config.sensor.button.pin)");
+      const low = b.activeLow !== false;
+      board.drivePin(b.pin, pressed === low ? 0 : 1);
+    },
+    drivePin(pin, level) {
+      board.drivePin(pin, level);
     },
     async reset() {
       if (stopped) throw new Error("simulator stopped");

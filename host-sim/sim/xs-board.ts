@@ -7,7 +7,7 @@ import { XsEngine } from "../xs/xsnap";
 import type { SimBoard } from "./board";
 import { packageFile, type DeviceRunner } from "./runner";
 
-const KIND_BOOT = 0, KIND_READABLE = 1, KIND_WRITABLE = 2, KIND_TIMER = 3;
+const KIND_BOOT = 0, KIND_READABLE = 1, KIND_WRITABLE = 2, KIND_TIMER = 3, KIND_PIN = 4;
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
@@ -31,7 +31,7 @@ class XsRunner implements DeviceRunner {
     board.externalApp = true;
     const flash: Record<string, { hex: string; blockSize: number }> = {};
     for (const [name, p] of board.partitions) flash[name] = { hex: hex(new Uint8Array(p.read(0, p.byteLength))), blockSize: p.blockSize };
-    await this.enqueue(gen, KIND_BOOT, 0, 0, JSON.stringify({ config: board.config, flash, ringSize: board.uart(0).ringSize, freeMemory: board.freeMemory }));
+    await this.enqueue(gen, KIND_BOOT, 0, 0, JSON.stringify({ config: board.config, flash, ringSize: board.uart(0).ringSize, freeMemory: board.freeMemory, pins: Object.fromEntries(board.pins) }));
     if (board.crashes.length > 0) throw board.crashes[0] instanceof Error ? board.crashes[0] : new Error(String(board.crashes[0]));
   }
 
@@ -89,6 +89,9 @@ class XsRunner implements DeviceRunner {
       if (p && op === "e") p.erase(Number(a));
       else if (p && op === "w") p.write(Number(a), data.length >> 1, Buffer.from(data, "hex"));
       if (p) board.chargeFlash(op === "e" ? "erase" : "write", data === undefined ? 0 : data.length >> 1);
+    } else if (tag === "@D") {
+      const pin = Number(rest);
+      board.watchPin(pin, (level) => void this.enqueue(gen, KIND_PIN, pin, level).catch(() => undefined));
     } else if (tag === "@L") {
       board.trace(JSON.parse(rest) as string);
     } else if (tag === "@X") {

@@ -7,7 +7,8 @@ import type * as M from "../protocol/messages";
 import type { FrameDecoder } from "../protocol/frame";
 import { DeviceTransport, type DeviceSerial, type DeviceTimers, type MessageHandler, type TransportOptions, type TransportStats } from "./transport";
 import { ModelService, type ModelServiceOptions, type ModelStats } from "./model-service";
-import { SensorService, type SensorDriver, type SensorSettings } from "./sensor-service";
+import { SensorService, type HomeMode, type SensorDriver, type SensorSettings } from "./sensor-service";
+import { LearnButton, type ButtonConfig, type DigitalInput } from "./sensor-button";
 import { isSensorType } from "../protocol/sensor";
 import type { WeightsBlob } from "./weights-blob";
 import type { PipelineSpec } from "../features/spec";
@@ -18,6 +19,10 @@ export type { DeviceSerial, DeviceTimers } from "./transport";
 export type DeviceOptions = TransportOptions & ModelServiceOptions & {
   /** The board's own sensor (src/main.ts builds it from manifest config "sensor"), if it has one. */
   sensor?: { driver: SensorDriver; settings: SensorSettings };
+  /** The mode the sensor runs in with no host (config.sensor.mode), started with the session. */
+  home?: HomeMode;
+  /** The learn button's pin (src/main.ts opens it; its edges go to DeviceSession.onButtonEdge). */
+  button?: { input: DigitalInput; config: ButtonConfig };
 };
 export type DeviceStats = TransportStats & ModelStats;
 
@@ -25,12 +30,16 @@ export class DeviceSession implements MessageHandler {
   readonly transport: DeviceTransport;
   readonly service: ModelService;
   readonly sensor: SensorService;
+  /** The learn button, once started (null: the board has none). */
+  button: LearnButton | null = null;
+  private readonly options: DeviceOptions;
   readonly stats: DeviceStats = {
     accepted: 0, duplicates: 0, gaps: 0, deferred: 0, retransmits: 0, acksSent: 0, errorsSent: 0,
     reports: 0, batchesTrained: 0, batchesRefused: 0, handlerErrors: 0,
   };
 
   constructor(model: DenseModel, options: DeviceOptions) {
+    this.options = options;
     this.transport = new DeviceTransport(this, this.stats, options);
     this.service = new ModelService(model, this.transport, this.transport.decoder.buffer, this.stats, options);
     const log = options.log ?? ((): void => {});
@@ -41,9 +50,21 @@ export class DeviceSession implements MessageHandler {
   start(serial: DeviceSerial, timers: DeviceTimers): void {
     this.transport.start(serial, timers);
     this.sensor.start(timers);
+    const o = this.options;
+    if (o.button !== undefined && o.sensor !== undefined) {
+      this.button = new LearnButton(o.button.input, o.button.config, this.sensor, timers, o.now, o.log ?? ((): void => {}));
+      if (o.home !== undefined) this.button.first = o.home.label;
+    }
+    if (o.home !== undefined) this.sensor.setHome(o.home);
+  }
+
+  /** An edge on the learn button's pin (its Digital's onReadable). */
+  onButtonEdge(): void {
+    if (this.button !== null) this.button.onEdge();
   }
 
   stop(): void {
+    this.button?.stop();
     this.sensor.stop();
     this.transport.stop();
   }
@@ -60,8 +81,12 @@ export class DeviceSession implements MessageHandler {
 
   // The transport hands every message to the service (the service is built after the transport).
   onMessage(type: number, seq: number, view: DataView, off: number, len: number): void {
-    if (isSensorType(type)) this.sensor.onMessage(type, seq, view, off, len);
-    else this.service.onMessage(type, seq, view, off, len);
+    if (isSensorType(type)) {
+      this.sensor.onMessage(type, seq, view, off, len);
+    } else {
+      this.service.onMessage(type, seq, view, off, len);
+      this.sensor.modelChanged(); // MODEL_COMMIT or CONFIG may have replaced the model the sensor uses
+    }
   }
 
   onSessionStart(): void {

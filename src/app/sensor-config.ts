@@ -1,7 +1,9 @@
 // The board's IMU from manifest.json config "sensor" (docs/sensor.md): which driver readings become which
 // pipeline columns, in which units, at which rate. Runs once at boot; a missing or silent sensor leaves
 // the board without one (CAPS says so) instead of stopping the app.
-import type { SensorDriver, SensorSettings } from "./sensor-service";
+import type { HomeMode, SensorDriver, SensorSettings } from "./sensor-service";
+import type { ButtonConfig } from "./sensor-button";
+import { MODE_IDLE, MODE_INFER, MODE_LEARN, MODE_RECORD } from "../protocol/sensor";
 
 export interface SensorConfig {
   /** "mpu6050" (default when the block has any setting), or "" for no sensor. */
@@ -20,6 +22,26 @@ export interface SensorConfig {
   port?: number;
   address?: number;
   hz_i2c?: number;
+  /** What the board does with its windows from boot, with no host: "off" (default), "record", "learn", "infer". */
+  mode?: string;
+  /** Learn mode's class, and the button's first one: a class name of the model's pipeline, or its index (default 0). */
+  label?: string | number;
+  /** A learn button (sensor-button.ts): hold to learn the current class, a short press picks the next. */
+  button?: ButtonConfig;
+}
+
+const MODE_NAMES = ["off", "record", "learn", "infer"];
+
+/** config.sensor.mode and .label as the board's home mode ("off" and unknown names: none). */
+export function homeMode(c: SensorConfig, log: (text: string) => void): HomeMode {
+  const name = c.mode ?? "off";
+  let mode = MODE_NAMES.indexOf(name);
+  if (mode < 0) {
+    log("sensor: unknown mode \"" + name + "\" in config.sensor.mode (off, record, learn or infer); off");
+    mode = MODE_IDLE;
+  }
+  const label = typeof c.label === "number" || typeof c.label === "string" ? c.label : 0;
+  return { mode: mode === 1 ? MODE_RECORD : mode === 2 ? MODE_LEARN : mode === 3 ? MODE_INFER : MODE_IDLE, label };
 }
 
 /** Standard gravity: the MPU-6050 driver reports m/s^2, the bundled data is in g. */

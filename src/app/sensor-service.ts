@@ -1,6 +1,6 @@
 // The board's own sensor and its input pipeline on the wire (docs/protocol.md, "Pipeline and sensor"):
-// PIPELINE_PUT/GET install and read the model's input pipeline (kept by the model service, which also
-// trains raw batches with it), and SENSOR_MODE chooses what the board does with the windows it samples
+// PIPELINE_PUT/GET install and read the model's input pipeline (pipeline-transfer.ts; kept by the model
+// service, which also trains raw batches with it), and SENSOR_MODE chooses what the board does with the windows it samples
 // from its IMU (an ECMA-419 sensor driver such as embedded:sensor/Accelerometer-Gyroscope/MPU6050):
 //   record: each window goes to the host (SENSOR_WINDOW), which writes it as CSV;
 //   learn:  each window is one training sample of the class the host named (SENSOR_RESULT with the loss);
@@ -8,15 +8,21 @@
 // A timer samples at the configured rate into the pipeline's own window ring (FeaturePipeline.pushRow):
 // per sample and per window nothing is allocated here (the driver's sample() returns a new object, which
 // is Moddable's driver's choice). Recording and learning wait while their window is still on its way.
-// Over 400 lines: the three modes share the sampling, window and reply state (one timer, one ring, one
-// pending message), and the PIPELINE_PUT/GET chunking lives with them; a third of it is comments.
-import { decodePipeline } from "../modelfile/pipeline-section";
-import type { PipelineSpec } from "../features/spec";
+// A mode is the host's (SENSOR_MODE) or the board's own: the "home" mode of manifest config.sensor.mode,
+// started at boot and returned to when a counted host mode ends, and learning while the button is held
+// (sensor-button.ts). The board's own modes never wait for the link: their results are dropped (and
+// counted) when no host listens. A new model or pipeline restarts the running mode with it.
+// Over 400 lines: the three modes, host- or board-driven, share the sampling, window and reply state (one
+// timer, one ring, one pending message) that starting, restarting and ending a mode resets; a third of it
+// is comments.
+import type { FeaturePipeline } from "../features/pipeline";
+import type { DenseModel } from "../engine/model-api";
 import { PAYLOAD_OFFSET } from "../protocol/frame";
 import * as M from "../protocol/messages";
 import * as S from "../protocol/sensor";
 import type { ModelService } from "./model-service";
 import type { DeviceTimers } from "./transport";
+import { PipelineTransfer } from "./pipeline-transfer";
 
 /** An ECMA-419 sensor: sample() returns groups of named readings, e.g. { accelerometer: { x, y, z } }. */
 export interface SensorDriver {
@@ -46,8 +52,17 @@ export interface SensorReplies {
   sendError(code: number, refSeq: number, refType: number, detail: number): void;
 }
 
-/** Largest PIPELINE section accepted (a few hundred features with their normalisation). */
-export const MAX_PIPELINE_BYTES = 16384;
+
+/** The mode the board runs on its own (manifest config.sensor.mode and .label). */
+export interface HomeMode {
+  /** MODE_IDLE ("off"), MODE_RECORD, MODE_LEARN or MODE_INFER. */
+  mode: number;
+  /** Learn mode's class: a class name of the model's pipeline, or its index. */
+  label: string | number;
+}
+
+/** Board-driven learning saves a checkpoint every this many learned steps (and when it ends). */
+const BOARD_LEARN_SAVE_EVERY = 50;
 
 export class SensorService {
   mode = S.MODE_IDLE;
@@ -65,6 +80,18 @@ export class SensorService {
   private readonly log: (text: string) => void;
   private timers: DeviceTimers | null = null;
   private timer: unknown = null;
+  /** The running mode was chosen by the host (it waits for the link) or by the board (it never does). */
+  private byHost = false;
+  private home: HomeMode = { mode: S.MODE_IDLE, label: 0 };
+  /** The host set the sensor idle: the board does not go back to its home mode until it restarts. */
+  private homeOff = false;
+  /** Model and pipeline the running mode was sized for (a new one restarts the mode). */
+  private begunModel: DenseModel | null = null;
+  private begunFeatures: FeaturePipeline | null = null;
+  /** Pipeline the home mode last failed to start with (not retried until it changes). */
+  private homeTried: FeaturePipeline | null = null;
+  /** Steps learned in the board's own learn mode since the last checkpoint. */
+  private unsaved = 0;
 
   // Sensor readings -> pipeline row, mapped when a mode starts.
   private groups: string[] = [];
@@ -88,9 +115,7 @@ export class SensorService {
   private lastClass = 0;
   private lastConfidence = 0;
 
-  // PIPELINE_PUT staging.
-  private staging: Uint8Array | null = null;
-  private stagedBytes = 0;
+  private readonly pipelines: PipelineTransfer;
   private readonly modeMsg = new S.SensorMode();
   private readonly windowMsg = new S.SensorWindow();
   private readonly resultMsg = new S.SensorResult();
@@ -101,6 +126,7 @@ export class SensorService {
     this.driver = driver;
     this.settings = driver !== null ? settings : null;
     this.log = log;
+    this.pipelines = new PipelineTransfer(models, out, log);
     if (this.settings !== null) {
       const s = this.settings;
       const C = s.columns.length;
@@ -131,18 +157,18 @@ export class SensorService {
   }
 
   onSessionStart(): void {
-    this.staging = null;
-    this.stagedBytes = 0;
+    this.pipelines.reset();
   }
 
   onMessage(type: number, seq: number, view: DataView, off: number, len: number): void {
     let code = M.ERR_OK;
     switch (type) {
       case S.MSG_PIPELINE_PUT:
-        code = this.onPipelinePut(view, off, len);
+        code = this.pipelines.put(view, off, len);
+        if (this.pipelines.installed) this.modelChanged(); // a running mode restarts with it; an idle board may start its home mode
         break;
       case S.MSG_PIPELINE_GET:
-        code = this.onPipelineGet(view, off, len);
+        code = this.pipelines.get(view, off, len);
         if (code === M.ERR_OK) return;
         break;
       case S.MSG_SENSOR_MODE:
@@ -154,52 +180,6 @@ export class SensorService {
     this.out.sendError(code, seq, type, 0);
   }
 
-  // ---- pipeline ----------------------------------------------------------------------------------------
-
-  /** total u32, offset u32, bytes: chunks in order from 0; the last one installs the pipeline. */
-  private onPipelinePut(view: DataView, off: number, len: number): number {
-    if (len < 8) return M.ERR_BAD_LENGTH;
-    const total = view.getUint32(off, true), at = view.getUint32(off + 4, true), n = len - 8;
-    if (total < 1 || total > MAX_PIPELINE_BYTES) return M.ERR_TOO_LARGE;
-    if (at === 0) {
-      this.staging = new Uint8Array(total);
-      this.stagedBytes = 0;
-    }
-    const st = this.staging;
-    if (st === null || st.length !== total || at !== this.stagedBytes || at + n > total) return M.ERR_BLOB_RANGE;
-    for (let i = 0; i < n; i++) st[at + i] = view.getUint8(off + 8 + i);
-    this.stagedBytes += n;
-    if (this.stagedBytes < total) return M.ERR_OK;
-    this.staging = null;
-    if (this.mode !== S.MODE_IDLE) return M.ERR_BAD_STATE;
-    let spec: PipelineSpec;
-    try {
-      spec = decodePipeline(st);
-    } catch (e) {
-      this.log(String(e));
-      return M.ERR_BAD_VALUE;
-    }
-    const code = this.models.installPipeline(spec);
-    if (code === M.ERR_OK) this.log("pipeline installed: " + spec.columns.length + " columns, window " + spec.window);
-    return code;
-  }
-
-  /** offset u32 -> PIPELINE: total u32, offset u32, as many bytes from `offset` as fit. */
-  private onPipelineGet(view: DataView, off: number, len: number): number {
-    const bytes = this.models.pipelineBytes;
-    if (bytes === null) return M.ERR_BAD_STATE;
-    const at = len >= 4 ? view.getUint32(off, true) : 0;
-    if (at > bytes.length) return M.ERR_BLOB_RANGE;
-    let n = bytes.length - at;
-    if (n > this.out.payloadCap - 8) n = this.out.payloadCap - 8;
-    const v = this.out.view;
-    v.setUint32(PAYLOAD_OFFSET, bytes.length, true);
-    v.setUint32(PAYLOAD_OFFSET + 4, at, true);
-    for (let i = 0; i < n; i++) v.setUint8(PAYLOAD_OFFSET + 8 + i, bytes[at + i]);
-    this.out.sendSequenced(S.MSG_PIPELINE, 8 + n);
-    return M.ERR_OK;
-  }
-
   // ---- modes -------------------------------------------------------------------------------------------
 
   private onMode(view: DataView, off: number, len: number): number {
@@ -208,13 +188,88 @@ export class SensorService {
     if (code !== M.ERR_OK) return code;
     if (m.mode === S.MODE_IDLE) {
       this.setIdle();
+      this.homeOff = true;
       return M.ERR_OK;
     }
-    return this.begin(m.mode, m.label, m.count);
+    return this.begin(m.mode, m.label, m.count, true);
   }
 
-  /** Start a mode (also from config at boot). Returns an ERR_* code. */
-  begin(mode: number, label: number, count: number): number {
+  /** The board's own mode (config.sensor.mode): started now if the board can, else once it has a pipeline. */
+  setHome(home: HomeMode): void {
+    this.home = home;
+    this.homeOff = false;
+    this.homeTried = null;
+    if (home.mode !== S.MODE_IDLE && this.models.features === null) this.log("sensor: home mode " + home.mode + " starts once the board has a model with an input pipeline");
+    if (this.mode === S.MODE_IDLE && this.sendRow < 0 && !this.resultPending) this.goHome();
+  }
+
+  /** Back to the home mode (or idle). */
+  private goHome(): void {
+    this.setIdle();
+    const home = this.home;
+    if (home.mode === S.MODE_IDLE || this.homeOff || this.driver === null) return;
+    const pipe = this.models.features;
+    if (pipe === null || pipe === this.homeTried) return;
+    const label = this.classIndex(home.label);
+    const code = label < 0 ? M.ERR_BAD_LABEL : this.begin(home.mode, label, 0, false);
+    if (code !== M.ERR_OK) {
+      this.homeTried = pipe;
+      this.log("sensor: home mode " + home.mode + " not started (error " + code + ")");
+    }
+  }
+
+  /** A class name of the pipeline, or an index, as the model's class index (-1: none such). */
+  classIndex(label: string | number): number {
+    if (typeof label === "number") return label >= 0 && label < this.models.model.outputs ? label | 0 : -1;
+    const names = this.models.pipeline === null ? null : this.models.pipeline.classes;
+    return names === null ? -1 : names.indexOf(label);
+  }
+
+  /** Classes of the model. */
+  get classCount(): number {
+    return this.models.model.outputs;
+  }
+
+  /** The name of class `index` (the pipeline's, or its number). */
+  className(index: number): string {
+    const names = this.models.pipeline === null ? null : this.models.pipeline.classes;
+    return names !== null && index < names.length ? names[index] : "class " + index;
+  }
+
+  /**
+   * After any host message: a new model or pipeline (MODEL_COMMIT, CONFIG, PIPELINE_PUT) restarts the
+   * running mode sized for it, or starts the home mode on a board that could not start it before.
+   */
+  modelChanged(): void {
+    const models = this.models;
+    if (this.mode === S.MODE_IDLE) {
+      if (this.home.mode !== S.MODE_IDLE && !this.homeOff && models.features !== null && models.features !== this.homeTried) this.goHome();
+      return;
+    }
+    if (models.model === this.begunModel && models.features === this.begunFeatures) return;
+    const code = this.begin(this.mode, this.label, this.remaining, this.byHost);
+    if (code !== M.ERR_OK) {
+      this.log("sensor: mode stopped by the new model (error " + code + ")");
+      this.goHome();
+    }
+  }
+
+  /** The button is held: learn class `label` from the next window on (the board's own mode). */
+  holdLearn(label: number): number {
+    return this.begin(S.MODE_LEARN, label, 0, false);
+  }
+
+  /** The button is released: returns the windows learned while it was held, and goes back home. */
+  releaseLearn(): number {
+    if (this.mode !== S.MODE_LEARN || this.byHost) return 0;
+    const learned = this.windows;
+    this.saveLearned();
+    this.goHome();
+    return learned;
+  }
+
+  /** Start a mode (`byHost`: SENSOR_MODE; else the board's own). Returns an ERR_* code. */
+  begin(mode: number, label: number, count: number, byHost: boolean): number {
     const pipe = this.models.features;
     const s = this.settings;
     if (s === null || this.driver === null) return M.ERR_BAD_STATE;
@@ -232,7 +287,11 @@ export class SensorService {
       }
       columnOf[c] = k;
     }
+    if (this.mode === S.MODE_LEARN && !this.byHost) this.saveLearned();
     this.setIdle();
+    this.byHost = byHost;
+    this.begunModel = this.models.model;
+    this.begunFeatures = pipe;
     this.columnOf = columnOf;
     this.row = new Float64Array(C);
     this.window = new Int16Array(pipe.windowRows * C);
@@ -262,6 +321,14 @@ export class SensorService {
 
   /** One sample period. */
   tick(): void {
+    if (this.mode !== S.MODE_IDLE && (this.models.model !== this.begunModel || this.models.features !== this.begunFeatures)) {
+      this.modelChanged();
+      return;
+    }
+    if (this.sendRow >= 0 && !this.byHost && !this.out.canSend) {
+      this.sendRow = -1; // the board's own recording: nobody is listening, so the window is dropped
+      this.dropped++;
+    }
     if (this.sendRow >= 0) this.sendWindowRows();
     if (this.resultPending) this.sendResult(0);
     if (this.sendRow >= 0 || this.resultPending) {
@@ -356,7 +423,15 @@ export class SensorService {
     this.lastClass = this.label;
     this.lastConfidence = 0;
     this.resultPending = true;
-    this.sendResult(0);
+    if (!this.byHost && ++this.unsaved >= BOARD_LEARN_SAVE_EVERY) this.saveLearned();
+    this.sendResult(this.byHost ? 0 : 1);
+  }
+
+  /** What the board learned on its own survives a power cycle (no host sends CHECKPOINT_SAVE for it). */
+  private saveLearned(): void {
+    if (this.unsaved === 0) return;
+    this.unsaved = 0;
+    this.models.saveCheckpoint();
   }
 
   private inferWindow(): void {
@@ -426,6 +501,6 @@ export class SensorService {
       this.writeResult(S.SRES_DONE);
       this.remaining = 0;
     }
-    this.setIdle();
+    this.goHome();
   }
 }

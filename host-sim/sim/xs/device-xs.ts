@@ -11,13 +11,19 @@ function run(fn: () => void): void {
 }
 
 const sim = {
-  /** kind: 0 boot (arg: config JSON), 1 readable (arg: port), 2 writable (arg: port, count), 3 timer (arg: id). */
+  /**
+   * kind: 0 boot (arg: config JSON), 1 readable (arg: port), 2 writable (arg: port, count), 3 timer (arg: id),
+   * 4 a driven pin changed (arg: pin, count: level).
+   */
   turn(kind: number, arg: number, count: number, hexRx: string, txFree: number, now: number, configJson?: string): void {
     relay.begin(hexRx, txFree);
     relay.now = now;
     if (kind === 0) {
-      const boot = JSON.parse(configJson ?? "{}") as { config?: Record<string, unknown>; flash?: Record<string, { hex: string; blockSize: number }>; ringSize?: number; freeMemory?: number };
+      const boot = JSON.parse(configJson ?? "{}") as {
+        config?: Record<string, unknown>; flash?: Record<string, { hex: string; blockSize: number }>; ringSize?: number; freeMemory?: number; pins?: Record<string, number>;
+      };
       relay.config = boot.config ?? {};
+      relay.pins = boot.pins ?? {};
       relay.freeMemory = boot.freeMemory ?? 0;
       relay.ringSize = boot.ringSize ?? 0;
       for (const name of Object.keys(boot.flash ?? {})) {
@@ -36,6 +42,10 @@ const sim = {
     } else if (kind === 3) {
       const cb = relay.timers[arg];
       if (cb) run(() => cb(relay.timerObjects[arg]));
+    } else if (kind === 4) {
+      relay.pins[String(arg)] = count;
+      const cb = relay.pinWatchers[arg];
+      if (cb) run(() => cb(count));
     }
     relay.end();
   },

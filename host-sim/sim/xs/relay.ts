@@ -1,7 +1,7 @@
 // Inside XS (xsnap-worker): the device app's view of the board, relayed to the simulator in Node.
 // XS cannot do I/O here, so every app turn is one evaluate() from Node — __sim.turn(...) — carrying the
 // RX FIFO contents and the TX FIFO's free space; what the app did during the turn goes back as print()
-// lines: "@W <hex>" bytes written, "@R <n>" bytes read, "@T s|c ..." timer set/clear, "@O ..." port opened,
+// lines: "@W <hex>" bytes written, "@R <n>" bytes read, "@T s|c ..." timer set/clear, "@O ..." port opened, "@D <pin>" a pin watched,
 // "@L <json>" trace text, "@X <json>" an exception that escaped the app. Date.now() is the board's time at
 // the start of the turn. This code stands in for native
 // code on the device, so it may allocate; the app's own code is unchanged.
@@ -31,6 +31,9 @@ class Relay {
   /** What the board's free-memory instrument reports (from the boot payload). */
   freeMemory = 0;
   flash: Record<string, { bytes: Uint8Array; blockSize: number }> = {};
+  /** GPIO levels driven from outside (from the boot payload, then each change in a turn). */
+  pins: Record<string, number> = {};
+  pinWatchers: (((level: number) => void) | undefined)[] = [];
 
   begin(hexRx: string, txFree: number): void {
     const n = hexRx.length >> 1;
