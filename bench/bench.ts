@@ -98,6 +98,11 @@ async function xsCompute(sizes: number[]) {
 }
 
 async function main() {
+  // `node dist/bench/bench.js fixed`: only the fixed-point vs Float32 XS rows (the slow Node and native sections skipped).
+  if (process.argv[2] === "fixed") {
+    for (const line of formatFixedBench(await benchFixed())) console.log(line);
+    return;
+  }
   console.log("tinyprop benchmark (MLPs with ReLU hidden layers, softmax cross-entropy, plain SGD, batch 1)\n");
 
   console.log("Node: training samples/s (best of 7 interleaved rounds)");
