@@ -2,7 +2,8 @@
 // docs/fixed-point.md; saturation at the edges of every Q range is clamped and counted, never wrapped.
 import { describe, expect, it } from "vitest";
 import { BOUND_UNKNOWN, QMAX, absMaxQ, backInputQ, denseForwardQ, normalizeDeltaQ, sgdFusedQ, softmaxQ } from "../src/engine/fixed/kernels";
-import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, toMantissa } from "../src/engine/fixed/convert";
+import { EXP2_Q15, LOG2_Q15, toMantissa } from "../src/engine/fixed/convert";
+import { layerQ, updateQ } from "./fixed-format";
 import { layerFormats, planFixed, resolveFixedSpec } from "../src/engine/fixed/plan";
 import { FixedModel } from "../src/engine/fixed/model";
 import { buildModel, dequantize, Model, plan, quantize, type ModelSpec } from "../src/index";
@@ -35,7 +36,7 @@ describe("denseForwardQ", () => {
         // linear activation at a coarse output frac so nothing saturates
         const outFrac = f.accFrac - 30 + Math.ceil(Math.log2(nIn + 2));
         const outShift = f.accFrac - Math.max(outFrac, 0);
-        const sat = denseForwardQ(W, b, x, 0, Y, nIn, nOut, 1, f.SH, f.bShift, outShift, Act.Linear, 0, SIGMOID_Q15, f.comp);
+        const sat = denseForwardQ(layerQ(W, b, nIn, nOut, { SH: f.SH, bShift: f.bShift, outShift, act: Act.Linear, slopeQ15: 0, comp: f.comp }), x, 0, Y, 1);
         expect(sat).toBe(0);
         const P = Math.ceil(nIn / 2);
         for (let i = 0; i < nOut; i++) {
@@ -57,7 +58,7 @@ describe("denseForwardQ", () => {
       const W = randInts(rng, nIn * nOut, 32767), x = randInts(rng, 1 + nIn * cols, 32767), b = randInts(rng, nOut, 32767);
       const Y = new Int16Array(nOut * cols);
       const outShift = f.accFrac - Math.max(f.accFrac - 30 + Math.ceil(Math.log2(nIn + 2)), 0);
-      denseForwardQ(W, b, x, 1, Y, nIn, nOut, cols, f.SH, f.bShift, outShift, Act.Linear, 0, SIGMOID_Q15, f.comp);
+      denseForwardQ(layerQ(W, b, nIn, nOut, { SH: f.SH, bShift: f.bShift, outShift, act: Act.Linear, slopeQ15: 0, comp: f.comp }), x, 1, Y, cols);
       for (let c = 0; c < cols; c++) for (let i = 0; i < nOut; i++) {
         let s = (b[i] << f.bShift) + f.comp;
         for (let j = 0; j < nIn; j += 2) {
@@ -76,9 +77,9 @@ describe("denseForwardQ", () => {
     let es = 0, et = 0;
     for (let z = -32767; z <= 32767; z += 3) {
       b[0] = z;
-      denseForwardQ(W, b, x, 0, Y, 1, 1, 1, 0, 0, 0, Act.Sigmoid, 0, SIGMOID_Q15, 0);
+      denseForwardQ(layerQ(W, b, 1, 1, { SH: 0, bShift: 0, outShift: 0, act: Act.Sigmoid, slopeQ15: 0, comp: 0 }), x, 0, Y, 1);
       es = Math.max(es, Math.abs(Y[0] / 16384 - sigmoid(z / 2048)));
-      denseForwardQ(W, b, x, 0, Y, 1, 1, 1, 0, 0, 0, Act.Tanh, 0, SIGMOID_Q15, 0);
+      denseForwardQ(layerQ(W, b, 1, 1, { SH: 0, bShift: 0, outShift: 0, act: Act.Tanh, slopeQ15: 0, comp: 0 }), x, 0, Y, 1);
       et = Math.max(et, Math.abs(Y[0] / 16384 - tanh(z / 4096)));
     }
     expect(es).toBeLessThanOrEqual(1e-4);
@@ -88,24 +89,24 @@ describe("denseForwardQ", () => {
   it("relu is exact, leaky rounds to nearest, and activations saturate at +-32767 with a count", () => {
     const W = Int16Array.of(32767, 32767), x = Int16Array.of(32767, 32767), b = new Int16Array(1), Y = new Int16Array(1);
     // accumulator far above the int16 range at outShift 0: clamped, counted
-    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 2, 0, 0, Act.Linear, 0, SIGMOID_Q15, 0)).toBe(1);
+    expect(denseForwardQ(layerQ(W, b, 2, 1, { SH: 2, bShift: 0, outShift: 0, act: Act.Linear, slopeQ15: 0, comp: 0 }), x, 0, Y, 1)).toBe(1);
     expect(Y[0]).toBe(32767);
-    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 2, 0, 0, Act.Relu, 0, SIGMOID_Q15, 0)).toBe(1);
+    expect(denseForwardQ(layerQ(W, b, 2, 1, { SH: 2, bShift: 0, outShift: 0, act: Act.Relu, slopeQ15: 0, comp: 0 }), x, 0, Y, 1)).toBe(1);
     expect(Y[0]).toBe(32767);
     W[0] = W[1] = -32767;
-    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 2, 0, 0, Act.Linear, 0, SIGMOID_Q15, 0)).toBe(1);
+    expect(denseForwardQ(layerQ(W, b, 2, 1, { SH: 2, bShift: 0, outShift: 0, act: Act.Linear, slopeQ15: 0, comp: 0 }), x, 0, Y, 1)).toBe(1);
     expect(Y[0]).toBe(-32767); // not -32768, never wrapped
-    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 2, 0, 0, Act.Relu, 0, SIGMOID_Q15, 0)).toBe(0);
+    expect(denseForwardQ(layerQ(W, b, 2, 1, { SH: 2, bShift: 0, outShift: 0, act: Act.Relu, slopeQ15: 0, comp: 0 }), x, 0, Y, 1)).toBe(0);
     expect(Y[0]).toBe(0);
     // leaky: slope 0.01 (Q15 328) of a huge negative value: exact rounding of v * slope, saturated
-    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 2, 0, 0, Act.Leaky, 328, SIGMOID_Q15, 0)).toBe(1);
+    expect(denseForwardQ(layerQ(W, b, 2, 1, { SH: 2, bShift: 0, outShift: 0, act: Act.Leaky, slopeQ15: 328, comp: 0 }), x, 0, Y, 1)).toBe(1);
     expect(Y[0]).toBe(-32767);
     // leaky of a large negative accumulator that fits after the slope: exact, no overflow
     W[0] = -32767; W[1] = 0; x[0] = 90;
-    expect(denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 0, 0, 0, Act.Leaky, 328, SIGMOID_Q15, 0)).toBe(0);
+    expect(denseForwardQ(layerQ(W, b, 2, 1, { SH: 0, bShift: 0, outShift: 0, act: Act.Leaky, slopeQ15: 328, comp: 0 }), x, 0, Y, 1)).toBe(0);
     expect(Y[0]).toBe(Math.round((-32767 * 90 * 328) / 32768));
     W[0] = 100; W[1] = 0; x[0] = -7; x[1] = 0;
-    denseForwardQ(W, b, x, 0, Y, 2, 1, 1, 0, 0, 0, Act.Leaky, 16384, SIGMOID_Q15, 0);
+    denseForwardQ(layerQ(W, b, 2, 1, { SH: 0, bShift: 0, outShift: 0, act: Act.Leaky, slopeQ15: 16384, comp: 0 }), x, 0, Y, 1);
     expect(Y[0]).toBe(-350);
   });
 });
@@ -147,7 +148,7 @@ describe("backward kernels", () => {
     const r = resolveFixedSpec({ ...mlp([nIn, nOut, 2]), dtype: "fixed" });
     const f = layerFormats(r)[0];
     const W = randInts(rng, nIn * nOut, 20000), dZ = randInts(rng, nOut, 16384), A = new Int32Array(nIn);
-    backInputQ(W, dZ, A, nIn, nOut, 1, f.SHb);
+    backInputQ(layerQ(W, new Int16Array(nOut), nIn, nOut, { SHb: f.SHb }), dZ, A, 1);
     for (let j = 0; j < nIn; j++) {
       let s = 0;
       for (let i = 0; i < nOut; i++) s += W[i * nIn + j] * dZ[i];
@@ -159,7 +160,7 @@ describe("backward kernels", () => {
     const m = new Int32Array(2);
     toMantissa(2 ** -6, m);
     const S = m[1] - 14 + 14; // lrE + gz(14) - 14 + fin(0) - fw(0)
-    const sat = sgdFusedQ(W, b, dZ, x, A, nIn, nOut, m[0], S, S, f.SHd, absMaxQ(x, 0, nIn), Int32Array.of(BOUND_UNKNOWN, 0), 0);
+    const sat = sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: f.SHd }), dZ, x, A, updateQ({ lrM: m[0], S, Sb: S }), absMaxQ(x, 0, nIn), Int32Array.of(BOUND_UNKNOWN, 0), 0);
     let expectedSat = 0;
     for (let i = 0; i < nOut; i++) {
       const lg = Math.floor((m[0] * dZ[i] + 8192) / 16384);
@@ -175,7 +176,7 @@ describe("backward kernels", () => {
     expect(sat).toBe(expectedSat);
     // push one weight over the edge on purpose
     W.fill(32760); dZ.fill(-16384); x.fill(32767);
-    expect(sgdFusedQ(W, b, dZ, x, null, nIn, nOut, m[0], 8, 8, f.SHd, 32767, Int32Array.of(BOUND_UNKNOWN, 0), 0)).toBe(nIn * nOut);
+    expect(sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: f.SHd }), dZ, x, null, updateQ({ lrM: m[0], S: 8, Sb: 8 }), 32767, Int32Array.of(BOUND_UNKNOWN, 0), 0)).toBe(nIn * nOut);
     expect(W.every((w) => w === 32767)).toBe(true);
   });
 
@@ -211,7 +212,7 @@ describe("backward kernels", () => {
         const S = 6 + (step % 5);
         const A = step % 2 === 0 ? null : new Int32Array(nIn), Aref = new Int32Array(nIn);
         for (let i = 0; i < nOut; i++) if (dZ[i] !== 0) for (let j = 0; j < nIn; j++) Aref[j] += (Wr[i * nIn + j] * dZ[i]) >> 3;
-        sat += sgdFusedQ(W, b, dZ, x, A, nIn, nOut, m[0], S, S, 3, absMaxQ(x, 0, nIn), bound, 0);
+        sat += sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: 3 }), dZ, x, A, updateQ({ lrM: m[0], S, Sb: S }), absMaxQ(x, 0, nIn), bound, 0);
         if (A !== null) expect(A).toEqual(Aref);
         satRef += reference(Wr, br, dZ, x, S);
         expect(W).toEqual(Wr);
@@ -239,8 +240,8 @@ describe("sgdFusedQ skipping zero inputs", () => {
         dZ[step % nOut] = 0;
         const A = new Int32Array(nIn), A2 = new Int32Array(nIn), P = new Int16Array(nIn);
         const S = 8 + (step % 4), xm = absMaxQ(x, 0, nIn);
-        const sat = sgdFusedQ(W, b, dZ, x, A, nIn, nOut, m[0], S, S, 4, xm, bound, 0);
-        const sat2 = sgdFusedQ(W2, b2, dZ, x, A2, nIn, nOut, m[0], S, S, 4, xm, bound2, 0, P);
+        const sat = sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: 4 }), dZ, x, A, updateQ({ lrM: m[0], S, Sb: S }), xm, bound, 0);
+        const sat2 = sgdFusedQ(layerQ(W2, b2, nIn, nOut, { SHd: 4 }), dZ, x, A2, updateQ({ lrM: m[0], S, Sb: S }), xm, bound2, 0, P);
         expect(sat2).toBe(sat);
         expect(W2).toEqual(W);
         expect(b2).toEqual(b);

@@ -12,7 +12,7 @@ import { layerFormat } from "../src/engine/float32/layer-format";
 import { jsFixedKernels, nativeFixedKernels } from "../src/engine/fixed/kernel-table";
 import { Act } from "../src/engine/codes";
 import { Random } from "../src/engine/random";
-import { SIGMOID_Q15 } from "../src/engine/fixed/convert";
+import { layerQ, updateQ } from "./fixed-format";
 
 const addon = loadNodeAddon();
 const native = addon.ok ? addon.kernels : (null as unknown as NativeKernels);
@@ -305,10 +305,8 @@ describe("native fixed-point kernels are bit-identical to the JavaScript kernels
         { kind: "i32", length: 3, fill: () => 0 },
       ]);
       const withStats = rng.uniform() < 0.7;
-      const rj = js.denseForwardQ(I(a[0]), I(a[1]), I(a[2]), xOff, I(a[3]), nIn, nOut, cols, SH, bShift, outShift, act, slopeQ15, SIGMOID_Q15, comp,
-        withStats ? I32(a[4]) : null, 1);
-      const rn = nat().denseForwardQ(I(b[0]), I(b[1]), I(b[2]), xOff, I(b[3]), nIn, nOut, cols, SH, bShift, outShift, act, slopeQ15, SIGMOID_Q15, comp,
-        withStats ? I32(b[4]) : null, 1);
+      const rj = js.denseForwardQ(layerQ(I(a[0]), I(a[1]), nIn, nOut, { SH, bShift, outShift, act, slopeQ15, comp }), I(a[2]), xOff, I(a[3]), cols, withStats ? I32(a[4]) : null, 1);
+      const rn = nat().denseForwardQ(layerQ(I(b[0]), I(b[1]), nIn, nOut, { SH, bShift, outShift, act, slopeQ15, comp }), I(b[2]), xOff, I(b[3]), cols, withStats ? I32(b[4]) : null, 1);
       expect(rn, "saturated stores").toBe(rj);
       expectSameBytes(bufA, bufB, `denseForwardQ ${nIn}x${nOut} act ${act}`);
     }
@@ -341,10 +339,11 @@ describe("native fixed-point kernels are bit-identical to the JavaScript kernels
         { kind: "i32", length: cols * nIn, fill: ints(5) }, { kind: "i16", length: xOff + cols * nIn, fill: ints(32767) },
         { kind: "i16", length: nIn * nOut, fill: ints(5) }, { kind: "i16", length: nOut, fill: ints(5) },
       ]);
-      js.backInputQ(I(a[0]), I(a[1]), I32(a[2]), nIn, nOut, cols, SH);
-      nat().backInputQ(I(b[0]), I(b[1]), I32(b[2]), nIn, nOut, cols, SH);
-      expect(nat().gradientsQ(I(b[1]), I(b[3]), xOff, I(b[4]), I(b[5]), nIn, nOut, cols, lb, T, Tb))
-        .toBe(js.gradientsQ(I(a[1]), I(a[3]), xOff, I(a[4]), I(a[5]), nIn, nOut, cols, lb, T, Tb));
+      js.backInputQ(layerQ(I(a[0]), new Int16Array(nOut), nIn, nOut, { SHb: SH }), I(a[1]), I32(a[2]), cols);
+      nat().backInputQ(layerQ(I(b[0]), new Int16Array(nOut), nIn, nOut, { SHb: SH }), I(b[1]), I32(b[2]), cols);
+      const sizes = layerQ(new Int16Array(nIn * nOut), new Int16Array(nOut), nIn, nOut);
+      expect(nat().gradientsQ(sizes, I(b[1]), I(b[3]), xOff, I(b[4]), I(b[5]), cols, lb, T, Tb))
+        .toBe(js.gradientsQ(sizes, I(a[1]), I(a[3]), xOff, I(a[4]), I(a[5]), cols, lb, T, Tb));
       expectSameBytes(bufA, bufB, `backInputQ/gradientsQ ${nIn}x${nOut} cols ${cols}`);
       const off = rng.below(nIn);
       // === rather than Object.is: on all-zero input the JavaScript kernel returns -0 (`-lo` with lo = 0), C returns 0.
@@ -370,8 +369,8 @@ describe("native fixed-point kernels are bit-identical to the JavaScript kernels
         bound[at + 1] = countdown;
       }
       const xAbsMax = js.absMaxQ(I(a[3]), 0, nIn);
-      const rj = js.sgdFusedQ(I(a[0]), I(a[1]), I(a[2]), I(a[3]), withA ? I32(a[4]) : null, nIn, nOut, lrM, S, Sb, SHd, xAbsMax, I32(a[5]), at, withP ? I(a[6]) : null);
-      const rn = nat().sgdFusedQ(I(b[0]), I(b[1]), I(b[2]), I(b[3]), withA ? I32(b[4]) : null, nIn, nOut, lrM, S, Sb, SHd, xAbsMax, I32(b[5]), at, withP ? I(b[6]) : null);
+      const rj = js.sgdFusedQ(layerQ(I(a[0]), I(a[1]), nIn, nOut, { SHd: SHd }), I(a[2]), I(a[3]), withA ? I32(a[4]) : null, updateQ({ lrM, S, Sb }), xAbsMax, I32(a[5]), at, withP ? I(a[6]) : null);
+      const rn = nat().sgdFusedQ(layerQ(I(b[0]), I(b[1]), nIn, nOut, { SHd: SHd }), I(b[2]), I(b[3]), withA ? I32(b[4]) : null, updateQ({ lrM, S, Sb }), xAbsMax, I32(b[5]), at, withP ? I(b[6]) : null);
       expect(rn, "saturated stores").toBe(rj);
       expectSameBytes(bufA, bufB, `sgdFusedQ ${nIn}x${nOut} S ${S}`);
     }
@@ -390,15 +389,18 @@ describe("native fixed-point kernels are bit-identical to the JavaScript kernels
         { kind: "i16", length: uOff + nIn * nOut + nOut, fill: ints(32767) }, { kind: "i16", length: cols * nOut, fill: ints(16384, 0.3) },
         { kind: "i16", length: xOff + cols * nIn, fill: ints(32767) }, { kind: "i32", length: cols, fill: ints(5) },
         { kind: "i32", length: 1, fill: (r) => (r.nextUint32() | 1) | 0 }, { kind: "i16", length: nIn * nOut, fill: ints(32767) },
+        { kind: "i16", length: nOut, fill: ints(32767) },
       ]);
-      const rj = js.updateQ(I(a[0]), I(a[1]), mom ? I(a[2]) : null, uOff, I(a[3]), I(a[4]), xOff, I32(a[5]), nIn, nOut, cols, lrM, tt, S, Sb,
-        muQ15, dM, dE, stochastic ? I32(a[6]) : null);
-      const rn = nat().updateQ(I(b[0]), I(b[1]), mom ? I(b[2]) : null, uOff, I(b[3]), I(b[4]), xOff, I32(b[5]), nIn, nOut, cols, lrM, tt, S, Sb,
-        muQ15, dM, dE, stochastic ? I32(b[6]) : null);
+      const u = updateQ({ lrM, t: tt, S, Sb, muQ15, dM, dE });
+      const rj = js.updateQ(layerQ(I(a[0]), I(a[1]), nIn, nOut), mom ? I(a[2]).subarray(uOff) : null, I(a[3]), I(a[4]), xOff, I32(a[5]), cols, u,
+        stochastic ? I32(a[6]) : null);
+      const rn = nat().updateQ(layerQ(I(b[0]), I(b[1]), nIn, nOut), mom ? I(b[2]).subarray(uOff) : null, I(b[3]), I(b[4]), xOff, I32(b[5]), cols, u,
+        stochastic ? I32(b[6]) : null);
       expect(rn, "saturated stores").toBe(rj);
-      const n = nIn * nOut - 1, p = 1;
-      expect(nat().applyGradientsQ(I(b[0]), p, I(b[7]), p, mom ? I(b[2]) : null, n, lrM, S, muQ15, dM, dE))
-        .toBe(js.applyGradientsQ(I(a[0]), p, I(a[7]), p, mom ? I(a[2]) : null, n, lrM, S, muQ15, dM, dE));
+      // stored gradients (a[7], a[8]); the bias shift may pass 30 + m here (then the bias does not move)
+      const us = updateQ({ lrM, S, Sb: Sb + rng.below(2), muQ15, dM, dE });
+      expect(nat().applyGradientsQ(layerQ(I(b[0]), I(b[1]), nIn, nOut), I(b[7]), I(b[8]), mom ? I(b[2]).subarray(uOff) : null, us))
+        .toBe(js.applyGradientsQ(layerQ(I(a[0]), I(a[1]), nIn, nOut), I(a[7]), I(a[8]), mom ? I(a[2]).subarray(uOff) : null, us));
       expectSameBytes(bufA, bufB, `updateQ/applyGradientsQ ${nIn}x${nOut} cols ${cols}`);
     }
   });

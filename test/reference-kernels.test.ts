@@ -12,7 +12,7 @@ import {
 } from "../src/engine/float32/reference";
 import { BOUND_UNKNOWN, backInputQ, denseForwardQ, normalizeDeltaQ, sgdFusedQ } from "../src/engine/fixed/kernels";
 import { backInputQReference, denseForwardQReference, normalizeDeltaQReference, sgdFusedQReference } from "../src/engine/fixed/reference";
-import { SIGMOID_Q15 } from "../src/engine/fixed/convert";
+import { layerQ, updateQ } from "./fixed-format";
 
 const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 2, 2], [7, 5, 1], [8, 4, 3], [17, 9, 2], [33, 6, 4], [64, 10, 1], [100, 3, 2]];
 const floats = (rng: Random, n: number) => Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1);
@@ -76,16 +76,17 @@ describe("fixed-point kernels = their plain references (bit for bit)", () => {
       for (const act of [Act.Linear, Act.Relu, Act.Leaky, Act.Sigmoid, Act.Tanh, Act.Softmax]) {
         const Y = new Int16Array(nOut * cols), Yr = new Int16Array(nOut * cols);
         const comp = SH > 0 ? (Math.ceil(nIn / 2) + 1) >> 1 : 0;
-        const sat = denseForwardQ(W, b, x, 3, Y, nIn, nOut, cols, SH, 2, 4, act, 328, SIGMOID_Q15, comp);
-        const satRef = denseForwardQReference(W, b, x, 3, Yr, nIn, nOut, cols, SH, 2, 4, act, 328, SIGMOID_Q15, comp);
+        const f = layerQ(W, b, nIn, nOut, { SH, bShift: 2, outShift: 4, act, slopeQ15: 328, comp });
+        const sat = denseForwardQ(f, x, 3, Y, cols);
+        const satRef = denseForwardQReference(f, x, 3, Yr, cols);
         expect(Array.from(Y), `act ${act}`).toEqual(Array.from(Yr));
         expect(sat).toBe(satRef);
       }
 
       const dZ = sparse(ints(rng, nOut * cols, 16384), rng) as Int16Array;
       const A = new Int32Array(nIn * cols), Ar = new Int32Array(nIn * cols);
-      backInputQ(W, dZ, A, nIn, nOut, cols, 1);
-      backInputQReference(W, dZ, Ar, nIn, nOut, cols, 1);
+      backInputQ(layerQ(W, b, nIn, nOut, { SHb: 1 }), dZ, A, cols);
+      backInputQReference(layerQ(W, b, nIn, nOut, { SHb: 1 }), dZ, Ar, cols);
       expect(Array.from(A)).toEqual(Array.from(Ar));
 
       const Yd = ints(rng, nIn * cols, 32767);
@@ -109,8 +110,9 @@ describe("fixed-point kernels = their plain references (bit for bit)", () => {
             const bound = Int32Array.of(BOUND_UNKNOWN, 0);
             const xMax = Math.max(0, ...Array.from(xin, Math.abs));
             const P = mode === "A and P" ? new Int16Array(nIn) : null;
-            const sat = sgdFusedQ(Wf, bf, g, xin, A1, nIn, nOut, 24000, S, Sb, 2, xMax, bound, 0, P);
-            const satRef = sgdFusedQReference(Wr, br, g, xin, A2, nIn, nOut, 24000, S, Sb, 2);
+            const u = updateQ({ lrM: 24000, S, Sb });
+            const sat = sgdFusedQ(layerQ(Wf, bf, nIn, nOut, { SHd: 2 }), g, xin, A1, u, xMax, bound, 0, P);
+            const satRef = sgdFusedQReference(layerQ(Wr, br, nIn, nOut, { SHd: 2 }), g, xin, A2, u);
             expect(Array.from(Wf), `S ${S} ${mode}`).toEqual(Array.from(Wr));
             expect(Array.from(bf)).toEqual(Array.from(br));
             expect(sat).toBe(satRef);

@@ -7,9 +7,12 @@
 // Rounding: round-to-nearest (ties up) is (v + 2^(s-1)) >> s. Stores to Int16Array saturate to +-32767 and
 // return how many saturated: an Int16Array store would otherwise wrap around silently.
 //
-// Written for the XS interpreter like the Float32 kernels: variables declared once per function, the long
-// inner loops unrolled (by 16 then 4, or by 4) with a plain tail; no allocation, no strings.
-// reference.ts holds a plain version of each kernel that the tests use as the oracle.
+// Written for the XS interpreter, where cost is bytecodes executed, like the Float32 kernels: variables declared
+// once per function; the forward pass and the fused update work on four rows per pass over the inputs (each input
+// read once into a local for the four), the other long loops are unrolled (by 16 then 4, or by 4) with a plain
+// tail; no allocation per call, no strings. Each kernel takes the layer's LayerFormatQ (and an update's UpdateQ)
+// and copies the fields it needs into locals at its top. reference.ts holds a plain version of each kernel
+// that the tests use as the oracle.
 // Over 400 lines: every integer kernel sits in this one file because test/fixed-static.test.ts scans it, and
 // only it, for floating-point operations; plain reference versions are in reference.ts.
 import { Act } from "../codes";
@@ -20,79 +23,150 @@ export const QMAX = 32767;
 export const DMAX = 16384;
 
 /**
+ * What the kernels need to know about one dense layer: its parameter views, sizes, shifts and activation. The
+ * model builds one per layer when it is built (never per call); each kernel copies the fields it uses into
+ * locals at its top, so its loops read locals as before. Reading ten fields costs about as much as passing
+ * ten arguments under XS (+3 compute units per call, 0.00-0.06 % of a step: docs/xs-meter.md).
+ */
+export interface LayerFormatQ {
+  readonly W: Int16Array;
+  readonly b: Int16Array;
+  readonly nIn: number;
+  readonly nOut: number;
+  /** Forward: right shift of each product pair, bias shift, output shift, floor-bias compensation. */
+  readonly SH: number;
+  readonly bShift: number;
+  readonly outShift: number;
+  readonly comp: number;
+  /** Activation code (Act) and the leaky slope in Q15. */
+  readonly act: number;
+  readonly slopeQ15: number;
+  /** Sigmoid table for sigmoid and tanh: sigmoid at 0, 1/16, ..., 16 in Q15 (convert.ts builds it). */
+  readonly sig: Uint16Array;
+  /** Backward: pair shift of W^T dZ (backInputQ), per-term shift of the fused batch-1 update (sgdFusedQ). */
+  readonly SHb: number;
+  readonly SHd: number;
+}
+
+/** Pre-activations of the rows denseForwardQ sums together (up to four): module scratch, not allocated per call. */
+const ROW_SUMS = new Int32Array(4);
+
+/**
  * Y = act(W x + b) for `cols` samples. Products of two int16 are < 2^30, a pair of them < 2^31; each pair is
  * shifted right by SH before it is added, and SH is chosen by the plan so that ceil(nIn/2) + 1 (bias) such
  * terms fit in int32. The accumulator has frac fa = fw + fin - SH; the bias enters as b << bShift (fa - fb);
  * outShift = fa - (frac of the stored value). Activations: relu/leaky/linear store at the output frac;
  * sigmoid/tanh read the table at Q4.11 (tanh: 2z at Q4.11) and store Q1.14; softmax (and Z for losses) store Z.
  * Returns the number of saturated stores; stats[at] (when given) receives max|Y| over the stored values.
+ *
+ * Rows are summed four at a time, so each group of eight inputs is read once (into v0..v7) for four rows; the
+ * last nOut mod 4 rows one at a time. Every group starts at an even offset, so the pairs are those of
+ * preActivationQ whatever the grouping, and integer sums do not depend on their order.
  */
-export function denseForwardQ(
-  W: Int16Array, b: Int16Array, x: Int16Array, xOff: number, Y: Int16Array,
-  nIn: number, nOut: number, cols: number, SH: number, bShift: number, outShift: number,
-  act: number, slopeQ15: number, sig: Uint16Array, comp: number, stats: Int32Array | null = null, at = 0,
-): number {
-  let c = 0, i = 0, j = 0, k = 0, y = 0, j0 = 0, end = 0, end16 = 0, end4 = 0, s = 0, sat = 0, a = 0, v = 0, hi = 0, lo = 0;
+export function denseForwardQ(f: LayerFormatQ, x: Int16Array, xOff: number, Y: Int16Array, cols: number,
+  stats: Int32Array | null = null, at = 0): number {
+  const W = f.W, b = f.b, nIn = f.nIn, nOut = f.nOut, SH = f.SH, bShift = f.bShift, outShift = f.outShift, comp = f.comp;
+  const act = f.act, slopeQ15 = f.slopeQ15, sig = f.sig, Z = ROW_SUMS;
+  let c = 0, i = 0, n = 0, r = 0, j = 0, k = 0, k1 = 0, k2 = 0, k3 = 0, y = 0, j0 = 0, end = 0, end2 = 0, end8 = 0;
+  let s = 0, s1 = 0, s2 = 0, s3 = 0, sat = 0, a = 0, v = 0, hi = 0, lo = 0;
+  let v0 = 0, v1 = 0, v2 = 0, v3 = 0, v4 = 0, v5 = 0, v6 = 0, v7 = 0;
   const H = outShift > 0 ? 1 << (outShift - 1) : 0;
-  const relu = act === Act.Relu;
-  // Unrolled by 16 (then 4, 2, 1): fewer loop bytecodes per weight. Every block starts at an even offset, so the
-  // pairs (and the result) are the same whatever the unrolling.
+  const relu = act === Act.Relu, table = act === Act.Sigmoid || act === Act.Tanh;
   for (c = 0; c < cols; c++) {
-    k = 0;
     j0 = xOff + c * nIn;
     end = j0 + nIn;
-    end16 = end - 15;
-    end4 = end - 3;
-    for (i = 0; i < nOut; i++) {
-      s = (b[i] << bShift) + comp;
-      j = j0;
-      while (j < end16) {
-        s += ((W[k] * x[j] + W[k + 1] * x[j + 1]) >> SH) + ((W[k + 2] * x[j + 2] + W[k + 3] * x[j + 3]) >> SH)
-          + ((W[k + 4] * x[j + 4] + W[k + 5] * x[j + 5]) >> SH) + ((W[k + 6] * x[j + 6] + W[k + 7] * x[j + 7]) >> SH)
-          + ((W[k + 8] * x[j + 8] + W[k + 9] * x[j + 9]) >> SH) + ((W[k + 10] * x[j + 10] + W[k + 11] * x[j + 11]) >> SH)
-          + ((W[k + 12] * x[j + 12] + W[k + 13] * x[j + 13]) >> SH) + ((W[k + 14] * x[j + 14] + W[k + 15] * x[j + 15]) >> SH);
-        k += 16;
-        j += 16;
-      }
-      while (j < end4) {
-        s += ((W[k] * x[j] + W[k + 1] * x[j + 1]) >> SH) + ((W[k + 2] * x[j + 2] + W[k + 3] * x[j + 3]) >> SH);
-        k += 4;
-        j += 4;
-      }
-      if (j < end - 1) {
-        s += (W[k] * x[j] + W[k + 1] * x[j + 1]) >> SH;
-        k += 2;
-        j += 2;
-      }
-      if (j < end) {
-        s += (W[k] * x[j]) >> SH;
-        k++;
-      }
-      // s is the pre-activation at frac fa; v the value at the stored (or table) frac.
-      v = (s + H) >> outShift;
-      if (relu) {
-        if (v < 0) v = 0;
-        else if (v > QMAX) { v = QMAX; sat++; }
-        if (v > hi) hi = v;
-      } else if (act === Act.Sigmoid || act === Act.Tanh) {
-        if (v > QMAX) v = QMAX;
-        else if (v < -QMAX) v = -QMAX;
-        a = v < 0 ? -v : v;
-        // sig: sigmoid at 0, 1/16, ..., 16 in Q15 (Uint16); linear interpolation between entries.
-        a = sig[a >> 7] + (((sig[(a >> 7) + 1] - sig[a >> 7]) * (a & 127) + 64) >> 7);
-        if (v < 0) a = 32768 - a;
-        if (act === Act.Tanh) a = a + a - 32768;
-        v = (a + 1) >> 1;
-        if (v > hi) hi = v; else if (v < lo) lo = v;
+    end2 = end - 1;
+    end8 = end - 7;
+    for (i = 0; i < nOut; i += n) {
+      k = i * nIn;
+      if (i + 3 < nOut) {
+        n = 4;
+        k1 = k + nIn;
+        k2 = k1 + nIn;
+        k3 = k2 + nIn;
+        s = (b[i] << bShift) + comp;
+        s1 = (b[i + 1] << bShift) + comp;
+        s2 = (b[i + 2] << bShift) + comp;
+        s3 = (b[i + 3] << bShift) + comp;
+        for (j = j0; j < end8; j += 8) {
+          v0 = x[j]; v1 = x[j + 1]; v2 = x[j + 2]; v3 = x[j + 3]; v4 = x[j + 4]; v5 = x[j + 5]; v6 = x[j + 6]; v7 = x[j + 7];
+          s += ((W[k] * v0 + W[k + 1] * v1) >> SH) + ((W[k + 2] * v2 + W[k + 3] * v3) >> SH)
+            + ((W[k + 4] * v4 + W[k + 5] * v5) >> SH) + ((W[k + 6] * v6 + W[k + 7] * v7) >> SH);
+          s1 += ((W[k1] * v0 + W[k1 + 1] * v1) >> SH) + ((W[k1 + 2] * v2 + W[k1 + 3] * v3) >> SH)
+            + ((W[k1 + 4] * v4 + W[k1 + 5] * v5) >> SH) + ((W[k1 + 6] * v6 + W[k1 + 7] * v7) >> SH);
+          s2 += ((W[k2] * v0 + W[k2 + 1] * v1) >> SH) + ((W[k2 + 2] * v2 + W[k2 + 3] * v3) >> SH)
+            + ((W[k2 + 4] * v4 + W[k2 + 5] * v5) >> SH) + ((W[k2 + 6] * v6 + W[k2 + 7] * v7) >> SH);
+          s3 += ((W[k3] * v0 + W[k3 + 1] * v1) >> SH) + ((W[k3 + 2] * v2 + W[k3 + 3] * v3) >> SH)
+            + ((W[k3 + 4] * v4 + W[k3 + 5] * v5) >> SH) + ((W[k3 + 6] * v6 + W[k3 + 7] * v7) >> SH);
+          k += 8;
+          k1 += 8;
+          k2 += 8;
+          k3 += 8;
+        }
+        for (; j < end2; j += 2) {
+          v0 = x[j]; v1 = x[j + 1];
+          s += (W[k] * v0 + W[k + 1] * v1) >> SH;
+          s1 += (W[k1] * v0 + W[k1 + 1] * v1) >> SH;
+          s2 += (W[k2] * v0 + W[k2 + 1] * v1) >> SH;
+          s3 += (W[k3] * v0 + W[k3 + 1] * v1) >> SH;
+          k += 2;
+          k1 += 2;
+          k2 += 2;
+          k3 += 2;
+        }
+        if (j < end) {
+          v0 = x[j];
+          s += (W[k] * v0) >> SH;
+          s1 += (W[k1] * v0) >> SH;
+          s2 += (W[k2] * v0) >> SH;
+          s3 += (W[k3] * v0) >> SH;
+        }
+        Z[0] = s;
+        Z[1] = s1;
+        Z[2] = s2;
+        Z[3] = s3;
       } else {
-        // leaky: round(v slope / 2^15) split as v = hi 2^15 + lo so no product exceeds 2^31
-        if (act === Act.Leaky && v < 0) v = (v >> 15) * slopeQ15 + (((v & 32767) * slopeQ15 + 16384) >> 15);
-        if (v > QMAX) { v = QMAX; sat++; }
-        else if (v < -QMAX) { v = -QMAX; sat++; }
-        if (v > hi) hi = v; else if (v < lo) lo = v;
+        n = 1;
+        s = (b[i] << bShift) + comp;
+        for (j = j0; j < end8; j += 8) {
+          s += ((W[k] * x[j] + W[k + 1] * x[j + 1]) >> SH) + ((W[k + 2] * x[j + 2] + W[k + 3] * x[j + 3]) >> SH)
+            + ((W[k + 4] * x[j + 4] + W[k + 5] * x[j + 5]) >> SH) + ((W[k + 6] * x[j + 6] + W[k + 7] * x[j + 7]) >> SH);
+          k += 8;
+        }
+        for (; j < end2; j += 2) {
+          s += (W[k] * x[j] + W[k + 1] * x[j + 1]) >> SH;
+          k += 2;
+        }
+        if (j < end) s += (W[k] * x[j]) >> SH;
+        Z[0] = s;
       }
-      Y[y] = v;
-      y++;
+      for (r = 0; r < n; r++) {
+        // Z[r] is the pre-activation at frac fa; v the value at the stored (or table) frac.
+        v = (Z[r] + H) >> outShift;
+        if (relu) {
+          if (v < 0) v = 0;
+          else if (v > QMAX) { v = QMAX; sat++; }
+          if (v > hi) hi = v;
+        } else if (table) {
+          if (v > QMAX) v = QMAX;
+          else if (v < -QMAX) v = -QMAX;
+          a = v < 0 ? -v : v;
+          // sig: sigmoid at 0, 1/16, ..., 16 in Q15 (Uint16); linear interpolation between entries.
+          a = sig[a >> 7] + (((sig[(a >> 7) + 1] - sig[a >> 7]) * (a & 127) + 64) >> 7);
+          if (v < 0) a = 32768 - a;
+          if (act === Act.Tanh) a = a + a - 32768;
+          v = (a + 1) >> 1;
+          if (v > hi) hi = v; else if (v < lo) lo = v;
+        } else {
+          // leaky: round(v slope / 2^15) split as v = hi 2^15 + lo so no product exceeds 2^31
+          if (act === Act.Leaky && v < 0) v = (v >> 15) * slopeQ15 + (((v & 32767) * slopeQ15 + 16384) >> 15);
+          if (v > QMAX) { v = QMAX; sat++; }
+          else if (v < -QMAX) { v = -QMAX; sat++; }
+          if (v > hi) hi = v; else if (v < lo) lo = v;
+        }
+        Y[y] = v;
+        y++;
+      }
     }
   }
   if (stats !== null) stats[at] = hi > 0 - lo ? hi : 0 - lo;
@@ -256,11 +330,11 @@ export function normalizeDeltaQ(A: Int32Array, n: number, Y: Int16Array, act: nu
 }
 
 /**
- * A = W^T dZ for `cols` samples (int32, frac fw + gz - SH), column by column: pairs of rows are summed
- * (|pair| < 2^30 since |dZ| <= 2^14) and shifted by SH before accumulating.
+ * A = W^T dZ for `cols` samples (int32, frac fw + gz - SHb), column by column: pairs of rows are summed
+ * (|pair| < 2^30 since |dZ| <= 2^14) and shifted by SHb before accumulating.
  */
-export function backInputQ(W: Int16Array, dZ: Int16Array, A: Int32Array, nIn: number, nOut: number, cols: number,
-  SH: number): void {
+export function backInputQ(f: LayerFormatQ, dZ: Int16Array, A: Int32Array, cols: number): void {
+  const W = f.W, nIn = f.nIn, nOut = f.nOut, SH = f.SHb;
   let c = 0, i = 0, j = 0, k = 0, g = 0, s = 0, end4 = 0;
   const n2 = nIn + nIn, n3 = n2 + nIn, n4 = n3 + nIn;
   for (c = 0; c < cols; c++) {
@@ -283,6 +357,24 @@ export function backInputQ(W: Int16Array, dZ: Int16Array, A: Int32Array, nIn: nu
       A[c * nIn + j] = s;
     }
   }
+}
+
+/**
+ * One layer update's rate and shifts (sgdFusedQ, updateQ, applyGradientsQ). The model keeps one such object and
+ * rewrites its fields before each layer's update, so nothing is allocated per step.
+ */
+export interface UpdateQ {
+  /** Mantissa of the learning rate times the loss's mean factor (the exponent is folded into the shifts). */
+  lrM: number;
+  /** Weight and bias shifts (each kernel says how they are used). */
+  S: number;
+  Sb: number;
+  /** updateQ: bits dropped from the per-sample rates (14 + ceil(log2 cols)). */
+  t: number;
+  /** Momentum in Q15 (used when a velocity is given); weight decay mantissa and exponent (dE > 30: no decay). */
+  muQ15: number;
+  dM: number;
+  dE: number;
 }
 
 /** sgdFusedQ's bound state: no bound known (the next call rescans the layer). */
@@ -310,11 +402,16 @@ const RESCAN_EVERY = 32;
  * Y <= 0 means x = 0). Then inputs equal to 0 can be skipped entirely: their weights would not move (round(0) = 0)
  * and their A entries would be masked, so when at most 2/3 of the inputs are active, the unchecked loops visit only
  * the active ones (indices collected in P) and leave A[j] = 0 for the rest. Results are the same either way.
+ *
+ * Unchecked rows are queued and updated four per pass over the inputs; the last one to three one at a time.
  */
-export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16Array,
-  A: Int32Array | null, nIn: number, nOut: number, lrM: number, S: number, Sb: number, SHd: number, xAbsMax: number,
+export function sgdFusedQ(f: LayerFormatQ, dZ: Int16Array, x: Int16Array, A: Int32Array | null, u: UpdateQ, xAbsMax: number,
   bound: Int32Array, at: number, P: Int16Array | null = null): number {
+  const W = f.W, b = f.b, nIn = f.nIn, nOut = f.nOut, SHd = f.SHd, lrM = u.lrM, S = u.S, Sb = u.Sb;
   let i = 0, j = 0, k = 0, g = 0, lg = 0, w = 0, v = 0, sat = 0, a = 0, D = 0, Dmax = 0, checked = 0, na = 0, t = 0, na4 = 0;
+  // the unchecked rows wait in r0..r3 until four can share one pass over the inputs (see below)
+  let queued = 0, r0 = 0, r1 = 0, r2 = 0, r3 = 0, k0 = 0, k1 = 0, k2 = 0, k3 = 0, g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+  let l0 = 0, l1 = 0, l2 = 0, l3 = 0, s = 0, q = 0;
   let B = bound[at], cd = bound[at + 1];
   const H = S > 30 ? 0 : 1 << (S - 1);
   const Hb = 1 << (Sb - 1);
@@ -357,26 +454,6 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
         while (t < na) { j = P![t]; A![j] += (W[k + j] * g) >> SHd; t++; }
       } else if (A !== null) {
         j = 0;
-        while (j < end16) {
-          A[j] += (W[k] * g) >> SHd;
-          A[j + 1] += (W[k + 1] * g) >> SHd;
-          A[j + 2] += (W[k + 2] * g) >> SHd;
-          A[j + 3] += (W[k + 3] * g) >> SHd;
-          A[j + 4] += (W[k + 4] * g) >> SHd;
-          A[j + 5] += (W[k + 5] * g) >> SHd;
-          A[j + 6] += (W[k + 6] * g) >> SHd;
-          A[j + 7] += (W[k + 7] * g) >> SHd;
-          A[j + 8] += (W[k + 8] * g) >> SHd;
-          A[j + 9] += (W[k + 9] * g) >> SHd;
-          A[j + 10] += (W[k + 10] * g) >> SHd;
-          A[j + 11] += (W[k + 11] * g) >> SHd;
-          A[j + 12] += (W[k + 12] * g) >> SHd;
-          A[j + 13] += (W[k + 13] * g) >> SHd;
-          A[j + 14] += (W[k + 14] * g) >> SHd;
-          A[j + 15] += (W[k + 15] * g) >> SHd;
-          k += 16;
-          j += 16;
-        }
         while (j < end4) {
           A[j] += (W[k] * g) >> SHd;
           A[j + 1] += (W[k + 1] * g) >> SHd;
@@ -390,91 +467,118 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
       continue;
     }
     D = (a + H) >> S; // a + H < 2^31 (S <= 30 here)
-    lg = 0 - lg; // not -lg: lg may be 0, and -0 is a double in XS
-    j = 0;
     if (B + D <= QMAX) {
       if (D > Dmax) Dmax = D;
+      if (queued === 0) r0 = i; else if (queued === 1) r1 = i; else if (queued === 2) r2 = i; else r3 = i;
+      queued++;
+      if (queued < 4) continue;
+      // Four unchecked rows in one pass over the inputs: each input (and its A entry) is read once for the four.
+      // Every weight and every A term is the one-row loop's; A's int32 sums do not depend on the row order.
+      queued = 0;
+      k0 = r0 * nIn; k1 = r1 * nIn; k2 = r2 * nIn; k3 = r3 * nIn;
+      g0 = dZ[r0]; g1 = dZ[r1]; g2 = dZ[r2]; g3 = dZ[r3];
+      // 0 - x, not -x: x may be 0, and -0 is a double in XS
+      l0 = 0 - ((lrM * g0 + 8192) >> 14); l1 = 0 - ((lrM * g1 + 8192) >> 14);
+      l2 = 0 - ((lrM * g2 + 8192) >> 14); l3 = 0 - ((lrM * g3 + 8192) >> 14);
       if (na >= 0) {
-        t = 0;
-        while (t < na4) {
-          j = P![t]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
-          j = P![t + 1]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
-          j = P![t + 2]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
-          j = P![t + 3]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
-          t += 4;
+        for (t = 0; t < na; t++) {
+          j = P![t];
+          v = x[j];
+          s = A![j];
+          s += ((w = W[k0 + j]) * g0) >> SHd; W[k0 + j] = w + ((l0 * v + H) >> S);
+          s += ((w = W[k1 + j]) * g1) >> SHd; W[k1 + j] = w + ((l1 * v + H) >> S);
+          s += ((w = W[k2 + j]) * g2) >> SHd; W[k2 + j] = w + ((l2 * v + H) >> S);
+          s += ((w = W[k3 + j]) * g3) >> SHd; W[k3 + j] = w + ((l3 * v + H) >> S);
+          A![j] = s;
         }
-        while (t < na) { j = P![t]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S); t++; }
       } else if (A !== null) {
-        while (j < end16) {
-          A[j] += ((w = W[k]) * g) >> SHd; W[k] = w + ((lg * x[j] + H) >> S);
-          A[j + 1] += ((w = W[k + 1]) * g) >> SHd; W[k + 1] = w + ((lg * x[j + 1] + H) >> S);
-          A[j + 2] += ((w = W[k + 2]) * g) >> SHd; W[k + 2] = w + ((lg * x[j + 2] + H) >> S);
-          A[j + 3] += ((w = W[k + 3]) * g) >> SHd; W[k + 3] = w + ((lg * x[j + 3] + H) >> S);
-          A[j + 4] += ((w = W[k + 4]) * g) >> SHd; W[k + 4] = w + ((lg * x[j + 4] + H) >> S);
-          A[j + 5] += ((w = W[k + 5]) * g) >> SHd; W[k + 5] = w + ((lg * x[j + 5] + H) >> S);
-          A[j + 6] += ((w = W[k + 6]) * g) >> SHd; W[k + 6] = w + ((lg * x[j + 6] + H) >> S);
-          A[j + 7] += ((w = W[k + 7]) * g) >> SHd; W[k + 7] = w + ((lg * x[j + 7] + H) >> S);
-          A[j + 8] += ((w = W[k + 8]) * g) >> SHd; W[k + 8] = w + ((lg * x[j + 8] + H) >> S);
-          A[j + 9] += ((w = W[k + 9]) * g) >> SHd; W[k + 9] = w + ((lg * x[j + 9] + H) >> S);
-          A[j + 10] += ((w = W[k + 10]) * g) >> SHd; W[k + 10] = w + ((lg * x[j + 10] + H) >> S);
-          A[j + 11] += ((w = W[k + 11]) * g) >> SHd; W[k + 11] = w + ((lg * x[j + 11] + H) >> S);
-          A[j + 12] += ((w = W[k + 12]) * g) >> SHd; W[k + 12] = w + ((lg * x[j + 12] + H) >> S);
-          A[j + 13] += ((w = W[k + 13]) * g) >> SHd; W[k + 13] = w + ((lg * x[j + 13] + H) >> S);
-          A[j + 14] += ((w = W[k + 14]) * g) >> SHd; W[k + 14] = w + ((lg * x[j + 14] + H) >> S);
-          A[j + 15] += ((w = W[k + 15]) * g) >> SHd; W[k + 15] = w + ((lg * x[j + 15] + H) >> S);
-          k += 16;
-          j += 16;
+        for (j = 0; j < nIn; j++) {
+          v = x[j];
+          s = A[j];
+          s += ((w = W[k0 + j]) * g0) >> SHd; W[k0 + j] = w + ((l0 * v + H) >> S);
+          s += ((w = W[k1 + j]) * g1) >> SHd; W[k1 + j] = w + ((l1 * v + H) >> S);
+          s += ((w = W[k2 + j]) * g2) >> SHd; W[k2 + j] = w + ((l2 * v + H) >> S);
+          s += ((w = W[k3 + j]) * g3) >> SHd; W[k3 + j] = w + ((l3 * v + H) >> S);
+          A[j] = s;
         }
-        while (j < end4) {
-          A[j] += ((w = W[k]) * g) >> SHd; W[k] = w + ((lg * x[j] + H) >> S);
-          A[j + 1] += ((w = W[k + 1]) * g) >> SHd; W[k + 1] = w + ((lg * x[j + 1] + H) >> S);
-          A[j + 2] += ((w = W[k + 2]) * g) >> SHd; W[k + 2] = w + ((lg * x[j + 2] + H) >> S);
-          A[j + 3] += ((w = W[k + 3]) * g) >> SHd; W[k + 3] = w + ((lg * x[j + 3] + H) >> S);
-          k += 4;
-          j += 4;
-        }
-        while (j < nIn) { A[j] += ((w = W[k]) * g) >> SHd; W[k] = w + ((lg * x[j] + H) >> S); k++; j++; }
       } else {
-        while (j < end16) {
-          W[k] += (lg * x[j] + H) >> S;
-          W[k + 1] += (lg * x[j + 1] + H) >> S;
-          W[k + 2] += (lg * x[j + 2] + H) >> S;
-          W[k + 3] += (lg * x[j + 3] + H) >> S;
-          W[k + 4] += (lg * x[j + 4] + H) >> S;
-          W[k + 5] += (lg * x[j + 5] + H) >> S;
-          W[k + 6] += (lg * x[j + 6] + H) >> S;
-          W[k + 7] += (lg * x[j + 7] + H) >> S;
-          W[k + 8] += (lg * x[j + 8] + H) >> S;
-          W[k + 9] += (lg * x[j + 9] + H) >> S;
-          W[k + 10] += (lg * x[j + 10] + H) >> S;
-          W[k + 11] += (lg * x[j + 11] + H) >> S;
-          W[k + 12] += (lg * x[j + 12] + H) >> S;
-          W[k + 13] += (lg * x[j + 13] + H) >> S;
-          W[k + 14] += (lg * x[j + 14] + H) >> S;
-          W[k + 15] += (lg * x[j + 15] + H) >> S;
-          k += 16;
-          j += 16;
+        for (j = 0; j < nIn; j++) {
+          v = x[j];
+          W[k0 + j] += (l0 * v + H) >> S;
+          W[k1 + j] += (l1 * v + H) >> S;
+          W[k2 + j] += (l2 * v + H) >> S;
+          W[k3 + j] += (l3 * v + H) >> S;
         }
-        while (j < end4) {
-          W[k] += (lg * x[j] + H) >> S;
-          W[k + 1] += (lg * x[j + 1] + H) >> S;
-          W[k + 2] += (lg * x[j + 2] + H) >> S;
-          W[k + 3] += (lg * x[j + 3] + H) >> S;
-          k += 4;
-          j += 4;
-        }
-        while (j < nIn) { W[k] += (lg * x[j] + H) >> S; k++; j++; }
       }
       continue;
     }
     checked = 1;
-    while (j < nIn) {
+    lg = 0 - lg;
+    for (j = 0; j < nIn; j++) {
       if (A !== null) A[j] += (W[k] * g) >> SHd;
       v = W[k] + ((lg * x[j] + H) >> S);
       if (v > QMAX) { v = QMAX; sat++; } else if (v < -QMAX) { v = -QMAX; sat++; }
       W[k] = v;
       k++;
-      j++;
+    }
+  }
+  // The last (up to three) unchecked rows, one at a time.
+  for (q = 0; q < queued; q++) {
+    i = q === 0 ? r0 : q === 1 ? r1 : r2;
+    g = dZ[i];
+    lg = 0 - ((lrM * g + 8192) >> 14);
+    k = i * nIn;
+    j = 0;
+    if (na >= 0) {
+      t = 0;
+      while (t < na4) {
+        j = P![t]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
+        j = P![t + 1]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
+        j = P![t + 2]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
+        j = P![t + 3]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S);
+        t += 4;
+      }
+      while (t < na) { j = P![t]; A![j] += ((w = W[k + j]) * g) >> SHd; W[k + j] = w + ((lg * x[j] + H) >> S); t++; }
+    } else if (A !== null) {
+      while (j < end4) {
+        A[j] += ((w = W[k]) * g) >> SHd; W[k] = w + ((lg * x[j] + H) >> S);
+        A[j + 1] += ((w = W[k + 1]) * g) >> SHd; W[k + 1] = w + ((lg * x[j + 1] + H) >> S);
+        A[j + 2] += ((w = W[k + 2]) * g) >> SHd; W[k + 2] = w + ((lg * x[j + 2] + H) >> S);
+        A[j + 3] += ((w = W[k + 3]) * g) >> SHd; W[k + 3] = w + ((lg * x[j + 3] + H) >> S);
+        k += 4;
+        j += 4;
+      }
+      while (j < nIn) { A[j] += ((w = W[k]) * g) >> SHd; W[k] = w + ((lg * x[j] + H) >> S); k++; j++; }
+    } else {
+      while (j < end16) {
+        W[k] += (lg * x[j] + H) >> S;
+        W[k + 1] += (lg * x[j + 1] + H) >> S;
+        W[k + 2] += (lg * x[j + 2] + H) >> S;
+        W[k + 3] += (lg * x[j + 3] + H) >> S;
+        W[k + 4] += (lg * x[j + 4] + H) >> S;
+        W[k + 5] += (lg * x[j + 5] + H) >> S;
+        W[k + 6] += (lg * x[j + 6] + H) >> S;
+        W[k + 7] += (lg * x[j + 7] + H) >> S;
+        W[k + 8] += (lg * x[j + 8] + H) >> S;
+        W[k + 9] += (lg * x[j + 9] + H) >> S;
+        W[k + 10] += (lg * x[j + 10] + H) >> S;
+        W[k + 11] += (lg * x[j + 11] + H) >> S;
+        W[k + 12] += (lg * x[j + 12] + H) >> S;
+        W[k + 13] += (lg * x[j + 13] + H) >> S;
+        W[k + 14] += (lg * x[j + 14] + H) >> S;
+        W[k + 15] += (lg * x[j + 15] + H) >> S;
+        k += 16;
+        j += 16;
+      }
+      while (j < end4) {
+        W[k] += (lg * x[j] + H) >> S;
+        W[k + 1] += (lg * x[j + 1] + H) >> S;
+        W[k + 2] += (lg * x[j + 2] + H) >> S;
+        W[k + 3] += (lg * x[j + 3] + H) >> S;
+        k += 4;
+        j += 4;
+      }
+      while (j < nIn) { W[k] += (lg * x[j] + H) >> S; k++; j++; }
     }
   }
   bound[at] = checked !== 0 ? BOUND_UNKNOWN : B + Dmax;
@@ -486,19 +590,38 @@ export function sgdFusedQ(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16
  * Per-weight gradient of one layer summed over `cols` samples, scaled by the learning rate, into a row
  * scratch: for row i, G[c] = round(lrM dZ[c,i] / 2^t) with t = 14 + lb (lb = ceil(log2 cols)), so that
  * sum_c |G[c] x| < 2^30. Then, per weight, d = sum_c G[c] x[c,j] (int32) and:
- *   mode 0 (SGD):      W -= round(d / 2^S) [+ decay]
- *   mode 1 (momentum): U = round(mu U / 2^15) + round(d / 2^(S-4)) [+ decay]; W -= round(U / 2^4)
- * where U (Int16, frac fw + 4) is the velocity in weight units. Decay adds round(dM w / 2^dE) to the
- * decrement (dE > 30: off). rng: null for round-to-nearest, else a one-element xorshift32 state for
- * stochastic rounding of the weight decrement. The caller keeps 1 <= S - 4m <= 30 or S - 4m > 30 (weight
- * gradient rounds to 0), 1 <= Sb - 4m <= 30 and 1 <= dE - 4m (m = 1 with momentum), so no shift is negative.
- * Returns the number of saturated stores.
+ *   plain:    W -= round(d / 2^S) [+ decay]
+ *   momentum: V = round(mu V / 2^15) + round(d / 2^(S-4)) [+ decay]; W -= round(V / 2^4)
+ * where the velocity V (U: the W velocities, then the b velocities; Int16 at frac fw + 4, in weight units).
+ * Decay adds round(dM w / 2^dE) to the decrement (dE > 30: off). rng: null for round-to-nearest, else a
+ * one-element xorshift32 state for stochastic rounding of the weight decrement. The caller keeps
+ * 1 <= S - 4m <= 30 or S - 4m > 30 (weight gradient rounds to 0), 1 <= Sb - 4m <= 30 and 1 <= dE - 4m
+ * (m = 1 with momentum), so no shift is negative. Returns the number of saturated stores.
  */
-export function updateQ(W: Int16Array, b: Int16Array, U: Int16Array | null, uOff: number, dZ: Int16Array,
-  x: Int16Array, xOff: number, G: Int32Array, nIn: number, nOut: number, cols: number,
-  lrM: number, t: number, S: number, Sb: number, muQ15: number, dM: number, dE: number, rng: Int32Array | null): number {
-  let i = 0, j = 0, c = 0, k = 0, d = 0, v = 0, w = 0, u = 0, sat = 0, gs = 0, r = 0, h = 0, bi = 0;
-  const tH = 1 << (t - 1);
+export function updateQ(f: LayerFormatQ, U: Int16Array | null, dZ: Int16Array, x: Int16Array, xOff: number,
+  G: Int32Array, cols: number, u: UpdateQ, rng: Int32Array | null): number {
+  return updateRowsQ(f, U, dZ, x, xOff, null, G, cols, u, rng);
+}
+
+/**
+ * Apply stored gradients (gradientsQ) to a layer: per weight d = lrM dW, per bias lrM db (|.| < 2^30), then as
+ * updateQ with cols = 1: W by S (with decay), b by Sb (without), round-to-nearest. Returns the number of
+ * saturated stores.
+ */
+export function applyGradientsQ(f: LayerFormatQ, dW: Int16Array, db: Int16Array, U: Int16Array | null, u: UpdateQ): number {
+  return updateRowsQ(f, U, null, dW, 0, db, null, 1, u, null);
+}
+
+/**
+ * The body of updateQ (db null: the products come from dZ and x) and applyGradientsQ (db given: X is dW and
+ * each row's only "sample" has the rate lrM). The mode is settled once per row; the per-weight part is shared.
+ */
+function updateRowsQ(f: LayerFormatQ, U: Int16Array | null, dZ: Int16Array | null, X: Int16Array, xOff: number,
+  db: Int16Array | null, G: Int32Array | null, cols: number, u: UpdateQ, rng: Int32Array | null): number {
+  const W = f.W, b = f.b, nIn = f.nIn, nOut = f.nOut, lrM = u.lrM, t = u.t, S = u.S, Sb = u.Sb, muQ15 = u.muQ15, dM = u.dM, dE = u.dE;
+  let i = 0, j = 0, c = 0, k = 0, o = 0, d = 0, v = 0, w = 0, uv = 0, sat = 0, g0 = 0, gs = 0, r = 0;
+  const stored = db !== null, one = cols === 1, nW = nIn * nOut;
+  const tH = stored ? 0 : 1 << (t - 1);
   const mom = U !== null;
   const Su = mom ? S - 4 : S;
   const wOn = Su <= 30;
@@ -507,15 +630,24 @@ export function updateQ(W: Int16Array, b: Int16Array, U: Int16Array | null, uOff
   const decay = dM !== 0 && dEu <= 30;
   const dH = decay ? 1 << (dEu - 1) : 0;
   const Sbu = mom ? Sb - 4 : Sb;
-  const Hb = 1 << (Sbu - 1);
+  const bOn = Sbu <= 30;
+  const Hb = bOn ? 1 << (Sbu - 1) : 0;
   if (rng !== null) r = rng[0];
   for (i = 0; i < nOut; i++) {
-    gs = 0;
-    for (c = 0; c < cols; c++) { G[c] = (lrM * dZ[c * nOut + i] + tH) >> t; gs += G[c]; }
     k = i * nIn;
+    if (stored) {
+      g0 = lrM;
+      gs = lrM * db![i];
+      o = k;
+    } else {
+      gs = 0;
+      for (c = 0; c < cols; c++) { G![c] = (lrM * dZ![c * nOut + i] + tH) >> t; gs += G![c]; }
+      g0 = G![0];
+      o = xOff;
+    }
     for (j = 0; j < nIn; j++) {
-      d = 0;
-      for (c = 0; c < cols; c++) d += G[c] * x[xOff + c * nIn + j];
+      if (one) d = g0 * X[o + j];
+      else { d = 0; for (c = 0; c < cols; c++) d += G![c] * X[o + c * nIn + j]; }
       w = W[k];
       if (!wOn) d = 0;
       else if (rng !== null) {
@@ -524,24 +656,23 @@ export function updateQ(W: Int16Array, b: Int16Array, U: Int16Array | null, uOff
       } else d = (d + H) >> Su;
       if (decay) d += (dM * w + dH) >> dEu;
       if (mom) {
-        u = (((muQ15 * U![uOff + k]) + 16384) >> 15) + d;
-        if ((u + QMAX) >>> 0 > 65534) { u = u > 0 ? QMAX : -QMAX; sat++; }
-        U![uOff + k] = u;
-        d = (u + 8) >> 4;
+        uv = (((muQ15 * U![k]) + 16384) >> 15) + d;
+        if ((uv + QMAX) >>> 0 > 65534) { uv = uv > 0 ? QMAX : -QMAX; sat++; }
+        U![k] = uv;
+        d = (uv + 8) >> 4;
       }
       v = w - d;
       if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
       W[k] = v;
       k++;
     }
-    // bias: gradient sum over samples of G (|gs| < 2^15 * 2^lb / 2^lb)
-    bi = uOff + nOut * nIn + i;
-    d = (gs + Hb) >> Sbu;
+    // bias: the rates summed over the samples (|gs| < 2^15 2^lb / 2^lb), or lrM db
+    d = bOn ? (gs + Hb) >> Sbu : 0;
     if (mom) {
-      u = (((muQ15 * U![bi]) + 16384) >> 15) + d;
-      if ((u + QMAX) >>> 0 > 65534) { u = u > 0 ? QMAX : -QMAX; sat++; }
-      U![bi] = u;
-      d = (u + 8) >> 4;
+      uv = (((muQ15 * U![nW + i]) + 16384) >> 15) + d;
+      if ((uv + QMAX) >>> 0 > 65534) { uv = uv > 0 ? QMAX : -QMAX; sat++; }
+      U![nW + i] = uv;
+      d = (uv + 8) >> 4;
     }
     v = b[i] - d;
     if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
@@ -556,8 +687,9 @@ export function updateQ(W: Int16Array, b: Int16Array, U: Int16Array | null, uOff
  * Int16 at frac gz + fin - lb - T; db = sum_c dZ[c,i] >> Tb at frac gz - Tb. T and Tb come from bounds, so
  * nothing saturates except the single rounding-up case, which is clamped and counted.
  */
-export function gradientsQ(dZ: Int16Array, x: Int16Array, xOff: number, dW: Int16Array, db: Int16Array,
-  nIn: number, nOut: number, cols: number, lb: number, T: number, Tb: number): number {
+export function gradientsQ(f: LayerFormatQ, dZ: Int16Array, x: Int16Array, xOff: number, dW: Int16Array, db: Int16Array,
+  cols: number, lb: number, T: number, Tb: number): number {
+  const nIn = f.nIn, nOut = f.nOut;
   let i = 0, j = 0, c = 0, k = 0, s = 0, sat = 0;
   const H = T > 0 ? 1 << (T - 1) : 0;
   const Hb = Tb > 0 ? 1 << (Tb - 1) : 0;
@@ -575,37 +707,6 @@ export function gradientsQ(dZ: Int16Array, x: Int16Array, xOff: number, dW: Int1
       dW[k] = s;
       k++;
     }
-  }
-  return sat;
-}
-
-/**
- * Apply stored gradients to n parameters: P -= round(lrM Gr / 2^S) (|lrM Gr| < 2^30), with momentum
- * (U at frac fp + 4) and decay as in updateQ. Returns the number of saturated stores.
- */
-export function applyGradientsQ(P: Int16Array, p: number, Gr: Int16Array, g: number, U: Int16Array | null, n: number,
-  lrM: number, S: number, muQ15: number, dM: number, dE: number): number {
-  let k = 0, d = 0, w = 0, u = 0, v = 0, sat = 0;
-  const mom = U !== null;
-  const Su = mom ? S - 4 : S;
-  const wOn = Su <= 30;
-  const H = wOn ? 1 << (Su - 1) : 0;
-  const dEu = mom ? dE - 4 : dE;
-  const decay = dM !== 0 && dEu <= 30;
-  const dH = decay ? 1 << (dEu - 1) : 0;
-  for (k = 0; k < n; k++) {
-    w = P[p + k];
-    d = wOn ? (lrM * Gr[g + k] + H) >> Su : 0;
-    if (decay) d += (dM * w + dH) >> dEu;
-    if (mom) {
-      u = (((muQ15 * U![g + k]) + 16384) >> 15) + d;
-      if ((u + QMAX) >>> 0 > 65534) { u = u > 0 ? QMAX : -QMAX; sat++; }
-      U![g + k] = u;
-      d = (u + 8) >> 4;
-    }
-    v = w - d;
-    if ((v + QMAX) >>> 0 > 65534) { v = v > 0 ? QMAX : -QMAX; sat++; }
-    P[p + k] = v;
   }
   return sat;
 }

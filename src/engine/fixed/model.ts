@@ -14,12 +14,14 @@ import { ModelShell } from "../model-shell";
 import { planFixed, resolveFixedSpec, type FixedLayerFormat, type FixedModelSpec, type FixedPlan, type ResolvedFixedSpec } from "./plan";
 import { BIAS_SHIFT, updateShifts, WEIGHT_SHIFT } from "./update-shifts";
 import { EXP2_Q15, LOG2_Q15, SIGMOID_Q15, dequantizeInto, quantizeInto, toMantissa, toQ } from "./convert";
-import { BOUND_UNKNOWN, bitsQ, lossDeltaQ, preActivationQ, softmaxQ } from "./kernels";
+import { BOUND_UNKNOWN, bitsQ, lossDeltaQ, preActivationQ, softmaxQ, type LayerFormatQ, type UpdateQ } from "./kernels";
 import { fixedKernelsFor, type FixedKernels } from "./kernel-table";
 
 /** One dense layer's int16 views into the arena, and its Q formats. */
 export interface FixedLayer extends LayerViews<Int16Array> {
   readonly format: FixedLayerFormat;
+  /** What the kernels read about this layer (views, sizes, shifts, activation), built once with the model. */
+  readonly kernelFormat: LayerFormatQ;
 }
 
 const v16 = (arena: ArrayBuffer, s: { offset: number; length: number }) => new Int16Array(arena, s.offset, s.length);
@@ -53,9 +55,8 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
    * sgdFusedQ so that most rows need no per-weight saturation check. Reset by weightsChanged().
    */
   private readonly wBound: Int32Array;
+  /** Per layer: the momentum velocities of W then b (one view), or null. */
   private readonly velocity: (Int16Array | null)[];
-  private readonly velocityW: (Int16Array | null)[];
-  private readonly velocityB: (Int16Array | null)[];
   private readonly acc: Int32Array;
   private readonly row: Int32Array;
   private readonly xq: Int16Array;
@@ -68,6 +69,8 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
   private readonly mant = new Int32Array(2);
   /** Weight and bias shifts of the current layer's update (updateShifts). */
   private readonly shifts = new Int32Array(2);
+  /** The current layer update's rate and shifts, rewritten before each kernel call (one object for all steps). */
+  private readonly upd: UpdateQ = { lrM: 0, S: 0, Sb: 0, t: 0, muQ15: 0, dM: 0, dE: 0 };
   /** The last rate given to toMantissa and its mantissa and exponent (most steps reuse them). */
   private readonly lastRate = Float64Array.of(-1, 0, 0);
   /**
@@ -94,30 +97,30 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
     const r = resolveFixedSpec(spec);
     const p = planFixed(r), fx = p.fixed;
     const k = fixedKernelsFor(r.kernels);
-    super(spec, r, p, v16, k.native, (views, l) => ({ ...views, format: fx.formats[l] }));
-    this.k = k;
     // | 0: held as XS integers (Math.* results are doubles, and arithmetic on them counts as floating point)
+    const slopeQ15 = toQ(r.leakySlope, 15) | 0;
+    super(spec, r, p, v16, k.native, (views, l) => ({
+      ...views, format: fx.formats[l], kernelFormat: kernelFormat(views, fx.formats[l], slopeQ15),
+    }));
+    this.k = k;
     this.inputFrac = fx.inputFrac | 0;
     this.outputFrac = fx.formats[fx.formats.length - 1].outFrac | 0;
     this.half = 1 << (this.outputFrac - 1);
-    this.slopeQ15 = toQ(r.leakySlope, 15) | 0;
+    this.slopeQ15 = slopeQ15;
     this.muQ15 = Math.min(32767, Math.round(r.momentum * 32768)) | 0;
+    this.upd.muQ15 = this.muQ15;
     this.decays = r.weightDecay > 0;
     const U = this.optimizerState.length ? this.optimizerState[0] : null;
     this.velocity = [];
-    this.velocityW = [];
-    this.velocityB = [];
     let u = 0;
     for (let l = 0; l < p.layers.length; l++) {
       const lp = p.layers[l];
       if (U === null || !lp.trainable) {
-        this.velocity.push(null); this.velocityW.push(null); this.velocityB.push(null);
+        this.velocity.push(null);
         continue;
       }
       const n = lp.W.length + lp.b.length;
       this.velocity.push(U.subarray(u, u + n));
-      this.velocityW.push(U.subarray(u, u + lp.W.length));
-      this.velocityB.push(U.subarray(u + lp.W.length, u + n));
       u += n;
     }
     this.acc = new Int32Array(this.arena, fx.acc.offset, fx.acc.length);
@@ -212,18 +215,20 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
     this.checkUpdate();
     const r = this.config, m = r.optimizer === Opt.Momentum ? 4 : 0;
     this.lrMantissa(this.cols || this.batchSize);
-    const lrM = this.mant[0], lrE = this.mant[1];
+    const upd = this.upd, lrE = this.mant[1];
+    upd.lrM = this.mant[0];
     this.decayMantissa();
-    const dM = this.mant[0];
+    upd.dM = this.mant[0];
     this.weightsChanged();
     const shifts = this.shifts;
     for (let l = r.frozen; l < this.layers.length; l++) {
       const layer = this.layers[l], f = layer.format;
       // |lrM dB| < 2^30: a bias shift past 31 + m rounds to 0 either way
       this.clippedGradients += updateShifts(shifts, lrE + this.gradientFrac[l] - f.weightFrac, lrE + this.biasGradientFrac[l] - f.biasFrac, m, 31 + m);
-      const dE = this.decayExponent(m);
-      this.saturatedStores += this.k.applyGradientsQ(layer.W, 0, layer.dW as Int16Array, 0, this.velocityW[l], layer.W.length, lrM, shifts[WEIGHT_SHIFT], this.muQ15, dM, dE);
-      this.saturatedStores += this.k.applyGradientsQ(layer.b, 0, layer.db as Int16Array, 0, this.velocityB[l], layer.b.length, lrM, shifts[BIAS_SHIFT], this.muQ15, 0, 31);
+      upd.S = shifts[WEIGHT_SHIFT];
+      upd.Sb = shifts[BIAS_SHIFT];
+      upd.dE = this.decayExponent(m);
+      this.saturatedStores += this.k.applyGradientsQ(layer.kernelFormat, layer.dW as Int16Array, layer.db as Int16Array, this.velocity[l], upd);
     }
     this.step++;
     return true;
@@ -317,9 +322,8 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
     const layers = this.layers, L = layers.length, k = this.k;
     let input = this.xq, sat = 0, l = 0;
     for (l = 0; l < L; l++) {
-      const layer = layers[l], f = layer.format;
-      sat += k.denseForwardQ(layer.W, layer.b, input, 0, layer.Y, layer.inputs, layer.units, cols,
-        f.SH, f.bShift, f.outShift, layer.activation, this.slopeQ15, SIGMOID_Q15, f.comp, this.yMax, l);
+      const layer = layers[l];
+      sat += k.denseForwardQ(layer.kernelFormat, input, 0, layer.Y, cols, this.yMax, l);
       input = layer.Y;
     }
     this.saturatedStores += sat;
@@ -396,41 +400,46 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
     let lb = 0;
     while (1 << lb < cols) lb++;
     this.lrMantissa(cols);
-    const lrM = this.mant[0], lrE = this.mant[1];
-    let dM = 0, dE = 31 + m;
-    if (!stored && this.decays) { this.decayMantissa(); dM = this.mant[0]; dE = this.decayExponent(m); }
+    const upd = this.upd, lrE = this.mant[1];
+    upd.lrM = this.mant[0];
+    upd.dM = 0;
+    upd.dE = 31 + m;
+    if (!stored && this.decays) { this.decayMantissa(); upd.dM = this.mant[0]; upd.dE = this.decayExponent(m); }
     const shifts = this.shifts;
     let sat = 0, l = 0, accFrac = 0, t = 0, mx = 0, xm = 0, T = 0, Tb = 0;
     for (l = L - 1; l >= r.frozen; l--) {
-      const layer = layers[l], f = layer.format;
+      const layer = layers[l], f = layer.format, q = layer.kernelFormat;
       const dZ = layer.dZ as Int16Array;
       const input = l === 0 ? this.xq : layers[l - 1].Y;
       const gz = this.deltaFrac[l];
       const dX = layer.dX !== null;
       if (stored) {
-        if (dX) { k.backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
+        if (dX) { k.backInputQ(q, dZ, acc, cols); accFrac = f.weightFrac + gz - f.SHb; }
         mx = k.absMaxQ(dZ, 0, layer.units * cols);
         xm = k.absMaxQ(input, 0, layer.inputs * cols);
         T = bitsQ(mx * xm) - 15; if (T < 0) T = 0;
         Tb = bitsQ(mx * cols) - 15; if (Tb < 0) Tb = 0;
-        sat += k.gradientsQ(dZ, input, 0, layer.dW as Int16Array, layer.db as Int16Array, layer.inputs, layer.units, cols, lb, T, Tb);
+        sat += k.gradientsQ(q, dZ, input, 0, layer.dW as Int16Array, layer.db as Int16Array, cols, lb, T, Tb);
         this.gradientFrac[l] = gz + f.inFrac - lb - T;
         this.biasGradientFrac[l] = gz - Tb;
       } else if (fx.fusedBatch1) {
         // dZ x has frac gz - 14 + inFrac (dZ is normalised to 2^14), dZ alone gz - 14
         this.clippedGradients += updateShifts(shifts, lrE + gz - 14 + f.inFrac - f.weightFrac, lrE + gz - 14 - f.biasFrac, 0, 30);
-        sat += k.sgdFusedQ(layer.W, layer.b, dZ, input, dX ? acc : null, layer.inputs, layer.units, lrM, shifts[WEIGHT_SHIFT], shifts[BIAS_SHIFT], f.SHd,
-          l === 0 ? k.absMaxQ(input, 0, layer.inputs) : this.yMax[l - 1], this.wBound, 2 * l,
+        upd.S = shifts[WEIGHT_SHIFT];
+        upd.Sb = shifts[BIAS_SHIFT];
+        sat += k.sgdFusedQ(q, dZ, input, dX ? acc : null, upd, l === 0 ? k.absMaxQ(input, 0, layer.inputs) : this.yMax[l - 1], this.wBound, 2 * l,
           dX && layers[l - 1].activation === Act.Relu ? layer.dX : null); // dX is free until normalizeDeltaQ below
         accFrac = f.weightFrac + gz - f.SHd;
       } else {
-        if (dX) { k.backInputQ(layer.W, dZ, acc, layer.inputs, layer.units, cols, f.SHb); accFrac = f.weightFrac + gz - f.SHb; }
+        if (dX) { k.backInputQ(q, dZ, acc, cols); accFrac = f.weightFrac + gz - f.SHb; }
         // the per-sample rates drop t = 14 + lb bits (dZ normalised to 2^14, a batch of up to 2^lb samples)
         t = 14 + lb;
         this.clippedGradients += updateShifts(shifts, lrE + gz - t + f.inFrac - f.weightFrac, lrE + gz - t - f.biasFrac, m, 30 + m);
         this.weightsChanged();
-        sat += k.updateQ(layer.W, layer.b, this.velocity[l], 0, dZ, input, 0, this.row, layer.inputs, layer.units, cols,
-          lrM, t, shifts[WEIGHT_SHIFT], shifts[BIAS_SHIFT], this.muQ15, dM, dE, this.roundingState);
+        upd.S = shifts[WEIGHT_SHIFT];
+        upd.Sb = shifts[BIAS_SHIFT];
+        upd.t = t;
+        sat += k.updateQ(q, this.velocity[l], dZ, input, 0, this.row, cols, upd, this.roundingState);
       }
       if (dX) {
         const below = layers[l - 1];
@@ -470,6 +479,14 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
 
 /** The unit of the integer softmax loss: softmaxQ sums -log2 p in Q10, so one unit is ln 2 / 1024 nats. */
 const LOSS_UNIT = LN2 / 1024;
+
+/** The kernels' record of one layer, built once per layer with the model (kernels.ts, LayerFormatQ). */
+function kernelFormat(views: LayerViews<Int16Array>, f: FixedLayerFormat, slopeQ15: number): LayerFormatQ {
+  return {
+    W: views.W, b: views.b, nIn: views.inputs | 0, nOut: views.units | 0, SH: f.SH, bShift: f.bShift, outShift: f.outShift, comp: f.comp,
+    act: views.activation | 0, slopeQ15, sig: SIGMOID_Q15, SHb: f.SHb, SHd: f.SHd,
+  };
+}
 
 /** Build a fixed-point model (spec.dtype must be "fixed"). */
 export function buildFixedModel(spec: FixedModelSpec): FixedModel {

@@ -3,12 +3,11 @@
 // Integer arithmetic is exact, so the fast kernels must match these bit for bit; the tests use them as the
 // oracle. Nothing on the device uses them. Kernels not listed are plain loops already.
 import { Act } from "../codes";
-import { bitsQ, preActivationQ, QMAX } from "./kernels";
+import { bitsQ, preActivationQ, QMAX, type LayerFormatQ, type UpdateQ } from "./kernels";
 
 /** denseForwardQ: the accumulator of each output (preActivationQ), rounded to the stored frac, activated. */
-export function denseForwardQReference(W: Int16Array, b: Int16Array, x: Int16Array, xOff: number, Y: Int16Array,
-  nIn: number, nOut: number, cols: number, SH: number, bShift: number, outShift: number,
-  act: number, slopeQ15: number, sig: Uint16Array, comp: number): number {
+export function denseForwardQReference(f: LayerFormatQ, x: Int16Array, xOff: number, Y: Int16Array, cols: number): number {
+  const { W, b, nIn, nOut, SH, bShift, outShift, comp, act, slopeQ15, sig } = f;
   let saturated = 0;
   for (let c = 0; c < cols; c++) {
     for (let i = 0; i < nOut; i++) {
@@ -41,7 +40,8 @@ function leaky(v: number, slopeQ15: number): number {
  * backInputQ: A[c, j] = sum over rows of (W dZ) >> SH, rows taken in pairs (i, i+1) while a block of four
  * rows remains and one at a time for the last nOut mod 4 rows (the kernel's documented grouping).
  */
-export function backInputQReference(W: Int16Array, dZ: Int16Array, A: Int32Array, nIn: number, nOut: number, cols: number, SH: number): void {
+export function backInputQReference(f: LayerFormatQ, dZ: Int16Array, A: Int32Array, cols: number): void {
+  const { W, nIn, nOut, SHb: SH } = f;
   const paired = nOut - (nOut % 4);
   for (let c = 0; c < cols; c++) {
     for (let j = 0; j < nIn; j++) {
@@ -70,8 +70,8 @@ export function normalizeDeltaQReference(A: Int32Array, n: number, Y: Int16Array
  * moves by -round(lg / 2^Sb), each weight by round(-lg x_j / 2^S) (0 when S > 30), saturated and counted; A
  * (when given) receives (W_ij g) >> SHd with the old weight for every input.
  */
-export function sgdFusedQReference(W: Int16Array, b: Int16Array, dZ: Int16Array, x: Int16Array, A: Int32Array | null,
-  nIn: number, nOut: number, lrM: number, S: number, Sb: number, SHd: number): number {
+export function sgdFusedQReference(f: LayerFormatQ, dZ: Int16Array, x: Int16Array, A: Int32Array | null, u: UpdateQ): number {
+  const { W, b, nIn, nOut, SHd } = f, { lrM, S, Sb } = u;
   let saturated = 0;
   const clamp = (v: number) => {
     if (v > QMAX) { saturated++; return QMAX; }
