@@ -61,8 +61,8 @@ int32_t tp_q_dense_forward(const int16_t *W, const int16_t *b, const int16_t *x,
     for (i = 0; i < nOut; i++) {
       s = (U)shl(b[i], bShift) + (U)comp;
       j = j0;
-      /* kernels.ts unrolls by 16 then 4, 2, 1; the pairs are the same (every block starts at an even
-         offset) and integer sums do not depend on their order. */
+      /* kernels.ts sums four rows at a time over groups of 8, 2 and 1 inputs; the pairs are the same (every
+         group starts at an even offset) and integer sums do not depend on their order. */
       while (j < end4) {
         s += (U)PAIRSH(W[k], x[j], W[k + 1], x[j + 1], SH) + (U)PAIRSH(W[k + 2], x[j + 2], W[k + 3], x[j + 3], SH);
         k += 4;
@@ -191,6 +191,8 @@ void tp_q_back_input(const int16_t *W, const int16_t *dZ, int32_t *A, int32_t nI
 /* w + ((lg x + H) >> S), stored modulo 2^16 like an Int16Array store. */
 #define STEP_W(w, xv) ((int16_t)((U)(w) + (U)sar((U)lg * (U)(int32_t)(xv) + (U)H, S)))
 
+/* Row by row: kernels.ts updates its unchecked rows four per pass over the inputs, but every row's values are
+   the same in any order (A's sums are modulo 2^32 either way). */
 int32_t tp_q_sgd_fused(int16_t *W, int16_t *b, const int16_t *dZ, const int16_t *x, int32_t *A,
   int32_t nIn, int32_t nOut, int32_t lrM, int32_t S, int32_t Sb, int32_t SHd, int32_t xAbsMax,
   int32_t *bound, int16_t *P)
@@ -259,14 +261,21 @@ int32_t tp_q_sgd_fused(int16_t *W, int16_t *b, const int16_t *dZ, const int16_t 
 /* Saturating int16 store of an exact value, counted: the check `(v + QMAX) >>> 0 > 65534` of kernels.ts. */
 #define SATURATE(v) do { if ((U)(v) + (U)QMAX > 65534u) { (v) = (v) > 0 ? QMAX : -QMAX; sat++; } } while (0)
 
-int32_t tp_q_update(int16_t *W, int16_t *b, int16_t *Uv, const int16_t *dZ, const int16_t *x, int32_t *G,
+/*
+ * The body of tp_q_update and tp_q_apply_gradients, as updateRowsQ in kernels.ts. dZ given: row i's products
+ * are sum_c G[c] X[c nIn + j] with G[c] = round(lrM dZ[c, i] / 2^t), and b[i] moves by the summed rates.
+ * dZ NULL: X holds stored gradients (row i at X[i nIn]), each row's one rate is lrM, and b may be NULL (the
+ * native binding applies one tensor per call). The mode is settled once per row.
+ */
+static int32_t q_update_rows(int16_t *W, int16_t *b, int16_t *Uv, const int16_t *dZ, const int16_t *X, int32_t *G,
   int32_t nIn, int32_t nOut, int32_t cols, int32_t lrM, int32_t t, int32_t S, int32_t Sb, int32_t muQ15,
   int32_t dM, int32_t dE, int32_t *rng)
 {
-  int32_t i, j, c, k, w, sat = 0, bi;
+  int32_t i, j, c, k, o, w, sat = 0, g0;
   int64_t d, u, v;
   U gs, dd, r = 0;
-  const int32_t tH = shl(1, t - 1);
+  const int one = cols == 1;
+  const int32_t tH = dZ ? shl(1, t - 1) : 0;
   const int mom = Uv != 0;
   const int32_t Su = mom ? S - 4 : S;
   const int wOn = Su <= 30;
@@ -275,15 +284,28 @@ int32_t tp_q_update(int16_t *W, int16_t *b, int16_t *Uv, const int16_t *dZ, cons
   const int decay = dM != 0 && dEu <= 30;
   const int32_t dH = decay ? shl(1, dEu - 1) : 0;
   const int32_t Sbu = mom ? Sb - 4 : Sb;
-  const int32_t Hb = shl(1, Sbu - 1);
+  const int bOn = Sbu <= 30;
+  const int32_t Hb = bOn ? shl(1, Sbu - 1) : 0;
+  const int32_t nW = nIn * nOut;
   if (rng) r = (U)rng[0];
   for (i = 0; i < nOut; i++) {
-    gs = 0;
-    for (c = 0; c < cols; c++) { G[c] = sar((U)lrM * (U)(int32_t)dZ[c * nOut + i] + (U)tH, t); gs += (U)G[c]; }
     k = i * nIn;
+    if (dZ) {
+      gs = 0;
+      for (c = 0; c < cols; c++) { G[c] = sar((U)lrM * (U)(int32_t)dZ[c * nOut + i] + (U)tH, t); gs += (U)G[c]; }
+      g0 = G[0];
+      o = 0;
+    } else {
+      g0 = lrM;
+      gs = 0;
+      o = k;
+    }
     for (j = 0; j < nIn; j++) {
-      dd = 0;
-      for (c = 0; c < cols; c++) dd += (U)G[c] * (U)(int32_t)x[c * nIn + j];
+      if (one) dd = (U)g0 * (U)(int32_t)X[o + j];
+      else {
+        dd = 0;
+        for (c = 0; c < cols; c++) dd += (U)G[c] * (U)(int32_t)X[c * nIn + j];
+      }
       w = W[k];
       if (!wOn) d = 0;
       else if (rng) {
@@ -302,12 +324,12 @@ int32_t tp_q_update(int16_t *W, int16_t *b, int16_t *Uv, const int16_t *dZ, cons
       W[k] = (int16_t)v;
       k++;
     }
-    bi = nOut * nIn + i;
-    d = sar(gs + (U)Hb, Sbu);
+    if (!b) continue;
+    d = bOn ? sar(gs + (U)Hb, Sbu) : 0;
     if (mom) {
-      u = (int64_t)sar((U)muQ15 * (U)(int32_t)Uv[bi] + 16384u, 15) + d;
+      u = (int64_t)sar((U)muQ15 * (U)(int32_t)Uv[nW + i] + 16384u, 15) + d;
       SATURATE(u);
-      Uv[bi] = (int16_t)u;
+      Uv[nW + i] = (int16_t)u;
       d = sar((U)u + 8u, 4);
     }
     v = (int64_t)b[i] - d;
@@ -316,6 +338,13 @@ int32_t tp_q_update(int16_t *W, int16_t *b, int16_t *Uv, const int16_t *dZ, cons
   }
   if (rng) rng[0] = (int32_t)r;
   return sat;
+}
+
+int32_t tp_q_update(int16_t *W, int16_t *b, int16_t *Uv, const int16_t *dZ, const int16_t *x, int32_t *G,
+  int32_t nIn, int32_t nOut, int32_t cols, int32_t lrM, int32_t t, int32_t S, int32_t Sb, int32_t muQ15,
+  int32_t dM, int32_t dE, int32_t *rng)
+{
+  return q_update_rows(W, b, Uv, dZ, x, G, nIn, nOut, cols, lrM, t, S, Sb, muQ15, dM, dE, rng);
 }
 
 int32_t tp_q_gradients(const int16_t *dZ, const int16_t *x, int16_t *dW, int16_t *db,
@@ -346,28 +375,6 @@ int32_t tp_q_gradients(const int16_t *dZ, const int16_t *x, int16_t *dW, int16_t
 int32_t tp_q_apply_gradients(int16_t *P, const int16_t *Gr, int16_t *Uv, int32_t n,
   int32_t lrM, int32_t S, int32_t muQ15, int32_t dM, int32_t dE)
 {
-  int32_t k, w, sat = 0;
-  int64_t d, u, v;
-  const int mom = Uv != 0;
-  const int32_t Su = mom ? S - 4 : S;
-  const int wOn = Su <= 30;
-  const int32_t H = wOn ? shl(1, Su - 1) : 0;
-  const int32_t dEu = mom ? dE - 4 : dE;
-  const int decay = dM != 0 && dEu <= 30;
-  const int32_t dH = decay ? shl(1, dEu - 1) : 0;
-  for (k = 0; k < n; k++) {
-    w = P[k];
-    d = wOn ? sar((U)lrM * (U)(int32_t)Gr[k] + (U)H, Su) : 0;
-    if (decay) d += sar((U)dM * (U)w + (U)dH, dEu);
-    if (mom) {
-      u = (int64_t)sar((U)muQ15 * (U)(int32_t)Uv[k] + 16384u, 15) + d;
-      SATURATE(u);
-      Uv[k] = (int16_t)u;
-      d = sar((U)u + 8u, 4);
-    }
-    v = (int64_t)w - d;
-    SATURATE(v);
-    P[k] = (int16_t)v;
-  }
-  return sat;
+  /* one row of n parameters without a bias; Sb = 31 is never read */
+  return q_update_rows(P, 0, Uv, 0, Gr, 0, n, 1, 1, lrM, 1, S, 31, muQ15, dM, dE, 0);
 }
