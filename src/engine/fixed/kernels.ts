@@ -121,6 +121,15 @@ export function denseForwardQ(f: LayerFormatQ, x: Int16Array, xOff: number, Y: I
           s2 += (W[k2] * v0) >> SH;
           s3 += (W[k3] * v0) >> SH;
         }
+        if (relu) {
+          // the common case without the generic loop below: round, clamp at 0 and QMAX, store
+          v = (s + H) >> outShift; if (v < 0) v = 0; else if (v > QMAX) { v = QMAX; sat++; } if (v > hi) hi = v; Y[y] = v;
+          v = (s1 + H) >> outShift; if (v < 0) v = 0; else if (v > QMAX) { v = QMAX; sat++; } if (v > hi) hi = v; Y[y + 1] = v;
+          v = (s2 + H) >> outShift; if (v < 0) v = 0; else if (v > QMAX) { v = QMAX; sat++; } if (v > hi) hi = v; Y[y + 2] = v;
+          v = (s3 + H) >> outShift; if (v < 0) v = 0; else if (v > QMAX) { v = QMAX; sat++; } if (v > hi) hi = v; Y[y + 3] = v;
+          y += 4;
+          continue;
+        }
         Z[0] = s;
         Z[1] = s1;
         Z[2] = s2;
