@@ -8,6 +8,6 @@ export function layerQ(W: Int16Array, b: Int16Array, nIn: number, nOut: number, 
   return { W, b, nIn, nOut, SH: 0, bShift: 0, outShift: 0, comp: 0, act: Act.Linear, slopeQ15: 0, sig: SIGMOID_Q15, SHb: 0, SHd: 0, ...over };
 }
 
-export function updateQ(over: Partial<UpdateQ>): UpdateQ {
+export function updateRecordQ(over: Partial<UpdateQ>): UpdateQ {
   return { lrM: 0, S: 31, Sb: 30, t: 1, muQ15: 0, dM: 0, dE: 31, ...over };
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { BOUND_UNKNOWN, QMAX, absMaxQ, backInputQ, denseForwardQ, normalizeDeltaQ, sgdFusedQ, softmaxQ } from "../src/engine/fixed/kernels";
 import { EXP2_Q15, LOG2_Q15, toMantissa } from "../src/engine/fixed/convert";
-import { layerQ, updateQ } from "./fixed-format";
+import { layerQ, updateRecordQ } from "./fixed-format";
 import { layerFormats, planFixed, resolveFixedSpec } from "../src/engine/fixed/plan";
 import { FixedModel } from "../src/engine/fixed/model";
 import { buildModel, dequantize, Model, plan, quantize, type ModelSpec } from "../src/index";
@@ -160,7 +160,7 @@ describe("backward kernels", () => {
     const m = new Int32Array(2);
     toMantissa(2 ** -6, m);
     const S = m[1] - 14 + 14; // lrE + gz(14) - 14 + fin(0) - fw(0)
-    const sat = sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: f.SHd }), dZ, x, A, updateQ({ lrM: m[0], S, Sb: S }), absMaxQ(x, 0, nIn), Int32Array.of(BOUND_UNKNOWN, 0), 0);
+    const sat = sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: f.SHd }), dZ, x, A, updateRecordQ({ lrM: m[0], S, Sb: S }), absMaxQ(x, 0, nIn), Int32Array.of(BOUND_UNKNOWN, 0), 0);
     let expectedSat = 0;
     for (let i = 0; i < nOut; i++) {
       const lg = Math.floor((m[0] * dZ[i] + 8192) / 16384);
@@ -176,7 +176,7 @@ describe("backward kernels", () => {
     expect(sat).toBe(expectedSat);
     // push one weight over the edge on purpose
     W.fill(32760); dZ.fill(-16384); x.fill(32767);
-    expect(sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: f.SHd }), dZ, x, null, updateQ({ lrM: m[0], S: 8, Sb: 8 }), 32767, Int32Array.of(BOUND_UNKNOWN, 0), 0)).toBe(nIn * nOut);
+    expect(sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: f.SHd }), dZ, x, null, updateRecordQ({ lrM: m[0], S: 8, Sb: 8 }), 32767, Int32Array.of(BOUND_UNKNOWN, 0), 0)).toBe(nIn * nOut);
     expect(W.every((w) => w === 32767)).toBe(true);
   });
 
@@ -212,7 +212,7 @@ describe("backward kernels", () => {
         const S = 6 + (step % 5);
         const A = step % 2 === 0 ? null : new Int32Array(nIn), Aref = new Int32Array(nIn);
         for (let i = 0; i < nOut; i++) if (dZ[i] !== 0) for (let j = 0; j < nIn; j++) Aref[j] += (Wr[i * nIn + j] * dZ[i]) >> 3;
-        sat += sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: 3 }), dZ, x, A, updateQ({ lrM: m[0], S, Sb: S }), absMaxQ(x, 0, nIn), bound, 0);
+        sat += sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: 3 }), dZ, x, A, updateRecordQ({ lrM: m[0], S, Sb: S }), absMaxQ(x, 0, nIn), bound, 0);
         if (A !== null) expect(A).toEqual(Aref);
         satRef += reference(Wr, br, dZ, x, S);
         expect(W).toEqual(Wr);
@@ -240,8 +240,8 @@ describe("sgdFusedQ skipping zero inputs", () => {
         dZ[step % nOut] = 0;
         const A = new Int32Array(nIn), A2 = new Int32Array(nIn), P = new Int16Array(nIn);
         const S = 8 + (step % 4), xm = absMaxQ(x, 0, nIn);
-        const sat = sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: 4 }), dZ, x, A, updateQ({ lrM: m[0], S, Sb: S }), xm, bound, 0);
-        const sat2 = sgdFusedQ(layerQ(W2, b2, nIn, nOut, { SHd: 4 }), dZ, x, A2, updateQ({ lrM: m[0], S, Sb: S }), xm, bound2, 0, P);
+        const sat = sgdFusedQ(layerQ(W, b, nIn, nOut, { SHd: 4 }), dZ, x, A, updateRecordQ({ lrM: m[0], S, Sb: S }), xm, bound, 0);
+        const sat2 = sgdFusedQ(layerQ(W2, b2, nIn, nOut, { SHd: 4 }), dZ, x, A2, updateRecordQ({ lrM: m[0], S, Sb: S }), xm, bound2, 0, P);
         expect(sat2).toBe(sat);
         expect(W2).toEqual(W);
         expect(b2).toEqual(b);

@@ -12,7 +12,7 @@ import { layerFormat } from "../src/engine/float32/layer-format";
 import { jsFixedKernels, nativeFixedKernels } from "../src/engine/fixed/kernel-table";
 import { Act } from "../src/engine/codes";
 import { Random } from "../src/engine/random";
-import { layerQ, updateQ } from "./fixed-format";
+import { layerQ, updateRecordQ } from "./fixed-format";
 
 const addon = loadNodeAddon();
 const native = addon.ok ? addon.kernels : (null as unknown as NativeKernels);
@@ -369,8 +369,8 @@ describe("native fixed-point kernels are bit-identical to the JavaScript kernels
         bound[at + 1] = countdown;
       }
       const xAbsMax = js.absMaxQ(I(a[3]), 0, nIn);
-      const rj = js.sgdFusedQ(layerQ(I(a[0]), I(a[1]), nIn, nOut, { SHd: SHd }), I(a[2]), I(a[3]), withA ? I32(a[4]) : null, updateQ({ lrM, S, Sb }), xAbsMax, I32(a[5]), at, withP ? I(a[6]) : null);
-      const rn = nat().sgdFusedQ(layerQ(I(b[0]), I(b[1]), nIn, nOut, { SHd: SHd }), I(b[2]), I(b[3]), withA ? I32(b[4]) : null, updateQ({ lrM, S, Sb }), xAbsMax, I32(b[5]), at, withP ? I(b[6]) : null);
+      const rj = js.sgdFusedQ(layerQ(I(a[0]), I(a[1]), nIn, nOut, { SHd }), I(a[2]), I(a[3]), withA ? I32(a[4]) : null, updateRecordQ({ lrM, S, Sb }), xAbsMax, I32(a[5]), at, withP ? I(a[6]) : null);
+      const rn = nat().sgdFusedQ(layerQ(I(b[0]), I(b[1]), nIn, nOut, { SHd }), I(b[2]), I(b[3]), withA ? I32(b[4]) : null, updateRecordQ({ lrM, S, Sb }), xAbsMax, I32(b[5]), at, withP ? I(b[6]) : null);
       expect(rn, "saturated stores").toBe(rj);
       expectSameBytes(bufA, bufB, `sgdFusedQ ${nIn}x${nOut} S ${S}`);
     }
@@ -391,14 +391,14 @@ describe("native fixed-point kernels are bit-identical to the JavaScript kernels
         { kind: "i32", length: 1, fill: (r) => (r.nextUint32() | 1) | 0 }, { kind: "i16", length: nIn * nOut, fill: ints(32767) },
         { kind: "i16", length: nOut, fill: ints(32767) },
       ]);
-      const u = updateQ({ lrM, t: tt, S, Sb, muQ15, dM, dE });
+      const u = updateRecordQ({ lrM, t: tt, S, Sb, muQ15, dM, dE });
       const rj = js.updateQ(layerQ(I(a[0]), I(a[1]), nIn, nOut), mom ? I(a[2]).subarray(uOff) : null, I(a[3]), I(a[4]), xOff, I32(a[5]), cols, u,
         stochastic ? I32(a[6]) : null);
       const rn = nat().updateQ(layerQ(I(b[0]), I(b[1]), nIn, nOut), mom ? I(b[2]).subarray(uOff) : null, I(b[3]), I(b[4]), xOff, I32(b[5]), cols, u,
         stochastic ? I32(b[6]) : null);
       expect(rn, "saturated stores").toBe(rj);
       // stored gradients (a[7], a[8]); the bias shift may pass 30 + m here (then the bias does not move)
-      const us = updateQ({ lrM, S, Sb: Sb + rng.below(2), muQ15, dM, dE });
+      const us = updateRecordQ({ lrM, S, Sb: Sb + rng.below(2), muQ15, dM, dE });
       expect(nat().applyGradientsQ(layerQ(I(b[0]), I(b[1]), nIn, nOut), I(b[7]), I(b[8]), mom ? I(b[2]).subarray(uOff) : null, us))
         .toBe(js.applyGradientsQ(layerQ(I(a[0]), I(a[1]), nIn, nOut), I(a[7]), I(a[8]), mom ? I(a[2]).subarray(uOff) : null, us));
       expectSameBytes(bufA, bufB, `updateQ/applyGradientsQ ${nIn}x${nOut} cols ${cols}`);

@@ -10,9 +10,11 @@ import { layerFormat } from "../src/engine/float32/layer-format";
 import {
   denseBackwardInputReference, denseBackwardParamsReference, denseBackwardSgdFusedReference, denseForwardReference,
 } from "../src/engine/float32/reference";
-import { BOUND_UNKNOWN, backInputQ, denseForwardQ, normalizeDeltaQ, sgdFusedQ } from "../src/engine/fixed/kernels";
-import { backInputQReference, denseForwardQReference, normalizeDeltaQReference, sgdFusedQReference } from "../src/engine/fixed/reference";
-import { layerQ, updateQ } from "./fixed-format";
+import { BOUND_UNKNOWN, applyGradientsQ, backInputQ, denseForwardQ, normalizeDeltaQ, sgdFusedQ, updateQ } from "../src/engine/fixed/kernels";
+import {
+  backInputQReference, denseForwardQReference, normalizeDeltaQReference, sgdFusedQReference, updateQReference,
+} from "../src/engine/fixed/reference";
+import { layerQ, updateRecordQ } from "./fixed-format";
 
 const SHAPES: [number, number, number][] = [[1, 1, 1], [3, 2, 2], [7, 5, 1], [8, 4, 3], [17, 9, 2], [33, 6, 4], [64, 10, 1], [100, 3, 2]];
 const floats = (rng: Random, n: number) => Float32Array.from({ length: n }, () => 2 * rng.uniform() - 1);
@@ -110,13 +112,38 @@ describe("fixed-point kernels = their plain references (bit for bit)", () => {
             const bound = Int32Array.of(BOUND_UNKNOWN, 0);
             const xMax = Math.max(0, ...Array.from(xin, Math.abs));
             const P = mode === "A and P" ? new Int16Array(nIn) : null;
-            const u = updateQ({ lrM: 24000, S, Sb });
+            const u = updateRecordQ({ lrM: 24000, S, Sb });
             const sat = sgdFusedQ(layerQ(Wf, bf, nIn, nOut, { SHd: 2 }), g, xin, A1, u, xMax, bound, 0, P);
             const satRef = sgdFusedQReference(layerQ(Wr, br, nIn, nOut, { SHd: 2 }), g, xin, A2, u);
             expect(Array.from(Wf), `S ${S} ${mode}`).toEqual(Array.from(Wr));
             expect(Array.from(bf)).toEqual(Array.from(br));
             expect(sat).toBe(satRef);
             if (A1 && A2) for (let j = 0; j < nIn; j++) if (P === null || xin[j] !== 0) expect(A1[j], `A[${j}] ${mode}`).toBe(A2[j]);
+          }
+        }
+      }
+
+      // updateQ (per-sample rates times x) and applyGradientsQ (stored gradients): plain SGD and momentum, with and
+      // without decay, shifts up to past 30 (nothing moves), weights at the edge (saturation counted)
+      let lb = 0;
+      while (1 << lb < cols) lb++;
+      const dZn = sparse(ints(rng, nOut * cols, 16384), rng) as Int16Array, dW = ints(rng, nIn * nOut, 32767), db = ints(rng, nOut, 32767);
+      for (const momentum of [false, true]) {
+        for (const [S, Sb, dM, dE] of [[20, 22, 0, 31], [8, 9, 20000, 12], [30, 30, 0, 31], [33, 34, 30000, 40], [6, 6, 16384, 6]]) {
+          const m = momentum ? 4 : 0;
+          const u = updateRecordQ({ lrM: 16384 + rng.below(16384), t: 14 + lb, S: S + m, Sb: Sb + m, muQ15: 29491, dM, dE: dE + m });
+          for (const stored of [false, true]) {
+            const Wf = W.slice(), bf = b.slice(), Wr = W.slice(), br = b.slice();
+            const U1 = momentum ? ints(rng, nIn * nOut + nOut, 32767) : null, U2 = U1 && U1.slice();
+            const sat = stored ? applyGradientsQ(layerQ(Wf, bf, nIn, nOut), dW, db, U1, u)
+              : updateQ(layerQ(Wf, bf, nIn, nOut), U1, dZn, x, 3, new Int32Array(cols), cols, u, null);
+            const satRef = updateQReference(layerQ(Wr, br, nIn, nOut), U2, stored ? null : dZn, x, 3, stored ? 1 : cols, u,
+              stored ? dW : null, stored ? db : null);
+            const what = `${stored ? "applyGradientsQ" : "updateQ"} S ${S} momentum ${momentum}`;
+            expect(Array.from(Wf), what).toEqual(Array.from(Wr));
+            expect(Array.from(bf), what).toEqual(Array.from(br));
+            if (U1 && U2) expect(Array.from(U1), what).toEqual(Array.from(U2));
+            expect(sat, what).toBe(satRef);
           }
         }
       }

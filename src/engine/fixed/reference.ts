@@ -92,3 +92,45 @@ export function sgdFusedQReference(f: LayerFormatQ, dZ: Int16Array, x: Int16Arra
   }
   return saturated;
 }
+
+/**
+ * updateQ (dW and db null: row i's product for input j is sum_c round(lrM dZ[c,i] / 2^t) x[c,j], the bias's the
+ * sum of those rates) and applyGradientsQ (lrM times the stored dW and db), one parameter at a time, with
+ * round-to-nearest (stochastic rounding is the fast kernel's own xorshift stream).
+ */
+export function updateQReference(f: LayerFormatQ, U: Int16Array | null, dZ: Int16Array | null, x: Int16Array, xOff: number,
+  cols: number, u: UpdateQ, dW: Int16Array | null = null, db: Int16Array | null = null): number {
+  const { W, b, nIn, nOut } = f;
+  const saturated = { count: 0 };
+  const rates = new Array<number>(cols);
+  for (let i = 0; i < nOut; i++) {
+    for (let c = 0; c < cols && dZ !== null; c++) rates[c] = Math.floor((u.lrM * dZ[c * nOut + i] + 2 ** (u.t - 1)) / 2 ** u.t);
+    for (let j = 0; j < nIn; j++) {
+      let d = 0;
+      if (dW !== null) d = u.lrM * dW[i * nIn + j];
+      else for (let c = 0; c < cols; c++) d += rates[c] * x[xOff + c * nIn + j];
+      W[i * nIn + j] = moveParameter(W[i * nIn + j], d, u.S, true, u, U, i * nIn + j, saturated);
+    }
+    const d = db !== null ? u.lrM * db[i] : rates.reduce((sum, r) => sum + r, 0);
+    b[i] = moveParameter(b[i], d, u.Sb, false, u, U, nIn * nOut + i, saturated);
+  }
+  return saturated.count;
+}
+
+/** A parameter w minus round(d / 2^s) (0 past s = 30) and its decay, through its velocity U[k] when given. */
+function moveParameter(w: number, d: number, shift: number, decays: boolean, u: UpdateQ, U: Int16Array | null, k: number,
+  saturated: { count: number }): number {
+  const m = U !== null ? 4 : 0, s = shift - m, e = u.dE - m;
+  const clamp = (v: number) => {
+    if (Math.abs(v) <= QMAX) return v;
+    saturated.count++;
+    return Math.sign(v) * QMAX;
+  };
+  let step = s > 30 ? 0 : Math.floor((d + 2 ** (s - 1)) / 2 ** s);
+  if (decays && u.dM !== 0 && e <= 30) step += Math.floor((u.dM * w + 2 ** (e - 1)) / 2 ** e);
+  if (U !== null) {
+    U[k] = clamp(Math.floor((u.muQ15 * U[k] + 16384) / 32768) + step);
+    step = Math.floor((U[k] + 8) / 16);
+  }
+  return clamp(w - step);
+}
