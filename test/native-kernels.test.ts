@@ -90,12 +90,12 @@ describe("native kernels: build and codes", () => {
 
   withNative("refuse a tensor that does not fit its buffer, a non-number size and a missing argument", () => {
     const W = new Float32Array(6), b = new Float32Array(2), x = new Float32Array(3), Y = new Float32Array(2);
-    expect(() => native.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 2)).toThrow(/outside its buffer/);
-    expect(() => native.f32Forward(W.buffer, 2, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1)).toThrow(/outside its buffer/);
-    expect(() => native.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, "3" as unknown as number, 2, 1)).toThrow(/must be a number/);
-    expect(() => native.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, -1, 2, 1)).toThrow(/sizes/);
-    expect(() => native.f32Forward(W as unknown as ArrayBuffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1)).toThrow(/ArrayBuffer/);
-    expect(() => (native.f32Forward as unknown as (...a: unknown[]) => void)(W.buffer, 0)).toThrow(/arguments/);
+    expect(() => native.f32ForwardAct(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 2, 0, 0)).toThrow(/outside its buffer/);
+    expect(() => native.f32ForwardAct(W.buffer, 2, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1, 0, 0)).toThrow(/outside its buffer/);
+    expect(() => native.f32ForwardAct(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, "3" as unknown as number, 2, 1, 0, 0)).toThrow(/must be a number/);
+    expect(() => native.f32ForwardAct(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, -1, 2, 1, 0, 0)).toThrow(/sizes/);
+    expect(() => native.f32ForwardAct(W as unknown as ArrayBuffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1, 0, 0)).toThrow(/ArrayBuffer/);
+    expect(() => (native.f32ForwardAct as unknown as (...a: unknown[]) => void)(W.buffer, 0)).toThrow(/arguments/);
   });
 });
 

@@ -113,12 +113,12 @@ describe("the XS binding", () => {
       await engine.evaluate(XS_NATIVE_SETUP);
       await engine.evaluate(`globalThis.N = tinypropNative; globalThis.W = new Float32Array(6); globalThis.b = new Float32Array(2);
         globalThis.x = new Float32Array(3); globalThis.Y = new Float32Array(2);`);
-      await expect(engine.evaluate(`N.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 2)`)).rejects.toThrow(/outside its buffer/);
-      await expect(engine.evaluate(`N.f32Forward(W.buffer, 2, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1)`)).rejects.toThrow(/outside its buffer/);
-      await expect(engine.evaluate(`N.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, { valueOf() { return 3; } }, 2, 1)`)).rejects.toThrow(/must be a number/);
-      await expect(engine.evaluate(`N.f32Forward(W, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1)`)).rejects.toThrow(XsError);
+      await expect(engine.evaluate(`N.f32ForwardAct(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 2, 0, 0)`)).rejects.toThrow(/outside its buffer/);
+      await expect(engine.evaluate(`N.f32ForwardAct(W.buffer, 2, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1, 0, 0)`)).rejects.toThrow(/outside its buffer/);
+      await expect(engine.evaluate(`N.f32ForwardAct(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, { valueOf() { return 3; } }, 2, 1, 0, 0)`)).rejects.toThrow(/must be a number/);
+      await expect(engine.evaluate(`N.f32ForwardAct(W, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1, 0, 0)`)).rejects.toThrow(XsError);
       await expect(engine.evaluate(`N.qAbsMax(new Int16Array(4).buffer, 0)`)).rejects.toThrow(/arguments expected/);
-      await engine.evaluate(`W.fill(0.5); b.fill(1); x.fill(2); N.f32Forward(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1); print(Y[0], Y[1]);`);
+      await engine.evaluate(`W.fill(0.5); b.fill(1); x.fill(2); N.f32ForwardAct(W.buffer, 0, b.buffer, 0, x.buffer, 0, Y.buffer, 0, 3, 2, 1, 0, 0); print(Y[0], Y[1]);`);
       expect(engine.output()).toEqual(["4 4"]);
     } finally {
       await engine.close();

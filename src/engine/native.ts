@@ -18,13 +18,10 @@ type BufOrNull = ArrayBufferLike | null;
  */
 export interface NativeKernels {
   version(): number;
-  f32Forward(W: Buf, Wo: number, b: Buf, bo: number, x: Buf, xo: number, Y: Buf, Yo: number, nIn: number, nOut: number, cols: number): void;
   f32Activate(Y: Buf, Yo: number, n: number, act: number, leakySlope: number): void;
   f32ActivationBackward(dZ: Buf, dZo: number, Y: Buf, Yo: number, n: number, act: number, leakySlope: number): void;
   f32BackwardInput(W: Buf, Wo: number, dZ: Buf, dZo: number, dX: Buf, dXo: number, nIn: number, nOut: number, cols: number): void;
   f32BackwardParams(dZ: Buf, dZo: number, x: Buf, xo: number, dW: Buf, dWo: number, db: Buf, dbo: number, nIn: number, nOut: number, cols: number): void;
-  f32BackwardSgdFused(W: Buf, Wo: number, b: Buf, bo: number, dZ: Buf, dZo: number, x: Buf, xo: number, dX: BufOrNull, dXo: number,
-    nIn: number, nOut: number, lr: number, weightDecay: number): void;
   f32SumOfSquares(G: Buf, Go: number, n: number): number;
   f32Sgd(P: Buf, Po: number, G: Buf, Go: number, n: number, lr: number, wd: number, gScale: number): void;
   f32Momentum(P: Buf, Po: number, G: Buf, Go: number, V: Buf, Vo: number, n: number, lr: number, mu: number, wd: number, gScale: number): void;

@@ -4,12 +4,10 @@
 // TypeScript, because the `@` host-function syntax is an XS extension that only xsc compiles.
 
 function version() @ "xs_tp_version";
-function f32Forward() @ "xs_tp_f32_forward";
 function f32Activate() @ "xs_tp_f32_activate";
 function f32ActivationBackward() @ "xs_tp_f32_activation_backward";
 function f32BackwardInput() @ "xs_tp_f32_backward_input";
 function f32BackwardParams() @ "xs_tp_f32_backward_params";
-function f32BackwardSgdFused() @ "xs_tp_f32_backward_sgd_fused";
 function f32SumOfSquares() @ "xs_tp_f32_sum_of_squares";
 function f32Sgd() @ "xs_tp_f32_sgd";
 function f32Momentum() @ "xs_tp_f32_momentum";
@@ -38,7 +36,7 @@ function qApplyGradients() @ "xs_tp_q_apply_gradients";
 function qAbsMax() @ "xs_tp_q_abs_max";
 
 globalThis.tinypropNative = Object.freeze({
-  version, f32Forward, f32Activate, f32ActivationBackward, f32BackwardInput, f32BackwardParams, f32BackwardSgdFused,
+  version, f32Activate, f32ActivationBackward, f32BackwardInput, f32BackwardParams,
   f32SumOfSquares, f32Sgd, f32Momentum, f32Adam, f32ForwardAct, f32BackwardSgdFusedAct, f32Softmax, f32FirstNonFinite,
   f32sForwardAct, f32sActivate, f32sActivationBackward, f32sBackwardInput, f32sBackwardParams, f32sBackwardSgdFusedAct,
   f32sSumOfSquares, f32sSgd, f32sMomentum, f32sAdam,

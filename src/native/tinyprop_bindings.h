@@ -47,17 +47,6 @@ static int tp_dims(TpCtx *c, int32_t a, int32_t b, int32_t n)
 
 TP_BODY(version) { tp_return_int(c, TP_NATIVE_VERSION); }
 
-/* (W, b, x, Y, nIn, nOut, cols) */
-TP_BODY(f32_forward)
-{
-  int32_t nIn = tp_int(c, 8), nOut = tp_int(c, 9), cols = tp_int(c, 10);
-  float *W, *b, *x, *Y;
-  if (!tp_dims(c, nIn, nOut, cols)) return;
-  W = TP_F32(0, (int64_t)nIn * nOut); b = TP_F32(2, nOut); x = TP_F32(4, (int64_t)cols * nIn); Y = TP_F32(6, (int64_t)cols * nOut);
-  if (tp_failed(c)) return;
-  tp_f32_dense_forward(W, b, x, Y, nIn, nOut, cols);
-}
-
 /* (Y, n, act, leakySlope) */
 static void tp_f32_activate_body(TpCtx *c, int f32only)
 {
@@ -100,17 +89,6 @@ static void tp_f32_backward_params_body(TpCtx *c, int f32only)
   dZ = TP_F32(0, (int64_t)cols * nOut); x = TP_F32(2, (int64_t)cols * nIn); dW = TP_F32(4, (int64_t)nIn * nOut); db = TP_F32(6, nOut);
   if (tp_failed(c)) return;
   V(backward_params, (dZ, x, dW, db, nIn, nOut, cols));
-}
-
-/* (W, b, dZ, x, dX | null, nIn, nOut, lr, weightDecay) */
-TP_BODY(f32_backward_sgd_fused)
-{
-  int32_t nIn = tp_int(c, 10), nOut = tp_int(c, 11);
-  float *W, *b, *dZ, *x, *dX;
-  if (!tp_dims(c, nIn, nOut, 1)) return;
-  W = TP_F32(0, (int64_t)nIn * nOut); b = TP_F32(2, nOut); dZ = TP_F32(4, nOut); x = TP_F32(6, nIn); dX = TP_F32_OR_NULL(8, nIn);
-  if (tp_failed(c)) return;
-  tp_f32_backward_sgd_fused(W, b, dZ, x, dX, nIn, nOut, tp_num(c, 12), tp_num(c, 13));
 }
 
 /* (G, n) -> sum of squares */
@@ -321,12 +299,10 @@ TP_BODY(q_abs_max)
 /* X(C name, JavaScript name, argument count): the JavaScript names are NativeKernels' in src/engine/native.ts. */
 #define TP_BINDINGS(X) \
   X(version, version, 0) \
-  X(f32_forward, f32Forward, 11) \
   X(f32_activate, f32Activate, 5) \
   X(f32_activation_backward, f32ActivationBackward, 7) \
   X(f32_backward_input, f32BackwardInput, 9) \
   X(f32_backward_params, f32BackwardParams, 11) \
-  X(f32_backward_sgd_fused, f32BackwardSgdFused, 14) \
   X(f32_sum_of_squares, f32SumOfSquares, 3) \
   X(f32_sgd, f32Sgd, 8) \
   X(f32_momentum, f32Momentum, 11) \

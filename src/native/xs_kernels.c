@@ -1,6 +1,6 @@
 /*
  * XS binding of the native kernels: one host function per kernel, `void xs_tp_<name>(xsMachine *the)`.
- * On a Moddable device, src/native/kernels.js declares them (`function f32Forward() @ "xs_tp_f32_forward";`);
+ * On a Moddable device, src/native/kernels.js declares them (`function f32ForwardAct() @ "xs_tp_f32_forward_act";`);
  * on the PC, host-sim/xs/build-worker.mjs's "native" variant defines them as globals of xsnap-worker.
  *
  * Tensors arrive as (ArrayBuffer, byte offset) pairs and are read with xsmcGetBufferReadable/Writable, the
