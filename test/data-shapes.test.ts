@@ -58,13 +58,13 @@ describe("the CLI takes the data options", () => {
   it("bad input: wrong column names, unknown feature set, short windows, ';' delimiter", () => {
     const cols = cli(["train", fanCsv, "--label-column", "speed", "--columns", "ax,AY"]);
     expect(cols.status).toBe(1);
-    expect(cols.stderr).toContain(`${fanCsv}:1: missing column(s) "AY" (header: speed,ax,ay,az) (set by --columns)`);
+    expect(cols.stderr).toContain(`${fanCsv}:1: --columns ax,AY: missing column(s) "AY" (header: speed,ax,ay,az) (did you mean "ay"? names are case-sensitive)`);
     const feats = cli(["train", fanCsv, "--label-column", "speed", "--window", "64", "--features", "stats,wavelet"]);
     expect(feats.status).toBe(2);
-    expect(feats.stderr).toContain('--features: unknown feature set "wavelet"');
+    expect(feats.stderr).toContain('--features stats,wavelet: unknown feature set "wavelet"');
     const short = cli(["train", fanCsv, "--label-column", "speed", "--window", "100", "--stride", "10"]);
     expect(short.status).toBe(1);
-    expect(short.stderr).toContain(`${fanCsv}:2: short window: 64 rows of label "c0" from line 2 to 65, but --window is 100`);
+    expect(short.stderr).toContain(`${fanCsv}:2: short window: 64 rows of label "c0" (lines 2-65) are fewer than --window 100`);
     const semi = join(dir, "semi.csv");
     writeFileSync(semi, syntheticCsv({ ...STROKES, classes: 3, windowsPerClass: 8 }).replace(/,/g, ";"));
     const s = cli(["train", semi, "--window", "50", "--epochs", "2", "--delimiter", ";"]);

@@ -42,7 +42,7 @@ describe("bundled dataset", () => {
     expect([p.columns, p.window, p.stride, p.features, p.classes]).toEqual([[...IMU_COLUMNS], 119, 119, FEATURE_STATS, data.classes]);
     expect(p.ranges).toEqual([5, 5, 5, 800, 800, 800].map((r, i) => (i < 3 ? r : p.ranges[i]))); // accel: max 4 g x 1.25
     expect(p.mean).toHaveLength(30);
-    expect(data.report).toEqual({ clippedSamples: [], clippedFeatures: { train: 0, test: 0 }, uncoveredRows: 0 });
+    expect(data.report).toMatchObject({ clippedSamples: [], clippedFeatures: { train: 0, test: 0 }, uncoveredRows: 0, uncovered: [], ignoredFiles: [] });
   });
 
   it("training inputs are normalised: mean 0, standard deviation 1 per feature", () => {
@@ -79,7 +79,7 @@ describe("bundled dataset", () => {
     expect(loadDefaultDataset().test.x).toEqual(data.test.x);
     const d = loadDefaultDataset({ testPerClass: 10 });
     expect([d.train.count, d.test.count]).toEqual([75, 50]);
-    expect(() => loadDefaultDataset({ testPerClass: 25 })).toThrow(/need more than 25/);
+    expect(() => loadDefaultDataset({ testPerClass: 25 })).toThrow(/class "AlohomoraCharm" has 25 windows \(--window 119 \(the default\)\); the test set holds out the last 25 of each class/);
   });
 });
 
@@ -127,20 +127,20 @@ describe("errors name the file, the line and the setting", () => {
     writeFileSync(join(dir, "b.csv"), [HEADER, ...rows(9)].join("\n"));
     const e = errorOf(() => loadWindows(dir, { window: 4 }));
     expect(e).toBeInstanceOf(CsvError);
-    expect(e.message).toBe(`${join(dir, "b.csv")}:10: partial window: 1 rows of class "b" from line 10 do not fill a window of 4 rows (--window)`);
+    expect(e.message).toBe(`${join(dir, "b.csv")}:10: partial window: class "b" ends with 1 rows (line 10) that do not fill a window of 4 rows (--window 4); the file ends there`);
     writeFileSync(join(dir, "a.csv"), [HEADER, ...rows(3), "1,2,3,4,5,NaN"].join("\n"));
     expect(() => loadWindows(dir, { window: 2 })).toThrow(`${join(dir, "a.csv")}:5: non-finite value "NaN" in column "gZ"`);
     writeFileSync(join(dir, "a.csv"), ["aX,aY,aZ", "1,2,3"].join("\n"));
-    expect(() => loadWindows(dir, { columns: [...IMU_COLUMNS] })).toThrow(/a\.csv:1: missing column\(s\) "gX", "gY", "gZ" .*\(set by --columns\)/);
+    expect(() => loadWindows(dir, { columns: [...IMU_COLUMNS] })).toThrow(/a\.csv:1: --columns aX,aY,aZ,gX,gY,gZ: missing column\(s\) "gX", "gY", "gZ" \(header: aX,aY,aZ\)/);
     const empty = tmp();
     mkdirSync(join(empty, "sub.csv"));
-    expect(() => loadWindows(empty)).toThrow(/no \.csv files/);
+    expect(() => loadWindows(empty)).toThrow(`${empty}: no .csv files in this folder (a data folder holds one CSV file per class, named after the class; found sub.csv)`);
   });
 
   it("non-numeric cells in a defaulted column say how to choose columns", () => {
     const dir = tmp(), path = join(dir, "d.csv");
     writeFileSync(path, ["time,x,label", "12:00,1,a", "12:01,2,a"].join("\n"));
-    expect(() => loadWindows(path, { window: 1 })).toThrow(`${path}:2: non-numeric value "12:00" in column "time" (the inputs default to every column but the label; choose them with --columns)`);
+    expect(() => loadWindows(path, { window: 1 })).toThrow(`${path}:2: non-numeric value "12:00" in column "time" (the inputs default to every column but the label column "label"; choose them with --columns)`);
     expect(loadWindows(path, { window: 1, columns: "x" }).windows).toHaveLength(2);
   });
 
@@ -148,20 +148,20 @@ describe("errors name the file, the line and the setting", () => {
     const dir = tmp(), path = join(dir, "all.csv");
     writeFileSync(path, [`${HEADER},spell`, "1,2,3,4,5,6,up", "1,2,3,4,5,6,up", "1,2,3,4,5,6,left"].join("\n"));
     expect(() => loadWindows(path, { window: 2, labelColumn: "spell", classes: ["up", "down"] })).toThrow(`${path}:4: unknown label "left" (expected one of: up, down)`);
-    expect(() => loadWindows(path, { window: 2 })).toThrow(`${path}:1: missing label column "label"`);
+    expect(() => loadWindows(path, { window: 2 })).toThrow(`${path}:1: --label-column label (the default; a folder of per-class files needs none): missing label column "label"`);
     writeFileSync(path, [`${HEADER},spell`, "1,2,3,4,5,6,up", "1,2,3,4,5,6,up", "1,2,3,4,5,6,up", "1,2,3,4,5,6,left", "1,2,3,4,5,6,left"].join("\n"));
     expect(() => loadWindows(path, { window: 2, labelColumn: "spell" })).toThrow(
-      `${path}:4: partial window: 1 rows of label "up" from line 4 do not fill a window of 2 rows; the label changes to "left" at line 5 (--window)`);
+      `${path}:4: partial window: label "up" ends with 1 rows (line 4) that do not fill a window of 2 rows (--window 2); the label changes to "left" at line 5`);
     expect(() => loadWindows(path, { window: 3, stride: 1, labelColumn: "spell" })).toThrow(
-      `${path}:5: short window: 2 rows of label "left" from line 5 to 6, but --window is 3`);
+      `${path}:5: short window: 2 rows of label "left" (lines 5-6) are fewer than --window 3`);
   });
 
   it("bad settings: unknown feature set, spectrum too fine, stats on tabular rows", () => {
     const dir = tmp();
     writeFileSync(join(dir, "a.csv"), [HEADER, ...rows(8)].join("\n"));
-    expect(() => loadWindows(dir, { window: 4, features: "stats,fft" })).toThrow('--features: unknown feature set "fft" (choose from stats, spectrum[:bands], raw[:points])');
-    expect(() => loadWindows(dir, { window: 4, features: "spectrum:9" })).toThrow(/--features: spectrum bands must be an integer in 1..2 for a window of 4 rows, got 9/);
-    expect(() => loadWindows(dir, { window: 1, features: "stats" })).toThrow(/--features: tabular data \(window 1\) takes only the raw feature set/);
+    expect(() => loadWindows(dir, { window: 4, features: "stats,fft" })).toThrow('--features stats,fft: unknown feature set "fft" (known: stats, spectrum[:bands], raw[:points])');
+    expect(() => loadWindows(dir, { window: 4, features: "spectrum:9" })).toThrow(/--features spectrum:9: spectrum bands must be an integer in 1..2 for a window of 4 rows, got 9/);
+    expect(() => loadWindows(dir, { window: 1, features: "stats" })).toThrow(/--features stats: tabular data \(window 1\) takes only the raw feature set/);
   });
 
   it("a model's pipeline decides columns, ranges, window and normalisation; mismatches are errors", () => {
@@ -173,11 +173,12 @@ describe("errors name the file, the line and the setting", () => {
     const set = loadWindows(dir, { pipeline: model, pipelineSource: "m.tpm" });
     expect(set.clippedSamples.every((n) => n > 0)).toBe(true);
     expect(() => loadWindows(dir, { pipeline: model, pipelineSource: "m.tpm", window: 2 })).toThrow("--window 2 does not match m.tpm (window 4)");
+    expect(set.firstClipped.map((p) => p && `${p.source}:${p.line}`)).toEqual(IMU_COLUMNS.map(() => `${join(dir, "b.csv")}:2`));
     writeFileSync(join(dir, "b.csv"), ["aX,aY", "1,2"].join("\n"));
-    expect(() => loadWindows(dir, { pipeline: model, pipelineSource: "m.tpm" })).toThrow(/b\.csv:1: missing column\(s\) "aZ".*\(m\.tpm was trained on columns aX,aY,aZ,gX,gY,gZ\)/);
+    expect(() => loadWindows(dir, { pipeline: model, pipelineSource: "m.tpm" })).toThrow(/b\.csv:1: m\.tpm expects columns aX,aY,aZ,gX,gY,gZ \(its pipeline\): missing column\(s\) "aZ"/);
     writeFileSync(join(dir, "c.csv"), [HEADER, ...rows(4)].join("\n"));
     writeFileSync(join(dir, "b.csv"), [HEADER, ...rows(4)].join("\n"));
-    expect(() => loadWindows(dir, { pipeline: model, pipelineSource: "m.tpm" })).toThrow('classes "c" are not among m.tpm\'s classes (a, b)');
+    expect(() => loadWindows(dir, { pipeline: model, pipelineSource: "m.tpm" })).toThrow(`${join(dir, "c.csv")}:2: unknown class "c" (the file's name): not one of m.tpm's classes (a, b)`);
   });
 });
 

@@ -6,7 +6,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { UsageError, type Args } from "../args";
-import { CsvError } from "../data/csv";
 import { loadDataset, type Dataset, type LoadOptions, type SplitOptions } from "../data/gestures";
 import { separateTestSet } from "../data/split";
 import { requirePath } from "./files";
@@ -20,10 +19,7 @@ export async function readSource(source: string, options: LoadOptions & SplitOpt
   const file = join(dir, "stdin.csv");
   try {
     await pipeline(process.stdin, createWriteStream(file));
-    return loadDataset(file, options);
-  } catch (e) {
-    if (e instanceof CsvError) throw new CsvError("<stdin>", e.line, e.detail);
-    throw e;
+    return loadDataset(file, { ...options, displayName: "<stdin>" });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -33,7 +29,7 @@ export async function readSource(source: string, options: LoadOptions & SplitOpt
 export function loadOptions(args: Args): LoadOptions {
   const delimiter = args.optionalString("delimiter");
   return {
-    labelColumn: args.string("label-column"), columns: args.optionalString("columns"), window: args.optionalNumber("window"),
+    labelColumn: args.has("label-column") ? args.string("label-column") : undefined, columns: args.optionalString("columns"), window: args.optionalNumber("window"),
     stride: args.optionalNumber("stride"), features: args.optionalString("features"), delimiter: delimiter === "tab" ? "\t" : delimiter,
   };
 }

@@ -15,7 +15,7 @@ import { describeSpec, installModel } from "./weights";
 import { saveAtEnd } from "./checkpoint";
 import { openLink } from "../link/open";
 import type { HostLink } from "../link/link";
-import type { Dataset } from "../data/gestures";
+import { describeReport, type Dataset } from "../data/gestures";
 import { buildModel, type ModelSpec } from "../../src/index";
 import { saveModel, withPipeline } from "../../src/modelfile/index";
 
@@ -57,9 +57,10 @@ export const initCommand: Command = {
   async run(args) {
     const source = args.positional(0, "a CSV file or folder (the classes and inputs of the new model)");
     const data = await loadSplitData(args, source);
+    const out = outputFor(args);
+    for (const line of describeReport(data.report)) out.note(line);
     const { link } = await openLink(await resolvePort(args.string("port")), args.number("baud"));
     try {
-      const out = outputFor(args);
       const spec = await initBoard(link, args, data, (l) => out.summary(l));
       const saved = await saveAtEnd(link, { summary: (l) => out.summary(l), warn: (l) => out.warn(l) });
       out.event("summary", { spec, classes: data.classes, checkpoint: saved ?? null });

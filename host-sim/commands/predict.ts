@@ -8,10 +8,11 @@ import { outputFor } from "../report/output";
 import { resolvePort } from "./ports";
 import { requirePath } from "./files";
 import { UsageError } from "../args";
-import { describeReport, learnPipeline, loadWindows, normalised } from "../data/gestures";
+import { describeReport, learnPipeline, loadWindows, normalised, reportOf } from "../data/gestures";
+import { loadOptions } from "./data";
 import { readModelFile } from "../modelfile";
 import { readPipeline } from "../../src/modelfile/index";
-import { checkPipeline, featureWidth, type PipelineSpec } from "../../src/features/index";
+import { featureWidth, pipelineProblem, type PipelineSpec } from "../../src/features/index";
 import { readFileSync } from "node:fs";
 import { DTYPE_F32 } from "../../src/protocol/index";
 import { openLink } from "../link/open";
@@ -24,7 +25,8 @@ function pipelineOf(path: string): PipelineSpec {
   if (path.endsWith(".json")) {
     const log = JSON.parse(readFileSync(path, "utf8")) as { pipeline?: PipelineSpec };
     if (!log.pipeline) throw new UsageError(`${path} records no input pipeline (expected the JSON log of tinyprop stream)`);
-    checkPipeline(log.pipeline);
+    const why = pipelineProblem(log.pipeline);
+    if (why !== "") throw new UsageError(`${path}: its input pipeline is unusable: ${why}`);
     return log.pipeline;
   }
   const pipeline = readPipeline(readModelFile(path));
@@ -59,7 +61,7 @@ export const predictCommand: Command = {
         pipelineSource = "the board's model";
       }
       const names = pipeline?.classes ?? [];
-      const load = (unlabeled: boolean): WindowSet => loadWindows(source, { labelColumn: args.string("label-column"), pipeline, pipelineSource, unlabeled });
+      const load = (unlabeled: boolean): WindowSet => loadWindows(source, { ...loadOptions(args), pipeline, pipelineSource, unlabeled });
       let set: WindowSet;
       let labelled = true;
       try {
@@ -74,8 +76,7 @@ export const predictCommand: Command = {
       const spec = pipeline ?? learnPipeline(set);
       const { split, clipped } = normalised(set, spec, set.windows.map((_, i) => i));
       const x = split.x;
-      const clippedSamples = spec.columns.map((column, c) => ({ column, count: set.clippedSamples[c]! })).filter((c) => c.count > 0);
-      for (const line of describeReport({ clippedSamples, clippedFeatures: { train: 0, test: clipped }, uncoveredRows: set.uncoveredRows })) out.note(line);
+      for (const line of describeReport(reportOf(set, { train: 0, test: clipped }))) out.note(line);
       const width = info.inputDims[0]! * (info.inputDims[1] || 1) * (info.inputDims[2] || 1);
       if (width !== featureWidth(spec)) throw new UsageError(`the board's model takes ${width} inputs, the data makes ${featureWidth(spec)} features (${pipelineSource ?? "learned from this data"})`);
       const scores = await link.predict(x, split.count);

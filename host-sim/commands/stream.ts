@@ -11,7 +11,7 @@ import { UsageError } from "../args";
 import { dataOptions, linkOptions, outputOptions, reportOptions, splitOptions } from "./options";
 import { resolvePort } from "./ports";
 import { loadSplitData, readSource } from "./data";
-import type { GestureDataset } from "../data/gestures";
+import { describeReport, type GestureDataset } from "../data/gestures";
 import { Output, outputFor } from "../report/output";
 import { writeRunReport, type HistoryRecord } from "../report/run";
 import { argmaxRows, confusionFrom, formatConfusion, type Confusion } from "../report/confusion";
@@ -27,6 +27,7 @@ import { PortError, type BytePort } from "../link/port";
 import { noCheckpointWarning, saveAtEnd } from "./checkpoint";
 import type { FrameSizeBreakpoint } from "../link/frame-size";
 import { ensurePipeline } from "../link/sensor-link";
+import { describeFeatures, type PipelineSpec } from "../../src/features/index";
 
 export interface StreamOptions {
   /** CSV file, folder of per-class CSV files, or "-" for standard input. */
@@ -190,6 +191,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     if (state.fingerprint !== fingerprint) throw new UsageError(`--resume: ${stateFile} belongs to a run with other data or options (epochs, batch, seed, lr)`);
   }
   print(`data: ${data.train.count} training and ${data.test.count} test gestures, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
+  for (const line of describeReport(data.report)) out.note(line);
   if (raw) print(`raw windows: ${data.pipeline.window} rows x ${data.pipeline.columns.length} columns (int16) per sample; the board computes the ${data.inputWidth} features`);
 
   // 2. Connect and check that the device's model fits the data (after --init has put a fresh one there).
@@ -208,6 +210,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   // The board's whole model (MODEL_GET, where the firmware installs models): its class names and settings.
   const boardFile = canInstall(link) ? (await link.getModel()).blob : undefined;
   if (boardFile) checkBoardClasses(boardFile, data.classes);
+  if (boardFile && !o.init) checkBoardInputs(boardFile, data.pipeline, o.source);
   for (const line of describeDevice(info)) print(`device: ${line}`);
   const noCheckpoints = noCheckpointWarning(info);
   if (noCheckpoints) out.warn(noCheckpoints);
@@ -336,6 +339,16 @@ export function checkBoardClasses(boardFile: Uint8Array, classes: string[]): voi
   if (names.length === 0) return;
   if (names.length !== classes.length || names.some((n, i) => n !== classes[i])) {
     throw new UsageError(`the data's classes do not match the board's model: data ${classes.join(", ")}; model ${names.join(", ")} (use --init for a new model, or data with the model's classes)`);
+  }
+}
+
+/** The board's model reads its inputs with its pipeline: data cut or featurised otherwise would train garbage. */
+export function checkBoardInputs(boardFile: Uint8Array, data: PipelineSpec, source: string): void {
+  const board = readPipeline(boardFile);
+  if (!board) return;
+  const shape = (p: PipelineSpec) => `columns ${p.columns.join(",")}, window ${p.window}, stride ${p.stride}, features ${describeFeatures(p)}`;
+  if (shape(board) !== shape(data)) {
+    throw new UsageError(`the board's model expects ${shape(board)} (its pipeline) but ${source} with these options gives ${shape(data)} (set --columns/--window/--stride/--features to match, or use --init for a new model)`);
   }
 }
 

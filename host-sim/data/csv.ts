@@ -26,6 +26,7 @@
 // and parseCsv a string's, both only once every line has parsed, so they never yield a partial result.
 
 import { closeSync, openSync, readSync } from "node:fs";
+import { suggest } from "../args";
 
 /** Longest line accepted, in characters. */
 export const MAX_LINE_CHARS = 1 << 20;
@@ -65,6 +66,13 @@ export interface CsvOptions {
   labels?: readonly string[];
   /** Field separator; default: detected from the header ("," else ";" else tab). */
   delimiter?: string;
+  /**
+   * Where `columns` came from, for messages about them, e.g. "--columns ax,ay" or "model.tpm expects columns
+   * ax,ay (its pipeline)". Default "columns".
+   */
+  columnsSetting?: string;
+  /** Where `labelColumn` came from, e.g. "--label-column speed". Default "label column". */
+  labelSetting?: string;
 }
 
 /** The delimiters a file may use. */
@@ -159,6 +167,26 @@ function parseNumber(field: string, column: string): number | string {
   if (!Number.isFinite(v)) return `non-finite value "${excerpt(t)}" in column "${column}" (overflows)`;
   return v;
 }
+
+/**
+ * " (did you mean "ay"?)" for names missing from `names`: the same letters in another case first, else a
+ * near miss; "" when none is close.
+ */
+export function nearNames(missing: readonly string[], names: readonly string[]): string {
+  let caseOnly = false;
+  const found: string[] = [];
+  for (const name of missing) {
+    const sameCase = names.find((n) => n.toLowerCase() === name.toLowerCase());
+    if (sameCase !== undefined) caseOnly = true;
+    const near = sameCase ?? /did you mean (.*)\?\)$/.exec(suggest(name, names, ""))?.[1];
+    if (near !== undefined && !found.includes(near)) found.push(near);
+  }
+  if (found.length === 0) return "";
+  return ` (did you mean ${found.slice(0, 6).map((n) => `"${n}"`).join(", ")}?${caseOnly ? " names are case-sensitive" : ""})`;
+}
+
+/** Name of a delimiter for messages: "," ";" or "tab". */
+const delimiterName = (d: string): string => (d === "\t" ? "tab" : JSON.stringify(d));
 
 function looksNumeric(field: string): boolean {
   const t = field.trim();
@@ -289,6 +317,9 @@ export class CsvStream {
     const split = splitFields(text, delimiter);
     if (typeof split === "string") this.fail(line, `malformed header: ${split}`);
     const names = split.map((s) => s.trim());
+    // A header of one column that another delimiter would split: said with any error about its columns.
+    const looks = names.length === 1 ? detectDelimiter(text) : delimiter;
+    const oneColumn = looks !== delimiter ? `; with --delimiter ${delimiterName(delimiter)} the header is the one column "${excerpt(names[0]!)}", but it looks ${delimiterName(looks)}-separated` : "";
     if (names.every(looksNumeric)) this.fail(line, `missing header row (first line looks like data: "${excerpt(text)}")`);
     const seen = new Set<string>();
     for (let i = 0; i < names.length; i++) {
@@ -301,12 +332,20 @@ export class CsvStream {
     let labelIndex = -1;
     if (labelColumn !== undefined) {
       labelIndex = names.indexOf(labelColumn);
-      if (labelIndex < 0) this.fail(line, `missing label column "${labelColumn}" (header: ${names.join(",")})`);
+      if (labelIndex < 0) {
+        const setting = this.opts.labelSetting ?? "label column";
+        this.fail(line, `${setting}: missing label column "${labelColumn}" (header: ${excerpt(names.join(","), 200)})${nearNames([labelColumn], names)}${oneColumn}`);
+      }
     }
     const wanted = this.opts.columns ?? names.filter((_, i) => i !== labelIndex);
     const missing = wanted.filter((c) => !seen.has(c));
-    if (missing.length > 0) this.fail(line, `missing column(s) ${missing.map((c) => `"${c}"`).join(", ")} (header: ${names.join(",")})`);
-    if (labelColumn !== undefined && wanted.includes(labelColumn)) this.fail(line, `label column "${labelColumn}" is also requested as a numeric column`);
+    if (missing.length > 0) {
+      const setting = this.opts.columnsSetting ?? "columns";
+      this.fail(line, `${setting}: missing column(s) ${missing.map((c) => `"${c}"`).join(", ")} (header: ${excerpt(names.join(","), 200)})${nearNames(missing, names)}${oneColumn}`);
+    }
+    if (labelColumn !== undefined && wanted.includes(labelColumn)) {
+      this.fail(line, `${this.opts.columnsSetting ?? "columns"}: the label column "${labelColumn}" (${this.opts.labelSetting ?? "label column"}) is also requested as a numeric column`);
+    }
     if (wanted.length === 0) this.fail(line, "no numeric columns");
     this._header = names;
     this._columns = [...wanted];
@@ -314,11 +353,25 @@ export class CsvStream {
     this.labelIndex = labelIndex;
   }
 
+  /** Why a row may have the wrong number of fields: another delimiter than the header's, or a trailing one. */
+  private raggedHint(text: string, fields: string[]): string {
+    const expected = this._header!.length, d = delimiterName(this.delimiter);
+    for (const other of DELIMITERS) {
+      if (other === this.delimiter) continue;
+      const split = splitFields(text, other);
+      if (typeof split !== "string" && split.length === expected) {
+        return ` (fields are separated by ${d} as in the header, but this line looks ${delimiterName(other)}-separated: mixed delimiters?)`;
+      }
+    }
+    if (fields.length === expected + 1 && fields[expected]!.trim() === "") return ` (a trailing ${d}?)`;
+    return ` (fields separated by ${d}, as in the header)`;
+  }
+
   private readRow(text: string, line: number): CsvRow {
     const fields = splitFields(text, this.delimiter);
     if (typeof fields === "string") this.fail(line, `malformed row: ${fields}`);
     const header = this._header!;
-    if (fields.length !== header.length) this.fail(line, `wrong number of columns: expected ${header.length}, got ${fields.length}`);
+    if (fields.length !== header.length) this.fail(line, `wrong number of columns: expected ${header.length}, got ${fields.length}${this.raggedHint(text, fields)}`);
     const values = new Float64Array(this.colIndex.length);
     for (let c = 0; c < this.colIndex.length; c++) {
       const i = this.colIndex[c]!;

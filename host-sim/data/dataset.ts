@@ -5,9 +5,11 @@
 // window, stride, feature set, normalisation, class names) ends up in one PipelineSpec that is stored with
 // the model. Docs: docs/dataset.md.
 import { basename } from "node:path";
+import { UsageError } from "../args";
 import { FeaturePipeline, featureNames, featureWidth, learnNormalisation, type PipelineSpec } from "../../src/features/index";
 import { Random } from "../../src/index";
-import { loadWindows, type LoadOptions, type WindowSet } from "./windows";
+import { lineSpan } from "./window-reader";
+import { loadWindows, type LoadOptions, type RowPlace, type UncoveredRun, type WindowSet } from "./windows";
 
 export * from "./windows";
 
@@ -47,10 +49,28 @@ export interface Dataset {
 export type GestureDataset = Dataset;
 
 export interface DataReport {
-  clippedSamples: { column: string; count: number }[];
+  /** Columns with samples beyond their range (stored clipped to it): how many, and the first one's file and line. */
+  clippedSamples: { column: string; count: number; range: number; first: RowPlace | null }[];
+  /** Where the ranges came from: "--columns", "learned from the data" or the model's pipeline. */
+  rangesFrom: string;
   /** Normalised features clipped to ±clip in the train and test splits. */
   clippedFeatures: { train: number; test: number };
+  /** Rows after the last window of a labelled run (stride smaller than the window), and the first few such runs. */
   uncoveredRows: number;
+  uncovered: UncoveredRun[];
+  /** The window settings, for the note about uncovered rows. */
+  windowSetting: string;
+  /** Files of a data folder that were not read. */
+  ignoredFiles: string[];
+}
+
+/** What was clipped or left out of a window set, with the normalised features clipped in each split. */
+export function reportOf(set: WindowSet, clippedFeatures: { train: number; test: number }): DataReport {
+  return {
+    clippedSamples: set.pipeline.columns.map((column, c) => ({ column, count: set.clippedSamples[c]!, range: set.pipeline.ranges[c]!, first: set.firstClipped[c] ?? null }))
+      .filter((c) => c.count > 0),
+    rangesFrom: set.rangesFrom, clippedFeatures, uncoveredRows: set.uncoveredRows, uncovered: set.uncovered, windowSetting: set.windowSetting, ignoredFiles: set.ignoredFiles,
+  };
 }
 
 /**
@@ -71,10 +91,7 @@ export function buildDataset(set: WindowSet, options: SplitOptions = {}): Datase
   const train = normalised(set, pipeline, trainIdx), test = normalised(set, pipeline, testIdx);
   return {
     classes: [...set.classes], featureNames: featureNames(pipeline), inputWidth: F, pipeline, train: train.split, test: test.split,
-    report: {
-      clippedSamples: pipeline.columns.map((column, c) => ({ column, count: set.clippedSamples[c]! })).filter((c) => c.count > 0),
-      clippedFeatures: { train: train.clipped, test: test.clipped }, uncoveredRows: set.uncoveredRows,
-    },
+    report: reportOf(set, { train: train.clipped, test: test.clipped }),
   };
 }
 
@@ -89,7 +106,9 @@ function lastTest(set: WindowSet, testPerClass: number): boolean[] {
   const perClass = set.classes.map(() => 0);
   for (const w of set.windows) perClass[w.label]!++;
   perClass.forEach((n, c) => {
-    if (n <= testPerClass) throw new Error(`class "${set.classes[c]}" has ${n} windows; need more than ${testPerClass} (the test share)`);
+    if (testPerClass > 0 && n <= testPerClass) {
+      throw new UsageError(`class "${set.classes[c]}" has ${n} windows (${set.windowSetting}); the test set holds out the last ${testPerClass} of each class, so it needs more: record more, or use --test-split F or --test PATH`);
+    }
   });
   return set.windows.map((w) => w.index >= perClass[w.label]! - testPerClass);
 }
@@ -137,9 +156,19 @@ export function loadDataset(path: string, options: LoadOptions & SplitOptions = 
 /** Lines describing what was clipped or left out (empty when nothing was). */
 export function describeReport(r: DataReport): string[] {
   const lines: string[] = [];
-  for (const c of r.clippedSamples) lines.push(`warning: ${c.count} samples of column "${c.column}" were beyond its range and clipped (set the range with --columns ${c.column}:RANGE)`);
+  for (const c of r.clippedSamples) {
+    const where = c.first ? `, the first at ${c.first.source} line ${c.first.line}` : "";
+    const fix = r.rangesFrom === "--columns" ? `widen it with --columns ${c.column}:RANGE` : `the range comes from ${r.rangesFrom}`;
+    const one = c.count === 1;
+    lines.push(`warning: ${c.count} sample${one ? "" : "s"} of column "${c.column}" beyond its range ±${c.range} ${one ? "was" : "were"} clipped to it${where} (${fix})`);
+  }
   const f = r.clippedFeatures.train + r.clippedFeatures.test;
   if (f > 0) lines.push(`warning: ${f} normalised features were clipped (train ${r.clippedFeatures.train}, test ${r.clippedFeatures.test})`);
-  if (r.uncoveredRows > 0) lines.push(`note: ${r.uncoveredRows} rows at the ends of labelled runs fall after the last window (window and stride do not tile them)`);
+  if (r.uncoveredRows > 0) {
+    const where = r.uncovered.map((u) => `${u.source} ${lineSpan(u.firstLine, u.lastLine)} (${u.rows} row${u.rows === 1 ? "" : "s"} of "${u.label}")`).join(", ");
+    const more = r.uncovered.reduce((n, u) => n + u.rows, 0) < r.uncoveredRows ? ", ..." : "";
+    lines.push(`note: ${r.uncoveredRows} rows at the ends of labelled runs fall after the last window and are not used (${r.windowSetting} do not tile them): ${where}${more}`);
+  }
+  if (r.ignoredFiles.length > 0) lines.push(`note: not read (not .csv): ${r.ignoredFiles.slice(0, 5).join(", ")}${r.ignoredFiles.length > 5 ? ", ..." : ""}`);
   return lines;
 }

@@ -11,10 +11,12 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   DEFAULT_BANDS, DEFAULT_CLIP, DEFAULT_RAW_POINTS, FEATURE_RAW, FEATURE_SPECTRUM, FEATURE_STATS, FeaturePipeline,
-  describeFeatures, featureWidth, fftSize, pipelineProblem, type PipelineSpec,
+  describeFeatures, fftSize, pipelineIssue, type PipelineSpec,
 } from "../../src/features/index";
-import { UsageError } from "../args";
-import { CsvError, forEachCsvRow, type CsvRow } from "./csv";
+import { UsageError, suggest } from "../args";
+import { Rows, WindowReader, type InputFile, type RowPlace, type UncoveredRun, type WindowInfo } from "./window-reader";
+
+export type { RowPlace, UncoveredRun, WindowInfo } from "./window-reader";
 
 /** Rows per window when --window is not given: the bundled gestures (1.0 s at 119 Hz). */
 export const DEFAULT_WINDOW = 119;
@@ -53,15 +55,8 @@ export interface LoadOptions {
   keepSamples?: boolean;
   /** A single file without a label column (data to classify): every window gets label 0 of one class "". */
   unlabeled?: boolean;
-}
-
-export interface WindowInfo {
-  label: number;
-  /** File and 1-based line of the window's first row. */
-  source: string;
-  line: number;
-  /** 0-based position among the windows of its class, in file order. */
-  index: number;
+  /** The single file's name in messages and window ids when not its path (e.g. "<stdin>"). */
+  displayName?: string;
 }
 
 export interface WindowSet {
@@ -73,25 +68,43 @@ export interface WindowSet {
   features: Float64Array;
   /** Samples beyond a column's range (stored clipped), per column. */
   clippedSamples: number[];
+  /** Per column, where its first clipped sample was (null: none clipped). */
+  firstClipped: (RowPlace | null)[];
+  /** Where the columns' ranges came from, for the clipping warning: "--columns" or e.g. "model.tpm's pipeline". */
+  rangesFrom: string;
   /** Rows after the last window of a label's rows (with a stride smaller than the window). */
   uncoveredRows: number;
+  /** The first few runs of such rows (file, lines, label), to show the user where they are. */
+  uncovered: UncoveredRun[];
+  /** The settings that cut the windows, e.g. "--window 6 --stride 4", for messages. */
+  windowSetting: string;
+  /** Files of a data folder that were not read (not .csv). */
+  ignoredFiles: string[];
   /** With keepSamples: each window's rows as int16 counts, windows.length x window x columns, oldest row first. */
   samples?: Int16Array;
 }
 
+/** The feature sets `--features` knows, and how each is written. */
+const FEATURE_SETS = ["stats", "spectrum", "raw"];
+const FEATURE_USAGE = "stats, spectrum[:bands], raw[:points]";
+
 /** Parse "--features stats,spectrum:8,raw:16" into pipeline fields. */
 export function parseFeatures(text: string, window: number): Pick<PipelineSpec, "features" | "bands" | "rawPoints"> {
   let features = 0, bands = 0, rawPoints = 0;
+  const setting = `--features ${text}`;
   for (const part of text.split(",").map((s) => s.trim())) {
-    const [name, arg, extra] = part.split(":");
-    const n = arg === undefined ? undefined : Number(arg);
-    if (extra !== undefined || (arg !== undefined && !(Number.isInteger(n) && n! >= 1))) {
-      throw new UsageError(`--features: "${part}" is not a feature set (use stats, spectrum[:bands], raw[:points])`);
+    const [name = "", arg, extra] = part.split(":");
+    if (!FEATURE_SETS.includes(name)) {
+      throw new UsageError(`${setting}: unknown feature set "${name}"${suggest(name, FEATURE_SETS, "")} (known: ${FEATURE_USAGE})`);
     }
-    if (name === "stats" && arg === undefined) features |= FEATURE_STATS;
+    const n = arg === undefined ? undefined : Number(arg);
+    if (extra !== undefined || (arg !== undefined && (name === "stats" || !(Number.isInteger(n) && n! >= 1)))) {
+      const what = name === "stats" ? "stats takes no number" : `the number after "${name}:" must be a positive integer`;
+      throw new UsageError(`${setting}: "${part}": ${what} (use ${FEATURE_USAGE})`);
+    }
+    if (name === "stats") features |= FEATURE_STATS;
     else if (name === "spectrum") { features |= FEATURE_SPECTRUM; bands = n ?? Math.min(DEFAULT_BANDS, fftSize(window) / 2); }
-    else if (name === "raw") { features |= FEATURE_RAW; rawPoints = n ?? Math.min(DEFAULT_RAW_POINTS, window); }
-    else throw new UsageError(`--features: unknown feature set "${part}" (choose from stats, spectrum[:bands], raw[:points])`);
+    else { features |= FEATURE_RAW; rawPoints = n ?? Math.min(DEFAULT_RAW_POINTS, window); }
   }
   return { features, bands, rawPoints };
 }
@@ -105,10 +118,10 @@ export function parseColumns(columns: string | readonly (string | ColumnSpec)[])
     const m = colon > 0 ? /^(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)\s*(\S*)$/.exec(t.slice(colon + 1)) : null;
     if (!m) return { name: t };
     const range = Number(m[1]);
-    if (!(range > 0 && Number.isFinite(range))) throw new UsageError(`--columns: range of "${t.slice(0, colon)}" must be positive, got ${m[1]}`);
+    if (!(range > 0 && Number.isFinite(range))) throw new UsageError(`--columns ${String(columns)}: range of "${t.slice(0, colon)}" must be positive, got ${m[1]}`);
     return { name: t.slice(0, colon), range, unit: m[2] };
   });
-  if (specs.length === 0 || specs.some((c) => c.name === "")) throw new UsageError(`--columns: empty column name in "${String(columns)}"`);
+  if (specs.length === 0 || specs.some((c) => c.name === "")) throw new UsageError(`--columns ${String(columns)}: empty column name`);
   return specs;
 }
 
@@ -120,53 +133,33 @@ export function niceRange(v: number): number {
   return 10 * p;
 }
 
-/**
- * Vectors (a window's features, or its samples) appended one at a time, in one buffer: of exactly the size
- * needed when the number of windows is known (counted by the first pass), else doubled as it fills (O(1)
- * per window on average).
- */
-class Rows<T extends Float64Array | Int16Array> {
-  private data: T;
-  count = 0;
-  constructor(readonly width: number, private readonly make: (n: number) => T, expected?: number) {
-    this.data = make(width * (expected ?? 1024));
-  }
-  /** Room for one more vector; returns its offset. */
-  next(): { data: T; offset: number } {
-    const offset = this.count * this.width;
-    if (offset + this.width > this.data.length) {
-      const grown = this.make(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.count++;
-    return { data: this.data, offset };
-  }
-  /** The vectors (a view: no copy of a buffer that may be most of the process's memory). */
-  take(): T {
-    return this.data.subarray(0, this.count * this.width) as T;
-  }
-}
-type FeatureRows = Rows<Float64Array>;
-
-/** One input file and, in the folder form, the class all of its rows belong to. */
-interface InputFile {
-  path: string;
-  className?: string;
-}
-
 /** The .csv files of a folder (one class each, named after the file), or the one labelled file. */
-function inputFiles(path: string): { files: InputFile[]; folder: boolean } {
-  if (!statSync(path).isDirectory()) return { files: [{ path }], folder: false };
-  const names = readdirSync(path).filter((f) => f.endsWith(".csv") && statSync(join(path, f)).isFile()).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (names.length === 0) throw new Error(`${path}: no .csv files`);
-  return { files: names.map((f) => ({ path: join(path, f), className: f.slice(0, -".csv".length) })), folder: true };
+function inputFiles(path: string, displayName = path): { files: InputFile[]; folder: boolean; ignored: string[] } {
+  if (!statSync(path).isDirectory()) return { files: [{ path, name: displayName }], folder: false, ignored: [] };
+  const entries = readdirSync(path).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const isCsv = (f: string) => /\.csv$/i.test(f) && statSync(join(path, f)).isFile();
+  const names = entries.filter(isCsv), ignored = entries.filter((f) => !isCsv(f) && !f.startsWith("."));
+  if (names.length === 0) {
+    throw new UsageError(`${path}: no .csv files in this folder (a data folder holds one CSV file per class, named after the class${ignored.length > 0 ? `; found ${ignored.slice(0, 5).join(", ")}${ignored.length > 5 ? ", ..." : ""}` : ", and it is empty"})`);
+  }
+  return { files: names.map((f) => ({ path: join(path, f), name: join(path, f), className: f.slice(0, -".csv".length) })), folder: true, ignored };
+}
+
+/** A pipeline problem as a message naming the option (or the model) that set it. */
+function pipelineError(spec: PipelineSpec, settings: { window: string; stride: string; features: string; columns: string }): UsageError | null {
+  const why = pipelineIssue(spec);
+  if (why === null) return null;
+  const setting = why.setting === "window" ? settings.window : why.setting === "stride" ? settings.stride
+    : why.setting === "features" || why.setting === "bands" || why.setting === "rawPoints" ? settings.features
+    : why.setting === "columns" || why.setting === "ranges" || why.setting === "units" ? settings.columns : why.setting;
+  return new UsageError(`${setting}: ${why.detail}`);
 }
 
 /**
  * Read the CSV file(s) and cut them into windows, computing unnormalised features with the board's code.
  * A window never spans two labels: each run of rows with one label (a whole file, in the folder form) is
  * windowed on its own, and must hold at least one window (and, back to back, a whole number of them).
+ * Every error names the file, line and the setting (option or model) involved.
  */
 export function loadWindows(path: string, options: LoadOptions = {}): WindowSet {
   const model = options.pipeline;
@@ -174,25 +167,54 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
   const window = options.window ?? options.rowsPerGesture ?? model?.window ?? DEFAULT_WINDOW;
   const stride = options.stride ?? model?.stride ?? window;
   if (model) {
-    if (window !== model.window) throw new UsageError(`--window ${window} does not match ${from} (window ${model.window})`);
-    if (stride !== model.stride) throw new UsageError(`--stride ${stride} does not match ${from} (stride ${model.stride})`);
+    const expects = `${from} expects`;
+    if (window !== model.window) throw new UsageError(`--window ${window} does not match ${from} (window ${model.window}): ${expects} windows of ${model.window} rows (its pipeline); leave --window out`);
+    if (stride !== model.stride) throw new UsageError(`--stride ${stride} does not match ${from} (stride ${model.stride}); leave --stride out`);
     const asked = options.features !== undefined ? parseFeatures(options.features, window) : undefined;
     if (asked && (asked.features !== model.features || asked.bands !== model.bands || asked.rawPoints !== model.rawPoints)) {
-      throw new UsageError(`--features ${options.features} does not match ${from} (features ${describeFeatures(model)})`);
+      throw new UsageError(`--features ${options.features} does not match ${from} (features ${describeFeatures(model)}); leave --features out`);
     }
   }
-  if (!Number.isInteger(window) || window < 1) throw new UsageError(`--window must be a positive integer, got ${window}`);
-  if (!Number.isInteger(stride) || stride < 1) throw new UsageError(`--stride must be a positive integer, got ${stride}`);
+  // Where each setting came from: what a message names.
+  const modelSays = (what: string) => `${what} of ${from}'s pipeline`;
+  const settings = {
+    window: options.window !== undefined || options.rowsPerGesture !== undefined ? `--window ${window}` : model ? modelSays(`window ${window}`) : `--window ${window} (the default)`,
+    stride: options.stride !== undefined ? `--stride ${stride}` : model ? modelSays(`stride ${stride}`) : `--stride ${stride} (the window)`,
+    features: options.features !== undefined ? `--features ${options.features}` : model ? modelSays(`features ${describeFeatures(model)}`) : "--features (default)",
+    columns: options.columns !== undefined ? `--columns ${typeof options.columns === "string" ? options.columns : parseColumns(options.columns).map((c) => c.name).join(",")}` : "--columns",
+  };
+  if (!Number.isInteger(window) || window < 1) throw new UsageError(`${settings.window}: must be a positive integer`);
+  if (!Number.isInteger(stride) || stride < 1) throw new UsageError(`${settings.stride}: must be a positive integer`);
   let columns = options.columns !== undefined ? parseColumns(options.columns) : undefined;
   if (model) {
     if (columns && columns.map((c) => c.name).join(",") !== model.columns.join(",")) {
-      throw new UsageError(`--columns ${columns.map((c) => c.name).join(",")} does not match ${from} (columns ${model.columns.join(",")})`);
+      throw new UsageError(`${settings.columns} does not match ${from}: it expects columns ${model.columns.join(",")} (its pipeline); leave --columns out`);
     }
     columns = model.columns.map((name, c) => ({ name, range: model.ranges[c], unit: model.units[c] }));
   }
-  const { files, folder } = inputFiles(path);
-  const reader = new WindowReader({ folder, unlabeled: !folder && !!options.unlabeled, window, stride, classes: options.classes, delimiter: options.delimiter, labelColumn: options.labelColumn ?? "label" });
-  reader.hint = model ? ` (${from} was trained on columns ${model.columns.join(",")})` : options.columns !== undefined ? " (set by --columns)" : "";
+  const features = model ? model : options.features !== undefined ? parseFeatures(options.features, window)
+    : window === 1 ? { features: FEATURE_RAW, bands: 0, rawPoints: 1 } : { features: FEATURE_STATS, bands: 0, rawPoints: 0 };
+  const specOf = (cols: ColumnSpec[], ranges: number[]): PipelineSpec => model ? { ...model } : {
+    columns: cols.map((c) => c.name), ranges, units: cols.map((c) => c.unit ?? ""), window, stride,
+    features: features.features, bands: features.bands, rawPoints: features.rawPoints, clip: DEFAULT_CLIP, mean: [], scale: [], classes: [],
+  };
+  // Window, stride and features are checked before any data is read (one stand-in column if none are known yet).
+  const early = pipelineError(specOf(columns ?? [{ name: "x" }], (columns ?? [{ name: "x" }]).map(() => 1)), settings);
+  if (early) throw early;
+
+  const { files, folder, ignored } = inputFiles(path, options.displayName);
+  const labelColumn = options.labelColumn ?? "label";
+  const unlabeled = !folder && !!options.unlabeled;
+  const modelClasses = model && model.classes.length > 0 && !unlabeled ? model.classes : undefined;
+  const reader = new WindowReader({
+    folder, unlabeled, window, stride, delimiter: options.delimiter, labelColumn,
+    classes: modelClasses ?? options.classes, classesFrom: modelClasses ? `${from}'s classes` : "the classes given",
+    windowSetting: options.stride !== undefined && stride !== window ? `${settings.window} ${settings.stride}` : settings.window,
+    labelSetting: options.labelColumn !== undefined ? `--label-column ${labelColumn}` : `--label-column ${labelColumn} (the default; a folder of per-class files needs none)`,
+    columnsSetting: model ? `${from} expects columns ${model.columns.join(",")} (its pipeline)` : settings.columns,
+    // Cells the user did not choose can fail to parse: say how to choose.
+    valueHint: model || options.columns !== undefined ? "" : ` (the inputs default to every column ${folder ? "of the file" : `but the label column "${labelColumn}"`}; choose them with --columns)`,
+  });
 
   // Pass 1, only when a full scale is to be learned: the largest |value| of each column.
   let ranges = columns?.map((c) => c.range);
@@ -204,13 +226,9 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
     expected = reader.windowCount;
   }
   const cols = columns!;
-  const spec: PipelineSpec = model ? { ...model } : {
-    columns: cols.map((c) => c.name), ranges: ranges as number[], units: cols.map((c) => c.unit ?? ""), window, stride,
-    ...(options.features !== undefined ? parseFeatures(options.features, window) : window === 1 ? { features: FEATURE_RAW, bands: 0, rawPoints: 1 } : { features: FEATURE_STATS, bands: 0, rawPoints: 0 }),
-    clip: DEFAULT_CLIP, mean: [], scale: [], classes: [],
-  };
-  const why = pipelineProblem(spec);
-  if (why !== "") throw new UsageError(`${/feature|bands|raw|stats|spectrum|tabular/.test(why) ? "--features" : "--window/--stride"}: ${why}`);
+  const spec = specOf(cols, ranges as number[]);
+  const late = pipelineError(spec, settings);
+  if (late) throw late;
 
   // Pass 2 (the only one when every range is known): features of every window.
   const raw: PipelineSpec = { ...spec, mean: [], scale: [] };
@@ -218,168 +236,14 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
   const store = new Rows(pipe.width, (n) => new Float64Array(n), expected);
   const samples = options.keepSamples ? new Rows(window * cols.length, (n) => new Int16Array(n), expected) : undefined;
   reader.scan(files, cols, { pipe, store, samples });
-  let { classes, windows } = reader.result();
-  if (model && model.classes.length > 0 && !options.unlabeled) classes = mapClasses(classes, model.classes, windows, from);
+  const { classes, windows } = reader.result();
   const pipeline = model ? spec : { ...raw, classes };
+  const rangesFrom = model ? `${from}'s pipeline` : options.columns !== undefined ? "--columns" : "the data (1.25 x its largest value)";
   return {
-    classes, pipeline, windows, features: store.take(), clippedSamples: Array.from(pipe.clippedSamples), uncoveredRows: reader.uncoveredRows,
+    classes, pipeline, windows, features: store.take(), clippedSamples: Array.from(pipe.clippedSamples), firstClipped: reader.firstClipped, rangesFrom,
+    uncoveredRows: reader.uncoveredRows, uncovered: reader.uncovered, windowSetting: reader.s.windowSetting,
+    ignoredFiles: ignored.map((f) => join(path, f)),
     ...(samples ? { samples: samples.take() } : {}),
   };
 }
 
-/** The pipeline's buffered window, oldest row first, into dst[offset ..). */
-function windowInOrder(pipe: FeaturePipeline, dst: Int16Array, offset: number): void {
-  const C = pipe.columns, N = pipe.windowRows;
-  for (let i = 0, r = pipe.oldestRow(); i < N; i++, r = r + 1 === N ? 0 : r + 1) dst.set(pipe.ring.subarray(r * C, (r + 1) * C), offset + i * C);
-}
-
-/** A model's class names decide the class indices; every label in the data must be one of them. */
-function mapClasses(found: string[], modelClasses: string[], windows: WindowInfo[], from: string): string[] {
-  const index = found.map((name) => modelClasses.indexOf(name));
-  const bad = found.filter((_, i) => index[i]! < 0);
-  if (bad.length > 0) throw new UsageError(`classes ${bad.map((b) => `"${b}"`).join(", ")} are not among ${from}'s classes (${modelClasses.join(", ")})`);
-  for (const w of windows) w.label = index[w.label]!;
-  return [...modelClasses];
-}
-
-interface ReaderSettings {
-  folder: boolean;
-  /** Rows without labels: one class "". */
-  unlabeled: boolean;
-  window: number;
-  stride: number;
-  /** Allowed class names in index order (else the labels found, sorted). */
-  classes?: readonly string[];
-  delimiter?: string;
-  labelColumn: string;
-}
-
-/**
- * Walks the rows of the input files once per scan, cutting each run of one label into windows: checks
- * every run (no short or partial window), and either tracks each column's largest |value| (no pipeline)
- * or computes each window's features into the store. Holds one window of line numbers, never rows.
- */
-class WindowReader {
-  /** Appended to "missing column" / "non-numeric" errors: where the columns came from. */
-  hint = "";
-  /** The numeric columns, once the first header has been read. */
-  columns: string[] | undefined;
-  uncoveredRows = 0;
-  /** Windows of the last scan. */
-  windowCount = 0;
-  /** Class names in order of first appearance (label ids below), and the windows labelled with those ids. */
-  private names: string[] = [];
-  private ids = new Map<string, number>();
-  private windows: WindowInfo[] = [];
-  private perClass: number[] = [];
-  // The current run of rows with one label.
-  private runLabel = "";
-  private runRows = 0;
-  private runFirstLine = 0;
-  private runLastLine = 0;
-  private lines: Int32Array;
-
-  constructor(private readonly s: ReaderSettings) {
-    this.lines = new Int32Array(s.window);
-  }
-
-  /**
-   * One pass over every file. Without `out`, returns the largest |value| of each column; with it, appends
-   * every window's features to out.store (and its WindowInfo to the result).
-   */
-  scan(files: InputFile[], columns: readonly { name: string }[] | undefined, out: { pipe: FeaturePipeline; store: FeatureRows; samples?: Rows<Int16Array> } | undefined): number[] {
-    const { folder, window } = this.s;
-    this.names = [];
-    this.ids.clear();
-    this.windows = [];
-    this.perClass = [];
-    this.uncoveredRows = 0;
-    this.windowCount = 0;
-    let wanted = columns?.map((c) => c.name);
-    const max: number[] = [];
-    for (const file of files) {
-      let checked = false;
-      const onRow = (row: CsvRow, stream: { source: string; columns: string[] }): void => {
-        if (!checked) {
-          checked = true;
-          if (wanted === undefined) wanted = [...stream.columns];
-          if (stream.columns.join(",") !== wanted.join(",")) {
-            throw new CsvError(stream.source, 1, `columns ${stream.columns.join(",")} differ from the other files' ${wanted.join(",")} (choose them with --columns)`);
-          }
-          this.columns = wanted;
-        }
-        const label = folder ? file.className! : this.s.unlabeled ? "" : row.label!;
-        if (this.runRows === 0 || label !== this.runLabel) {
-          if (this.runRows > 0) this.endRun(stream.source, label, row.line);
-          this.startRun(stream.source, label, row.line);
-          out?.pipe.reset();
-        }
-        this.lines[this.runRows % window] = row.line;
-        this.runRows++;
-        this.runLastLine = row.line;
-        if (!out) {
-          for (let k = 0; k < row.values.length; k++) max[k] = Math.max(max[k] ?? 0, Math.abs(row.values[k]!));
-        } else if (out.pipe.pushRow(row.values, 0)) {
-          const { data, offset } = out.store.next();
-          out.pipe.rawFeatures(out.pipe.ring, 0, out.pipe.oldestRow(), data, offset);
-          if (out.samples) {
-            const at = out.samples.next();
-            windowInOrder(out.pipe, at.data, at.offset);
-          }
-          const id = this.ids.get(this.runLabel)!;
-          this.windows.push({ label: id, source: stream.source, line: this.lines[(this.runRows - window) % window]!, index: this.perClass[id]!++ });
-        }
-      };
-      try {
-        forEachCsvRow(file.path, { columns: wanted, labelColumn: folder || this.s.unlabeled ? undefined : this.s.labelColumn, delimiter: this.s.delimiter }, onRow);
-      } catch (e) {
-        if (e instanceof CsvError && /missing column|non-numeric|no numeric/.test(e.detail)) {
-          throw new CsvError(e.source, e.line, e.detail + (this.hint || " (the inputs default to every column but the label; choose them with --columns)"));
-        }
-        throw e;
-      }
-      if (this.runRows > 0) this.endRun(file.path, undefined, 0);
-    }
-    return max;
-  }
-
-  /** Class names (given, or the labels found, sorted) and the windows labelled with their indices. */
-  result(): { classes: string[]; windows: WindowInfo[] } {
-    const classes = this.s.classes ? [...this.s.classes] : [...this.names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const index = this.names.map((n) => classes.indexOf(n));
-    for (const w of this.windows) w.label = index[w.label]!;
-    return { classes, windows: this.windows };
-  }
-
-  private startRun(source: string, label: string, line: number): void {
-    if (!this.ids.has(label)) {
-      if (this.s.classes && !this.s.classes.includes(label)) {
-        throw new CsvError(source, line, `unknown label "${label}" (expected one of: ${this.s.classes.join(", ")})`);
-      }
-      this.ids.set(label, this.names.length);
-      this.names.push(label);
-      this.perClass.push(0);
-    }
-    this.runLabel = label;
-    this.runRows = 0;
-    this.runFirstLine = line;
-  }
-
-  /** Checks the finished run: at least one window, and back to back a whole number of them. */
-  private endRun(source: string, nextLabel: string | undefined, nextLine: number): void {
-    const { window, stride } = this.s, rows = this.runRows;
-    const what = this.s.folder ? `class "${this.runLabel}"` : `label "${this.runLabel}"`;
-    if (rows < window) {
-      throw new CsvError(source, this.runFirstLine, `short window: ${rows} rows of ${what} from line ${this.runFirstLine} to ${this.runLastLine}, but --window is ${window}`);
-    }
-    const tail = (rows - window) % stride;
-    if (tail !== 0 && stride === window) {
-      const at = this.lines[(rows - tail) % window]!;
-      const next = nextLabel !== undefined ? `; the label changes to "${nextLabel}" at line ${nextLine}` : "";
-      throw new CsvError(source, at, `partial window: ${tail} rows of ${what} from line ${at} do not fill a window of ${window} rows${next} (--window)`);
-    }
-    this.uncoveredRows += tail;
-    this.windowCount += 1 + Math.floor((rows - window) / stride);
-    this.runRows = 0;
-  }
-}

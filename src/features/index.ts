@@ -1,3 +1,3 @@
 // Signal pipeline (windowing, features, normalisation) shared by the board and the host: docs/dataset.md.
 export * from "./api";
-export type { PipelineSpec } from "./spec";
+export type { PipelineIssue, PipelineSpec } from "./spec";

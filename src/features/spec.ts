@@ -87,44 +87,59 @@ export function describeFeatures(p: PipelineSpec): string {
 
 const isInt = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
 
-/** Why the spec is unusable, or "" when it is valid. */
-export function pipelineProblem(p: PipelineSpec): string {
+/** A problem with one setting of a spec: the PipelineSpec field to change and what is wrong with it. */
+export interface PipelineIssue {
+  setting: "columns" | "ranges" | "units" | "window" | "stride" | "features" | "bands" | "rawPoints" | "clip" | "mean" | "classes";
+  detail: string;
+}
+
+const issue = (setting: PipelineIssue["setting"], detail: string): PipelineIssue => ({ setting, detail });
+
+/** The first problem that makes the spec unusable, naming its setting; null when the spec is valid. */
+export function pipelineIssue(p: PipelineSpec): PipelineIssue | null {
   const C = p.columns.length;
-  if (C < 1 || C > 255) return `${C} columns (1..255 allowed)`;
-  if (p.ranges.length !== C || p.units.length !== C) return "ranges and units need one entry per column";
+  if (C < 1 || C > 255) return issue("columns", `${C} columns given, 1..255 allowed`);
+  if (p.ranges.length !== C) return issue("ranges", `${p.ranges.length} ranges for ${C} columns (one per column)`);
+  if (p.units.length !== C) return issue("units", `${p.units.length} units for ${C} columns (one per column)`);
   const seen = new Set<string>();
   for (let c = 0; c < C; c++) {
     const name = p.columns[c];
-    if (typeof name !== "string" || name === "") return `column ${c + 1} has no name`;
-    if (seen.has(name)) return `column "${name}" appears twice`;
+    if (typeof name !== "string" || name === "") return issue("columns", `column ${c + 1} has no name`);
+    if (seen.has(name)) return issue("columns", `column "${name}" appears twice`);
     seen.add(name);
     const r = p.ranges[c];
-    if (!(r > 0 && r < Infinity)) return `range of column "${name}" must be a positive finite number, got ${r}`;
+    if (!(r > 0 && r < Infinity)) return issue("ranges", `range of column "${name}" must be a positive finite number, got ${r}`);
   }
-  if (!isInt(p.window, 1, MAX_WINDOW)) return `window must be an integer in 1..${MAX_WINDOW}, got ${p.window}`;
-  if (!isInt(p.stride, 1, 1 << 20)) return `stride must be a positive integer, got ${p.stride}`;
-  if (!isInt(p.features, 1, 7)) return "no feature set chosen";
-  if (p.window === 1 && p.features !== FEATURE_RAW) return "tabular data (window 1) takes only the raw feature set";
-  if ((p.features & FEATURE_STATS) !== 0 && p.window < 2) return "stats need a window of at least 2 rows";
+  if (!isInt(p.window, 1, MAX_WINDOW)) return issue("window", `must be an integer in 1..${MAX_WINDOW} rows, got ${p.window}`);
+  if (!isInt(p.stride, 1, 1 << 20)) return issue("stride", `must be a positive integer, got ${p.stride}`);
+  if (!isInt(p.features, 1, 7)) return issue("features", `must combine stats (${FEATURE_STATS}), spectrum (${FEATURE_SPECTRUM}) and raw (${FEATURE_RAW}), got ${p.features}`);
+  if (p.window === 1 && p.features !== FEATURE_RAW) return issue("features", "tabular data (window 1) takes only the raw feature set");
+  if ((p.features & FEATURE_STATS) !== 0 && p.window < 2) return issue("features", "stats need a window of at least 2 rows");
   if ((p.features & FEATURE_SPECTRUM) !== 0) {
     const half = fftSize(p.window) / 2;
-    if (p.window < 4) return "spectrum needs a window of at least 4 rows";
-    if (!isInt(p.bands, 1, half)) return `spectrum bands must be an integer in 1..${half} for a window of ${p.window} rows, got ${p.bands}`;
+    if (p.window < 4) return issue("features", `spectrum needs a window of at least 4 rows, got ${p.window}`);
+    if (!isInt(p.bands, 1, half)) return issue("bands", `spectrum bands must be an integer in 1..${half} for a window of ${p.window} rows, got ${p.bands}`);
   }
   if ((p.features & FEATURE_RAW) !== 0 && !isInt(p.rawPoints, 1, p.window)) {
-    return `raw points must be an integer in 1..${p.window} (the window), got ${p.rawPoints}`;
+    return issue("rawPoints", `raw points must be an integer in 1..${p.window} (the window), got ${p.rawPoints}`);
   }
-  if (!(p.clip > 0 && p.clip < Infinity)) return `clip must be a positive finite number, got ${p.clip}`;
+  if (!(p.clip > 0 && p.clip < Infinity)) return issue("clip", `must be a positive finite number, got ${p.clip}`);
   const F = featureWidth(p);
-  if (F > 65535) return `${F} features per window is too many`;
+  if (F > 65535) return issue("features", `${F} features per window is too many (at most 65535: fewer columns, bands or raw points)`);
   if (p.mean.length !== p.scale.length || (p.mean.length !== 0 && p.mean.length !== F)) {
-    return `normalisation has ${p.mean.length} means and ${p.scale.length} scales for ${F} features`;
+    return issue("mean", `normalisation has ${p.mean.length} means and ${p.scale.length} scales for ${F} features`);
   }
   for (let i = 0; i < p.mean.length; i++) {
-    if (!Number.isFinite(p.mean[i]) || !Number.isFinite(p.scale[i])) return `normalisation of feature ${i} is not finite`;
+    if (!Number.isFinite(p.mean[i]) || !Number.isFinite(p.scale[i])) return issue("mean", `normalisation of feature ${i} is not finite`);
   }
-  if (p.classes.length > 255) return `${p.classes.length} classes (at most 255)`;
-  return "";
+  if (p.classes.length > 255) return issue("classes", `${p.classes.length} classes (at most 255)`);
+  return null;
+}
+
+/** Why the spec is unusable as "<setting>: <detail>", or "" when it is valid. */
+export function pipelineProblem(p: PipelineSpec): string {
+  const why = pipelineIssue(p);
+  return why === null ? "" : why.setting + ": " + why.detail;
 }
 
 /** Throws a RangeError naming the problem. */
