@@ -28,7 +28,7 @@ describe("session fuzzer", () => {
     {
       bug: "a HELLO with a wrong major version skips the maxFrame >= 128 check",
       mutants: [{
-        name: "version before limit", file: "src/protocol/messages.ts",
+        name: "version before limit", file: "src/protocol/session-messages.ts",
         find: "  if (out.maxFrame < MIN_FRAME_LIMIT) return ERR_BAD_VALUE;\n  if (out.major !== PROTOCOL_VERSION) return ERR_UNSUPPORTED_VERSION;",
         replace: "  if (out.major !== PROTOCOL_VERSION) return ERR_UNSUPPORTED_VERSION;\n  if (out.maxFrame < MIN_FRAME_LIMIT) return ERR_BAD_VALUE;",
       }],
@@ -37,8 +37,8 @@ describe("session fuzzer", () => {
     {
       bug: "batch id 2^32-1 accepted (the board then refuses every batch)",
       mutants: [
-        { name: "commit id unchecked", file: "src/protocol/messages.ts", find: "return out.batchId <= MAX_BATCH_ID ? ERR_OK : ERR_BAD_VALUE;", replace: "return ERR_OK;" },
-        { name: "batch id unchecked", file: "src/protocol/messages.ts", find: "readTensor(view, off, len, out, 1, MAX_BATCH_ID,", replace: "readTensor(view, off, len, out, 1, 0xffffffff," },
+        { name: "commit id unchecked", file: "src/protocol/transfer-messages.ts", find: "return out.batchId <= MAX_BATCH_ID ? ERR_OK : ERR_BAD_VALUE;", replace: "return ERR_OK;" },
+        { name: "batch id unchecked", file: "src/protocol/training-messages.ts", find: "readTensor(view, off, len, out, 1, MAX_BATCH_ID,", replace: "readTensor(view, off, len, out, 1, 0xffffffff," },
       ],
       found: /\(id 2\^32-1/,
     },

@@ -3,30 +3,14 @@
 // SAMPLE_BATCH with dtype int16 and shape [window rows, columns] (a "raw batch"), and the host chooses what
 // the board does with its own sensor (SENSOR_MODE); the board answers with recorded windows
 // (SENSOR_WINDOW) and per-window results (SENSOR_RESULT). Codecs never throw or allocate.
-import { ERR_BAD_LENGTH, ERR_BAD_VALUE, ERR_OK, ERR_TOO_LARGE } from "./messages.js";
+import { ERR_BAD_LENGTH, ERR_BAD_VALUE, ERR_OK, ERR_TOO_LARGE } from "./codes.js";
+import { F32, U16, U16_SAT, U32, U8, layout, readFields, writeFields } from "./layout.js";
 
-/** PIPELINE_PUT (H->D): a .tpm PIPELINE section payload; answered by ERROR (OK or the refusal). */
-export const MSG_PIPELINE_PUT = 0x30;
-/** PIPELINE_GET (H->D, empty): answered by PIPELINE, or ERROR BAD_STATE when the board has none. */
-export const MSG_PIPELINE_GET = 0x31;
-/** PIPELINE (D->H): the board's PIPELINE section payload. */
-export const MSG_PIPELINE = 0x32;
-/** SENSOR_MODE (H->D): what the board does with its sensor's windows; answered by ERROR. */
-export const MSG_SENSOR_MODE = 0x33;
-/** SENSOR_WINDOW (D->H): rows of a window the board recorded (a window may take several messages). */
-export const MSG_SENSOR_WINDOW = 0x34;
-/** SENSOR_RESULT (D->H): one window learned or classified, or a mode that ended. */
-export const MSG_SENSOR_RESULT = 0x35;
-
-/** Sequenced types of this file (0x30..0x35). */
-export function isSensorType(type: number): boolean {
-  return type >= MSG_PIPELINE_PUT && type <= MSG_SENSOR_RESULT;
-}
-
-/** CAPS flag bit 5: the board takes PIPELINE_PUT/GET and raw batches. */
-export const CAPS_FLAG_PIPELINE = 32;
-/** CAPS flag bit 6: the board has a sensor and takes SENSOR_MODE. */
-export const CAPS_FLAG_SENSOR = 64;
+// The family's message types, isSensorType and CAPS flags live with all the others in codes.ts.
+export {
+  CAPS_FLAG_PIPELINE, CAPS_FLAG_SENSOR, MSG_PIPELINE, MSG_PIPELINE_GET, MSG_PIPELINE_PUT, MSG_SENSOR_MODE,
+  MSG_SENSOR_RESULT, MSG_SENSOR_WINDOW, isSensorType,
+} from "./codes.js";
 
 export const MODE_IDLE = 0;
 export const MODE_RECORD = 1;
@@ -51,20 +35,28 @@ export class SensorMode { mode = MODE_IDLE; label = 0; count = 0; }
 export class SensorWindow { window = 0; label = 0; columns = 0; firstRow = 0; rows = 0; windowRows = 0; dataOffset = 0; }
 export class SensorResult { mode = MODE_IDLE; classIndex = 0; flags = 0; window = 0; confidence = 0; loss = 0; remaining = 0; dropped = 0; }
 
+const SMODE = layout<SensorMode>(SMODE_SIZE, [[U8, SMODE_MODE, "mode"], [U8, SMODE_LABEL, "label"], [U16, SMODE_COUNT, "count"]]);
+/** The window's header; rows * columns int16 follow at SWIN_DATA. */
+const SWIN = layout<SensorWindow>(SWIN_DATA, [
+  [U32, SWIN_WINDOW, "window"], [U8, SWIN_LABEL, "label"], [U8, SWIN_COLUMNS, "columns"], [U16, SWIN_FIRST_ROW, "firstRow"],
+  [U16, SWIN_ROWS, "rows"], [U16, SWIN_WINDOW_ROWS, "windowRows"],
+]);
+const SRES = layout<SensorResult>(SRES_SIZE, [
+  [U8, SRES_MODE, "mode"], [U8, SRES_CLASS, "classIndex"], [U8, SRES_FLAGS, "flags"], [U32, SRES_WINDOW, "window"],
+  [F32, SRES_CONFIDENCE, "confidence"], [F32, SRES_LOSS, "loss"], [U16_SAT, SRES_REMAINING, "remaining"],
+  [U16_SAT, SRES_DROPPED, "dropped"],
+]);
+
 export function encodeSensorMode(view: DataView, off: number, cap: number, m: SensorMode): number {
   if (cap < SMODE_SIZE) return -ERR_TOO_LARGE;
   if (!(m.mode >= MODE_IDLE && m.mode <= MODE_INFER) || !(m.label >= 0 && m.label <= 255) || !(m.count >= 0 && m.count <= 0xffff)) return -ERR_BAD_VALUE;
-  view.setUint8(off + SMODE_MODE, m.mode);
-  view.setUint8(off + SMODE_LABEL, m.label);
-  view.setUint16(off + SMODE_COUNT, m.count, true);
+  writeFields(view, off, SMODE, m);
   return SMODE_SIZE;
 }
 
 export function decodeSensorMode(view: DataView, off: number, len: number, out: SensorMode): number {
   if (len < SMODE_SIZE) return ERR_BAD_LENGTH;
-  out.mode = view.getUint8(off + SMODE_MODE);
-  out.label = view.getUint8(off + SMODE_LABEL);
-  out.count = view.getUint16(off + SMODE_COUNT, true);
+  readFields(view, off, SMODE, out);
   return out.mode <= MODE_INFER ? ERR_OK : ERR_BAD_VALUE;
 }
 
@@ -73,51 +65,27 @@ export function encodeSensorWindowHeader(view: DataView, off: number, cap: numbe
   const n = SWIN_DATA + 2 * m.rows * m.columns;
   if (n > cap) return -ERR_TOO_LARGE;
   if (m.columns < 1 || m.columns > 255 || m.rows < 1 || m.firstRow + m.rows > m.windowRows || m.windowRows > 0xffff) return -ERR_BAD_VALUE;
-  view.setUint32(off + SWIN_WINDOW, m.window >>> 0, true);
-  view.setUint8(off + SWIN_LABEL, m.label);
-  view.setUint8(off + SWIN_COLUMNS, m.columns);
-  view.setUint16(off + SWIN_FIRST_ROW, m.firstRow, true);
-  view.setUint16(off + SWIN_ROWS, m.rows, true);
-  view.setUint16(off + SWIN_WINDOW_ROWS, m.windowRows, true);
+  writeFields(view, off, SWIN, m);
   return n;
 }
 
 export function decodeSensorWindow(view: DataView, off: number, len: number, out: SensorWindow): number {
   if (len < SWIN_DATA) return ERR_BAD_LENGTH;
-  out.window = view.getUint32(off + SWIN_WINDOW, true);
-  out.label = view.getUint8(off + SWIN_LABEL);
-  out.columns = view.getUint8(off + SWIN_COLUMNS);
-  out.firstRow = view.getUint16(off + SWIN_FIRST_ROW, true);
-  out.rows = view.getUint16(off + SWIN_ROWS, true);
-  out.windowRows = view.getUint16(off + SWIN_WINDOW_ROWS, true);
+  readFields(view, off, SWIN, out);
   out.dataOffset = off + SWIN_DATA;
   if (out.columns < 1 || out.rows < 1 || out.firstRow + out.rows > out.windowRows) return ERR_BAD_VALUE;
   return SWIN_DATA + 2 * out.rows * out.columns === len ? ERR_OK : ERR_BAD_LENGTH;
 }
 
+/** Never refuses a result: counts above 0xffff are sent as 0xffff. */
 export function encodeSensorResult(view: DataView, off: number, cap: number, m: SensorResult): number {
   if (cap < SRES_SIZE) return -ERR_TOO_LARGE;
-  view.setUint8(off + SRES_MODE, m.mode);
-  view.setUint8(off + SRES_CLASS, m.classIndex);
-  view.setUint8(off + SRES_FLAGS, m.flags);
-  view.setUint8(off + SRES_FLAGS + 1, 0);
-  view.setUint32(off + SRES_WINDOW, m.window >>> 0, true);
-  view.setFloat32(off + SRES_CONFIDENCE, m.confidence, true);
-  view.setFloat32(off + SRES_LOSS, m.loss, true);
-  view.setUint16(off + SRES_REMAINING, m.remaining > 0xffff ? 0xffff : m.remaining, true);
-  view.setUint16(off + SRES_DROPPED, m.dropped > 0xffff ? 0xffff : m.dropped, true);
+  writeFields(view, off, SRES, m);
   return SRES_SIZE;
 }
 
 export function decodeSensorResult(view: DataView, off: number, len: number, out: SensorResult): number {
   if (len < SRES_SIZE) return ERR_BAD_LENGTH;
-  out.mode = view.getUint8(off + SRES_MODE);
-  out.classIndex = view.getUint8(off + SRES_CLASS);
-  out.flags = view.getUint8(off + SRES_FLAGS);
-  out.window = view.getUint32(off + SRES_WINDOW, true);
-  out.confidence = view.getFloat32(off + SRES_CONFIDENCE, true);
-  out.loss = view.getFloat32(off + SRES_LOSS, true);
-  out.remaining = view.getUint16(off + SRES_REMAINING, true);
-  out.dropped = view.getUint16(off + SRES_DROPPED, true);
+  readFields(view, off, SRES, out);
   return out.mode <= MODE_INFER ? ERR_OK : ERR_BAD_VALUE;
 }
