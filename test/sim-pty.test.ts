@@ -1,6 +1,7 @@
 // The simulated board behind a real pseudo-terminal, opened with the `serialport` package exactly like a
 // USB serial adapter; and the `tinyprop sim` command.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { SerialPort } from "serialport";
 import { startSimulator, type Simulator } from "../host-sim/sim/simulator";
@@ -28,6 +29,24 @@ async function session(path: string): Promise<DevicePeer> {
   const peer = new DevicePeer(port);
   cleanup.push(() => peer.close());
   return peer;
+}
+
+/** Runs `tinyprop sim` (plus `extra`), reads the device path it prints first and opens a session on it. */
+async function startSimCommand(extra: string[]): Promise<{ child: ChildProcessByStdio<Writable, Readable, Readable>; path: string; peer: DevicePeer }> {
+  const child = spawn(process.execPath, ["dist/host/cli.js", "sim", "--baud", "115200", ...extra], { stdio: ["pipe", "pipe", "pipe"] });
+  cleanup.push(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+  const path = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(out.slice(0, nl).trim());
+    });
+    child.on("exit", (code) => reject(new Error(`sim exited early with ${code}`)));
+  });
+  return { child, path, peer: await session(path) };
 }
 
 describe("simulator on a pseudo-terminal", () => {
@@ -62,21 +81,8 @@ describe("simulator on a pseudo-terminal", () => {
   });
 
   it("`tinyprop sim` prints the device path and serves until killed", async () => {
-    const child = spawn(process.execPath, ["dist/host/cli.js", "sim", "--baud", "115200"], { stdio: ["ignore", "pipe", "pipe"] });
-    cleanup.push(() => {
-      if (child.exitCode === null) child.kill("SIGKILL");
-    });
-    const path = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        const nl = out.indexOf("\n");
-        if (nl >= 0) resolve(out.slice(0, nl).trim());
-      });
-      child.on("exit", (code) => reject(new Error(`sim exited early with ${code}`)));
-    });
+    const { child, path, peer } = await startSimCommand([]);
     expect(path).toMatch(/^\/dev\//);
-    const peer = await session(path);
     const caps = await peer.hello();
     expect(caps.layerSizes.slice(0, caps.layerCount)).toEqual([30, 32, 5]);
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -85,22 +91,6 @@ describe("simulator on a pseudo-terminal", () => {
   });
 
   it("`tinyprop sim` power-cycles the board on SIGUSR1, on \"reset\" from stdin and with --reset-every", async () => {
-    const start = async (extra: string[]) => {
-      const child = spawn(process.execPath, ["dist/host/cli.js", "sim", "--baud", "115200", ...extra], { stdio: ["pipe", "pipe", "pipe"] });
-      cleanup.push(() => {
-        if (child.exitCode === null) child.kill("SIGKILL");
-      });
-      const path = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => {
-          out += d.toString();
-          const nl = out.indexOf("\n");
-          if (nl >= 0) resolve(out.slice(0, nl).trim());
-        });
-        child.on("exit", (code) => reject(new Error(`sim exited early with ${code}`)));
-      });
-      return { child, peer: await session(path) };
-    };
     /** Waits for the unsolicited CAPS of the next boot and returns its boot nonce. */
     const nextBoot = async (peer: DevicePeer, from: number): Promise<number> => {
       const f = await peer.next([M.MSG_CAPS], from, 15000);
@@ -110,7 +100,7 @@ describe("simulator on a pseudo-terminal", () => {
       return c.bootNonce;
     };
 
-    const { child, peer } = await start([]);
+    const { child, peer } = await startSimCommand([]);
     const first = (await peer.hello()).bootNonce;
     let mark = peer.frames.length;
     child.kill("SIGUSR1");
@@ -121,7 +111,7 @@ describe("simulator on a pseudo-terminal", () => {
     const third = await nextBoot(peer, mark);
     expect(new Set([first, second, third]).size).toBe(3);
 
-    const timed = await start(["--reset-every", "400"]);
+    const timed = await startSimCommand(["--reset-every", "400"]);
     const a = await nextBoot(timed.peer, timed.peer.frames.length);
     const b = await nextBoot(timed.peer, timed.peer.frames.length);
     expect(a).not.toBe(b);
