@@ -7,6 +7,19 @@ import { builtinModules } from "node:module";
 import typescript from "@rollup/plugin-typescript";
 import { dts } from "rollup-plugin-dts";
 
+/**
+ * Every warning fails the build (npm test's pretest runs `rollup -c`, so a warning cannot land unnoticed):
+ * a circular import, a missing export or a declaration bundle that cannot follow a type was each once
+ * printed on every build and read past. TINYPROP_ALLOW_ROLLUP_WARNINGS=1 prints them instead, for a
+ * local investigation. test/rollup-warnings.test.ts trips it on a real warning.
+ */
+export function failOnWarning(warning, warn) {
+  if (process.env.TINYPROP_ALLOW_ROLLUP_WARNINGS === "1") return warn(warning);
+  const where = warning.id ? ` (${warning.id})` : "";
+  throw new Error(`rollup warning ${warning.code ?? ""}${where}: ${warning.message}\n` +
+    "The build allows no warning; fix it, or set TINYPROP_ALLOW_ROLLUP_WARNINGS=1 to print warnings while investigating.");
+}
+
 const ts = () => typescript({ tsconfig: "./tsconfig.build.json", noEmitOnError: true, outputToFilesystem: false });
 const external = (id) =>
   id.startsWith("node:") || builtinModules.includes(id) || /^(serialport|node-pty|@serialport|@tensorflow|fast-check|fastest-levenshtein|vega|@resvg)/.test(id);
@@ -42,4 +55,4 @@ const configs = [
   { input: "bench/sklearn/export.ts", output: { file: "dist/bench/sklearn-export.js", format: "es" }, external, plugins: [ts()] },
 ];
 
-export default configs.filter((c) => typeof c.input !== "string" || existsSync(c.input));
+export default configs.filter((c) => typeof c.input !== "string" || existsSync(c.input)).map((c) => ({ ...c, onwarn: failOnWarning }));
