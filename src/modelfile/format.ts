@@ -28,6 +28,14 @@ const SECTION_HEADER = 8;
 const CRC = 4;
 const SPEC_FIXED = 128;
 const SPEC_LAYER = 8;
+/** The SPEC section's float64 fields, 8 bytes each from byte SPEC_DOUBLES_AT, in file order. */
+const SPEC_DOUBLES = [
+  "seed", "learningRate", "momentum", "beta1", "beta2", "epsilon", "weightDecay", "clipNorm", "leakySlope",
+  "scheduleEvery", "scheduleGamma", "scheduleSteps", "minLearningRate",
+] as const;
+const SPEC_DOUBLES_AT = 24;
+/** Offset of a float64 field in the SPEC payload. */
+const specDoubleAt = (name: (typeof SPEC_DOUBLES)[number]): number => SPEC_DOUBLES_AT + 8 * SPEC_DOUBLES.indexOf(name);
 const PARAMS_HEADER = 8;
 const TRAINING_HEADER = 48;
 const QFORMAT_FIXED = 16;
@@ -228,19 +236,7 @@ export function writeSpecPayload(v: DataView, p: number, model: AnyModel): void 
   v.setUint32(p + 12, r.batchSize, true);
   v.setUint32(p + 16, r.frozen, true);
   v.setUint32(p + 20, 0, true);
-  v.setFloat64(p + 24, r.seed, true);
-  v.setFloat64(p + 32, r.learningRate, true);
-  v.setFloat64(p + 40, r.momentum, true);
-  v.setFloat64(p + 48, r.beta1, true);
-  v.setFloat64(p + 56, r.beta2, true);
-  v.setFloat64(p + 64, r.epsilon, true);
-  v.setFloat64(p + 72, r.weightDecay, true);
-  v.setFloat64(p + 80, r.clipNorm, true);
-  v.setFloat64(p + 88, r.leakySlope, true);
-  v.setFloat64(p + 96, r.scheduleEvery, true);
-  v.setFloat64(p + 104, r.scheduleGamma, true);
-  v.setFloat64(p + 112, r.scheduleSteps, true);
-  v.setFloat64(p + 120, r.minLearningRate, true);
+  for (let i = 0; i < SPEC_DOUBLES.length; i++) v.setFloat64(p + SPEC_DOUBLES_AT + 8 * i, r[SPEC_DOUBLES[i]], true);
   for (let l = 0; l < L; l++) {
     v.setUint32(p + SPEC_FIXED + SPEC_LAYER * l, r.units[l], true);
     v.setUint8(p + SPEC_FIXED + SPEC_LAYER * l + 4, r.activations[l]);
@@ -497,19 +493,19 @@ function specFrom(v: DataView, p: number, q: number): ModelSpec {
   if (lossCode >= LOSS_NAMES.length) fail(`unknown loss code ${lossCode}`);
   const opt = v.getUint8(p + 2), sched = v.getUint8(p + 3);
   if (opt > OptimizerType.Adam) fail(`unknown optimizer code ${opt}`);
-  const f = (o: number) => v.getFloat64(p + o, true);
+  const f = (name: (typeof SPEC_DOUBLES)[number]) => v.getFloat64(p + specDoubleAt(name), true);
   let schedule: ScheduleSpec;
   if (sched === Sched.Constant) schedule = { type: "constant" };
-  else if (sched === Sched.Step) schedule = { type: "step", every: f(96), gamma: f(104) };
-  else if (sched === Sched.Cosine) schedule = { type: "cosine", steps: f(112), minLearningRate: f(120) };
+  else if (sched === Sched.Step) schedule = { type: "step", every: f("scheduleEvery"), gamma: f("scheduleGamma") };
+  else if (sched === Sched.Cosine) schedule = { type: "cosine", steps: f("scheduleSteps"), minLearningRate: f("minLearningRate") };
   else fail(`unknown schedule code ${sched}`);
   const optimizer: ModelSpec["optimizer"] = opt === OptimizerType.Adam
-    ? { type: "adam", learningRate: f(32), beta1: f(48), beta2: f(56), epsilon: f(64), weightDecay: f(72), clipNorm: f(80), schedule }
-    : { type: "sgd", learningRate: f(32), momentum: f(40), beta1: f(48), beta2: f(56), epsilon: f(64), weightDecay: f(72), clipNorm: f(80), schedule };
+    ? { type: "adam", learningRate: f("learningRate"), beta1: f("beta1"), beta2: f("beta2"), epsilon: f("epsilon"), weightDecay: f("weightDecay"), clipNorm: f("clipNorm"), schedule }
+    : { type: "sgd", learningRate: f("learningRate"), momentum: f("momentum"), beta1: f("beta1"), beta2: f("beta2"), epsilon: f("epsilon"), weightDecay: f("weightDecay"), clipNorm: f("clipNorm"), schedule };
   const spec: ModelSpec = {
     inputs: v.getUint32(p + 8, true), layers, loss: LOSS_NAMES[lossCode], optimizer,
-    batchSize: v.getUint32(p + 12, true), seed: f(24), frozen: v.getUint32(p + 16, true),
-    leakySlope: f(88), dtype: "float32",
+    batchSize: v.getUint32(p + 12, true), seed: f("seed"), frozen: v.getUint32(p + 16, true),
+    leakySlope: f("leakySlope"), dtype: "float32",
   };
   if (q >= 0) {
     const L2 = v.getUint16(q + 2, true);
@@ -623,7 +619,7 @@ function incompatibility(v: DataView, p: number, r: ResolvedSpec): string {
   }
   const loss = v.getUint8(p + 1);
   if (loss !== r.loss) return `loss differs (file ${LOSS_NAMES[loss] ?? loss}, model ${LOSS_NAMES[r.loss]})`;
-  if (leaky && v.getFloat64(p + 88, true) !== r.leakySlope) return "leakySlope differs";
+  if (leaky && v.getFloat64(p + specDoubleAt("leakySlope"), true) !== r.leakySlope) return "leakySlope differs";
   return "";
 }
 
