@@ -2,9 +2,8 @@
 // simulated board (node and xs engines), and the model fetched back (MODEL_GET: weights, momentum velocity
 // and step from the board's checkpointable state) is bit-identical to the same training run in Node.
 import { afterAll, describe, expect, it } from "vitest";
-import { HostLink } from "../host-sim/link/link";
-import { asBytePort } from "../host-sim/link/port";
-import { startSimulator, type Engine } from "../host-sim/sim/simulator";
+import { connectedBoard } from "./link-helpers";
+import type { Engine } from "../host-sim/sim/simulator";
 import { getModelFile, putModelFile } from "../host-sim/commands/weights";
 import { trainingBatches } from "../host-sim/commands/stream";
 import { loadDefaultDataset } from "../host-sim/data/gestures";
@@ -33,11 +32,7 @@ describe.each<[Engine, number]>([["node", 2], ["xs", 1]])("a fixed-point model o
   it("trains in fixed point by stream, bit-identically to the same run in Node", async () => {
     const file = quantizedFile();
     expect(readHeader(file).dtype).toBe("fixed");
-    const sim = await startSimulator({ engine, pty: false, cost: "zero" });
-    cleanup.push(() => sim.stop());
-    const link = new HostLink(asBytePort(sim.port!, "board"));
-    cleanup.push(() => link.destroy());
-    await link.connect();
+    const { sim, link } = await connectedBoard(engine, cleanup);
     await putModelFile(link, file);
     // CAPS says the board now trains in fixed point
     expect(link.info!.modelDtype).toBe(P.DTYPE_I16);

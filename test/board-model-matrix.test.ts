@@ -4,9 +4,8 @@
 // class names (MODEL_GET) and used on the PC to predict with names. The fetched weights must equal the same
 // fine-tuning run done in Node bit for bit, so the board is a runtime for the user's model, not a look-alike.
 import { afterAll, describe, expect, it } from "vitest";
-import { HostLink } from "../host-sim/link/link";
-import { asBytePort } from "../host-sim/link/port";
-import { startSimulator, type Engine } from "../host-sim/sim/simulator";
+import { connectedBoard } from "./link-helpers";
+import type { Engine } from "../host-sim/sim/simulator";
 import { getModelFile, putModelFile } from "../host-sim/commands/weights";
 import { buildModel, quantize, Random, type Model, type ModelSpec } from "../src/index";
 import { modelFromFile, readPipeline, saveModel, withPipeline } from "../src/modelfile/index";
@@ -83,11 +82,7 @@ for (const engine of ["node", "xs"] as Engine[])
 describe.each(cases)("a PC-trained model on the %s board in %s", (engine, dtype, d) => {
   it(`${d.classes.length} classes: installs, fine-tunes by streaming, comes back with its names, bit-identical to Node`, async () => {
     const file = pcModelFile(d, dtype);
-    const sim = await startSimulator({ engine, pty: false, cost: "zero" });
-    cleanup.push(() => sim.stop());
-    const link = new HostLink(asBytePort(sim.port!, "board"));
-    cleanup.push(() => link.destroy());
-    await link.connect();
+    const { sim, link } = await connectedBoard(engine, cleanup);
     await putModelFile(link, file);
     expect(link.info!.modelDtype).toBe(dtype === "fixed" ? P.DTYPE_I16 : P.DTYPE_F32);
     expect(link.info!.layerSizes).toEqual([INPUTS, 12, d.classes.length]);

@@ -1,7 +1,10 @@
-// Shared pieces of the host-link tests: a deterministic batch source and a reference (local) training run.
+// Shared pieces of the host-link tests: a deterministic batch source, a reference (local) training run, and a
+// simulated board with a connected link.
 import { buildModel, Random } from "../src/index";
 import { gestureModelSpec } from "../src/app/gesture-model";
-import type { SampleBatch } from "../host-sim/link/link";
+import { HostLink, type SampleBatch } from "../host-sim/link/link";
+import { asBytePort } from "../host-sim/link/port";
+import { startSimulator, type Engine, type Simulator } from "../host-sim/sim/simulator";
 
 export const TINY_SPEC = gestureModelSpec(8, 3, { layers: [{ units: 6, activation: "relu" }, { units: 3, activation: "softmax" }] });
 
@@ -29,4 +32,17 @@ export function referenceWeights(batches: SampleBatch[]): Uint8Array {
   }
   const p = model.parameters;
   return new Uint8Array(p.buffer, p.byteOffset, p.byteLength).slice();
+}
+
+/**
+ * A simulated board on `engine` (in-process port, computing in no time) and a HostLink connected to it (the
+ * handshake done); `cleanup` gets what stops both.
+ */
+export async function connectedBoard(engine: Engine, cleanup: (() => Promise<void> | void)[]): Promise<{ sim: Simulator; link: HostLink }> {
+  const sim = await startSimulator({ engine, pty: false, cost: "zero" });
+  cleanup.push(() => sim.stop());
+  const link = new HostLink(asBytePort(sim.port!, "board"));
+  cleanup.push(() => link.destroy());
+  await link.connect();
+  return { sim, link };
 }
