@@ -136,6 +136,19 @@ export function decodeFixed<T>(view: DataView, off: number, len: number, l: Layo
   return ERR_OK;
 }
 
+/** A decoder as every message family exports them: ERR_OK or an ERR_* code. */
+export type Decoder<T> = (view: DataView, off: number, len: number, out: T) => number;
+/** An encoder as every message family exports them: the payload length, or -ERR_*. */
+export type Encoder<T> = (view: DataView, off: number, cap: number, m: T) => number;
+
+/** The encoder and decoder of a payload that is its layout alone (encodeFixed, decodeFixed), made once at load. */
+export function fixedCodec<T>(l: Layout<T>): { encode: Encoder<T>; decode: Decoder<T> } {
+  return {
+    encode: (view, off, cap, m) => encodeFixed(view, off, cap, l, m),
+    decode: (view, off, len, out) => decodeFixed(view, off, len, l, out),
+  };
+}
+
 export function isUint(x: number, max: number): boolean {
   return Number.isInteger(x) && x >= 0 && x <= max;
 }

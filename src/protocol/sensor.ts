@@ -4,7 +4,7 @@
 // the board does with its own sensor (SENSOR_MODE); the board answers with recorded windows
 // (SENSOR_WINDOW) and per-window results (SENSOR_RESULT). Codecs never throw or allocate.
 import { ERR_BAD_LENGTH, ERR_BAD_VALUE, ERR_OK, ERR_TOO_LARGE } from "./codes.js";
-import { F32, U16, U16_SAT, U32, U8, layout, readFields, writeFields } from "./layout.js";
+import { F32, U16, U16_SAT, U32, U8, decodeFixed, layout, readFields, writeFields, type Layout } from "./layout.js";
 
 // The family's message types, isSensorType and CAPS flags live with all the others in codes.ts.
 export {
@@ -54,10 +54,15 @@ export function encodeSensorMode(view: DataView, off: number, cap: number, m: Se
   return SMODE_SIZE;
 }
 
-export function decodeSensorMode(view: DataView, off: number, len: number, out: SensorMode): number {
-  if (len < SMODE_SIZE) return ERR_BAD_LENGTH;
-  readFields(view, off, SMODE, out);
+/** SENSOR_MODE and SENSOR_RESULT start with a mode: one this version does not know is BAD_VALUE. */
+function decodeWithMode<T extends { mode: number }>(view: DataView, off: number, len: number, l: Layout<T>, out: T): number {
+  const err = decodeFixed(view, off, len, l, out);
+  if (err !== ERR_OK) return err;
   return out.mode <= MODE_INFER ? ERR_OK : ERR_BAD_VALUE;
+}
+
+export function decodeSensorMode(view: DataView, off: number, len: number, out: SensorMode): number {
+  return decodeWithMode(view, off, len, SMODE, out);
 }
 
 /** Header of a SENSOR_WINDOW; the caller writes rows * columns int16 (little-endian) at SWIN_DATA. */
@@ -85,7 +90,5 @@ export function encodeSensorResult(view: DataView, off: number, cap: number, m: 
 }
 
 export function decodeSensorResult(view: DataView, off: number, len: number, out: SensorResult): number {
-  if (len < SRES_SIZE) return ERR_BAD_LENGTH;
-  readFields(view, off, SRES, out);
-  return out.mode <= MODE_INFER ? ERR_OK : ERR_BAD_VALUE;
+  return decodeWithMode(view, off, len, SRES, out);
 }

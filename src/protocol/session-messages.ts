@@ -7,7 +7,7 @@ import {
   ERR_UNSUPPORTED_VERSION, MAX_CLASSES, MAX_LAYERS, MAX_RANK, MIN_FRAME_LIMIT, RX_SAFE,
 } from "./codes.js";
 import {
-  FRAME_LIMIT, I32, U16, U32, U8, VERSION, decodeFixed, encodeFixed, fieldsInRange, isUint, layout, readFields,
+  FRAME_LIMIT, I32, U16, U32, U8, VERSION, encodeFixed, fieldsInRange, fixedCodec, isUint, layout, readFields,
   readU16s, shapeElements, writeFields, writeU16s,
 } from "./layout.js";
 
@@ -43,7 +43,10 @@ export class Caps {
 }
 
 export class Ack {
-  /** Position in the host's byte space up to which the device has read (u32, wraps; 0 from the host). */
+  /**
+   * Position in the host's byte space up to which the device has read (u32, wraps; 0 from the host). Decoded
+   * signed, so it stays an integer in XS: compare it modulo 2^32.
+   */
   read = 0;
   /** Bytes beyond `read` the host may write (CREDIT_UNLIMITED from the host). */
   window = 0;
@@ -133,38 +136,10 @@ export function decodeCaps(view: DataView, off: number, len: number, out: Caps):
 
 // ---- ACK, PING, PONG, ERROR: fixed layouts, any field value that fits its width is valid.
 
-export function encodeAck(view: DataView, off: number, cap: number, m: Ack): number {
-  return encodeFixed(view, off, cap, ACK, m);
-}
-
-/** `read` is read signed: it stays an integer in XS; compare it modulo 2^32. */
-export function decodeAck(view: DataView, off: number, len: number, out: Ack): number {
-  return decodeFixed(view, off, len, ACK, out);
-}
-
-export function encodePing(view: DataView, off: number, cap: number, m: Ping): number {
-  return encodeFixed(view, off, cap, PING, m);
-}
-
-export function decodePing(view: DataView, off: number, len: number, out: Ping): number {
-  return decodeFixed(view, off, len, PING, out);
-}
-
-export function encodePong(view: DataView, off: number, cap: number, m: Pong): number {
-  return encodeFixed(view, off, cap, PONG, m);
-}
-
-export function decodePong(view: DataView, off: number, len: number, out: Pong): number {
-  return decodeFixed(view, off, len, PONG, out);
-}
-
-export function encodeError(view: DataView, off: number, cap: number, m: ErrorMsg): number {
-  return encodeFixed(view, off, cap, ERROR, m);
-}
-
-export function decodeError(view: DataView, off: number, len: number, out: ErrorMsg): number {
-  return decodeFixed(view, off, len, ERROR, out);
-}
+export const { encode: encodeAck, decode: decodeAck } = fixedCodec(ACK);
+export const { encode: encodePing, decode: decodePing } = fixedCodec(PING);
+export const { encode: encodePong, decode: decodePong } = fixedCodec(PONG);
+export const { encode: encodeError, decode: decodeError } = fixedCodec(ERROR);
 
 // ---- LOG
 

@@ -4,7 +4,7 @@
 
 import { ERR_BAD_LENGTH, ERR_BAD_VALUE, ERR_BLOB_RANGE, ERR_OK, ERR_TOO_LARGE, MAX_BATCH_ID } from "./codes.js";
 import {
-  U16, U32, U8, decodeFixed, encodeFixed, fieldsInRange, layout, readFields, writeFields, type Layout,
+  U16, U32, U8, decodeFixed, fieldsInRange, fixedCodec, layout, readFields, writeFields, type Layout,
 } from "./layout.js";
 
 // ---- Payload layouts (offsets relative to the payload start).
@@ -141,10 +141,4 @@ export function decodeWeightsCommit(view: DataView, off: number, len: number, ou
 
 // ---- CHECKPOINT_STATE
 
-export function encodeCheckpointState(view: DataView, off: number, cap: number, m: CheckpointState): number {
-  return encodeFixed(view, off, cap, CKPT, m);
-}
-
-export function decodeCheckpointState(view: DataView, off: number, len: number, out: CheckpointState): number {
-  return decodeFixed(view, off, len, CKPT, out);
-}
+export const { encode: encodeCheckpointState, decode: decodeCheckpointState } = fixedCodec(CKPT);
