@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { UsageError, parseCommandArgs } from "../host-sim/args";
 import { commands } from "../host-sim/commands/index";
 import { startSimulator, type Simulator } from "../host-sim/sim/simulator";
+import { replayConfig } from "../host-sim/sim/imu-file";
 import { FEATURE_STATS, FeaturePipeline, pipelineIssue, type PipelineSpec } from "../src/features/index";
 
 const dir = mkdtempSync(join(tmpdir(), "tinyprop-badinput-"));
@@ -175,6 +176,10 @@ describe("nothing is clipped or left out silently", () => {
   });
 });
 
+it("sim --imu: a recording without the board's sensor columns names them and their config setting", () => {
+  expect(() => replayConfig(good)).toThrow(`${good}:1: --imu ${good}: the board's sensor columns aX,aY,aZ,gX,gY,gZ (config.sensor.columns): missing column(s) "aX"`);
+});
+
 describe("device side: a bad pipeline config names its setting", () => {
   const spec = (p: Partial<PipelineSpec>): PipelineSpec => ({
     columns: ["a", "b"], ranges: [1, 1], units: ["", ""], window: 8, stride: 8, features: FEATURE_STATS, bands: 0, rawPoints: 0, clip: 8, mean: [], scale: [], classes: [], ...p,
@@ -243,6 +248,10 @@ describe("the CLI: non-zero exit, message on stderr", () => {
       const p = await cli("predict", at("caps.csv"), "--port", port);
       expect(p.code).toBe(1);
       expect(p.err).toContain(`${at("caps.csv")}:1: the board's model expects columns ax,ay,az (its pipeline): missing column(s) "ax", "ay", "az"`);
+      // A --label-column the user named is not silently ignored (data without labels is classified only by default).
+      const l = await cli("predict", good, "--port", port, "--label-column", "speed");
+      expect(l.code).toBe(1);
+      expect(l.err).toContain(`${good}:1: --label-column speed: missing label column "speed"`);
       const w = await cli("predict", good, "--port", port, "--window", "16");
       expect(w.code).toBe(2);
       expect(w.err).toContain("--window 16 does not match the board's model (window 8)");

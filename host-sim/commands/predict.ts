@@ -67,8 +67,9 @@ export const predictCommand: Command = {
       try {
         set = load(false);
       } catch (e) {
-        // A single file without the label column: data to classify, not to score.
-        if (!(e instanceof CsvError && /missing label column/.test(e.detail))) throw e;
+        // A single file without the label column: data to classify, not to score. A --label-column the user
+        // named must be there, though: reading past it would silently drop the labels they meant.
+        if (!(e instanceof CsvError && /missing label column/.test(e.detail)) || args.has("label-column")) throw e;
         set = load(true);
         labelled = false;
       }

@@ -10,7 +10,7 @@ export function replayConfig(file: string, sensor: SensorConfig = {}): SensorCon
   const columns = sensor.columns ?? DEFAULT_COLUMNS;
   const fields = sensor.fields ?? DEFAULT_FIELDS;
   const scales = sensor.scales ?? DEFAULT_SCALES;
-  const table = readCsvFile(file, { columns });
+  const table = readCsvFile(file, { columns, columnsSetting: `--imu ${file}: the board's sensor columns ${columns.join(",")} (config.sensor.columns)` });
   const rows: number[] = new Array<number>(table.values.length);
   const C = columns.length;
   for (let i = 0; i < rows.length; i++) rows[i] = table.values[i]! / scales[i % C]!;
