@@ -148,7 +148,7 @@ describe("errors name the file, the line and the setting", () => {
     const dir = tmp(), path = join(dir, "all.csv");
     writeFileSync(path, [`${HEADER},spell`, "1,2,3,4,5,6,up", "1,2,3,4,5,6,up", "1,2,3,4,5,6,left"].join("\n"));
     expect(() => loadWindows(path, { window: 2, labelColumn: "spell", classes: ["up", "down"] })).toThrow(`${path}:4: unknown label "left" (expected one of: up, down)`);
-    expect(() => loadWindows(path, { window: 2 })).toThrow(`${path}:1: --label-column label (the default; a folder of per-class files needs none): missing label column "label"`);
+    expect(() => loadWindows(path, { window: 2 })).toThrow(`${path}:1: --label-column label (the default): missing label column "label" (header: aX,aY,aZ,gX,gY,gZ,spell); name the class column with --label-column, or give a folder of per-class CSV files`);
     writeFileSync(path, [`${HEADER},spell`, "1,2,3,4,5,6,up", "1,2,3,4,5,6,up", "1,2,3,4,5,6,up", "1,2,3,4,5,6,left", "1,2,3,4,5,6,left"].join("\n"));
     expect(() => loadWindows(path, { window: 2, labelColumn: "spell" })).toThrow(
       `${path}:4: partial window: label "up" ends with 1 rows (line 4) that do not fill a window of 2 rows (--window 2); the label changes to "left" at line 5`);

@@ -162,7 +162,10 @@ function parseNumber(field: string, column: string): number | string {
   const t = field.trim();
   if (t === "") return `empty value in column "${column}"`;
   if (NON_FINITE_RE.test(t)) return `non-finite value "${t}" in column "${column}"`;
-  if (!NUMBER_RE.test(t)) return `non-numeric value "${excerpt(t)}" in column "${column}"`;
+  if (!NUMBER_RE.test(t)) {
+    const comma = /^[+-]?\d*,\d+$/.test(t) ? ` (a decimal comma? write ${t.replace(",", ".")})` : "";
+    return `non-numeric value "${excerpt(t)}" in column "${column}"${comma}`;
+  }
   const v = Number(t);
   if (!Number.isFinite(v)) return `non-finite value "${excerpt(t)}" in column "${column}" (overflows)`;
   return v;

@@ -95,8 +95,9 @@ export interface ReaderSettings {
   windowSetting: string;
   labelSetting: string;
   columnsSetting: string;
-  /** Appended to errors about a cell's value. */
+  /** Appended to errors about a cell's value, and to a missing label column. */
   valueHint: string;
+  labelHint: string;
 }
 
 /**
@@ -206,6 +207,7 @@ export class WindowReader {
         if (e instanceof CsvError && this.s.valueHint && /non-numeric|non-finite|empty value|no numeric/.test(e.detail)) {
           throw new CsvError(e.source, e.line, e.detail + this.s.valueHint);
         }
+        if (e instanceof CsvError && this.s.labelHint && /missing label column/.test(e.detail)) throw new CsvError(e.source, e.line, e.detail + this.s.labelHint);
         throw e;
       }
       if (this.runRows > 0) this.endRun(file.name, undefined, 0);

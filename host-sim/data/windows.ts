@@ -210,7 +210,8 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
     folder, unlabeled, window, stride, delimiter: options.delimiter, labelColumn,
     classes: modelClasses ?? options.classes, classesFrom: modelClasses ? `${from}'s classes` : "the classes given",
     windowSetting: options.stride !== undefined && stride !== window ? `${settings.window} ${settings.stride}` : settings.window,
-    labelSetting: options.labelColumn !== undefined ? `--label-column ${labelColumn}` : `--label-column ${labelColumn} (the default; a folder of per-class files needs none)`,
+    labelSetting: options.labelColumn !== undefined ? `--label-column ${labelColumn}` : `--label-column ${labelColumn} (the default)`,
+    labelHint: options.labelColumn !== undefined ? "" : "; name the class column with --label-column, or give a folder of per-class CSV files",
     columnsSetting: model ? `${from} expects columns ${model.columns.join(",")} (its pipeline)` : settings.columns,
     // Cells the user did not choose can fail to parse: say how to choose.
     valueHint: model || options.columns !== undefined ? "" : ` (the inputs default to every column ${folder ? "of the file" : `but the label column "${labelColumn}"`}; choose them with --columns)`,
