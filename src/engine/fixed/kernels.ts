@@ -185,12 +185,12 @@ export function denseForwardQ(f: LayerFormatQ, x: Int16Array, xOff: number, Y: I
 /**
  * The accumulator of one output of denseForwardQ, pair by pair without unrolling: (b << bShift) + comp +
  * sum over pairs of (W x + W x) >> SH, at the accumulator's frac. The same sum denseForwardQ forms (its
- * blocks start at even offsets), used where the exact pre-activation is needed again (the sigmoid
+ * groups start at even offsets), used where the exact pre-activation is needed again (the sigmoid
  * cross-entropy loss) and as the tests' plain reference for the unrolled loop.
  */
-export function preActivationQ(W: Int16Array, b: Int16Array, x: Int16Array, xOff: number, nIn: number, row: number,
-  SH: number, bShift: number, comp: number): number {
-  let j = 0, s = (b[row] << bShift) + comp;
+export function preActivationQ(f: LayerFormatQ, x: Int16Array, xOff: number, row: number): number {
+  const W = f.W, nIn = f.nIn, SH = f.SH;
+  let j = 0, s = (f.b[row] << f.bShift) + f.comp;
   const k = row * nIn;
   for (j = 0; j + 1 < nIn; j += 2) s += (W[k + j] * x[xOff + j] + W[k + j + 1] * x[xOff + j + 1]) >> SH;
   if (j < nIn) s += (W[k + j] * x[xOff + j]) >> SH;

@@ -350,7 +350,7 @@ export class FixedModel extends ModelShell<Int16Array, FixedLayer> {
     const input = L === 1 ? this.xq : this.layers[L - 2].Y, zScale = pow2(-f.accFrac);
     for (let c = 0; c < cols; c++) {
       for (let i = 0; i < n; i++) {
-        const z = preActivationQ(top.W, top.b, input, c * top.inputs, top.inputs, i, f.SH, f.bShift, f.comp) * zScale;
+        const z = preActivationQ(top.kernelFormat, input, c * top.inputs, i) * zScale;
         sum += softplus(z) - z * t[c * n + i] * scale;
       }
     }

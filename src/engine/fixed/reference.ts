@@ -7,11 +7,11 @@ import { bitsQ, preActivationQ, QMAX, type LayerFormatQ, type UpdateQ } from "./
 
 /** denseForwardQ: the accumulator of each output (preActivationQ), rounded to the stored frac, activated. */
 export function denseForwardQReference(f: LayerFormatQ, x: Int16Array, xOff: number, Y: Int16Array, cols: number): number {
-  const { W, b, nIn, nOut, SH, bShift, outShift, comp, act, slopeQ15, sig } = f;
+  const { nIn, nOut, outShift, act, slopeQ15, sig } = f;
   let saturated = 0;
   for (let c = 0; c < cols; c++) {
     for (let i = 0; i < nOut; i++) {
-      const s = preActivationQ(W, b, x, xOff + c * nIn, nIn, i, SH, bShift, comp);
+      const s = preActivationQ(f, x, xOff + c * nIn, i);
       let v = outShift > 0 ? (s + (1 << (outShift - 1))) >> outShift : s;
       if (act === Act.Sigmoid || act === Act.Tanh) {
         v = Math.max(-QMAX, Math.min(QMAX, v));
