@@ -151,7 +151,7 @@ export class BatchPipeline implements BatchListener {
     }
     const s = this.source;
     const count = s.batch.y.length;
-    const size = this.adapt ? this.frameSize(id, count) : count;
+    const size = this.adapt ? this.frameSize(id, count, s.batch) : count;
     if (s.off === 0 && size >= count) {
       s.off = count;
       return { batch: s.batch, index: s.index, done: true };
@@ -169,12 +169,15 @@ export class BatchPipeline implements BatchListener {
   }
 
   /** Samples for frame `id`: replayed from the schedule for frames the device has, else from the line's loss. */
-  private frameSize(id: number, count: number): number {
+  private frameSize(id: number, count: number, batch: SampleBatch): number {
     const a = this.adapt!;
     const recorded = scheduledSize(this.schedule, id);
     if (id <= this.committed) return recorded;
     const max = Math.max(count, this.largest = Math.max(this.largest, count));
-    const size = this.sizer.choose(a.unit, max, 1 + 4 * (this.info.inputDims[0]! * (this.info.inputDims[1] || 1) * (this.info.inputDims[2] || 1)));
+    // A sample's bytes on the wire: its label and its values (a raw window of int16 rows, or float32 inputs).
+    const raw = batch.raw;
+    const bytesPerSample = raw ? 1 + 2 * raw.rows * raw.columns : 1 + 4 * (this.info.inputDims[0]! * (this.info.inputDims[1] || 1) * (this.info.inputDims[2] || 1));
+    const size = this.sizer.choose(a.unit, max, bytesPerSample);
     if (size !== (recorded === Infinity ? max : recorded)) {
       this.schedule = this.schedule.filter((b) => b.frame < id);
       this.schedule.push({ frame: id, size });

@@ -53,6 +53,8 @@ export interface SimulatorOptions {
   checkpointEvery?: number;
   /** The device's credit window in bytes (overrides the manifest's config.serial.rxWindow; see docs/protocol.md). */
   rxWindow?: number;
+  /** The device's receive frame limit in bytes (overrides the manifest's config.serial.maxFrame). */
+  maxFrame?: number;
   /** Free heap the board reports (bytes; default board.ts FREE_MEMORY; 0: unknown, like a release build). */
   freeMemory?: number;
   /** The model budget in bytes (overrides the manifest's config.model.budget). */
@@ -203,6 +205,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     config.checkpoint = { ...(config.checkpoint as Record<string, unknown> | undefined), every: options.checkpointEvery };
   }
   if (options.rxWindow !== undefined) config.serial = { ...(config.serial as Record<string, unknown>), rxWindow: options.rxWindow };
+  if (options.maxFrame !== undefined) config.serial = { ...(config.serial as Record<string, unknown>), maxFrame: options.maxFrame };
   if (options.modelBudget !== undefined) config.model = { ...(config.model as Record<string, unknown>), budget: options.modelBudget };
   if (options.sensor !== undefined) config.sensor = { ...(config.sensor as SensorConfig | undefined), ...options.sensor };
   if (options.imu !== undefined) config.sensor = replayConfig(options.imu, (config.sensor ?? {}) as SensorConfig);
