@@ -40,6 +40,11 @@ export class HostLink {
   private readonly changes: Changes;
   private fatal: Error | undefined;
   private closed = false;
+  /**
+   * Score bytes a PREDICT_RESULT of the device has room for, once it refused more (TOO_LARGE): its transmit
+   * frame limit (config.serial.txMaxFrame) may be below the receive limit CAPS states.
+   */
+  private scoresFit = Infinity;
   /** The CONFIG the user sent, re-sent in every new session. */
   private config: P.Config | undefined;
   private pipeline: BatchPipeline | undefined;
@@ -175,12 +180,12 @@ export class HostLink {
     const info = this.requireInfo();
     const w = this.inputWidth();
     if (!Number.isInteger(count) || count < 1 || x.length !== count * w) throw new RangeError(`predict: ${x.length} values are not ${count} samples of ${w}`);
-    const perFrame = Math.max(1, Math.min(0xffff, Math.floor((info.maxFrame - P.FRAME_OVERHEAD - P.PREDICT_DATA) / (4 * w)),
+    const perFrame = Math.max(1, Math.min(0xffff, Math.floor(this.scoresFit / (4 * info.classes)), Math.floor((info.maxFrame - P.FRAME_OVERHEAD - P.PREDICT_DATA) / (4 * w)),
       Math.floor((this.opts.maxFrame - P.FRAME_OVERHEAD - P.RESULT_SCORES) / (4 * info.classes))));
     const out = new Float32Array(count * info.classes);
     const pending: Promise<void>[] = [];
-    for (let s = 0; s < count; s += perFrame) {
-      const n = Math.min(perFrame, count - s);
+    // One request for samples [at, at + n); refused as too large for the device's answer: two halves.
+    const ask = (at: number, n: number): Promise<void> => {
       const m = new P.TensorMsg();
       m.id = this.opts.random32() >>> 0;
       m.count = n;
@@ -188,13 +193,20 @@ export class HostLink {
       m.rank = info.inputRank;
       for (let i = 0; i < 3; i++) m.dims[i] = info.inputDims[i]!;
       const payload = new Uint8Array(P.tensorPayloadLength(m, false));
-      const slice = x.subarray(s * w, (s + n) * w);
+      const slice = x.subarray(at * w, (at + n) * w);
       const len = P.encodePredictRequest(new DataView(payload.buffer), 0, payload.length, m, new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength));
       if (len < 0) throw new LinkError("DEVICE_ERROR", `cannot encode predict request (${errorName(-len)})`);
-      const at = s;
-      const p = this.request(P.MSG_PREDICT_REQ, payload, 0, m.id).then((scores) => {
+      return this.request(P.MSG_PREDICT_REQ, payload, 0, m.id).then((scores) => {
         out.set(scores as Float32Array, at * info.classes);
+      }, (e: unknown) => {
+        if (!(e instanceof LinkError && e.deviceCode === P.ERR_TOO_LARGE && n > 1)) throw e;
+        const half = n >> 1;
+        this.scoresFit = Math.min(this.scoresFit, 4 * info.classes * half);
+        return Promise.all([ask(at, half), ask(at + half, n - half)]).then(() => undefined);
       });
+    };
+    for (let s = 0; s < count; s += perFrame) {
+      const p = ask(s, Math.min(perFrame, count - s));
       p.catch(() => {});
       pending.push(p);
       if (pending.length >= IN_FLIGHT) await pending.shift();
@@ -260,16 +272,21 @@ export class HostLink {
     return (await this.request(type, payload, 0, off)) as WeightsAnswer;
   }
 
+  /**
+   * Reads a blob in chunks, IN_FLIGHT requests at a time. A device may answer with fewer bytes than asked
+   * (its transmit frame limit, config.serial.txMaxFrame, can be below its receive limit, which is all CAPS
+   * states): the rest of that range is asked for again and later chunks take the answered size.
+   */
   private async readChunked(type: number, size: number): Promise<WeightsSnapshot> {
     for (let attempt = 0; ; attempt++) {
       const info = this.requireInfo();
       const total = size;
       const blob = new Uint8Array(total);
-      const chunk = Math.max(1, Math.min(0xffff, this.opts.maxFrame - P.FRAME_OVERHEAD - P.WDATA_BYTES, info.maxFrame - P.FRAME_OVERHEAD - 16, 4096));
+      let chunk = Math.max(1, Math.min(0xffff, this.opts.maxFrame - P.FRAME_OVERHEAD - P.WDATA_BYTES, info.maxFrame - P.FRAME_OVERHEAD - 16, 4096));
       let crc = -1, batchId = 0, consistent = true;
       const reads: Promise<unknown>[] = [];
-      for (let off = 0; off < total; off += chunk) {
-        const len = Math.min(chunk, total - off);
+      const missing: [number, number][] = [];
+      const read = (off: number, len: number): void => {
         const payload = new Uint8Array(P.WGET_SIZE);
         const g = new P.WeightsGet();
         g.offset = off;
@@ -277,13 +294,35 @@ export class HostLink {
         P.encodeWeightsGet(new DataView(payload.buffer), 0, payload.length, g);
         const p = this.request(type, payload, 0, off).then((v: unknown) => {
           const d = v as WeightsAnswer;
-          if (d.total !== total || d.bytes.length !== len) consistent = false;
-          else blob.set(d.bytes, off);
+          const got = d.bytes.length;
+          if (d.total !== total || got < 1 || got > len) {
+            consistent = false;
+          } else {
+            blob.set(d.bytes, off);
+            if (got < len) {
+              missing.push([off + got, len - got]);
+              chunk = Math.min(chunk, got);
+            }
+          }
           if (crc < 0) { crc = d.blobCrc; batchId = d.batchId; }
           else if (crc !== d.blobCrc) consistent = false;
         });
         p.catch(() => {});
         reads.push(p);
+      };
+      let next = 0;
+      while (consistent && (next < total || missing.length > 0 || reads.length > 0)) {
+        const gap = missing.shift();
+        if (gap !== undefined) {
+          read(gap[0], gap[1]);
+        } else if (next < total) {
+          const len = Math.min(chunk, total - next);
+          read(next, len);
+          next += len;
+        } else {
+          await reads.shift();
+          continue;
+        }
         if (reads.length >= IN_FLIGHT) await reads.shift();
       }
       await Promise.all(reads);

@@ -55,6 +55,8 @@ export interface SimulatorOptions {
   rxWindow?: number;
   /** The device's receive frame limit in bytes (overrides the manifest's config.serial.maxFrame). */
   maxFrame?: number;
+  /** The largest frame the device sends (overrides the manifest's config.serial.txMaxFrame). */
+  txMaxFrame?: number;
   /** Free heap the board reports (bytes; default board.ts FREE_MEMORY; 0: unknown, like a release build). */
   freeMemory?: number;
   /** The model budget in bytes (overrides the manifest's config.model.budget). */
@@ -206,6 +208,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
   if (options.rxWindow !== undefined) config.serial = { ...(config.serial as Record<string, unknown>), rxWindow: options.rxWindow };
   if (options.maxFrame !== undefined) config.serial = { ...(config.serial as Record<string, unknown>), maxFrame: options.maxFrame };
+  if (options.txMaxFrame !== undefined) config.serial = { ...(config.serial as Record<string, unknown>), txMaxFrame: options.txMaxFrame };
   if (options.modelBudget !== undefined) config.model = { ...(config.model as Record<string, unknown>), budget: options.modelBudget };
   if (options.sensor !== undefined) config.sensor = { ...(config.sensor as SensorConfig | undefined), ...options.sensor };
   if (options.imu !== undefined) config.sensor = replayConfig(options.imu, (config.sensor ?? {}) as SensorConfig);
