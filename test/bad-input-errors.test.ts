@@ -160,6 +160,8 @@ describe("nothing is clipped or left out silently", () => {
     const q = await run(["quantize", model, "--data", clipped, "-o", at("q.tpm"), "--json"]);
     expect(q.code, q.error?.message).toBe(0);
     expect(q.err).toContain(clipWarning(clipped, range, `the range comes from ${model}'s pipeline`)); // json: on stderr
+    const summary = JSON.parse(q.out.trim().split("\n").pop()!) as { dataReport: { clippedSamples: unknown[] } };
+    expect(summary.dataReport.clippedSamples).toEqual([{ column: "ax", count: 1, range: Number(range), first: { source: clipped, line: 42 } }]);
   });
 
   it("rows no window covers (--stride smaller than --window) are counted and located", async () => {
@@ -273,6 +275,8 @@ describe("the CLI: non-zero exit, message on stderr", () => {
       const i = await cli("init", at("clipped.csv"), "--port", port, ...W, "--columns", "ax:2,ay:2,az:2", "--layers", "4", "--json");
       expect(i.code, i.err).toBe(0);
       expect(i.err).toContain(`1 sample of column "ax" beyond its range ±2 was clipped to it, the first at ${at("clipped.csv")} line 42`);
+      const summary = JSON.parse(i.out.trim().split("\n").pop()!) as { dataReport: { clippedSamples: { count: number }[] } };
+      expect(summary.dataReport.clippedSamples[0]!.count).toBe(1);
     });
   });
 });

@@ -43,7 +43,7 @@ export const evaluateCommand: Command = {
     const { loss, accuracy } = evaluateSplit(model, split);
     const confusion = splitConfusion(model, split, data.classes);
     const perClass = perClassAccuracy(confusion);
-    out.event("summary", { model: modelPath, source, samples: split.count, loss, accuracy, classes: data.classes, perClassAccuracy: perClass, confusion: confusion.matrix });
+    out.event("summary", { model: modelPath, source, samples: split.count, loss, accuracy, classes: data.classes, perClassAccuracy: perClass, confusion: confusion.matrix, dataReport: data.report });
     out.summary(`${modelPath} on ${source}: ${split.count} samples, loss ${loss.toFixed(4)}, accuracy ${(accuracy * 100).toFixed(1)}%`);
     for (const line of formatConfusion(confusion)) out.summary(line);
     return 0;

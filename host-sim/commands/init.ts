@@ -63,7 +63,7 @@ export const initCommand: Command = {
     try {
       const spec = await initBoard(link, args, data, (l) => out.summary(l));
       const saved = await saveAtEnd(link, { summary: (l) => out.summary(l), warn: (l) => out.warn(l) });
-      out.event("summary", { spec, classes: data.classes, checkpoint: saved ?? null });
+      out.event("summary", { spec, classes: data.classes, checkpoint: saved ?? null, dataReport: data.report });
     } finally {
       await link.close();
     }

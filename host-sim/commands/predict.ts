@@ -77,7 +77,8 @@ export const predictCommand: Command = {
       const spec = pipeline ?? learnPipeline(set);
       const { split, clipped } = normalised(set, spec, set.windows.map((_, i) => i));
       const x = split.x;
-      for (const line of describeReport(reportOf(set, { train: 0, test: clipped }))) out.note(line);
+      const dataReport = reportOf(set, { train: 0, test: clipped });
+      for (const line of describeReport(dataReport)) out.note(line);
       const width = info.inputDims[0]! * (info.inputDims[1] || 1) * (info.inputDims[2] || 1);
       if (width !== featureWidth(spec)) throw new UsageError(`the board's model takes ${width} inputs, the data makes ${featureWidth(spec)} features (${pipelineSource ?? "learned from this data"})`);
       const scores = await link.predict(x, split.count);
@@ -97,7 +98,7 @@ export const predictCommand: Command = {
       const accuracy = scored ? correct / split.count : null;
       if (accuracy !== null) out.summary(`accuracy: ${(accuracy * 100).toFixed(1)}% of ${split.count} windows`);
       else if (labelled && names.length === 0) out.note("no accuracy: the board's model has no class names (install it with a pipeline: tinyprop init, stream --init, or weights put of a file from train -o)");
-      out.event("summary", { source, windows: split.count, correct, accuracy });
+      out.event("summary", { source, windows: split.count, correct, accuracy, dataReport });
     } finally {
       await link.close();
     }

@@ -73,7 +73,7 @@ export const quantizeCommand: Command = {
     if (!data) out.info("no --data given: default activation formats, no accuracy report");
     const size = writeModelFile(output, fixed, undefined, pipeline ?? data?.pipeline);
     out.summary(`wrote ${output} (${size} bytes)`);
-    out.event("summary", { model: source, output, bytes: size, formats: fixed.config.fixed ?? null, saturatedWeights: fixed.saturatedStores, accuracy, data: dataPath ?? (data ? "bundled" : null) });
+    out.event("summary", { model: source, output, bytes: size, formats: fixed.config.fixed ?? null, saturatedWeights: fixed.saturatedStores, accuracy, data: dataPath ?? (data ? "bundled" : null), dataReport: data?.report ?? null });
     return 0;
   },
 };

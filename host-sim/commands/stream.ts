@@ -326,7 +326,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   });
   for (const f of files) print(f);
   out.summary(`final test accuracy: ${(testAccuracy * 100).toFixed(1)}% (${data.test.count} gestures held out, predicted on the device)`);
-  out.event("summary", { testAccuracy, batches: result.batches, samples, seconds, last: last ?? null, confusion, log: logPath, checkpoint: checkpoint ?? null });
+  out.event("summary", { testAccuracy, batches: result.batches, samples, seconds, last: last ?? null, confusion, log: logPath, checkpoint: checkpoint ?? null, dataReport: data.report });
   return { testAccuracy, batches: result.batches, samples, seconds, history, confusion, stats, checkpoint };
 }
 

@@ -148,7 +148,7 @@ export const trainCommand: Command = {
     for (const f of files) out.info(f);
     if (output) out.summary(`model: ${output} (${writeModelFile(output, model, undefined, data.pipeline)} bytes)`);
     out.summary(`final test accuracy: ${pct(last.testAccuracy)}`);
-    out.event("summary", { ...last, confusion, model: output ?? null, log: args.string("log") });
+    out.event("summary", { ...last, confusion, model: output ?? null, log: args.string("log"), dataReport: data.report });
     return 0;
   },
 };
