@@ -7,7 +7,7 @@
 import { PAYLOAD_OFFSET } from "../protocol/frame";
 import { crc32Update, CRC32_INIT } from "../util/crc32";
 import * as M from "../protocol/messages";
-import type { Replies } from "./weights-transfer";
+import { checkStaged, stageChunk, type Replies } from "./weights-transfer";
 
 const NONE = 0, SNAPSHOT = 1, PUT = 2;
 
@@ -107,10 +107,9 @@ export class ModelTransfer {
       this.filled = 0;
     }
     if (c.total !== this.length) return M.ERR_BLOB_RANGE;
-    if (c.offset > this.filled) return M.ERR_BLOB_RANGE; // a hole would stay unwritten
-    const dst = this.file;
-    for (let i = 0; i < c.dataLength; i++) dst[c.offset + i] = view.getUint8(c.dataOffset + i);
-    if (c.offset + c.dataLength > this.filled) this.filled = c.offset + c.dataLength;
+    const filled = stageChunk(c, view, this.file, this.filled);
+    if (filled < 0) return M.ERR_BLOB_RANGE;
+    this.filled = filled;
     return M.ERR_OK;
   }
 
@@ -124,10 +123,7 @@ export class ModelTransfer {
     if (code !== M.ERR_OK) return code;
     if (this.mode !== PUT) return this.refused !== M.ERR_OK ? this.refused : M.ERR_BAD_STATE;
     this.mode = NONE;
-    if (m.total !== this.length || this.filled !== this.length) return M.ERR_BLOB_RANGE;
-    const crc = ~crc32Update(CRC32_INIT, this.file, 0, this.length) >>> 0;
-    if (crc !== m.blobCrc) return M.ERR_BLOB_CRC;
-    return M.ERR_OK;
+    return checkStaged(m, this.file, this.length, this.filled);
   }
 
   /** The file of the last successful commit (valid until the next transfer). */

@@ -101,10 +101,9 @@ export class WeightsTransfer {
       this.mode = STAGE_PUT;
       this.putFilled = 0;
     }
-    if (c.offset > this.putFilled) return M.ERR_BLOB_RANGE; // a hole would stay unwritten
-    const dst = this.staging;
-    for (let i = 0; i < c.dataLength; i++) dst[c.offset + i] = view.getUint8(c.dataOffset + i);
-    if (c.offset + c.dataLength > this.putFilled) this.putFilled = c.offset + c.dataLength;
+    const filled = stageChunk(c, view, this.staging, this.putFilled);
+    if (filled < 0) return M.ERR_BLOB_RANGE;
+    this.putFilled = filled;
     return M.ERR_OK;
   }
 
@@ -117,14 +116,9 @@ export class WeightsTransfer {
     const code = M.decodeWeightsCommit(view, off, len, m);
     if (code !== M.ERR_OK) return code;
     if (this.mode !== STAGE_PUT) return M.ERR_BAD_STATE;
-    const total = this.blob.byteLength;
-    if (m.total !== total || this.putFilled !== total) {
-      this.mode = STAGE_NONE;
-      return M.ERR_BLOB_RANGE;
-    }
-    const crc = ~crc32Update(CRC32_INIT, this.staging, 0, total) >>> 0;
     this.mode = STAGE_NONE;
-    if (crc !== m.blobCrc) return M.ERR_BLOB_CRC;
+    const staged = checkStaged(m, this.staging, this.blob.byteLength, this.putFilled);
+    if (staged !== M.ERR_OK) return staged;
     if (!this.blob.check(this.stagingView)) return M.ERR_BAD_VALUE;
     this.blob.read(this.staging, this.stagingView);
     return M.ERR_OK;
@@ -134,4 +128,21 @@ export class WeightsTransfer {
   get committedBatchId(): number {
     return this.commitMsg.batchId;
   }
+}
+
+/**
+ * Copies a WEIGHTS_PUT / MODEL_PUT chunk into `dst` at its offset. Chunks may repeat (a resend) but not skip
+ * ahead: returns the new fill mark, or -1 for a chunk past `filled` (a hole would stay unwritten).
+ */
+export function stageChunk(c: M.WeightsChunk, view: DataView, dst: Uint8Array, filled: number): number {
+  if (c.offset > filled) return -1;
+  for (let i = 0; i < c.dataLength; i++) dst[c.offset + i] = view.getUint8(c.dataOffset + i);
+  return c.offset + c.dataLength > filled ? c.offset + c.dataLength : filled;
+}
+
+/** A COMMIT's checks of what was staged: the host's length, all of it filled, its CRC. Returns an ERR_* code. */
+export function checkStaged(m: M.WeightsCommit, staged: Uint8Array, length: number, filled: number): number {
+  if (m.total !== length || filled !== length) return M.ERR_BLOB_RANGE;
+  const crc = ~crc32Update(CRC32_INIT, staged, 0, length) >>> 0;
+  return crc === m.blobCrc ? M.ERR_OK : M.ERR_BLOB_CRC;
 }
