@@ -2,7 +2,8 @@
 // power cycle; a board configured with config.sensor.mode "infer" classifies its own windows from boot and
 // reports them to a host that only says HELLO; holding the learn button (config.sensor.button, driven by
 // the simulator like `tinyprop sim` does from "press"/"release" on stdin) trains the model on the board's
-// own windows of the current class, a short press picks the next class, and what was learned is saved.
+// own windows of the current class, a short press picks the next class, and what was learned is saved;
+// a host's counted mode takes over and the board goes home after it, a host's idle keeps it idle.
 // Node and XS engines, in virtual time (the sensor's timer runs at 119 Hz: 8 ms per row, ~1 s per window).
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
@@ -12,7 +13,7 @@ import { startSimulator, type Engine, type Simulator } from "../host-sim/sim/sim
 import { VirtualClock } from "../host-sim/sim/clock";
 import { defaultDatasetDir, loadDefaultDataset } from "../host-sim/data/gestures";
 import { readCsvFile } from "../host-sim/data/csv";
-import { ensurePipeline, getPipeline, putPipeline, SensorFeed } from "../host-sim/link/sensor-link";
+import { ensurePipeline, getPipeline, putPipeline, SensorFeed, setSensorMode } from "../host-sim/link/sensor-link";
 import { FeaturePipeline } from "../src/features/index";
 import type { SensorConfig } from "../src/app/sensor-config";
 import * as P from "../src/protocol/index";
@@ -206,6 +207,38 @@ describe("stream --raw sends the pipeline only when the board's differs (ensureP
 describe("config.sensor.mode: the board infers from boot with no host command", () => {
   it("node", () => bootInfer("node", 3), 60_000);
   it("xs", () => bootInfer("xs", 2), 180_000);
+});
+
+describe("a host's mode over the home mode", () => {
+  it("node: a counted host mode takes over, the board goes back home after it, a new pipeline restarts it; a host's idle keeps it idle", async () => {
+    await onBoard("node", { mode: "infer" }, async (_sim, connect) => {
+      const link = await connect();
+      await putPipeline(link, data.pipeline);
+      const feed = new SensorFeed();
+      feed.listen(link);
+      await sleep(2 * WINDOW_MS);
+      expect(feed.results.length).toBeGreaterThan(0);
+      const mark = feed.results.length;
+      await setSensorMode(link, "learn", CLASS, 2);
+      await sleep(4 * WINDOW_MS);
+      const after = feed.results.slice(mark).map((r) => r.mode);
+      const learned = after.indexOf(P.MODE_LEARN);
+      expect(after.filter((m) => m === P.MODE_LEARN).length).toBe(2);
+      expect(after.slice(learned + 2).length).toBeGreaterThan(0);
+      expect(after.slice(learned + 2).every((m) => m === P.MODE_INFER)).toBe(true); // home again
+      // A new pipeline while inferring (refused before while a mode ran): the mode restarts with it.
+      await putPipeline(link, { ...data.pipeline, clip: data.pipeline.clip + 1 });
+      const swapped = feed.results.length;
+      await sleep(2 * WINDOW_MS);
+      expect(feed.results.slice(swapped).filter((r) => r.mode === P.MODE_INFER).length).toBeGreaterThan(0);
+      await setSensorMode(link, "idle");
+      await sleep(100);
+      const quiet = feed.results.length;
+      await sleep(3 * WINDOW_MS);
+      expect(feed.results.length).toBe(quiet);
+      await link.close();
+    });
+  }, 60_000);
 });
 
 describe("the learn button: hold to learn the board's own windows, short press for the next class", () => {
