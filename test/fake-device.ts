@@ -25,6 +25,8 @@ export interface FakeDeviceOptions {
   quietBoot?: boolean;
   /** Protocol version written in frame headers (tests of incompatible devices). */
   version?: number;
+  /** Longest WEIGHTS_DATA chunk sent: a device clamps chunks to its transmit limit (docs/protocol.md). */
+  weightsChunkMax?: number;
 }
 
 /** `end`: the host's write position just after this frame (its header `pos` + wire length). */
@@ -54,7 +56,7 @@ export class FakeDevice {
   /** Checkpoint the device "restores" after a reset: blob + batch id. */
   checkpoint: { blob: Uint8Array; batchId: number } | undefined;
 
-  private readonly o: Required<Omit<FakeDeviceOptions, "spec" | "ignoreHostFrames">> & FakeDeviceOptions;
+  private readonly o: Required<Omit<FakeDeviceOptions, "spec" | "ignoreHostFrames" | "weightsChunkMax">> & FakeDeviceOptions;
   private readonly spec: ModelSpec;
   private readonly dec: P.FrameDecoder;
   private readonly enc: P.FrameEncoder;
@@ -336,7 +338,8 @@ export class FakeDevice {
         c.total = blob.length;
         c.blobCrc = P.crc32(blob);
         c.batchId = this.lastCommitted;
-        const n = P.encodeWeightsData(this.enc.view, P.PAYLOAD_OFFSET, this.enc.maxPayload, c, blob, g.offset, g.length);
+        const bytes = Math.min(g.length, this.o.weightsChunkMax ?? g.length);
+        const n = P.encodeWeightsData(this.enc.view, P.PAYLOAD_OFFSET, this.enc.maxPayload, c, blob, g.offset, bytes);
         this.sendSequenced(P.MSG_WEIGHTS_DATA, n);
         return;
       }

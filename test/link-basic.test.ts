@@ -44,6 +44,21 @@ describe("host link against a scripted device", () => {
     device.stop();
   });
 
+  vit("reads weights from a device that answers WEIGHTS_GET with shorter chunks than asked", async () => {
+    // docs/protocol.md: a WEIGHTS_DATA may carry fewer bytes; the host continues at offset + bytes received.
+    const { link, device } = setup({ weightsChunkMax: 7 }, 921600);
+    await link.connect({ inputs: 8, classes: 3 });
+    await link.configure({ learningRate: 0.02 });
+    const batches = makeBatches(5);
+    await link.sendBatches(batches, () => {});
+    const w = await link.getWeights();
+    expect(w.batchId).toBe(5);
+    expect(w.blob.length).toBeGreaterThan(7 * 4);
+    expect(Buffer.from(w.blob).equals(Buffer.from(referenceWeights(batches)))).toBe(true);
+    await link.close();
+    device.stop();
+  });
+
   vit("rejects a model that does not fit the data", async () => {
     const { link, device } = setup();
     await expect(link.connect({ inputs: 30, classes: 5 })).rejects.toThrow(/30 features/);
