@@ -57,7 +57,7 @@ export async function recoveryRun(c: RecoveryCase): Promise<RecoveryRun> {
     const link = new HostLink(hostPort, { clock, onEvent: trace && ((e) => trace(clock.now(), JSON.stringify(e))) });
     try {
       await link.connect({ inputs: data.inputWidth, classes: data.classes.length });
-      const batch = c.perFrame ?? defaultBatch(data.inputWidth);
+      const batch = c.perFrame ?? defaultBatch(data.inputWidth, link.info!.maxFrame);
       await link.configure({ learningRate: 0.02, batchSize: batch });
       relay.enabled = c.faults !== undefined;
       const start = clock.now();

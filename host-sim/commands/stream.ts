@@ -147,23 +147,17 @@ function accuracyOf(c: Confusion): number {
   return all ? right / all : NaN;
 }
 
-/** The tinyprop device's receive limit (CAPS maxFrame) unless its manifest sets another. */
-const DEVICE_FRAME_LIMIT = 1024;
-
 /**
- * Samples per SAMPLE_BATCH frame when --batch is not given: as many as fit the device's default frame
- * limit (1024), at most 8. The device trains them as consecutive steps of its model (batch size 1 for the
+ * Samples per SAMPLE_BATCH frame when --batch is not given: as many as fit the board's receive limit (its
+ * CAPS maxFrame), at most 8. The device trains them as consecutive steps of its model (batch size 1 for the
  * gesture model: the same steps as one sample per frame), answered by one REPORT, so fewer frames, ACK
  * round trips and reports carry the same training: 0.55 -> 0.70 of line rate at 921600 baud.
  */
-export function defaultBatch(inputWidth: number, maxFrame = DEVICE_FRAME_LIMIT, bytesPerValue = 4): number {
+export function defaultBatch(inputWidth: number, maxFrame: number, bytesPerValue = 4): number {
   let k = 8;
   while (k > 1 && 12 + ((16 + k + 3) & ~3) + k * inputWidth * bytesPerValue + 4 > maxFrame) k--; // header, labels, data, CRC
   return k;
 }
-
-/** The receive limit of the tinyprop device's manifest (config.serial.maxFrame), which raw windows need. */
-const DEVICE_RAW_FRAME_LIMIT = 2048;
 
 export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   const out = o.output ?? new Output("text", o.print);
@@ -178,17 +172,10 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   const raw = !!o.raw;
   if (raw && !data.train.raw) throw new UsageError("--raw: the data's windows were not kept (load it with keepSamples; --test files are not supported with --raw)");
   const rawValues = data.pipeline.window * data.pipeline.columns.length;
-  const batch = o.batch ?? (raw ? defaultBatch(rawValues, DEVICE_RAW_FRAME_LIMIT, 2) : defaultBatch(data.inputWidth));
-  const perEpoch = Math.ceil(data.train.count / batch); // the last one short when batch does not divide the set
-  if (perEpoch < 1) throw new UsageError(`--frame-samples ${batch} is larger than the ${data.train.count} training gestures`);
-  const total = perEpoch * epochs;
-  const fingerprint = createHash("sha256").update(data.train.x).update(data.train.y)
-    .update(JSON.stringify({ epochs, batch, seed, lr, ...(raw ? { raw } : {}) })).digest("hex").slice(0, 16);
   let state: RunState | undefined;
   if (o.resume) {
     if (!existsSync(stateFile)) throw new UsageError(`--resume: no saved run at ${stateFile}`);
     state = JSON.parse(readFileSync(stateFile, "utf8")) as RunState;
-    if (state.fingerprint !== fingerprint) throw new UsageError(`--resume: ${stateFile} belongs to a run with other data or options (epochs, batch, seed, lr)`);
   }
   print(`data: ${data.train.count} training and ${data.test.count} test gestures, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
   for (const line of describeReport(data.report)) out.note(line);
@@ -202,6 +189,21 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   } catch (e) {
     if (e instanceof LinkError && e.code === "MODEL_MISMATCH") throw new LinkError("MODEL_MISMATCH", `${e.message}; put a model for this data on the board with --init (or tinyprop init / weights put)`);
     throw e;
+  }
+  // Without --frame-samples, as many samples per frame as the board's receive limit (CAPS maxFrame) takes
+  // (before --init changes anything on the board, so a refused --resume leaves it as it was).
+  const batch = o.batch ?? (raw ? defaultBatch(rawValues, info.maxFrame, 2) : defaultBatch(data.inputWidth, info.maxFrame));
+  const perEpoch = Math.ceil(data.train.count / batch); // the last one short when batch does not divide the set
+  if (perEpoch < 1) {
+    await link.close();
+    throw new UsageError(`--frame-samples ${batch} is larger than the ${data.train.count} training gestures`);
+  }
+  const total = perEpoch * epochs;
+  const fingerprint = createHash("sha256").update(data.train.x).update(data.train.y)
+    .update(JSON.stringify({ epochs, batch, seed, lr, ...(raw ? { raw } : {}) })).digest("hex").slice(0, 16);
+  if (state && state.fingerprint !== fingerprint) {
+    await link.close();
+    throw new UsageError(`--resume: ${stateFile} belongs to a run with other data or options (epochs, batch, seed, lr)`);
   }
   if (o.init) {
     await o.init(link);
