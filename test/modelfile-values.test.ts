@@ -6,6 +6,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildModel, MAX_ARENA_BYTES, plan, Random, type DenseModel, type ModelSpec } from "../src/index";
 import { loadInto, modelFromFile, parseModel, readHeader, saveModel } from "../src/modelfile/index";
+import { MAX_LAST_BATCH_ID } from "../src/modelfile/format";
+import { MAX_BATCH_ID } from "../src/protocol/messages";
 import { WeightsBlob } from "../src/app/weights-blob";
 import { crc32 } from "../src/util/crc32";
 import { readXsBundle, runInNode, runInXs } from "../host-sim/xs/twin";
@@ -93,6 +95,28 @@ describe("values in a valid-CRC model file", () => {
     const flags = fixedFile.slice();
     flags[fs.get(QFORMAT)!.at + 5] |= 4;
     expect(() => modelFromFile(reseal(flags))).toThrow("model file: QFORMAT has reserved bits set (they must be 0)");
+  });
+
+  it("refuses lastBatchId 2^32-1 (the protocol's MAX_BATCH_ID is 2^32-2) when reading and when writing", () => {
+    expect(MAX_LAST_BATCH_ID).toBe(MAX_BATCH_ID);
+    const last = file.slice();
+    dv(last).setUint32(training + 8, MAX_BATCH_ID, true);
+    expect(readHeader(reseal(last)).lastBatchId).toBe(MAX_BATCH_ID);
+    expect(parseModel(last).training?.lastBatchId).toBe(MAX_BATCH_ID);
+    const over = file.slice();
+    dv(over).setUint32(training + 8, 0xffffffff, true);
+    reseal(over);
+    const message = `model file: TRAINING lastBatchId 4294967295 is above ${MAX_BATCH_ID}, the largest batch id (the next batch would not be a u32)`;
+    expect(() => readHeader(over)).toThrow(message);
+    expect(() => parseModel(over)).toThrow(message);
+    const target = trained(ADAM, 2), before = state(target);
+    expect(() => loadInto(target, over)).toThrow(message);
+    expect(state(target)).toBe(before);
+    // Without the valid flag the field means nothing and is not checked.
+    over[training + 12] &= ~1;
+    expect(readHeader(reseal(over)).lastBatchId).toBe(-1);
+    expect(() => saveModel(source, { lastBatchId: 0xffffffff })).toThrow(`model file: lastBatchId must be an integer in 0..${MAX_BATCH_ID} (the next batch, id + 1, must still be a u32), got 4294967295`);
+    expect(readHeader(saveModel(source, { lastBatchId: MAX_BATCH_ID })).lastBatchId).toBe(MAX_BATCH_ID);
   });
 
   it("loads step 2^32-1 with Adam and trains on at once (bias correction is O(1) in the step)", () => {

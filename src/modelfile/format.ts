@@ -117,8 +117,17 @@ function getFloats(v: DataView, bytes: Uint8Array, at: number, dst: Float32Array
   }
 }
 
+/**
+ * Largest lastBatchId a file may carry: the protocol's MAX_BATCH_ID (src/protocol/messages.ts; a test
+ * checks they agree), 2^32 - 2, so that a board resumed from the file can take batch lastBatchId + 1.
+ * Kept here so that model files do not depend on the protocol.
+ */
+export const MAX_LAST_BATCH_ID = 0xfffffffe;
+
 function checkBatchId(id: number): void {
-  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) fail(`lastBatchId must be an integer in 0..2^32-1, got ${id}`);
+  if (!Number.isInteger(id) || id < 0 || id > MAX_LAST_BATCH_ID) {
+    fail(`lastBatchId must be an integer in 0..${MAX_LAST_BATCH_ID} (the next batch, id + 1, must still be a u32), got ${id}`);
+  }
 }
 
 /**
@@ -345,6 +354,10 @@ function scan(bytes: Uint8Array): { v: DataView; s: Sections } {
     if (s.qformat >= 0) fail("QFORMAT section in a float32 file");
   } else {
     fail(`unknown dtype code ${dtype}`);
+  }
+  const t = s.training;
+  if (t >= 0 && s.trainingLength >= 13 && (v.getUint8(t + 12) & 1) !== 0 && v.getUint32(t + 8, true) > MAX_LAST_BATCH_ID) {
+    fail(`TRAINING lastBatchId ${v.getUint32(t + 8, true)} is above ${MAX_LAST_BATCH_ID}, the largest batch id (the next batch would not be a u32)`);
   }
   return { v, s };
 }
