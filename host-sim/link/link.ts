@@ -6,7 +6,7 @@
 // Over 400 lines: it is the one public API of the link (every operation a command uses, each a few lines
 // over the split modules); cutting it further would scatter that API across files.
 import * as P from "../../src/protocol/index";
-import { readHeader } from "../../src/modelfile/format";
+import { readHeader, specPayloadLength } from "../../src/modelfile/format";
 import type { BytePort } from "./port";
 import { Changes, sleep, systemClock } from "./clock";
 import { Transport } from "./transport";
@@ -131,7 +131,16 @@ export class HostLink {
     if (((info.flags ?? 0) & P.CAPS_FLAG_MODEL_SPEC) === 0) {
       throw new LinkError("INCOMPATIBLE", "the device does not report its model spec (firmware without MODEL_SPEC_GET)");
     }
-    const r = (await this.request(P.MSG_MODEL_SPEC_GET, new Uint8Array(0))) as ModelSpecInfo;
+    let r: ModelSpecInfo;
+    try {
+      r = (await this.request(P.MSG_MODEL_SPEC_GET, new Uint8Array(0))) as ModelSpecInfo;
+    } catch (e) {
+      if (!(e instanceof LinkError && e.deviceCode === P.ERR_TOO_LARGE)) throw e;
+      // MODEL_SPEC is one frame (docs/protocol.md): it needs room for the SPEC payload of every layer.
+      const layers = Math.max(1, info.layerSizes.length - 1);
+      const need = P.FRAME_OVERHEAD + P.MSPEC_SPEC + specPayloadLength(layers) + 4;
+      throw new LinkError("INCOMPATIBLE", `the device's MODEL_SPEC for its ${layers}-layer model needs a host frame limit of at least ${need} bytes; this link receives at most ${this.opts.maxFrame}`, e.deviceCode);
+    }
     if (this.info) {
       this.info.stateBytes = r.stateBytes;
       this.info.planBytes = r.planBytes;

@@ -427,7 +427,8 @@ export class DeviceTransport {
     this.handler.describe(c);
     if (this.rxBuffered) c.flags |= M.CAPS_FLAG_RX_BUFFER;
     c.hostNonce = hostNonce >>> 0;
-    const plen = M.encodeCaps(this.encoder.view, PAYLOAD_OFFSET, this.encoder.maxPayload, c);
+    // Within the host's limit like every reply (before a HELLO: the smallest a host may announce).
+    const plen = M.encodeCaps(this.encoder.view, PAYLOAD_OFFSET, this.payloadCap, c);
     if (plen >= 0) this.sendUnsequenced(M.MSG_CAPS, plen);
   }
 
