@@ -2,6 +2,7 @@
 // (../../lib/manifest.json). Hold the button while performing a gesture: each window recorded while it is
 // held trains the model on the current class; a short press moves to the next class. Without the button
 // the app classifies every window and traces class and confidence. No host, no serial protocol.
+// On a PC (mcconfig -p x-cli-lin), manifest.json maps the button, bus and sensor to host/ stand-ins.
 import config from "mc/config";
 import Timer from "timer";
 import Digital from "embedded:io/digital";
@@ -9,21 +10,25 @@ import SMBus from "embedded:io/smbus";
 import MPU6050 from "embedded:sensor/Accelerometer-Gyroscope/MPU6050";
 import { buildModel } from "tinyprop/engine/build";
 import { FeaturePipeline } from "tinyprop/features/pipeline";
-import { FEATURE_STATS, featureWidth, type PipelineSpec } from "tinyprop/features/spec";
+import { FEATURE_STATS, STATS, featureWidth, type PipelineSpec } from "tinyprop/features/spec";
 
 const CLASSES = ["idle", "wave", "circle"];
 const imu = (config as Record<string, any>).imu ?? {};
 const hz: number = imu.hz ?? 100;
 
-// One second windows of 6 axes, 5 statistics each; no normalisation learned yet (the model adapts).
+// One second windows of 6 axes, 5 statistics each. Nothing is learned before training starts, so each
+// feature is divided by a typical magnitude of its axis (1 g, 250 dps) to give the model inputs of order one.
+const TYPICAL = [1, 1, 1, 250, 250, 250];
+const scale = TYPICAL.flatMap((t) => new Array<number>(STATS.length).fill(1 / t));
 const spec: PipelineSpec = {
   columns: ["aX", "aY", "aZ", "gX", "gY", "gZ"], ranges: [4, 4, 4, 2000, 2000, 2000], units: ["g", "g", "g", "dps", "dps", "dps"],
-  window: hz, stride: hz, features: FEATURE_STATS, bands: 0, rawPoints: 0, clip: 8, mean: [], scale: [], classes: CLASSES,
+  window: hz, stride: hz, features: FEATURE_STATS, bands: 0, rawPoints: 0, clip: 8,
+  mean: scale.map(() => 0), scale, classes: CLASSES,
 };
 const pipe = new FeaturePipeline(spec);
 const model = buildModel({
   inputs: featureWidth(spec), layers: [{ units: 16, activation: "relu" }, { units: CLASSES.length, activation: "softmax" }],
-  loss: "softmax_cross_entropy", optimizer: { type: "sgd", learningRate: 0.01 }, batchSize: 1, seed: 1,
+  loss: "softmax_cross_entropy", optimizer: { type: "sgd", learningRate: 0.05 }, batchSize: 1, seed: 1,
 });
 
 const sensor = new MPU6050({ sensor: { io: SMBus, data: imu.data ?? 21, clock: imu.clock ?? 22, address: imu.address ?? 0x68, hz: 400000 } });
