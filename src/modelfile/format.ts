@@ -118,7 +118,7 @@ function getFloats(v: DataView, bytes: Uint8Array, at: number, dst: Float32Array
 }
 
 /**
- * Largest lastBatchId a file may carry: the protocol's MAX_BATCH_ID (src/protocol/messages.ts; a test
+ * Largest lastBatchId a file may carry: the protocol's MAX_BATCH_ID (src/protocol/codes.ts; a test
  * checks they agree), 2^32 - 2, so that a board resumed from the file can take batch lastBatchId + 1.
  * Kept here so that model files do not depend on the protocol.
  */
