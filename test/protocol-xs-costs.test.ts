@@ -1,7 +1,8 @@
-// Frame and message decoding is a hot path on the device: every decodeX (all of them go through the field
-// layouts of src/protocol/layout.ts) and the frame decoder that calls them must allocate nothing, not even a
-// string chunk. Counted by the instrumented XS (host-sim/xs/counters.ts, docs/xs-meter.md) on payloads the
-// XS side encodes itself, per call after a warm-up; the encoders the device uses are held to the same rule.
+// Frame and message decoding is a hot path on the device: every decodeX (through the field layouts of
+// src/protocol/layout.ts or written out field by field) and the frame decoder that calls them must allocate
+// nothing, not even a string chunk. Counted by the instrumented XS (host-sim/xs/counters.ts, docs/xs-meter.md)
+// on payloads the XS side encodes itself, per call after a warm-up; the encoders the device uses are held to
+// the same rule.
 // A control proves the count sees one allocation per call.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countSteps, startInstrumented } from "../host-sim/xs/counters";

@@ -4,10 +4,21 @@
 // families share (shapes, float32 payloads).
 // Device code: layouts are built once, when the module loads; readFields, writeFields and fieldsInRange
 // allocate nothing (the field names are the layout's own strings, the loops keep their state in locals;
-// test/protocol-xs-costs.test.ts counts it under XS). The loop costs more bytecodes than one statement per
-// field: measured with the XS meter, decoding an ACK went from 110 to 446 and a REPORT from 349 to 1179,
-// which is +8% on a whole ACK frame (4311 -> 4647: COBS and CRC dominate) and +1% on a 30-feature
-// SAMPLE_BATCH frame (28897 -> 29200), before any training step; one table per layout was worth that.
+// test/protocol-xs-costs.test.ts counts it under XS). The loop costs several times the bytecodes of one
+// statement per field, so the codecs the device runs with every few frames are written out field by field in
+// their family file (the other side of the same messages keeps the table; test/protocol-fast-paths.test.ts
+// holds the written-out codecs to their tables). XS meter units per call (resetMeter, stock worker), before
+// the tables (41ed3d2) -> all tables (acee963) -> now:
+//   decode ACK 89 -> 426 -> 89, PING 49 -> 219 -> 49, CONFIG 535 -> 1200 -> 535,
+//          SAMPLE_BATCH of 1x30 features 1707 -> 2010 -> 1696, of 2 raw 4-column rows 1069 -> 1372 -> 1058;
+//   encode ACK 230 -> 793 -> 230, PONG 153 -> 551 -> 153, ERROR 276 -> 926 -> 276, REPORT 349 -> 1178 -> 349,
+//          PREDICT_RESULT (3 scores) 596 -> 1071 -> 596.
+// Whole frames as the device handles them (FrameDecoder.push with the payload decode; payload encode with
+// FrameEncoder.encode): ACK in 4067 -> 4404 -> 4067, ACK out 2574 -> 3137 -> 2574, REPORT out 4039 -> 4868 ->
+// 4039, SAMPLE_BATCH 1x30 in 24165 -> 24468 -> 24154. Still through the tables (before -> now):
+// HELLO, CAPS (decode 1698 -> 3602, once per session), the host's side (decode REPORT 328 -> 816, PONG
+// 63 -> 302, ERROR 90 -> 427; encode CONFIG 1140 -> 1795, SAMPLE_BATCH 1x30 7221 -> 7723), WEIGHTS_*,
+// CHECKPOINT_STATE and the PIPELINE_*/SENSOR_* messages.
 
 import { MAX_FRAME, PROTOCOL_VERSION } from "./frame.js";
 import { ERR_BAD_LENGTH, ERR_BAD_VALUE, ERR_OK, ERR_TOO_LARGE, MAX_RANK, MIN_FRAME_LIMIT } from "./codes.js";

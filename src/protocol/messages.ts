@@ -1,6 +1,7 @@
 // Message types and payload codecs, by family. Layouts: docs/protocol.md, section 3.
 //   codes.ts              message types, error codes, dtypes, flags and limits
-//   layout.ts             field layouts: one table per payload, read and written by one loop each
+//   layout.ts             field layouts: one table per payload, read and written by one loop each (the
+//                         device's per-frame side is written out in the family files: layout.ts says why)
 //   session-messages.ts   HELLO, CAPS, ACK, PING, PONG, ERROR, LOG
 //   training-messages.ts  CONFIG, SAMPLE_BATCH, PREDICT_REQ, REPORT, PREDICT_RESULT
 //   transfer-messages.ts  WEIGHTS_* (and the MODEL_* transfers that reuse them), MODEL_SPEC, CHECKPOINT_STATE

@@ -74,16 +74,16 @@ const CAPS = layout<Caps>(CAPS_LAYERS, [
   [U8, CAPS_INPUT_RANK, "inputRank"], [U16, CAPS_CLASSES, "classes"], [U8, CAPS_LAYER_COUNT, "layerCount"],
   [U8, CAPS_MODEL_DTYPE, "modelDtype"],
 ]);
-const ACK = layout<Ack>(ACK_SIZE, [
+// Exported for test/protocol-fast-paths.test.ts: the device's written-out codecs of these are held to them.
+export const ACK_LAYOUT = layout<Ack>(ACK_SIZE, [
   [I32, ACK_READ, "read"], [U16, ACK_WINDOW, "window"], [U8, ACK_FLAGS, "flags"], [U8, ACK_TOKEN, "token"],
 ]);
-const PING = layout<Ping>(PING_SIZE, [[U32, PING_TOKEN, "token"]]);
-const PONG = layout<Pong>(PONG_SIZE, [[U32, PONG_TOKEN, "token"], [U32, PONG_UPTIME, "uptimeMs"]]);
+export const PING_LAYOUT = layout<Ping>(PING_SIZE, [[U32, PING_TOKEN, "token"]]);
+export const PONG_LAYOUT = layout<Pong>(PONG_SIZE, [[U32, PONG_TOKEN, "token"], [U32, PONG_UPTIME, "uptimeMs"]]);
 /** refType is a u8 followed by 3 reserved bytes. */
-const ERROR = layout<ErrorMsg>(ERROR_SIZE, [
+export const ERROR_LAYOUT = layout<ErrorMsg>(ERROR_SIZE, [
   [U16, ERROR_CODE, "code"], [U16, ERROR_REF_SEQ, "refSeq"], [U8, ERROR_REF_TYPE, "refType"], [U32, ERROR_DETAIL, "detail"],
 ]);
-
 // ---- HELLO
 
 export function encodeHello(view: DataView, off: number, cap: number, m: Hello): number {
@@ -134,12 +134,59 @@ export function decodeCaps(view: DataView, off: number, len: number, out: Caps):
   return capsError(out);
 }
 
-// ---- ACK, PING, PONG, ERROR: fixed layouts, any field value that fits its width is valid.
+// ---- ACK, PING, PONG, ERROR: fixed layouts, any field value that fits its width is valid. What the device
+// runs with every few frames (ACK both ways, PING in, PONG and ERROR out) is written out field by field, as
+// cheap under XS as before the layout tables (layout.ts); the host's side goes through the tables.
 
-export const { encode: encodeAck, decode: decodeAck } = fixedCodec(ACK);
-export const { encode: encodePing, decode: decodePing } = fixedCodec(PING);
-export const { encode: encodePong, decode: decodePong } = fixedCodec(PONG);
-export const { encode: encodeError, decode: decodeError } = fixedCodec(ERROR);
+export function encodeAck(view: DataView, off: number, cap: number, m: Ack): number {
+  if (cap < ACK_SIZE) return -ERR_TOO_LARGE;
+  if (!isUint(m.window, 0xffff) || !isUint(m.flags, 0xff) || !isUint(m.token, 0xff)) return -ERR_BAD_VALUE;
+  view.setInt32(off + ACK_READ, m.read | 0, true);
+  view.setUint16(off + ACK_WINDOW, m.window, true);
+  view.setUint8(off + ACK_FLAGS, m.flags);
+  view.setUint8(off + ACK_TOKEN, m.token);
+  return ACK_SIZE;
+}
+
+export function decodeAck(view: DataView, off: number, len: number, out: Ack): number {
+  if (len < ACK_SIZE) return ERR_BAD_LENGTH;
+  out.read = view.getInt32(off + ACK_READ, true);
+  out.window = view.getUint16(off + ACK_WINDOW, true);
+  out.flags = view.getUint8(off + ACK_FLAGS);
+  out.token = view.getUint8(off + ACK_TOKEN);
+  return ERR_OK;
+}
+
+export const { encode: encodePing } = fixedCodec(PING_LAYOUT);
+
+export function decodePing(view: DataView, off: number, len: number, out: Ping): number {
+  if (len < PING_SIZE) return ERR_BAD_LENGTH;
+  out.token = view.getUint32(off + PING_TOKEN, true);
+  return ERR_OK;
+}
+
+export function encodePong(view: DataView, off: number, cap: number, m: Pong): number {
+  if (cap < PONG_SIZE) return -ERR_TOO_LARGE;
+  if (!isUint(m.token, 0xffffffff) || !isUint(m.uptimeMs, 0xffffffff)) return -ERR_BAD_VALUE;
+  view.setUint32(off + PONG_TOKEN, m.token, true);
+  view.setUint32(off + PONG_UPTIME, m.uptimeMs, true);
+  return PONG_SIZE;
+}
+
+export const { decode: decodePong } = fixedCodec(PONG_LAYOUT);
+
+export function encodeError(view: DataView, off: number, cap: number, m: ErrorMsg): number {
+  if (cap < ERROR_SIZE) return -ERR_TOO_LARGE;
+  if (!isUint(m.code, 0xffff) || !isUint(m.refSeq, 0xffff) || !isUint(m.refType, 0xff) ||
+    !isUint(m.detail, 0xffffffff)) return -ERR_BAD_VALUE;
+  view.setUint16(off + ERROR_CODE, m.code, true);
+  view.setUint16(off + ERROR_REF_SEQ, m.refSeq, true);
+  view.setUint32(off + ERROR_REF_TYPE, m.refType, true); // refType u8 and its 3 reserved zero bytes
+  view.setUint32(off + ERROR_DETAIL, m.detail, true);
+  return ERROR_SIZE;
+}
+
+export const { decode: decodeError } = fixedCodec(ERROR_LAYOUT);
 
 // ---- LOG
 

@@ -7,8 +7,7 @@ import {
   ERR_TOO_LARGE, MAX_BATCH_ID, MAX_CLASSES, MAX_RANK, OPT_ADAM, OPT_MOMENTUM, OPT_SGD,
 } from "./codes.js";
 import {
-  F32, U16, U32, U8, align4, fieldsInRange, hasNonFiniteF32, isUint, layout, readFields, readU16s, shapeElements,
-  writeFields, writeU16s,
+  F32, U16, U32, U8, align4, hasNonFiniteF32, isUint, layout, readFields, shapeElements, writeFields, writeU16s,
 } from "./layout.js";
 import type { Caps } from "./session-messages.js";
 
@@ -58,24 +57,28 @@ export class Report {
 /** Decoded PREDICT_RESULT: count * classes float32 scores at scoresOffset (absolute). */
 export class PredictResult { requestId = 0; count = 0; classes = 0; scoresOffset = 0; }
 
-// ---- Field layouts (the reserved bytes between fields are written as 0).
+// ---- Field layouts (the reserved bytes between fields are written as 0). These messages cross the link with
+// every batch, prediction or configuration, so the side of each codec that the device runs (decoding CONFIG
+// and tensors, encoding REPORT and PREDICT_RESULT) is written out field by field, as cheap under XS as
+// before the tables (layout.ts); the host's side goes through the tables. Exported for
+// test/protocol-fast-paths.test.ts, which holds the written-out side to them.
 
 /** Without the optional `frozen` tail (CONFIG_FLAG_FROZEN). */
-const CONFIG = layout<Config>(CONFIG_SIZE, [
+export const CONFIG_LAYOUT = layout<Config>(CONFIG_SIZE, [
   [F32, CONFIG_LR, "learningRate"], [U16, CONFIG_BATCH_SIZE, "batchSize"], [U8, CONFIG_OPTIMIZER, "optimizer"],
   [U8, CONFIG_FLAGS, "flags"], [F32, CONFIG_BETA1, "beta1"], [F32, CONFIG_BETA2, "beta2"],
   [F32, CONFIG_EPSILON, "epsilon"], [F32, CONFIG_WEIGHT_DECAY, "weightDecay"], [F32, CONFIG_GRAD_CLIP, "gradClip"],
 ]);
 /** The tensor header; its dims (TENSOR_DIMS, MAX_RANK u16) are an array, followed by 2 reserved bytes. */
-const TENSOR = layout<TensorMsg>(TENSOR_HEADER_SIZE, [
+export const TENSOR_LAYOUT = layout<TensorMsg>(TENSOR_HEADER_SIZE, [
   [U32, TENSOR_ID, "id"], [U16, TENSOR_COUNT, "count"], [U8, TENSOR_DTYPE, "dtype"], [U8, TENSOR_RANK, "rank"],
 ]);
-const REPORT = layout<Report>(REPORT_SIZE, [
+export const REPORT_LAYOUT = layout<Report>(REPORT_SIZE, [
   [U32, REPORT_STEP, "step"], [U32, REPORT_BATCH_ID, "batchId"], [F32, REPORT_LOSS, "loss"],
   [F32, REPORT_ACCURACY, "accuracy"], [U32, REPORT_STEP_MICROS, "stepMicros"], [U32, REPORT_FREE_BYTES, "freeBytes"],
 ]);
 /** The scores follow at RESULT_SCORES. */
-const RESULT = layout<PredictResult>(RESULT_SCORES, [
+export const RESULT_LAYOUT = layout<PredictResult>(RESULT_SCORES, [
   [U32, RESULT_REQUEST_ID, "requestId"], [U16, RESULT_COUNT, "count"], [U16, RESULT_CLASSES, "classes"],
 ]);
 
@@ -113,7 +116,7 @@ export function encodeConfig(view: DataView, off: number, cap: number, m: Config
   if (cap < size) return -ERR_TOO_LARGE;
   const err = configError(m);
   if (err !== ERR_OK) return -err;
-  writeFields(view, off, CONFIG, m);
+  writeFields(view, off, CONFIG_LAYOUT, m);
   if (size === CONFIG_SIZE_FROZEN) {
     view.setUint16(off + CONFIG_FROZEN, m.frozen, true);
     view.setUint16(off + CONFIG_FROZEN + 2, 0, true);
@@ -125,7 +128,15 @@ const SCRATCH_CONFIG = new Config();
 
 export function decodeConfig(view: DataView, off: number, len: number, out: Config): number {
   if (len < CONFIG_SIZE) return ERR_BAD_LENGTH;
-  readFields(view, off, CONFIG, out);
+  out.flags = view.getUint8(off + CONFIG_FLAGS); // says whether the frozen tail follows
+  out.learningRate = view.getFloat32(off + CONFIG_LR, true);
+  out.batchSize = view.getUint16(off + CONFIG_BATCH_SIZE, true);
+  out.optimizer = view.getUint8(off + CONFIG_OPTIMIZER);
+  out.beta1 = view.getFloat32(off + CONFIG_BETA1, true);
+  out.beta2 = view.getFloat32(off + CONFIG_BETA2, true);
+  out.epsilon = view.getFloat32(off + CONFIG_EPSILON, true);
+  out.weightDecay = view.getFloat32(off + CONFIG_WEIGHT_DECAY, true);
+  out.gradClip = view.getFloat32(off + CONFIG_GRAD_CLIP, true);
   out.frozen = 0;
   if ((out.flags & CONFIG_FLAG_FROZEN) !== 0) {
     if (len < CONFIG_SIZE_FROZEN) return ERR_BAD_LENGTH;
@@ -148,8 +159,11 @@ function tensorHeaderError(m: TensorMsg, minId: number, maxId: number): number {
 function readTensor(view: DataView, off: number, len: number, out: TensorMsg, minId: number, maxId: number,
   labelBytes: number): number {
   if (len < TENSOR_HEADER_SIZE) return ERR_BAD_LENGTH;
-  readFields(view, off, TENSOR, out);
-  readU16s(view, off + TENSOR_DIMS, MAX_RANK, out.dims);
+  out.id = view.getUint32(off + TENSOR_ID, true);
+  out.count = view.getUint16(off + TENSOR_COUNT, true);
+  out.dtype = view.getUint8(off + TENSOR_DTYPE);
+  out.rank = view.getUint8(off + TENSOR_RANK);
+  for (let i = 0; i < MAX_RANK; i++) out.dims[i] = view.getUint16(off + TENSOR_DIMS + 2 * i, true);
   out.elementsPerSample = 0;
   out.labelsOffset = off + TENSOR_HEADER_SIZE;
   out.dataOffset = 0;
@@ -183,7 +197,7 @@ function writeTensor(view: DataView, off: number, cap: number, m: TensorMsg, min
   const bytes = m.count * m.elementsPerSample * dtypeSize(m.dtype);
   if (data.length !== bytes) return -ERR_BAD_LENGTH;
   if (dataAt + bytes > cap) return -ERR_TOO_LARGE;
-  writeFields(view, off, TENSOR, m);
+  writeFields(view, off, TENSOR_LAYOUT, m);
   writeU16s(view, off + TENSOR_DIMS, MAX_RANK, m.dims);
   for (let i = 0; i < labelBytes; i++) {
     const l = (labels as ArrayLike<number>)[i];
@@ -237,7 +251,8 @@ export function checkTensorForModel(view: DataView, m: TensorMsg, caps: Caps, la
 // ---- REPORT
 
 function reportError(m: Report): number {
-  if (!fieldsInRange(REPORT, m)) return ERR_BAD_VALUE;
+  if (!isUint(m.step, 0xffffffff) || !isUint(m.batchId, 0xffffffff) || !isUint(m.stepMicros, 0xffffffff) ||
+    !isUint(m.freeBytes, 0xffffffff)) return ERR_BAD_VALUE;
   // Loss may be NaN/Inf (a diverged run must be reportable); accuracy is a fraction.
   if (!(m.accuracy >= 0 && m.accuracy <= 1)) return ERR_BAD_VALUE;
   return ERR_OK;
@@ -247,13 +262,18 @@ export function encodeReport(view: DataView, off: number, cap: number, m: Report
   if (cap < REPORT_SIZE) return -ERR_TOO_LARGE;
   const err = reportError(m);
   if (err !== ERR_OK) return -err;
-  writeFields(view, off, REPORT, m);
+  view.setUint32(off + REPORT_STEP, m.step, true);
+  view.setUint32(off + REPORT_BATCH_ID, m.batchId, true);
+  view.setFloat32(off + REPORT_LOSS, m.loss, true);
+  view.setFloat32(off + REPORT_ACCURACY, m.accuracy, true);
+  view.setUint32(off + REPORT_STEP_MICROS, m.stepMicros, true);
+  view.setUint32(off + REPORT_FREE_BYTES, m.freeBytes, true);
   return REPORT_SIZE;
 }
 
 export function decodeReport(view: DataView, off: number, len: number, out: Report): number {
   if (len < REPORT_SIZE) return ERR_BAD_LENGTH;
-  readFields(view, off, REPORT, out);
+  readFields(view, off, REPORT_LAYOUT, out);
   return reportError(out);
 }
 
@@ -262,12 +282,15 @@ export function decodeReport(view: DataView, off: number, len: number, out: Repo
 /** `scores`: count * classes values, sample-major; all must be finite. */
 export function encodePredictResult(view: DataView, off: number, cap: number, m: PredictResult,
   scores: ArrayLike<number>): number {
-  if (!fieldsInRange(RESULT, m) || m.count < 1 || !(m.classes >= 1 && m.classes <= MAX_CLASSES)) return -ERR_BAD_VALUE;
+  if (!isUint(m.requestId, 0xffffffff) || !isUint(m.count, 0xffff) || m.count < 1 ||
+    !(m.classes >= 1 && m.classes <= MAX_CLASSES && Number.isInteger(m.classes))) return -ERR_BAD_VALUE;
   const n = m.count * m.classes;
   if (scores.length !== n) return -ERR_BAD_LENGTH;
   if (RESULT_SCORES + 4 * n > cap) return -ERR_TOO_LARGE;
   for (let i = 0; i < n; i++) if (!finite(scores[i])) return -ERR_BAD_VALUE;
-  writeFields(view, off, RESULT, m);
+  view.setUint32(off + RESULT_REQUEST_ID, m.requestId, true);
+  view.setUint16(off + RESULT_COUNT, m.count, true);
+  view.setUint16(off + RESULT_CLASSES, m.classes, true);
   for (let i = 0; i < n; i++) view.setFloat32(off + RESULT_SCORES + 4 * i, scores[i], true);
   // A finite double can overflow float32 to Infinity.
   if (hasNonFiniteF32(view, off + RESULT_SCORES, n)) return -ERR_BAD_VALUE;
@@ -276,7 +299,7 @@ export function encodePredictResult(view: DataView, off: number, cap: number, m:
 
 export function decodePredictResult(view: DataView, off: number, len: number, out: PredictResult): number {
   if (len < RESULT_SCORES) return ERR_BAD_LENGTH;
-  readFields(view, off, RESULT, out);
+  readFields(view, off, RESULT_LAYOUT, out);
   out.scoresOffset = off + RESULT_SCORES;
   if (out.count < 1 || out.classes < 1 || out.classes > MAX_CLASSES) return ERR_BAD_VALUE;
   if (out.count > len || RESULT_SCORES + 4 * out.count * out.classes !== len) return ERR_BAD_LENGTH;
