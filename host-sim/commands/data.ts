@@ -35,7 +35,7 @@ export function loadOptions(args: Args): LoadOptions {
 }
 
 /** The data a training command runs on, split as --test-split / --test say (seeded by --seed). */
-export async function loadSplitData(args: Args, source: string, extra: Pick<LoadOptions, "keepSamples"> = {}): Promise<Dataset> {
+export async function loadSplitData(args: Args, source: string, extra: Pick<LoadOptions, "keepSamples" | "pipeline" | "pipelineSource"> = {}): Promise<Dataset> {
   const base = { ...loadOptions(args), ...extra };
   const testPath = args.optionalString("test");
   const fraction = args.optionalNumber("test-split");

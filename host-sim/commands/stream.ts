@@ -17,7 +17,7 @@ import { writeRunReport, type HistoryRecord } from "../report/run";
 import { argmaxRows, confusionFrom, formatConfusion, type Confusion } from "../report/confusion";
 import { Random } from "../../src/index";
 import { CAPS_FLAG_MODEL_SPEC, DTYPE_F32 } from "../../src/protocol/index";
-import { readPipeline, readSpec } from "../../src/modelfile/index";
+import { encodePipeline, readPipeline, readSpec } from "../../src/modelfile/index";
 import { Opt, resolveSpec } from "../../src/engine/spec";
 import { boardSpec, canInstall } from "./weights";
 import { initBoard, modelOptions } from "./init";
@@ -64,6 +64,12 @@ export interface StreamOptions {
   raw?: boolean;
   /** --init: put a fresh model for the data on the board first (commands/init.ts initBoard). */
   init?: (link: HostLink) => Promise<unknown>;
+  /**
+   * Reads the data again through a model's pipeline (columns' ranges, features, normalisation), as
+   * predict/evaluate do with a model file: used with the board's model's pipeline when it has one and
+   * --init is not set. Default (no `data` given): `source` read with `labelColumn`.
+   */
+  loadThrough?: (pipeline: PipelineSpec, pipelineSource: string) => Promise<GestureDataset>;
 }
 
 export interface StreamResult {
@@ -168,7 +174,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   const stateFile = o.statePath ?? statePath(logPath);
 
   // 1. Everything is read and validated before a byte goes to the board.
-  const data = o.data ?? await readSource(o.source, { labelColumn: o.labelColumn });
+  let data = o.data ?? await readSource(o.source, { labelColumn: o.labelColumn });
   const raw = !!o.raw;
   if (raw && !data.train.raw) throw new UsageError("--raw: the data's windows were not kept (load it with keepSamples; --test files are not supported with --raw)");
   const rawValues = data.pipeline.window * data.pipeline.columns.length;
@@ -212,7 +218,10 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   // The board's whole model (MODEL_GET, where the firmware installs models): its class names and settings.
   const boardFile = canInstall(link) ? (await link.getModel()).blob : undefined;
   if (boardFile) checkBoardClasses(boardFile, data.classes);
-  if (boardFile && !o.init) checkBoardInputs(boardFile, data.pipeline, o.source);
+  if (boardFile && !o.init) {
+    checkBoardInputs(boardFile, data.pipeline, o.source);
+    data = await throughBoardPipeline(o, data, boardFile, out);
+  }
   for (const line of describeDevice(info)) print(`device: ${line}`);
   const noCheckpoints = noCheckpointWarning(info);
   if (noCheckpoints) out.warn(noCheckpoints);
@@ -354,6 +363,28 @@ export function checkBoardInputs(boardFile: Uint8Array, data: PipelineSpec, sour
   }
 }
 
+/**
+ * The data as the board's model reads it: through its pipeline's column ranges, features and the
+ * normalisation learned from its training set (as predict and evaluate read data with a model file), not
+ * with the statistics of the data being streamed. A model without a stored pipeline keeps the data's own.
+ */
+async function throughBoardPipeline(o: StreamOptions, data: GestureDataset, boardFile: Uint8Array, out: Output): Promise<GestureDataset> {
+  const board = readPipeline(boardFile);
+  if (!board || sameBytes(encodePipeline(board), encodePipeline(data.pipeline))) return data;
+  const from = "the board's model";
+  let load = o.loadThrough;
+  if (!load && !o.data) load = (pipeline, pipelineSource) => readSource(o.source, { labelColumn: o.labelColumn, pipeline, pipelineSource });
+  if (!load) throw new UsageError(`${from} normalises its inputs with its own pipeline, and ${o.source} cannot be read again through it here (use --init for a new model)`);
+  const through = await load(board, from);
+  out.info(`inputs: normalised with ${from}'s pipeline (its column ranges and the mean/scale learned from its training data)`);
+  for (const line of describeReport(through.report)) out.note(line);
+  return through;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
 /** The board's optimizer and its settings (CONFIG may change the settings, never the optimizer). */
 async function boardSettings(link: HostLink, boardFile: Uint8Array | undefined): Promise<Omit<TrainConfig, "learningRate" | "frozen">> {
   if (((link.info?.flags ?? 0) & CAPS_FLAG_MODEL_SPEC) === 0) return {};
@@ -411,9 +442,10 @@ export const streamCommand: Command = {
     const raw = args.flag("raw");
     if (raw && args.optionalString("test") !== undefined) throw new UsageError("--raw and --test exclude each other (use --test-split)");
     const data = await loadSplitData(args, source, { keepSamples: raw });
+    const loadThrough = (pipeline: PipelineSpec, pipelineSource: string) => loadSplitData(args, source, { keepSamples: raw, pipeline, pipelineSource });
     await streamRun({
       raw,
-      source, port, data,
+      source, port, data, loadThrough,
       baud: args.number("baud"),
       epochs: args.number("epochs"),
       batch: args.optionalNumber("frame-samples"),
