@@ -4,6 +4,7 @@
 // bytes, the same accept/refuse decision and the same decoded fields as the table's own loop.
 import { describe, expect, it } from "vitest";
 import * as P from "../src/protocol/messages.js";
+import * as S from "../src/protocol/sensor.js";
 import { fieldsInRange, readFields, writeFields, type Layout } from "../src/protocol/layout.js";
 import { Random } from "../src/index.js";
 
@@ -93,16 +94,39 @@ describe("each written-out encoder writes what its layout table writes", () => {
       expect(new Uint8Array(fast.buffer, 0, P.RESULT_SCORES)).toEqual(new Uint8Array(table.buffer));
     }
   });
+
+  it("SENSOR_WINDOW header and SENSOR_RESULT (counts above 0xffff sent as 0xffff)", () => {
+    for (let k = 0; k < ROUNDS; k++) {
+      const w = Object.assign(new S.SensorWindow(), {
+        window: value(0xffffffff) >>> 0, label: rng.below(256), columns: 1 + rng.below(255), firstRow: rng.below(100),
+        rows: 1 + rng.below(4), windowRows: 100 + rng.below(10),
+      });
+      const cap = S.SWIN_DATA + 2 * w.rows * w.columns;
+      const fast = new DataView(new ArrayBuffer(cap)), table = new DataView(new ArrayBuffer(S.SWIN_DATA));
+      const n = S.encodeSensorWindowHeader(fast, 0, cap, w);
+      expect(n > 0).toBe(w.firstRow + w.rows <= w.windowRows);
+      if (n > 0) {
+        writeFields(table, 0, S.SENSOR_WINDOW_LAYOUT, w);
+        expect(new Uint8Array(fast.buffer, 0, S.SWIN_DATA)).toEqual(new Uint8Array(table.buffer));
+      }
+      const r = Object.assign(new S.SensorResult(), {
+        mode: rng.below(4), classIndex: rng.below(256), flags: rng.below(2), window: value(0xffffffff) >>> 0,
+        confidence: rng.uniform(), loss: rng.uniform() * 5, remaining: value(0x1ffff) >>> 0, dropped: value(0x1ffff) >>> 0,
+      });
+      sameAsTable(S.SENSOR_RESULT_LAYOUT, r, S.encodeSensorResult, () => true);
+    }
+  });
 });
 
 describe("each written-out decoder reads what its layout table reads", () => {
-  it("ACK, PING, CONFIG and the SAMPLE_BATCH / PREDICT_REQ header, on random payload bytes", () => {
+  it("ACK, PING, CONFIG, the SAMPLE_BATCH / PREDICT_REQ header and SENSOR_MODE, on random payload bytes", () => {
     for (let k = 0; k < ROUNDS; k++) {
       readsAsTable(P.ACK_LAYOUT, () => new P.Ack(), P.decodeAck, P.ACK_SIZE);
       readsAsTable(P.PING_LAYOUT, () => new P.Ping(), P.decodePing, P.PING_SIZE);
       readsAsTable(P.CONFIG_LAYOUT, () => new P.Config(), P.decodeConfig, P.CONFIG_SIZE_FROZEN);
       readsAsTable(P.TENSOR_LAYOUT, () => new P.TensorMsg(), P.decodeSampleBatch, P.TENSOR_HEADER_SIZE + 64);
       readsAsTable(P.TENSOR_LAYOUT, () => new P.TensorMsg(), P.decodePredictRequest, P.TENSOR_HEADER_SIZE + 64);
+      readsAsTable(S.SENSOR_MODE_LAYOUT, () => new S.SensorMode(), S.decodeSensorMode, S.SMODE_SIZE);
     }
   });
 

@@ -12,13 +12,15 @@
 //   decode ACK 89 -> 426 -> 89, PING 49 -> 219 -> 49, CONFIG 535 -> 1200 -> 535,
 //          SAMPLE_BATCH of 1x30 features 1707 -> 2010 -> 1696, of 2 raw 4-column rows 1069 -> 1372 -> 1058;
 //   encode ACK 230 -> 793 -> 230, PONG 153 -> 551 -> 153, ERROR 276 -> 926 -> 276, REPORT 349 -> 1178 -> 349,
-//          PREDICT_RESULT (3 scores) 596 -> 1071 -> 596.
+//          PREDICT_RESULT (3 scores) 596 -> 1071 -> 596, SENSOR_WINDOW header 179 -> 584 -> 177, SENSOR_RESULT
+//          185 -> 745 -> 183; decode SENSOR_MODE 81 -> 385 -> 81.
 // Whole frames as the device handles them (FrameDecoder.push with the payload decode; payload encode with
 // FrameEncoder.encode): ACK in 4067 -> 4404 -> 4067, ACK out 2574 -> 3137 -> 2574, REPORT out 4039 -> 4868 ->
 // 4039, SAMPLE_BATCH 1x30 in 24165 -> 24468 -> 24154. Still through the tables (before -> now):
 // HELLO, CAPS (decode 1698 -> 3602, once per session), the host's side (decode REPORT 328 -> 816, PONG
-// 63 -> 302, ERROR 90 -> 427; encode CONFIG 1140 -> 1795, SAMPLE_BATCH 1x30 7221 -> 7723), WEIGHTS_*,
-// CHECKPOINT_STATE and the PIPELINE_*/SENSOR_* messages.
+// 63 -> 302, ERROR 90 -> 427; encode CONFIG 1140 -> 1795, SAMPLE_BATCH 1x30 7221 -> 7723), and WEIGHTS_* and
+// CHECKPOINT_STATE on both sides (device: decode WEIGHTS_PUT 297 -> 775, encode WEIGHTS_DATA header 959 ->
+// 1548 with a 16-byte chunk, CHECKPOINT_STATE 475 -> 1400; once per chunk or save, not per batch).
 
 import { MAX_FRAME, PROTOCOL_VERSION } from "./frame.js";
 import { ERR_BAD_LENGTH, ERR_BAD_VALUE, ERR_OK, ERR_TOO_LARGE, MAX_RANK, MIN_FRAME_LIMIT } from "./codes.js";

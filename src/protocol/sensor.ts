@@ -4,7 +4,7 @@
 // the board does with its own sensor (SENSOR_MODE); the board answers with recorded windows
 // (SENSOR_WINDOW) and per-window results (SENSOR_RESULT). Codecs never throw or allocate.
 import { ERR_BAD_LENGTH, ERR_BAD_VALUE, ERR_OK, ERR_TOO_LARGE } from "./codes.js";
-import { F32, U16, U16_SAT, U32, U8, decodeFixed, layout, readFields, writeFields, type Layout } from "./layout.js";
+import { F32, U16, U16_SAT, U32, U8, decodeFixed, layout, readFields, writeFields } from "./layout.js";
 
 // The family's message types, isSensorType and CAPS flags live with all the others in codes.ts.
 export {
@@ -35,13 +35,16 @@ export class SensorMode { mode = MODE_IDLE; label = 0; count = 0; }
 export class SensorWindow { window = 0; label = 0; columns = 0; firstRow = 0; rows = 0; windowRows = 0; dataOffset = 0; }
 export class SensorResult { mode = MODE_IDLE; classIndex = 0; flags = 0; window = 0; confidence = 0; loss = 0; remaining = 0; dropped = 0; }
 
-const SMODE = layout<SensorMode>(SMODE_SIZE, [[U8, SMODE_MODE, "mode"], [U8, SMODE_LABEL, "label"], [U16, SMODE_COUNT, "count"]]);
+// The layouts. The device's side (decoding SENSOR_MODE, encoding SENSOR_WINDOW headers and SENSOR_RESULT, once
+// per window) is written out field by field, as cheap under XS as before the tables (layout.ts); the host's
+// side reads and writes the tables. Exported for test/protocol-fast-paths.test.ts, which holds the two together.
+export const SENSOR_MODE_LAYOUT = layout<SensorMode>(SMODE_SIZE, [[U8, SMODE_MODE, "mode"], [U8, SMODE_LABEL, "label"], [U16, SMODE_COUNT, "count"]]);
 /** The window's header; rows * columns int16 follow at SWIN_DATA. */
-const SWIN = layout<SensorWindow>(SWIN_DATA, [
+export const SENSOR_WINDOW_LAYOUT = layout<SensorWindow>(SWIN_DATA, [
   [U32, SWIN_WINDOW, "window"], [U8, SWIN_LABEL, "label"], [U8, SWIN_COLUMNS, "columns"], [U16, SWIN_FIRST_ROW, "firstRow"],
   [U16, SWIN_ROWS, "rows"], [U16, SWIN_WINDOW_ROWS, "windowRows"],
 ]);
-const SRES = layout<SensorResult>(SRES_SIZE, [
+export const SENSOR_RESULT_LAYOUT = layout<SensorResult>(SRES_SIZE, [
   [U8, SRES_MODE, "mode"], [U8, SRES_CLASS, "classIndex"], [U8, SRES_FLAGS, "flags"], [U32, SRES_WINDOW, "window"],
   [F32, SRES_CONFIDENCE, "confidence"], [F32, SRES_LOSS, "loss"], [U16_SAT, SRES_REMAINING, "remaining"],
   [U16_SAT, SRES_DROPPED, "dropped"],
@@ -50,19 +53,17 @@ const SRES = layout<SensorResult>(SRES_SIZE, [
 export function encodeSensorMode(view: DataView, off: number, cap: number, m: SensorMode): number {
   if (cap < SMODE_SIZE) return -ERR_TOO_LARGE;
   if (!(m.mode >= MODE_IDLE && m.mode <= MODE_INFER) || !(m.label >= 0 && m.label <= 255) || !(m.count >= 0 && m.count <= 0xffff)) return -ERR_BAD_VALUE;
-  writeFields(view, off, SMODE, m);
+  writeFields(view, off, SENSOR_MODE_LAYOUT, m);
   return SMODE_SIZE;
 }
 
-/** SENSOR_MODE and SENSOR_RESULT start with a mode: one this version does not know is BAD_VALUE. */
-function decodeWithMode<T extends { mode: number }>(view: DataView, off: number, len: number, l: Layout<T>, out: T): number {
-  const err = decodeFixed(view, off, len, l, out);
-  if (err !== ERR_OK) return err;
-  return out.mode <= MODE_INFER ? ERR_OK : ERR_BAD_VALUE;
-}
-
+/** A mode this version does not know is BAD_VALUE (SENSOR_MODE and SENSOR_RESULT). */
 export function decodeSensorMode(view: DataView, off: number, len: number, out: SensorMode): number {
-  return decodeWithMode(view, off, len, SMODE, out);
+  if (len < SMODE_SIZE) return ERR_BAD_LENGTH;
+  out.mode = view.getUint8(off + SMODE_MODE);
+  out.label = view.getUint8(off + SMODE_LABEL);
+  out.count = view.getUint16(off + SMODE_COUNT, true);
+  return out.mode <= MODE_INFER ? ERR_OK : ERR_BAD_VALUE;
 }
 
 /** Header of a SENSOR_WINDOW; the caller writes rows * columns int16 (little-endian) at SWIN_DATA. */
@@ -70,13 +71,18 @@ export function encodeSensorWindowHeader(view: DataView, off: number, cap: numbe
   const n = SWIN_DATA + 2 * m.rows * m.columns;
   if (n > cap) return -ERR_TOO_LARGE;
   if (m.columns < 1 || m.columns > 255 || m.rows < 1 || m.firstRow + m.rows > m.windowRows || m.windowRows > 0xffff) return -ERR_BAD_VALUE;
-  writeFields(view, off, SWIN, m);
+  view.setUint32(off + SWIN_WINDOW, m.window, true);
+  view.setUint8(off + SWIN_LABEL, m.label);
+  view.setUint8(off + SWIN_COLUMNS, m.columns);
+  view.setUint16(off + SWIN_FIRST_ROW, m.firstRow, true);
+  view.setUint16(off + SWIN_ROWS, m.rows, true);
+  view.setUint16(off + SWIN_WINDOW_ROWS, m.windowRows, true);
   return n;
 }
 
 export function decodeSensorWindow(view: DataView, off: number, len: number, out: SensorWindow): number {
   if (len < SWIN_DATA) return ERR_BAD_LENGTH;
-  readFields(view, off, SWIN, out);
+  readFields(view, off, SENSOR_WINDOW_LAYOUT, out);
   out.dataOffset = off + SWIN_DATA;
   if (out.columns < 1 || out.rows < 1 || out.firstRow + out.rows > out.windowRows) return ERR_BAD_VALUE;
   return SWIN_DATA + 2 * out.rows * out.columns === len ? ERR_OK : ERR_BAD_LENGTH;
@@ -85,10 +91,20 @@ export function decodeSensorWindow(view: DataView, off: number, len: number, out
 /** Never refuses a result: counts above 0xffff are sent as 0xffff. */
 export function encodeSensorResult(view: DataView, off: number, cap: number, m: SensorResult): number {
   if (cap < SRES_SIZE) return -ERR_TOO_LARGE;
-  writeFields(view, off, SRES, m);
+  view.setUint8(off + SRES_MODE, m.mode);
+  view.setUint8(off + SRES_CLASS, m.classIndex);
+  view.setUint8(off + SRES_FLAGS, m.flags);
+  view.setUint8(off + SRES_FLAGS + 1, 0); // reserved
+  view.setUint32(off + SRES_WINDOW, m.window, true);
+  view.setFloat32(off + SRES_CONFIDENCE, m.confidence, true);
+  view.setFloat32(off + SRES_LOSS, m.loss, true);
+  view.setUint16(off + SRES_REMAINING, m.remaining > 0xffff ? 0xffff : m.remaining, true);
+  view.setUint16(off + SRES_DROPPED, m.dropped > 0xffff ? 0xffff : m.dropped, true);
   return SRES_SIZE;
 }
 
 export function decodeSensorResult(view: DataView, off: number, len: number, out: SensorResult): number {
-  return decodeWithMode(view, off, len, SRES, out);
+  const err = decodeFixed(view, off, len, SENSOR_RESULT_LAYOUT, out);
+  if (err !== ERR_OK) return err;
+  return out.mode <= MODE_INFER ? ERR_OK : ERR_BAD_VALUE;
 }
