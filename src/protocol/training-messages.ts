@@ -7,7 +7,8 @@ import {
   ERR_TOO_LARGE, MAX_BATCH_ID, MAX_CLASSES, MAX_RANK, OPT_ADAM, OPT_MOMENTUM, OPT_SGD,
 } from "./codes.js";
 import {
-  F32, U16, U32, U8, align4, hasNonFiniteF32, isUint, layout, readFields, shapeElements, writeFields, writeU16s,
+  F32, U16, U32, U8, align4, decodeFixed, hasNonFiniteF32, isUint, layout, readFields, shapeElements, writeFields,
+  writeU16s,
 } from "./layout.js";
 import type { Caps } from "./session-messages.js";
 
@@ -272,9 +273,8 @@ export function encodeReport(view: DataView, off: number, cap: number, m: Report
 }
 
 export function decodeReport(view: DataView, off: number, len: number, out: Report): number {
-  if (len < REPORT_SIZE) return ERR_BAD_LENGTH;
-  readFields(view, off, REPORT_LAYOUT, out);
-  return reportError(out);
+  const err = decodeFixed(view, off, len, REPORT_LAYOUT, out);
+  return err !== ERR_OK ? err : reportError(out);
 }
 
 // ---- PREDICT_RESULT
