@@ -17,7 +17,7 @@
 // Whole frames as the device handles them (FrameDecoder.push with the payload decode; payload encode with
 // FrameEncoder.encode): ACK in 4067 -> 4404 -> 4067, ACK out 2574 -> 3137 -> 2574, REPORT out 4039 -> 4868 ->
 // 4039, SAMPLE_BATCH 1x30 in 24165 -> 24468 -> 24154. Still through the tables (before -> now):
-// HELLO, CAPS (decode 1698 -> 3602, once per session), the host's side (decode REPORT 328 -> 816, PONG
+// HELLO, CAPS (decode 1698 -> 3602, once per session), the host's side (decode REPORT 328 -> 863, PONG
 // 63 -> 302, ERROR 90 -> 427; encode CONFIG 1140 -> 1795, SAMPLE_BATCH 1x30 7221 -> 7723), and WEIGHTS_* and
 // CHECKPOINT_STATE on both sides (device: decode WEIGHTS_PUT 297 -> 775, encode WEIGHTS_DATA header 959 ->
 // 1548 with a 16-byte chunk, CHECKPOINT_STATE 475 -> 1400; once per chunk or save, not per batch).
