@@ -35,10 +35,22 @@ export function windowRows(w: RecordedWindow, p: PipelineSpec): string[] {
   return lines;
 }
 
+/** The clipped-sample count of a mode's results (each result carries the count since the mode began). */
+export function clippedOf(results: readonly SensorResultInfo[]): number {
+  return results.reduce((n, r) => Math.max(n, r.clipped), 0);
+}
+
+/** The warning for `n` clipped samples ("" when none): issue 12, nothing is clamped silently. */
+export function clippedWarning(n: number, what: string, p?: PipelineSpec): string {
+  if (n === 0) return "";
+  const ranges = p ? ` (ranges ${p.columns.map((c, i) => `${c} ±${p.ranges[i]}`).join(", ")})` : "";
+  return `${n} sensor sample(s) were beyond their column's range${ranges} and clipped to it${what}`;
+}
+
 export interface RecordOptions { label: string; count: number; dir: string; timeoutMs?: number; print?: (line: string) => void }
 
 /** Record `count` windows of the board's sensor into <dir>/<label>.csv (appended; header written once). */
-export async function recordRun(link: HostLink, o: RecordOptions): Promise<{ file: string; windows: RecordedWindow[] }> {
+export async function recordRun(link: HostLink, o: RecordOptions): Promise<{ file: string; windows: RecordedWindow[]; clipped: number; warning: string }> {
   if (!/^[\w.-]+$/.test(o.label)) throw new UsageError(`--label "${o.label}": use letters, digits, '.', '_' or '-' (it names the CSV file)`);
   const pipeline = await getPipeline(link);
   const feed = new SensorFeed((w) => o.print?.(`window ${w.index + 1}/${o.count}: ${w.rows} rows`));
@@ -53,7 +65,8 @@ export async function recordRun(link: HostLink, o: RecordOptions): Promise<{ fil
   const file = join(o.dir, `${o.label}.csv`);
   if (!existsSync(file)) writeFileSync(file, pipeline.columns.join(",") + "\n");
   for (const w of feed.windows) appendFileSync(file, windowRows(w, pipeline).join("\n") + "\n");
-  return { file, windows: feed.windows };
+  const clipped = clippedOf(feed.results);
+  return { file, windows: feed.windows, clipped, warning: clippedWarning(clipped, `: ${file} has them as the range's limit`, pipeline) };
 }
 
 export interface LearnOptions { label: string; count: number; timeoutMs?: number; print?: (line: string) => void; onResult?: (r: SensorResultInfo) => void }
@@ -84,8 +97,11 @@ export interface WatchOptions { count: number; timeoutMs?: number; print?: (line
 export async function watchRun(link: HostLink, o: WatchOptions): Promise<SensorResultInfo[]> {
   const pipeline = await getPipeline(link);
   const name = (i: number) => pipeline.classes[i] ?? `class ${i}`;
+  let clipped = 0;
   const feed = new SensorFeed(undefined, (r) => {
-    o.print?.(`${name(r.classIndex)}  ${(r.confidence * 100).toFixed(1)}%${r.dropped ? `  (${r.dropped} results dropped: link busy)` : ""}`);
+    const more = r.clipped > clipped ? `  (${r.clipped - clipped} samples clipped to the range)` : "";
+    clipped = Math.max(clipped, r.clipped);
+    o.print?.(`${name(r.classIndex)}  ${(r.confidence * 100).toFixed(1)}%${r.dropped ? `  (${r.dropped} results dropped: link busy)` : ""}${more}`);
     o.onResult?.(r, name(r.classIndex));
   });
   feed.listen(link);
@@ -132,7 +148,8 @@ export const recordCommand: Command = {
     const r = await withLink(args.string("port"), args.number("baud"), (link) =>
       recordRun(link, { label, count: args.number("count"), dir: args.string("output"), print: (l) => out.info(l) }));
     out.summary(`${r.windows.length} windows appended to ${r.file}`);
-    out.event("summary", { label, windows: r.windows.length, file: r.file });
+    if (r.warning) out.warn(r.warning);
+    out.event("summary", { label, windows: r.windows.length, file: r.file, clippedSamples: r.clipped });
     return 0;
   },
 };
@@ -147,9 +164,11 @@ export const learnCommand: Command = {
     if (label === undefined) throw new UsageError("learn needs --label NAME (the class being performed)");
     const out = outputFor(args);
     const results = await withLink(args.string("port"), args.number("baud"), (link) =>
-      learnRun(link, { label, count: args.number("count"), print: (l) => out.info(l), onResult: (r) => out.event("window", { window: r.window, loss: r.loss }) }));
+      learnRun(link, { label, count: args.number("count"), print: (l) => out.info(l), onResult: (r) => out.event("window", { window: r.window, loss: r.loss, clippedSamples: r.clipped }) }));
     out.summary(`learned ${results.length} windows of ${label}`);
-    out.event("summary", { label, windows: results.length });
+    const clipped = clippedOf(results);
+    if (clipped > 0) out.warn(clippedWarning(clipped, " before the board learned from them"));
+    out.event("summary", { label, windows: results.length, clippedSamples: clipped });
     return 0;
   },
 };
@@ -164,9 +183,11 @@ export const watchCommand: Command = {
     const out = outputFor(args);
     const results = await withLink(args.string("port"), args.number("baud"), (link) => watchRun(link, {
       count: args.number("count"), print: (l) => out.summary(l),
-      onResult: (r, className) => out.event("prediction", { window: r.window, class: className, classIndex: r.classIndex, confidence: r.confidence, dropped: r.dropped }),
+      onResult: (r, className) => out.event("prediction", { window: r.window, class: className, classIndex: r.classIndex, confidence: r.confidence, dropped: r.dropped, clippedSamples: r.clipped }),
     }));
-    out.event("summary", { windows: results.length });
+    const clipped = clippedOf(results);
+    if (clipped > 0) out.warn(clippedWarning(clipped, " before the board classified them"));
+    out.event("summary", { windows: results.length, clippedSamples: clipped });
     return 0;
   },
 };

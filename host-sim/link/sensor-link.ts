@@ -13,7 +13,11 @@ export type ModeName = keyof typeof MODES;
 /** A window the board recorded: rows x columns int16 counts, row-major. */
 export interface RecordedWindow { index: number; label: number; rows: number; columns: number; counts: Int16Array }
 /** A learned or classified window, or the end of a counted mode (done). */
-export interface SensorResultInfo { mode: number; classIndex: number; window: number; confidence: number; loss: number; remaining: number; dropped: number; done: boolean }
+export interface SensorResultInfo {
+  mode: number; classIndex: number; window: number; confidence: number; loss: number; remaining: number; dropped: number; done: boolean;
+  /** Samples beyond their column's range since the mode began (stored as the range's limit); 0 from older boards. */
+  clipped: number;
+}
 
 function requireFlag(info: DeviceInfo | undefined, flag: number, what: string): DeviceInfo {
   if (!info) throw new LinkError("CLOSED", "not connected");
@@ -147,7 +151,7 @@ export class SensorFeed {
       if (P.decodeSensorResult(view, off, len, r) !== P.ERR_OK) return;
       const info: SensorResultInfo = {
         mode: r.mode, classIndex: r.classIndex, window: r.window, confidence: r.confidence, loss: r.loss, remaining: r.remaining, dropped: r.dropped,
-        done: (r.flags & P.SRES_DONE) !== 0,
+        clipped: r.clipped, done: (r.flags & P.SRES_DONE) !== 0,
       };
       this.results.push(info);
       this.onResult?.(info);

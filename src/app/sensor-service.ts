@@ -119,6 +119,8 @@ export class SensorService {
   private readonly modeMsg = new S.SensorMode();
   private readonly windowMsg = new S.SensorWindow();
   private readonly resultMsg = new S.SensorResult();
+  /** The pipeline's clipped-sample count when the mode began (results carry those since). */
+  private clippedAtBegin = 0;
 
   constructor(out: SensorReplies, models: ModelService, driver: SensorDriver | null, settings: SensorSettings | null, log: (text: string) => void) {
     this.out = out;
@@ -305,6 +307,7 @@ export class SensorService {
     this.remaining = count;
     this.windows = 0;
     this.dropped = 0;
+    this.clippedAtBegin = clippedTotal(pipe);
     this.sendRow = -1;
     this.resultPending = false;
     pipe.reset();
@@ -477,6 +480,8 @@ export class SensorService {
     r.loss = this.lastLoss;
     r.remaining = this.remaining > 0 ? this.remaining - 1 : 0;
     r.dropped = this.dropped;
+    const pipe = this.models.features;
+    r.clipped = pipe === null ? 0 : clippedTotal(pipe) - this.clippedAtBegin;
     const n = S.encodeSensorResult(this.out.view, PAYLOAD_OFFSET, this.out.payloadCap, r);
     if (n > 0) this.out.sendUnsolicited(S.MSG_SENSOR_RESULT, n);
   }
@@ -503,4 +508,11 @@ export class SensorService {
     }
     this.goHome();
   }
+}
+
+/** Samples the pipeline clipped to its columns' ranges, all columns, since it was made. */
+function clippedTotal(pipe: FeaturePipeline): number {
+  let n = 0;
+  for (let c = 0; c < pipe.clippedSamples.length; c++) n += pipe.clippedSamples[c];
+  return n;
 }

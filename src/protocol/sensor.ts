@@ -24,16 +24,18 @@ export const SWIN_WINDOW = 0, SWIN_LABEL = 4, SWIN_COLUMNS = 5, SWIN_FIRST_ROW =
 export const SWIN_DATA = 12;
 /**
  * SENSOR_RESULT: mode u8, class u8, flags u8, reserved u8, window u32, confidence f32, loss f32, remaining u16,
- * dropped u16 (results not sent because the link was busy, since the last one sent).
+ * dropped u16 (results not sent because the link was busy, since the last one sent), clipped u32 (samples
+ * beyond a column's range since the mode began, stored as the range's limit). Older boards send the first
+ * SRES_BASE_SIZE bytes only: decoded with clipped 0 (and older hosts read the first 20 of the 24).
  */
 export const SRES_MODE = 0, SRES_CLASS = 1, SRES_FLAGS = 2, SRES_WINDOW = 4, SRES_CONFIDENCE = 8, SRES_LOSS = 12;
-export const SRES_REMAINING = 16, SRES_DROPPED = 18, SRES_SIZE = 20;
+export const SRES_REMAINING = 16, SRES_DROPPED = 18, SRES_BASE_SIZE = 20, SRES_CLIPPED = 20, SRES_SIZE = 24;
 /** SENSOR_RESULT flag: the mode's window count is reached; the board is idle again. */
 export const SRES_DONE = 1;
 
 export class SensorMode { mode = MODE_IDLE; label = 0; count = 0; }
 export class SensorWindow { window = 0; label = 0; columns = 0; firstRow = 0; rows = 0; windowRows = 0; dataOffset = 0; }
-export class SensorResult { mode = MODE_IDLE; classIndex = 0; flags = 0; window = 0; confidence = 0; loss = 0; remaining = 0; dropped = 0; }
+export class SensorResult { mode = MODE_IDLE; classIndex = 0; flags = 0; window = 0; confidence = 0; loss = 0; remaining = 0; dropped = 0; clipped = 0; }
 
 // The layouts. The device's side (decoding SENSOR_MODE, encoding SENSOR_WINDOW headers and SENSOR_RESULT, once
 // per window) is written out field by field, as cheap under XS as before the tables (layout.ts); the host's
@@ -44,11 +46,14 @@ export const SENSOR_WINDOW_LAYOUT = layout<SensorWindow>(SWIN_DATA, [
   [U32, SWIN_WINDOW, "window"], [U8, SWIN_LABEL, "label"], [U8, SWIN_COLUMNS, "columns"], [U16, SWIN_FIRST_ROW, "firstRow"],
   [U16, SWIN_ROWS, "rows"], [U16, SWIN_WINDOW_ROWS, "windowRows"],
 ]);
-export const SENSOR_RESULT_LAYOUT = layout<SensorResult>(SRES_SIZE, [
+const SENSOR_RESULT_BASE_FIELDS = [
   [U8, SRES_MODE, "mode"], [U8, SRES_CLASS, "classIndex"], [U8, SRES_FLAGS, "flags"], [U32, SRES_WINDOW, "window"],
   [F32, SRES_CONFIDENCE, "confidence"], [F32, SRES_LOSS, "loss"], [U16_SAT, SRES_REMAINING, "remaining"],
   [U16_SAT, SRES_DROPPED, "dropped"],
-]);
+] as const;
+export const SENSOR_RESULT_LAYOUT = layout<SensorResult>(SRES_SIZE, [...SENSOR_RESULT_BASE_FIELDS, [U32, SRES_CLIPPED, "clipped"]]);
+/** A result from a board before the clipped field. */
+const SENSOR_RESULT_BASE_LAYOUT = layout<SensorResult>(SRES_BASE_SIZE, [...SENSOR_RESULT_BASE_FIELDS]);
 
 export function encodeSensorMode(view: DataView, off: number, cap: number, m: SensorMode): number {
   if (cap < SMODE_SIZE) return -ERR_TOO_LARGE;
@@ -100,11 +105,14 @@ export function encodeSensorResult(view: DataView, off: number, cap: number, m: 
   view.setFloat32(off + SRES_LOSS, m.loss, true);
   view.setUint16(off + SRES_REMAINING, m.remaining > 0xffff ? 0xffff : m.remaining, true);
   view.setUint16(off + SRES_DROPPED, m.dropped > 0xffff ? 0xffff : m.dropped, true);
+  view.setUint32(off + SRES_CLIPPED, m.clipped >= 0xffffffff ? 0xffffffff : m.clipped >>> 0, true);
   return SRES_SIZE;
 }
 
 export function decodeSensorResult(view: DataView, off: number, len: number, out: SensorResult): number {
-  const err = decodeFixed(view, off, len, SENSOR_RESULT_LAYOUT, out);
+  // Boards before the clipped field send SRES_BASE_SIZE bytes: read with clipped 0.
+  out.clipped = 0;
+  const err = decodeFixed(view, off, len, len >= SRES_SIZE ? SENSOR_RESULT_LAYOUT : SENSOR_RESULT_BASE_LAYOUT, out);
   if (err !== ERR_OK) return err;
   return out.mode <= MODE_INFER ? ERR_OK : ERR_BAD_VALUE;
 }
