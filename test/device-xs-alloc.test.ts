@@ -253,7 +253,7 @@ describe("under XS, the device session allocates nothing in steady state", () =>
     const engine = await XsEngine.start();
     try {
       // The regression the view cache prevents: a fresh Float32Array over the receive buffer per step.
-      const uncached = `rig.session.service.xView = function (byteOffset, length) { return new Float32Array(this.rxBuffer, byteOffset, length); };`;
+      const uncached = `rig.session.service.batches.xView = function (byteOffset, length) { return new Float32Array(this.rxBuffer, byteOffset, length); };`;
       const long = 100;
       const { growth, after } = await run(engine, uncached, long);
       expect(after.stats.batchesTrained).toBe(WARMUP + 2 * SHORT + long);
