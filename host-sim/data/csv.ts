@@ -1,4 +1,5 @@
-// Strict CSV reader for sensor data (host side, Node).
+// Strict CSV reader for sensor data (host side, Node): the format, the header and its column resolution,
+// the line-by-line stream and the file readers. One line's fields and values are csv-fields.ts's.
 //
 // Format accepted:
 //   - first non-blank line is a header of unique, non-empty column names (a UTF-8 BOM is ignored);
@@ -26,30 +27,13 @@
 // and parseCsv a string's, both only once every line has parsed, so they never yield a partial result.
 
 import { closeSync, openSync, readSync } from "node:fs";
-import { suggest } from "../args";
+import { CsvError, DELIMITERS, delimiterName, detectDelimiter, excerpt, looksNumeric, nearNames, parseNumber, splitFields } from "./csv-fields";
+
+export { CsvError, DELIMITERS, detectDelimiter, nearNames, splitFields } from "./csv-fields";
 
 /** Longest line accepted, in characters. */
 export const MAX_LINE_CHARS = 1 << 20;
 const READ_CHUNK = 1 << 20;
-
-/** At most `max` characters of user text for a message. */
-function excerpt(text: string, max = 40): string {
-  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
-}
-
-export class CsvError extends Error {
-  override name = "CsvError";
-  constructor(
-    /** File name (or other source label) the error refers to. */
-    readonly source: string,
-    /** 1-based line number. */
-    readonly line: number,
-    /** Description without the location prefix. */
-    readonly detail: string,
-  ) {
-    super(`${source}:${line}: ${detail}`);
-  }
-}
 
 export interface CsvOptions {
   /** Name used in error messages, normally the file path. Default "<csv>". */
@@ -75,60 +59,6 @@ export interface CsvOptions {
   labelSetting?: string;
 }
 
-/** The delimiters a file may use. */
-export const DELIMITERS = [",", ";", "\t"] as const;
-
-/** The delimiter of a header line: the one of DELIMITERS found most often outside quotes (',' if none). */
-export function detectDelimiter(header: string): string {
-  let best = ",", bestCount = 0;
-  for (const d of DELIMITERS) {
-    const n = splitFields(header, d);
-    const count = typeof n === "string" ? 0 : n.length - 1;
-    if (count > bestCount) {
-      best = d;
-      bestCount = count;
-    }
-  }
-  return best;
-}
-
-/** Split one line into fields (quotes removed, "" inside quotes is a quote); an error detail if malformed. */
-export function splitFields(text: string, delimiter: string): string[] | string {
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    let field = "";
-    // leading blanks before an opening quote are allowed (a field is trimmed anyway)
-    let j = i;
-    while (j < text.length && (text[j] === " " || (text[j] === "\t" && delimiter !== "\t"))) j++;
-    if (text[j] === '"') {
-      j++;
-      for (;;) {
-        const q = text.indexOf('"', j);
-        if (q < 0) return `unterminated quoted field ${fields.length + 1} (a quoted field must end on its line)`;
-        field += text.slice(j, q);
-        if (text[q + 1] === '"') {
-          field += '"';
-          j = q + 2;
-          continue;
-        }
-        j = q + 1;
-        break;
-      }
-      while (j < text.length && text[j] !== delimiter && text[j].trim() === "") j++;
-      if (j < text.length && text[j] !== delimiter) return `unexpected text after the closing quote of field ${fields.length + 1}`;
-    } else {
-      const end = text.indexOf(delimiter, i);
-      field = text.slice(i, end < 0 ? text.length : end);
-      if (field.includes('"')) return `stray quote in field ${fields.length + 1} (quote the whole field, doubling inner quotes)`;
-      j = end < 0 ? text.length : end;
-    }
-    fields.push(field);
-    if (j >= text.length) return fields;
-    i = j + 1;
-  }
-}
-
 export interface CsvRow {
   /** 1-based line number of this row in the source. */
   line: number;
@@ -152,48 +82,6 @@ export interface CsvTable {
   lines: Int32Array;
   /** Per-row labels when a label column is configured. */
   labels?: string[];
-}
-
-const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const NON_FINITE_RE = /^[+-]?(?:nan|inf|infinity)$/i;
-
-/** Parse one numeric field; returns the value or an error detail string. */
-function parseNumber(field: string, column: string): number | string {
-  const t = field.trim();
-  if (t === "") return `empty value in column "${column}"`;
-  if (NON_FINITE_RE.test(t)) return `non-finite value "${t}" in column "${column}"`;
-  if (!NUMBER_RE.test(t)) {
-    const comma = /^[+-]?\d*,\d+$/.test(t) ? ` (a decimal comma? write ${t.replace(",", ".")})` : "";
-    return `non-numeric value "${excerpt(t)}" in column "${column}"${comma}`;
-  }
-  const v = Number(t);
-  if (!Number.isFinite(v)) return `non-finite value "${excerpt(t)}" in column "${column}" (overflows)`;
-  return v;
-}
-
-/**
- * " (did you mean "ay"?)" for names missing from `names`: the same letters in another case first, else a
- * near miss; "" when none is close.
- */
-export function nearNames(missing: readonly string[], names: readonly string[]): string {
-  let caseOnly = false;
-  const found: string[] = [];
-  for (const name of missing) {
-    const sameCase = names.find((n) => n.toLowerCase() === name.toLowerCase());
-    if (sameCase !== undefined) caseOnly = true;
-    const near = sameCase ?? /did you mean (.*)\?\)$/.exec(suggest(name, names, ""))?.[1];
-    if (near !== undefined && !found.includes(near)) found.push(near);
-  }
-  if (found.length === 0) return "";
-  return ` (did you mean ${found.slice(0, 6).map((n) => `"${n}"`).join(", ")}?${caseOnly ? " names are case-sensitive" : ""})`;
-}
-
-/** Name of a delimiter for messages: "," ";" or "tab". */
-const delimiterName = (d: string): string => (d === "\t" ? "tab" : JSON.stringify(d));
-
-function looksNumeric(field: string): boolean {
-  const t = field.trim();
-  return NUMBER_RE.test(t) || NON_FINITE_RE.test(t);
 }
 
 /**
