@@ -34,7 +34,8 @@ export class BatchTrainer {
   private readonly out: Replies;
   private readonly stats: ModelStats;
   private readonly now: () => number;
-  private readonly freeBytes: () => number;
+  /** Free memory for REPORT; absent: unknown (0). */
+  private readonly free: (() => number) | undefined;
 
   // Message objects, reused.
   private readonly tensor = new M.TensorMsg();
@@ -54,7 +55,7 @@ export class BatchTrainer {
   private yNext = 0;
 
   /** `rxBuffer`: the frame decoder's buffer, which every payload the service sees lives in. */
-  constructor(model: DenseModel, out: Replies, rxBuffer: ArrayBuffer, stats: ModelStats, now: () => number, freeBytes: () => number) {
+  constructor(model: DenseModel, out: Replies, rxBuffer: ArrayBuffer, stats: ModelStats, now: () => number, freeBytes: (() => number) | undefined) {
     this.model = model;
     this.out = out;
     this.rxBuffer = rxBuffer;
@@ -62,7 +63,7 @@ export class BatchTrainer {
     this.rxI16 = new Int16Array(rxBuffer);
     this.stats = stats;
     this.now = now;
-    this.freeBytes = freeBytes;
+    this.free = freeBytes;
     const emptyF32 = new Float32Array(0), emptyU8 = new Uint8Array(0);
     for (let i = 0; i < VIEW_CACHE; i++) {
       this.xViews.push(emptyF32);
@@ -135,7 +136,8 @@ export class BatchTrainer {
     let micros = (elapsed * 1000 / steps) | 0;
     if (micros < 0) micros = 0;
     r.stepMicros = micros;
-    r.freeBytes = this.freeBytes();
+    const free = this.free;
+    r.freeBytes = free === undefined ? 0 : free() >>> 0;
     const plen = M.encodeReport(this.out.view, PAYLOAD_OFFSET, this.out.payloadCap, r);
     if (plen >= 0) this.out.sendSequenced(M.MSG_REPORT, plen);
     this.stats.reports++;

@@ -18,7 +18,7 @@ export interface CheckpointSink {
 }
 
 export class CheckpointSaver {
-  /** Save every this many committed batches (0: never). */
+  /** Save every this many committed batches (0: never; the service checks it after each batch). */
   readonly saveEvery: number;
   private readonly sink: CheckpointSink | undefined;
   private readonly state = new M.CheckpointState();
@@ -44,11 +44,6 @@ export class CheckpointSaver {
   /** The board has storage for checkpoints. */
   get enabled(): boolean {
     return this.sink !== undefined;
-  }
-
-  /** Batch `batchId` was trained: save when it is a multiple of `saveEvery`. */
-  afterBatch(model: DenseModel, batchId: number, pipelineBytes: Uint8Array | null): void {
-    if (this.saveEvery > 0 && batchId % this.saveEvery === 0) this.save(model, batchId, pipelineBytes);
   }
 
   /** Save now; a failure is recorded in CHECKPOINT_STATE's flags and logged, never thrown. */

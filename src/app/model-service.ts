@@ -87,7 +87,7 @@ export class ModelService implements MessageHandler {
     this.opts = options;
     this.lastCommittedBatchId = (options.lastCommittedBatchId ?? 0) >>> 0;
     this.checkpoints = new CheckpointSaver(options.checkpoints, options.saveEvery ?? 0, (text) => this.log(text));
-    this.batches = new BatchTrainer(model, out, rxBuffer, stats, options.now, () => this.freeBytes());
+    this.batches = new BatchTrainer(model, out, rxBuffer, stats, options.now, options.freeBytes);
     this.pipeline = options.pipeline ?? null;
     this.pipelineBytes = options.pipelineBytes ?? null;
     this.features = this.featuresOf(this.pipeline);
@@ -127,7 +127,7 @@ export class ModelService implements MessageHandler {
         code = this.batches.train(view, off, len, this.lastCommittedBatchId, this.weights.putInProgress || this.models.putInProgress);
         if (code === M.ERR_OK) {
           this.lastCommittedBatchId = this.batches.lastTrainedId;
-          this.checkpoints.afterBatch(this.model, this.lastCommittedBatchId, this.pipelineBytes);
+          if (this.checkpoints.saveEvery > 0 && this.lastCommittedBatchId % this.checkpoints.saveEvery === 0) this.save();
         }
         break;
       case M.MSG_PREDICT_REQ:
