@@ -2,9 +2,12 @@
 // the board's pipeline stores a sample beyond its column's range as ±range and counts it; SENSOR_RESULT
 // carries the count since the mode began, and record/learn/watch report it. A replayed IMU recording is
 // read through a pipeline whose ranges are a quarter of the data's, so many samples exceed them; the
-// counts the board reports equal those of the host's pipeline (the same code) on the same rows.
+// counts the board reports equal those of the host's pipeline (the same code) on the same rows; the CLI (a
+// child process against a simulator on a pty) prints them as warnings and in --json.
 import { afterEach, describe, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { openLink } from "../host-sim/link/open";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HostLink } from "../host-sim/link/link";
@@ -76,4 +79,40 @@ describe("clipped sensor samples are counted and reported (replayed IMU beyond t
   it("xs: the same under the XS engine", async () => {
     await modes("xs", 1);
   }, 120000);
+
+  it("the CLI: record, learn and watch warn with the count and carry it in --json", async () => {
+    const sim = await startSimulator({ engine: "node", pty: true, cost: "zero", flashFile: null, imu: REPLAY });
+    cleanup.push(() => sim.stop());
+    const { link } = await openLink(sim.path!, sim.baud);
+    await putPipeline(link, narrow);
+    await link.close();
+    const dir = mkdtempSync(join(tmpdir(), "tinyprop-clipcli-"));
+    const port = ["--port", sim.path!, "--baud", String(sim.baud)];
+    const rec = await cli(["record", ...port, "--label", "wand", "--count", "1", "-o", dir]);
+    expect(rec.code, rec.err).toBe(0);
+    const n = hostClipped(narrow, 0, N);
+    expect(rec.err).toContain(`warning: ${n} sensor sample(s) were beyond their column's range`);
+    const json = await cli(["watch", ...port, "--count", "1", "--json"]);
+    expect(json.code, json.err).toBe(0);
+    const objects = json.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const seen = hostClipped(narrow, N, 2 * N);
+    expect(objects.find((o) => o.type === "prediction")).toMatchObject({ clippedSamples: seen });
+    expect(objects[objects.length - 1]).toMatchObject({ type: "summary", clippedSamples: seen });
+    expect(json.err).toContain(`warning: ${seen} sensor sample(s)`);
+    const learn = await cli(["learn", ...port, "--label", data.classes[0]!, "--count", "1", "--json"]);
+    expect(learn.code, learn.err).toBe(0);
+    const last = JSON.parse(learn.out.trim().split("\n").pop()!) as Record<string, unknown>;
+    expect(last).toMatchObject({ type: "summary", clippedSamples: hostClipped(narrow, 2 * N, 3 * N) });
+  }, 120000);
 });
+
+/** Runs the CLI without blocking this process (the simulated board runs here). */
+function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["dist/host/cli.js", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "", err = "";
+    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    child.on("close", (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
