@@ -1,4 +1,4 @@
-// The device's protocol session (src/app/device.ts: transport.ts + model-service.ts) under the real XS engine: once warmed up, receiving a
+// The device's protocol session (src/app/device.ts: transport.ts, model-service.ts and batch-trainer.ts) under the real XS engine: once warmed up, receiving a
 // frame, training on a SAMPLE_BATCH, answering with a REPORT and an ACK, and handling the host's ACKs
 // allocate no heap slot. Host frames are encoded here in Node with src/protocol (as a host would send
 // them: consecutive batch ids and sequence numbers, the host byte position in every header, acks for the
