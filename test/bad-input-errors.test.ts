@@ -4,6 +4,7 @@
 // then the counts of clipped samples and unused rows as every data command prints them; then a few spawned
 // CLI runs (exit code and stderr), predict/stream/init among them against a simulated board.
 import { spawn } from "node:child_process";
+import { CLI, runCli } from "./cli-run";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -205,16 +206,7 @@ describe("device side: a bad pipeline config names its setting", () => {
 
 // ---- spawned CLI runs: the exit code is not 0 and the message goes to stderr ------------------------------
 
-const CLI = join(process.cwd(), "dist/host/cli.js");
-function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "", err = "";
-    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
-    child.on("close", (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const cli = runCli;
 
 describe("the CLI: non-zero exit, message on stderr", () => {
   it("train with a non-numeric cell exits 1; an unknown feature set exits 2", async () => {

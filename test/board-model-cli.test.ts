@@ -5,7 +5,7 @@
 // refused with both numbers and the old model kept; the installed model survives a power cycle; data whose
 // classes differ from the model's is refused with both lists. Node engine, and a small run under XS.
 import { afterAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
+import { runCli } from "./cli-run";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +14,6 @@ import { readPipeline, readSpec } from "../src/modelfile/index";
 import { readFileSync } from "node:fs";
 import { syntheticCsv } from "./synthetic-sensors";
 
-const CLI = "dist/host/cli.js";
 const dir = mkdtempSync(join(tmpdir(), "tinyprop-board-"));
 const cleanup: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -32,18 +31,7 @@ writeFileSync(renamed, readFileSync(fan, "utf8").replace(/^c(\d),/gm, "speed$1,"
 const unlabelled = join(dir, "unlabelled.csv");
 writeFileSync(unlabelled, readFileSync(fan, "utf8").split("\n").map((l) => l.slice(l.indexOf(",") + 1)).join("\n"));
 
-interface Run { code: number; out: string; err: string }
-
-/** Runs the CLI without blocking this process (the simulated board runs here). */
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "", err = "";
-    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
-    child.on("close", (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const cli = runCli;
 
 async function board(engine: Engine, modelBudget?: number): Promise<Simulator> {
   const sim = await startSimulator({ engine, pty: true, cost: "zero", modelBudget });

@@ -111,15 +111,21 @@ async function bootInfer(engine: Engine, windows: number): Promise<void> {
   });
 }
 
+/** Connects, installs the data's pipeline and listens: the board's home mode starts, and results arrive within two windows. */
+async function pipelineInstalled(connect: () => Promise<HostLink>): Promise<{ link: HostLink; feed: SensorFeed }> {
+  const link = await connect();
+  await putPipeline(link, data.pipeline);
+  const feed = new SensorFeed();
+  feed.listen(link);
+  await sleep(2 * WINDOW_MS);
+  expect(feed.results.length).toBeGreaterThan(0);
+  return { link, feed };
+}
+
 /** Hold the button for 3.5 windows: it learns class CLASS (config label); a short press moves to the next. */
 async function buttonLearn(engine: Engine): Promise<void> {
   await onBoard(engine, { mode: "infer", label: data.classes[CLASS], button: { pin: 0 } }, async (sim, connect) => {
-    const link = await connect();
-    await putPipeline(link, data.pipeline);
-    const feed = new SensorFeed();
-    feed.listen(link);
-    await sleep(2 * WINDOW_MS);
-    expect(feed.results.length).toBeGreaterThan(0);
+    const { link, feed } = await pipelineInstalled(connect);
     expect(feed.results.every((r) => r.mode === P.MODE_INFER)).toBe(true);
     const before = (await link.predict(hostInputs(0), 1))[CLASS]!;
     const savedBefore = sim.flash()!.bytesWritten;
@@ -212,12 +218,7 @@ describe("config.sensor.mode: the board infers from boot with no host command", 
 describe("a host's mode over the home mode", () => {
   it("node: a counted host mode takes over, the board goes back home after it, a new pipeline restarts it; a host's idle keeps it idle", async () => {
     await onBoard("node", { mode: "infer" }, async (_sim, connect) => {
-      const link = await connect();
-      await putPipeline(link, data.pipeline);
-      const feed = new SensorFeed();
-      feed.listen(link);
-      await sleep(2 * WINDOW_MS);
-      expect(feed.results.length).toBeGreaterThan(0);
+      const { link, feed } = await pipelineInstalled(connect);
       const mark = feed.results.length;
       await setSensorMode(link, "learn", CLASS, 2);
       await sleep(4 * WINDOW_MS);
