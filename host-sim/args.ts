@@ -8,6 +8,7 @@
 // every mistake is a UsageError (exit code 2) that names the option.
 import { parseArgs as nodeParseArgs } from "node:util";
 import { closest, distance } from "fastest-levenshtein";
+import { excerpt } from "./text";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -198,11 +199,6 @@ function explainParseError(spec: CommandSpec, e: Error & { code?: string }): str
     default:
       return `${spec.name}: ${e.message}`;
   }
-}
-
-/** At most 60 characters of user text for an error message. */
-export function excerpt(text: string, max = 60): string {
-  return text.length <= max ? text : text.slice(0, max) + `... (${text.length} characters)`;
 }
 
 function optionLabel(name: string, def: OptionDef): string {

@@ -1,12 +1,8 @@
 // The field level of the CSV reader (csv.ts): splitting one line into fields (quotes, the three
 // delimiters), detecting a header's delimiter, parsing one numeric field strictly, and CsvError with the
-// short excerpts and name suggestions its messages use. Everything here is pure and works on one line.
+// name suggestions its messages use. Everything here is pure and works on one line.
 import { suggest } from "../args";
-
-/** At most `max` characters of user text for a message. */
-export function excerpt(text: string, max = 40): string {
-  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
-}
+import { excerpt } from "../text";
 
 export class CsvError extends Error {
   override name = "CsvError";

@@ -27,7 +27,8 @@
 // and parseCsv a string's, both only once every line has parsed, so they never yield a partial result.
 
 import { closeSync, openSync, readSync } from "node:fs";
-import { CsvError, DELIMITERS, delimiterName, detectDelimiter, excerpt, looksNumeric, nearNames, parseNumber, splitFields } from "./csv-fields";
+import { CsvError, DELIMITERS, delimiterName, detectDelimiter, looksNumeric, nearNames, parseNumber, splitFields } from "./csv-fields";
+import { excerpt } from "../text";
 
 export { CsvError, DELIMITERS, detectDelimiter, nearNames, splitFields } from "./csv-fields";
 
