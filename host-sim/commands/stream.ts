@@ -1,23 +1,24 @@
 // `tinyprop stream`: read sensor CSV, window + feature-extract it (host-sim/data/gestures.ts), validate all
-// of it, then stream it to a board (or the simulator) over the wire protocol and watch it train.
-// Over 400 lines: one run's steps in order (data, board model check or --init, resume state, batches, the
+// of it, then stream it to a board (or the simulator) over the wire protocol and watch it train. The data is
+// read once, through the pipeline of the board's model unless --init puts a new one there (stream-input.ts).
+// Over 400 lines: one run's steps in order (board model and data, --init, resume state, batches, the
 // durable end, evaluation, report) read best as one file; each step is a small function here.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { createHash } from "node:crypto";
 import { createInterface } from "node:readline/promises";
 import type { Command } from "./command";
 import { UsageError } from "../args";
 import { dataOptions, linkOptions, outputOptions, reportOptions, splitOptions } from "./options";
 import { resolvePort } from "./ports";
 import { loadSplitData, readSource } from "./data";
+import { checkBoardClasses, checkResume, loadStreamInput, ownInput, runIdentity, throughOptions, type RunIdentity, type StreamInput, type StreamLoader } from "./stream-input";
 import { describeReport, type GestureDataset } from "../data/gestures";
 import { Output, outputFor } from "../report/output";
 import { writeRunReport, type HistoryRecord } from "../report/run";
 import { argmaxRows, confusionFrom, formatConfusion, type Confusion } from "../report/confusion";
 import { Random } from "../../src/index";
 import { CAPS_FLAG_MODEL_SPEC, DTYPE_F32 } from "../../src/protocol/index";
-import { encodePipeline, readPipeline, readSpec } from "../../src/modelfile/index";
+import { readPipeline, readSpec } from "../../src/modelfile/index";
 import { Opt, resolveSpec } from "../../src/engine/spec";
 import { boardSpec, canInstall } from "./weights";
 import { initBoard, modelOptions } from "./init";
@@ -27,7 +28,6 @@ import { PortError, type BytePort } from "../link/port";
 import { noCheckpointWarning, saveAtEnd } from "./checkpoint";
 import type { FrameSizeBreakpoint } from "../link/frame-size";
 import { ensurePipeline } from "../link/sensor-link";
-import { describeFeatures, type PipelineSpec } from "../../src/features/index";
 
 export interface StreamOptions {
   /** CSV file, folder of per-class CSV files, or "-" for standard input. */
@@ -55,7 +55,10 @@ export interface StreamOptions {
   output?: Output;
   snapshotEvery?: number;
   print?: (line: string) => void;
-  /** Already loaded data (the demo); skips reading `source`. */
+  /**
+   * Already loaded data (the demo); used when the board's model has no pipeline or the same one, else
+   * `load` reads the data through the board's (an error without `load`).
+   */
   data?: GestureDataset;
   /**
    * Send raw windows (int16 sensor rows) instead of features: the board computes the features with its
@@ -63,13 +66,13 @@ export interface StreamOptions {
    */
   raw?: boolean;
   /** --init: put a fresh model for the data on the board first (commands/init.ts initBoard). */
-  init?: (link: HostLink) => Promise<unknown>;
+  init?: (link: HostLink, data: GestureDataset) => Promise<unknown>;
   /**
-   * Reads the data again through a model's pipeline (columns' ranges, features, normalisation), as
-   * predict/evaluate do with a model file: used with the board's model's pipeline when it has one and
-   * --init is not set. Default (no `data` given): `source` read with `labelColumn`.
+   * Reads the data, once: with its own pipeline (--init, or a board without one), or through the board's
+   * model's pipeline (columns' ranges, features, normalisation) as predict/evaluate do with a model file.
+   * Default (no `data` given): `source` read with `labelColumn`.
    */
-  loadThrough?: (pipeline: PipelineSpec, pipelineSource: string) => Promise<GestureDataset>;
+  load?: StreamLoader;
 }
 
 export interface StreamResult {
@@ -89,7 +92,7 @@ export function statePath(logPath: string): string {
   return logPath.replace(/\.json$/, "") + ".state.json";
 }
 
-interface RunState {
+interface RunState extends Partial<RunIdentity> {
   fingerprint: string;
   firstBatchId: number;
   totalBatches: number;
@@ -173,29 +176,43 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   const chartPath = o.chartPath ?? "out/stream-chart.svg";
   const stateFile = o.statePath ?? statePath(logPath);
 
-  // 1. Everything is read and validated before a byte goes to the board.
-  let data = o.data ?? await readSource(o.source, { labelColumn: o.labelColumn });
   const raw = !!o.raw;
-  if (raw && !data.train.raw) throw new UsageError("--raw: the data's windows were not kept (load it with keepSamples; --test files are not supported with --raw)");
-  const rawValues = data.pipeline.window * data.pipeline.columns.length;
   let state: RunState | undefined;
   if (o.resume) {
     if (!existsSync(stateFile)) throw new UsageError(`--resume: no saved run at ${stateFile}`);
     state = JSON.parse(readFileSync(stateFile, "utf8")) as RunState;
   }
-  print(`data: ${data.train.count} training and ${data.test.count} test gestures, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
-  for (const line of describeReport(data.report)) out.note(line);
-  if (raw) print(`raw windows: ${data.pipeline.window} rows x ${data.pipeline.columns.length} columns (int16) per sample; the board computes the ${data.inputWidth} features`);
+  const load: StreamLoader | undefined = o.load ?? (o.data ? undefined
+    : (through) => readSource(o.source, { labelColumn: o.labelColumn, keepSamples: raw, ...throughOptions(through) }));
 
-  // 2. Connect and check that the device's model fits the data (after --init has put a fresh one there).
-  const fits = { inputs: data.inputWidth, classes: data.classes.length, inputDtype: DTYPE_F32 };
+  // 1. With --init the data makes the board's new model: it is read and validated before a byte goes out.
+  // Without it the board's model decides how the data is read: connect, read the model (MODEL_GET, nothing
+  // changes on the board), read the data once through its pipeline, then check that the model fits it.
+  let input: StreamInput | undefined = o.init ? ownInput(o.data ?? await load!()) : undefined;
   let link: HostLink, info: DeviceInfo;
+  ({ link, info } = await openLink(o.connection ?? o.port, o.baud ?? DEFAULT_BAUD));
+  let boardFile: Uint8Array | undefined;
   try {
-    ({ link, info } = await openLink(o.connection ?? o.port, o.baud ?? DEFAULT_BAUD, o.init ? {} : fits));
+    if (!input) {
+      boardFile = canInstall(link) ? (await link.getModel()).blob : undefined;
+      input = await loadStreamInput(load, o.data, boardFile && readPipeline(boardFile), o.source);
+      link.expectModel({ inputs: input.data.inputWidth, classes: input.data.classes.length, inputDtype: DTYPE_F32 });
+      if (boardFile) checkBoardClasses(boardFile, input.data.classes);
+    }
+    if (raw && !input.data.train.raw) throw new UsageError("--raw: the data's windows were not kept (load it with keepSamples; --test files are not supported with --raw)");
   } catch (e) {
+    link.destroy();
     if (e instanceof LinkError && e.code === "MODEL_MISMATCH") throw new LinkError("MODEL_MISMATCH", `${e.message}; put a model for this data on the board with --init (or tinyprop init / weights put)`);
     throw e;
   }
+  const data = input.data;
+  print(`data: ${data.train.count} training and ${data.test.count} test gestures, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
+  if (input.throughBoard) print(`inputs: normalised with ${input.pipelineFrom} (its column ranges and the mean/scale learned from its training data)`);
+  for (const line of describeReport(data.report)) out.note(line);
+  const rawValues = data.pipeline.window * data.pipeline.columns.length;
+  if (raw) print(`raw windows: ${data.pipeline.window} rows x ${data.pipeline.columns.length} columns (int16) per sample; the board computes the ${data.inputWidth} features`);
+
+  // 2. The run's shape, and --resume's check that it continues the same run.
   // Without --frame-samples, as many samples per frame as the board's receive limit (CAPS maxFrame) takes
   // (before --init changes anything on the board, so a refused --resume leaves it as it was).
   const batch = o.batch ?? (raw ? defaultBatch(rawValues, info.maxFrame, 2) : defaultBatch(data.inputWidth, info.maxFrame));
@@ -205,23 +222,21 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     throw new UsageError(`--frame-samples ${batch} is larger than the ${data.train.count} training gestures`);
   }
   const total = perEpoch * epochs;
-  const fingerprint = createHash("sha256").update(data.train.x).update(data.train.y)
-    .update(JSON.stringify({ epochs, batch, seed, lr, ...(raw ? { raw } : {}) })).digest("hex").slice(0, 16);
-  if (state && state.fingerprint !== fingerprint) {
-    await link.close();
-    throw new UsageError(`--resume: ${stateFile} belongs to a run with other data or options (epochs, batch, seed, lr)`);
+  const identity = runIdentity(input, { epochs, batch, seed, lr, raw });
+  if (state) {
+    try {
+      checkResume(state, identity, stateFile);
+    } catch (e) {
+      await link.close();
+      throw e;
+    }
   }
   if (o.init) {
-    await o.init(link);
+    await o.init(link, data);
     info = link.info!;
   }
-  // The board's whole model (MODEL_GET, where the firmware installs models): its class names and settings.
-  const boardFile = canInstall(link) ? (await link.getModel()).blob : undefined;
-  if (boardFile) checkBoardClasses(boardFile, data.classes);
-  if (boardFile && !o.init) {
-    checkBoardInputs(boardFile, data.pipeline, o.source);
-    data = await throughBoardPipeline(o, data, boardFile, out);
-  }
+  // The board's whole model (MODEL_GET, where the firmware installs models): its settings.
+  if (o.init && canInstall(link)) boardFile = (await link.getModel()).blob;
   for (const line of describeDevice(info)) print(`device: ${line}`);
   const noCheckpoints = noCheckpointWarning(info);
   if (noCheckpoints) out.warn(noCheckpoints);
@@ -243,7 +258,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   const saveState = () => {
     mkdirSync(dirname(stateFile), { recursive: true });
     const s: RunState = {
-      fingerprint, firstBatchId, totalBatches: total, lastCommittedBatchId: committed, port: o.port, updated: new Date().toISOString(), frameSizes,
+      ...identity, firstBatchId, totalBatches: total, lastCommittedBatchId: committed, port: o.port, updated: new Date().toISOString(), frameSizes,
       snapshot: snapshot ? { batchId: snapshot.batchId, crc: snapshot.crc, blob: Buffer.from(snapshot.blob).toString("base64") } : undefined,
     };
     writeFileSync(stateFile, JSON.stringify(s));
@@ -341,50 +356,6 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   return { testAccuracy, batches: result.batches, samples, seconds, history, confusion, stats, checkpoint };
 }
 
-/**
- * The board's model names its classes (PIPELINE, installed with it): data with other classes, or the same
- * in another order, would train the wrong outputs. Both lists go into the error.
- */
-export function checkBoardClasses(boardFile: Uint8Array, classes: string[]): void {
-  const names = readPipeline(boardFile)?.classes ?? [];
-  if (names.length === 0) return;
-  if (names.length !== classes.length || names.some((n, i) => n !== classes[i])) {
-    throw new UsageError(`the data's classes do not match the board's model: data ${classes.join(", ")}; model ${names.join(", ")} (use --init for a new model, or data with the model's classes)`);
-  }
-}
-
-/** The board's model reads its inputs with its pipeline: data cut or featurised otherwise would train garbage. */
-export function checkBoardInputs(boardFile: Uint8Array, data: PipelineSpec, source: string): void {
-  const board = readPipeline(boardFile);
-  if (!board) return;
-  const shape = (p: PipelineSpec) => `columns ${p.columns.join(",")}, window ${p.window}, stride ${p.stride}, features ${describeFeatures(p)}`;
-  if (shape(board) !== shape(data)) {
-    throw new UsageError(`the board's model expects ${shape(board)} (its pipeline) but ${source} with these options gives ${shape(data)} (set --columns/--window/--stride/--features to match, or use --init for a new model)`);
-  }
-}
-
-/**
- * The data as the board's model reads it: through its pipeline's column ranges, features and the
- * normalisation learned from its training set (as predict and evaluate read data with a model file), not
- * with the statistics of the data being streamed. A model without a stored pipeline keeps the data's own.
- */
-async function throughBoardPipeline(o: StreamOptions, data: GestureDataset, boardFile: Uint8Array, out: Output): Promise<GestureDataset> {
-  const board = readPipeline(boardFile);
-  if (!board || sameBytes(encodePipeline(board), encodePipeline(data.pipeline))) return data;
-  const from = "the board's model";
-  let load = o.loadThrough;
-  if (!load && !o.data) load = (pipeline, pipelineSource) => readSource(o.source, { labelColumn: o.labelColumn, pipeline, pipelineSource });
-  if (!load) throw new UsageError(`${from} normalises its inputs with its own pipeline, and ${o.source} cannot be read again through it here (use --init for a new model)`);
-  const through = await load(board, from);
-  out.info(`inputs: normalised with ${from}'s pipeline (its column ranges and the mean/scale learned from its training data)`);
-  for (const line of describeReport(through.report)) out.note(line);
-  return through;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
 /** The board's optimizer and its settings (CONFIG may change the settings, never the optimizer). */
 async function boardSettings(link: HostLink, boardFile: Uint8Array | undefined): Promise<Omit<TrainConfig, "learningRate" | "frozen">> {
   if (((link.info?.flags ?? 0) & CAPS_FLAG_MODEL_SPEC) === 0) return {};
@@ -441,11 +412,10 @@ export const streamCommand: Command = {
     if (args.flag("resume") && args.flag("fresh")) throw new UsageError("--resume and --fresh exclude each other");
     const raw = args.flag("raw");
     if (raw && args.optionalString("test") !== undefined) throw new UsageError("--raw and --test exclude each other (use --test-split)");
-    const data = await loadSplitData(args, source, { keepSamples: raw });
-    const loadThrough = (pipeline: PipelineSpec, pipelineSource: string) => loadSplitData(args, source, { keepSamples: raw, pipeline, pipelineSource });
+    // Read once, by streamRun: through the board's model's pipeline unless --init makes a new model.
+    const load: StreamLoader = (through) => loadSplitData(args, source, { keepSamples: raw, ...throughOptions(through) });
     await streamRun({
-      raw,
-      source, port, data, loadThrough,
+      raw, source, port, load,
       baud: args.number("baud"),
       epochs: args.number("epochs"),
       batch: args.optionalNumber("frame-samples"),
@@ -459,7 +429,7 @@ export const streamCommand: Command = {
       output: outputFor(args),
       confirm: process.stdin.isTTY && process.stdout.isTTY ? askYesNo : undefined,
       snapshotEvery: args.number("snapshot-every"),
-      init: args.flag("init") ? (link) => initBoard(link, args, data, (l) => console.log(l)) : undefined,
+      init: args.flag("init") ? (link, data) => initBoard(link, args, data, (l) => console.log(l)) : undefined,
     });
     return 0;
   },

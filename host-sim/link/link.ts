@@ -103,6 +103,14 @@ export class HostLink {
     return this.session.connect(expect);
   }
 
+  /**
+   * Check the device's model against what the data needs (MODEL_MISMATCH if it does not fit), now and
+   * after every reconnect: for a caller that learns the data's shape only after connecting.
+   */
+  expectModel(expect: ModelExpectation): void {
+    this.session.expect(expect);
+  }
+
   /** Send CONFIG and wait for the device's OK. Re-sent automatically on every new session. */
   async configure(c: TrainConfig): Promise<void> {
     const m = new P.Config();

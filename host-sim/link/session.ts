@@ -41,6 +41,12 @@ export class Session {
     return info;
   }
 
+  /** Check the current session's model against `expect`, and every new session's from now on. */
+  expect(expect: ModelExpectation): void {
+    this.expectation = expect;
+    if (this.info) this.checkModel(this.info);
+  }
+
   // ------------------------------------------------------------------------------------------------
   // Handshake
 
