@@ -1,20 +1,24 @@
 // The batch pipeline: exactly-once delivery of a stream of sample batches. Batches are numbered in
 // iteration order; every batch newer than the latest weights snapshot is kept, so a device that lost its
 // training (reset) can be brought back (WEIGHTS_PUT of the snapshot) and fed again from its
-// lastCommittedBatchId + 1. Also encodes SAMPLE_BATCH payloads.
+// lastCommittedBatchId + 1. Also encodes SAMPLE_BATCH payloads, and RAW_SLICE payloads for a raw batch
+// cut into frames of rows while the line loses long frames.
 import * as P from "../../src/protocol/index";
 import {
   LinkError, errorName, type BatchOptions, type BatchResult, type DeviceInfo, type LinkEvent, type ReportInfo,
   type SampleBatch, type WeightsSnapshot,
 } from "./types";
 import type { BatchListener } from "./requests";
-import { FrameSizer, scheduledSize, type AdaptiveFrames, type FrameSizeBreakpoint } from "./frame-size";
+import { FrameSizer, lossBeforeDelivery, scheduledSize, sliceCount, type AdaptiveFrames, type FrameSizeBreakpoint } from "./frame-size";
 
 /** What the pipeline needs from the link (given by HostLink.sendBatches; not part of the public API). */
 export interface PipelineLink {
   readonly info: DeviceInfo;
-  /** Transmit an encoded SAMPLE_BATCH; settles on its REPORT or refusal. */
-  send(batchId: number, payload: Uint8Array): Promise<unknown>;
+  /**
+   * Transmit a batch's frames: one SAMPLE_BATCH payload, or the RAW_SLICE payloads of a raw batch in
+   * slices, in order; settles on its REPORT or refusal.
+   */
+  send(batchId: number, frames: readonly Uint8Array[]): Promise<unknown>;
   /** Free places in the send window (0 while no session is open). */
   windowRoom(): number;
   /** A session is open and no restart is under way. */
@@ -37,17 +41,23 @@ export interface PipelineLink {
 
 /** Frames made ahead of the device's progress while adaptFrames sizes them. */
 const ADAPTIVE_LOOKAHEAD = 6;
+/**
+ * Raw batches the board may take in slices, made ahead: the one on the wire and the next. A raw window is
+ * over a kilobyte and the board reads one frame at a time, so more ahead adds nothing but batches cut
+ * before the line's loss was known.
+ */
+const RAW_LOOKAHEAD = 2;
 
 export class BatchPipeline implements BatchListener {
   private readonly iter: Iterator<SampleBatch> | AsyncIterator<SampleBatch>;
   private exhausted = false;
   private lastId = 0; // highest batch id generated
-  private readonly kept = new Map<number, Uint8Array>(); // id -> encoded SAMPLE_BATCH payload
+  private readonly kept = new Map<number, Uint8Array[]>(); // id -> its frames' payloads (one SAMPLE_BATCH, or RAW_SLICEs)
   private nextSend = 1;
   private committed = 0; // device's lastCommittedBatchId as far as we know
   private needsRestore = false;
   private error: Error | undefined;
-  private readonly result: BatchResult = { batches: 0, lastBatchId: 0, skipped: 0, replayed: 0, samples: 0, sampleBytes: 0, split: 0 };
+  private readonly result: BatchResult = { batches: 0, lastBatchId: 0, skipped: 0, replayed: 0, samples: 0, sampleBytes: 0, split: 0, sliced: 0 };
   private readonly info: DeviceInfo;
 
   constructor(private readonly link: PipelineLink, batches: Iterable<SampleBatch> | AsyncIterable<SampleBatch>,
@@ -75,10 +85,10 @@ export class BatchPipeline implements BatchListener {
       }
       // Fill the window.
       while (this.link.ready() && !this.snapshotting && this.link.windowRoom() > 0 && this.lookaheadRoom()) {
-        const payload = await this.payloadFor(this.nextSend);
-        if (!payload) break;
+        const frames = await this.payloadFor(this.nextSend);
+        if (!frames) break;
         const id = this.nextSend++;
-        this.link.send(id, payload).catch(() => {});
+        this.link.send(id, frames).catch(() => {});
       }
       if (this.exhausted && this.committed >= this.lastId && this.nextSend > this.lastId) break;
       // Snapshot: stop sending, let the device finish what it has, then read the weights (a blob read
@@ -101,11 +111,12 @@ export class BatchPipeline implements BatchListener {
    * frame at a time, and the credit limits what is on the wire).
    */
   private lookaheadRoom(): boolean {
-    return !this.adapt || this.nextSend - 1 - this.committed < ADAPTIVE_LOOKAHEAD || this.nextSend <= this.lastId;
+    const ahead = this.rawSlices ? RAW_LOOKAHEAD : ADAPTIVE_LOOKAHEAD;
+    return !this.adapt || this.nextSend - 1 - this.committed < ahead || this.nextSend <= this.lastId;
   }
 
   /** Make sure batch `id` exists (pulling from the source as needed); undefined when the source is done. */
-  private async payloadFor(id: number): Promise<Uint8Array | undefined> {
+  private async payloadFor(id: number): Promise<Uint8Array[] | undefined> {
     while (this.lastId < id) {
       const part = await this.nextFrame(this.lastId + 1);
       if (!part) {
@@ -113,12 +124,14 @@ export class BatchPipeline implements BatchListener {
         break;
       }
       const batchId = ++this.lastId;
-      const payload = encodeBatch(part.batch, batchId, this.info);
       const count = part.batch.y.length;
       if (batchId <= this.committed) {
         this.result.skipped++;
         continue; // resumed run: the device already trained it; never kept
       }
+      const slices = this.slicesFor(part.batch);
+      const payload = slices > 1 ? encodeRawSlices(part.batch, batchId, slices, this.info) : [encodeBatch(part.batch, batchId, this.info)];
+      if (slices > 1) this.result.sliced++;
       this.result.samples += count;
       this.result.sampleBytes += count + (part.batch.raw ? 2 * part.batch.raw.data.length : 4 * part.batch.x.length);
       this.kept.set(batchId, payload);
@@ -177,7 +190,9 @@ export class BatchPipeline implements BatchListener {
     // A sample's bytes on the wire: its label and its values (a raw window of int16 rows, or float32 inputs).
     const raw = batch.raw;
     const bytesPerSample = raw ? 1 + 2 * raw.rows * raw.columns : 1 + 4 * (this.info.inputDims[0]! * (this.info.inputDims[1] || 1) * (this.info.inputDims[2] || 1));
-    const size = this.sizer.choose(a.unit, max, bytesPerSample);
+    let size = this.sizer.choose(a.unit, max, bytesPerSample);
+    // Raw windows the board takes in slices: if even one step's windows are better cut, send one step.
+    if (size > a.unit && this.sliceable(batch, a.unit) && this.slicesFor(batch, a.unit) > 1) size = a.unit;
     if (size !== (recorded === Infinity ? max : recorded)) {
       this.schedule = this.schedule.filter((b) => b.frame < id);
       this.schedule.push({ frame: id, size });
@@ -187,6 +202,43 @@ export class BatchPipeline implements BatchListener {
   }
 
   private largest = 0;
+
+  /** The stream has raw batches of one step that the board takes in slices (RAW_SLICE). */
+  private rawSlices = false;
+  /** The link's loss events when the run started (losses before the first delivery, lossBeforeDelivery). */
+  private lossBase = -1;
+
+  /** Whether a raw `batch` can go in slices: adaptFrames, a board that takes RAW_SLICE, one step of windows. */
+  private sliceable(batch: SampleBatch, count = batch.y.length): boolean {
+    const a = this.adapt;
+    return !!batch.raw && !!a && count === a.unit && ((this.info.flags ?? 0) & P.CAPS_FLAG_RAW_SLICES) !== 0;
+  }
+
+  /** The line's loss per byte for cutting frames of `frameBytes`, also before anything was delivered. */
+  private lineLoss(frameBytes: number): number {
+    if (this.sizer.delivering) return this.sizer.lossPerByte;
+    const losses = this.link.lineCounters().losses;
+    if (this.lossBase < 0) this.lossBase = losses;
+    return lossBeforeDelivery(losses - this.lossBase, frameBytes);
+  }
+
+  /**
+   * Frames of rows to cut a raw batch of `count` windows into (1: one SAMPLE_BATCH): a batch of one step on
+   * a board that takes RAW_SLICE, when the line's loss makes its whole frame too costly, or when it does not
+   * fit the board's frame limit. Not in the schedule: the windows of each batch id stay the same however it
+   * is cut, and a batch cut short is sent again from its first row.
+   */
+  private slicesFor(batch: SampleBatch, count = batch.y.length): number {
+    const raw = batch.raw;
+    if (!raw || !this.sliceable(batch, count)) return 1;
+    this.rawSlices = true;
+    const rows = count * raw.rows, rowBytes = 2 * raw.columns, header = P.rawSliceLength(count, 0, raw.columns);
+    // A window longer than the board's frame limit goes in slices whatever the line.
+    const whole = P.FRAME_OVERHEAD + header + rows * rowBytes;
+    const fit = Math.floor((this.info.maxFrame - P.FRAME_OVERHEAD - header) / rowBytes);
+    const min = whole <= this.info.maxFrame || fit < 1 ? 1 : Math.ceil(rows / fit);
+    return sliceCount(this.lineLoss(whole), rows, rowBytes, header, min);
+  }
 
   // ---- What the device says about batches
 
@@ -203,8 +255,8 @@ export class BatchPipeline implements BatchListener {
       this.result.replayed++;
     } else {
       this.highestReported = r.batchId;
-      const p = this.kept.get(r.batchId);
-      if (this.adapt && p) this.sizer.delivered(p.length, this.link.lineCounters().losses);
+      const frames = this.kept.get(r.batchId);
+      if (this.adapt && frames) for (const p of frames) this.sizer.delivered(p.length, this.link.lineCounters().losses);
     }
     this.committed = r.batchId;
     this.onReportCb(r);
@@ -309,4 +361,31 @@ export function encodeBatch(b: SampleBatch, batchId: number, info: DeviceInfo): 
     throw new LinkError("MODEL_MISMATCH", `batch ${batchId} (${m.count} ${raw ? `raw windows of ${raw.rows} rows x ${raw.columns} columns` : "samples"}, ${n} bytes) exceeds the device's frame limit ${info.maxFrame}; ${raw ? "raise config.serial.maxFrame in the board's manifest.json, or stream features" : "use smaller batches"}`);
   }
   return payload;
+}
+
+/**
+ * A raw batch as `n` RAW_SLICE payloads of (nearly) equal numbers of rows, in order: its windows' rows as
+ * one stream, each slice carrying all the batch's labels.
+ */
+export function encodeRawSlices(b: SampleBatch, batchId: number, n: number, info: DeviceInfo): Uint8Array[] {
+  const raw = b.raw!;
+  const count = b.y.length, C = raw.columns, rows = count * raw.rows;
+  const m = new P.RawSlice();
+  m.batchId = batchId;
+  m.count = count;
+  m.columns = C;
+  m.windowRows = raw.rows;
+  const out: Uint8Array[] = [];
+  for (let k = 0; k < n; k++) {
+    const first = Math.floor((k * rows) / n), end = Math.floor(((k + 1) * rows) / n);
+    m.firstRow = first;
+    m.rows = end - first;
+    const len = P.rawSliceLength(count, m.rows, C);
+    const payload = new Uint8Array(len);
+    const w = P.encodeRawSlice(new DataView(payload.buffer), 0, len, m, b.y, raw.data.subarray(first * C, end * C));
+    if (w < 0) throw new LinkError("MODEL_MISMATCH", `batch ${batchId} cannot be sent in slices: ${errorName(-w)}`);
+    if (P.FRAME_OVERHEAD + w > info.maxFrame) throw new LinkError("MODEL_MISMATCH", `a slice of batch ${batchId} (${w} bytes) exceeds the device's frame limit ${info.maxFrame}`);
+    out.push(payload);
+  }
+  return out;
 }

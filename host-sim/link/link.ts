@@ -169,7 +169,12 @@ export class HostLink {
     if (this.pipeline) throw new Error("sendBatches is already running");
     const pipe = new BatchPipeline({
       info,
-      send: (batchId, payload) => this.request(P.MSG_SAMPLE_BATCH, payload, batchId),
+      send: (batchId, frames) => {
+        if (frames.length === 1) return this.request(P.MSG_SAMPLE_BATCH, frames[0]!, batchId);
+        // RAW_SLICEs: answered only when refused or by the batch's REPORT after the last one.
+        for (let i = 0; i < frames.length - 1; i++) this.request(P.MSG_RAW_SLICE, frames[i]!, batchId, 0, true).catch(() => {});
+        return this.request(P.MSG_RAW_SLICE, frames[frames.length - 1]!, batchId);
+      },
       windowRoom: () => this.transport.windowRoom(),
       ready: () => this.session.ready,
       settled: () => this.session.settled(),

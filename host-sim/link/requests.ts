@@ -150,8 +150,8 @@ export class Requests {
         const r = this.mReport;
         const report = { step: r.step, batchId: r.batchId, loss: r.loss, accuracy: r.accuracy, stepMicros: r.stepMicros, freeBytes: r.freeBytes, replay: false };
         onCommitted(r.batchId);
-        const op = this.ops.find((o) => o.batchId === r.batchId && !o.settled);
-        if (op) this.settle(op, undefined);
+        // Every frame of the batch (a raw batch in slices has several) is done.
+        for (const op of this.ops.filter((o) => o.batchId === r.batchId && !o.settled)) this.settle(op, undefined);
         this.batches?.onReport(report);
         return;
       }

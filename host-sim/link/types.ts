@@ -23,7 +23,7 @@ export function errorName(code: number): string {
 }
 
 const TYPE_NAMES: Record<number, string> = {
-  [P.MSG_CONFIG]: "CONFIG", [P.MSG_SAMPLE_BATCH]: "SAMPLE_BATCH", [P.MSG_PREDICT_REQ]: "PREDICT_REQ",
+  [P.MSG_CONFIG]: "CONFIG", [P.MSG_SAMPLE_BATCH]: "SAMPLE_BATCH", [P.MSG_RAW_SLICE]: "RAW_SLICE", [P.MSG_PREDICT_REQ]: "PREDICT_REQ",
   [P.MSG_WEIGHTS_GET]: "WEIGHTS_GET", [P.MSG_WEIGHTS_PUT]: "WEIGHTS_PUT", [P.MSG_WEIGHTS_COMMIT]: "WEIGHTS_COMMIT",
   [P.MSG_MODEL_SPEC_GET]: "MODEL_SPEC_GET", [P.MSG_MODEL_PUT]: "MODEL_PUT", [P.MSG_MODEL_COMMIT]: "MODEL_COMMIT",
   [P.MSG_MODEL_GET]: "MODEL_GET", [P.MSG_CHECKPOINT_GET]: "CHECKPOINT_GET", [P.MSG_CHECKPOINT_SAVE]: "CHECKPOINT_SAVE",
@@ -245,4 +245,6 @@ export interface BatchResult {
   sampleBytes: number;
   /** Batches split into smaller frames because the line was losing frames (adaptFrames). */
   split: number;
+  /** Raw batches sent as several RAW_SLICE frames of rows because the line was losing frames (adaptFrames). */
+  sliced: number;
 }

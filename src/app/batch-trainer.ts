@@ -4,6 +4,7 @@
 //   byte offset, so a steady stream of same-shaped batches allocates nothing (test/device-xs-alloc.test.ts).
 // - Raw batches (int16, [window rows, columns]) go window by window through the input pipeline
 //   (src/features, the host's very code) into one reused input buffer, then train like a feature batch.
+// - Raw batches in slices (RAW_SLICE) arrive as rows over several frames and train at their last row.
 // The batch order (exactly once), the busy state and checkpoints are the service's (model-service.ts).
 import type { DenseModel } from "../engine/model-api";
 import { LossCode } from "../engine/codes";
@@ -78,6 +79,8 @@ export class BatchTrainer {
     this.softmax = model.config.loss === LossCode.SoftmaxCE;
     const n = model.batchSize * model.inputs;
     if (features !== null && this.rawX.length !== n) this.rawX = new Float32Array(n);
+    if (features !== null && this.sliceLabels.length !== model.batchSize) this.sliceLabels = new Uint8Array(model.batchSize);
+    this.dropSlices(); // rows assembled for another model or pipeline
   }
 
   /**
@@ -125,14 +128,21 @@ export class BatchTrainer {
         for (let c = 0; c < B; c++) if (argmax(Y, c * n, n) === y[c]) correct++;
       }
     }
+    this.trained(t.id, steps, t.count, lossSum, correct, t0);
+    return M.ERR_OK;
+  }
+
+  /** Batch `id` trained (`steps` steps of `count` samples since `t0`): count it, send its REPORT. */
+  private trained(id: number, steps: number, count: number, lossSum: number, correct: number, t0: number): void {
     const elapsed = this.now() - t0;
-    this.lastTrainedId = t.id;
+    this.lastTrainedId = id;
+    this.sliceId = 0; // a batch in slices of an older id can no longer complete
     this.stats.batchesTrained++;
     const r = this.report;
-    r.step = model.step >>> 0;
-    r.batchId = t.id;
+    r.step = this.model.step >>> 0;
+    r.batchId = id;
     r.loss = lossSum / steps;
-    r.accuracy = correct / t.count;
+    r.accuracy = correct / count;
     let micros = (elapsed * 1000 / steps) | 0;
     if (micros < 0) micros = 0;
     r.stepMicros = micros;
@@ -141,6 +151,104 @@ export class BatchTrainer {
     const plen = M.encodeReport(this.out.view, PAYLOAD_OFFSET, this.out.payloadCap, r);
     if (plen >= 0) this.out.sendSequenced(M.MSG_REPORT, plen);
     this.stats.reports++;
+  }
+
+  // ---- Raw batches in slices (RAW_SLICE, docs/protocol.md): a batch of the model's batch size in windows,
+  // its rows over several frames. Rows go into one window buffer; each complete window becomes model inputs
+  // at once (so only one window of rows is held), and the batch trains as one step at its last row.
+  // Nothing trains before that, so a batch cut short (reset, new session, refusal) trains nothing.
+
+  private readonly slice = new M.RawSlice();
+  /** Id of the batch being assembled (0: none) and the next row of it expected. */
+  private sliceId = 0;
+  private sliceNext = 0;
+  /** The assembled batch's labels (model batch size). */
+  private sliceLabels = new Uint8Array(0);
+  /** Rows of the window being assembled; allocated at the first slice for a pipeline's window size. */
+  private windowBuffer = new Int16Array(0);
+  /** The last trainSlice() completed its batch and trained it (its id is then lastTrainedId). */
+  sliceTrained = false;
+
+  /** Forget a batch half assembled (a new session, new weights: the host sends it again from row 0). */
+  dropSlices(): void {
+    this.sliceId = 0;
+    this.sliceNext = 0;
+  }
+
+  /**
+   * RAW_SLICE: checked like a raw SAMPLE_BATCH (id, busy, pipeline shape, labels; `count` must be the model's
+   * batch size), and rows must continue the batch being assembled exactly (BLOB_RANGE otherwise, with the
+   * same labels: BAD_VALUE); a slice at row 0 starts its batch afresh. A refused slice changes nothing.
+   */
+  trainSlice(view: DataView, off: number, len: number, lastCommittedBatchId: number, busy: boolean): number {
+    this.sliceTrained = false;
+    const s = this.slice;
+    const model = this.model;
+    const pipe = this.features;
+    let code = M.decodeRawSlice(view, off, len, s);
+    if (code === M.ERR_OK) {
+      if (pipe === null) code = M.ERR_BAD_STATE;
+      else if (s.windowRows !== pipe.windowRows || s.columns !== pipe.columns || s.count !== model.batchSize) code = M.ERR_SHAPE_MISMATCH;
+      else {
+        for (let i = 0; i < s.count; i++) {
+          if (view.getUint8(s.labelsOffset + i) >= model.outputs) {
+            code = M.ERR_BAD_LABEL;
+            break;
+          }
+        }
+      }
+    }
+    if (code === M.ERR_OK && busy) code = M.ERR_BAD_STATE;
+    if (code === M.ERR_OK) {
+      if (s.batchId <= lastCommittedBatchId) code = M.ERR_BATCH_DUPLICATE;
+      else if (s.batchId !== lastCommittedBatchId + 1) code = M.ERR_BATCH_GAP;
+    }
+    if (code === M.ERR_OK && s.firstRow !== 0) {
+      if (s.batchId !== this.sliceId || s.firstRow !== this.sliceNext) code = M.ERR_BLOB_RANGE;
+      else {
+        for (let i = 0; i < s.count; i++) {
+          if (view.getUint8(s.labelsOffset + i) !== this.sliceLabels[i]) {
+            code = M.ERR_BAD_VALUE;
+            break;
+          }
+        }
+      }
+    }
+    if (code !== M.ERR_OK || pipe === null) {
+      this.stats.batchesRefused++;
+      return code;
+    }
+    const C = pipe.columns, N = pipe.windowRows, inputs = model.inputs;
+    if (s.firstRow === 0) {
+      this.sliceId = s.batchId;
+      this.sliceNext = 0;
+      for (let i = 0; i < s.count; i++) this.sliceLabels[i] = view.getUint8(s.labelsOffset + i);
+    }
+    if (this.windowBuffer.length !== N * C) this.windowBuffer = new Int16Array(N * C);
+    const win = this.windowBuffer, rx = this.rxI16;
+    let src = s.dataOffset >> 1, left = s.rows;
+    const t0 = this.now();
+    while (left > 0) {
+      const w = (this.sliceNext / N) | 0, row = this.sliceNext - w * N;
+      const n = left < N - row ? left : N - row;
+      const values = n * C, dst = row * C;
+      for (let i = 0; i < values; i++) win[dst + i] = rx[src + i];
+      src += values;
+      left -= n;
+      this.sliceNext += n;
+      if (row + n === N) pipe.extractWindow(win, 0, 0, this.rawX, w * inputs);
+    }
+    if (this.sliceNext < s.count * N) return M.ERR_OK;
+    // The batch's last row: its windows' inputs are all in rawX; one step of the model's batch size.
+    const y = this.sliceLabels;
+    const lossSum = model.trainStep(this.rawX, y);
+    let correct = 0;
+    if (this.softmax) {
+      const Y = model.output, k = model.outputs;
+      for (let c = 0; c < s.count; c++) if (argmax(Y, c * k, k) === y[c]) correct++;
+    }
+    this.trained(s.batchId, 1, s.count, lossSum, correct, t0);
+    this.sliceTrained = true;
     return M.ERR_OK;
   }
 

@@ -4,7 +4,8 @@
 // pipeline, and swaps in a new model when CONFIG, MODEL_COMMIT or a restore asks. The work is elsewhere:
 // - SAMPLE_BATCH and PREDICT_REQ (batch-trainer.ts). A batch trains only if batchId ==
 //   lastCommittedBatchId + 1 (duplicates and gaps are refused with ERROR); raw int16 windows go through
-//   the pipeline (src/features) that PIPELINE_PUT (sensor-service.ts) or the board's stored model set.
+//   the pipeline (src/features) that PIPELINE_PUT (sensor-service.ts) or the board's stored model set;
+//   RAW_SLICE brings a raw batch as rows over several frames, trained at its last row.
 // - CONFIG (model-config.ts): new settings or frozen layers rebuild the model; repeated ones change nothing.
 // - Weights (weights-transfer.ts), MODEL_SPEC_GET here (the model's spec as a .tpm SPEC payload).
 // - Whole models (model-transfer.ts, model-install.ts): MODEL_PUT/COMMIT installs a .tpm of any dense
@@ -106,6 +107,7 @@ export class ModelService implements MessageHandler {
   onSessionStart(): void {
     this.weights.reset();
     this.models.reset();
+    this.batches.dropSlices(); // a host resends a batch cut short from its first row
   }
 
   describe(caps: M.Caps): void {
@@ -125,10 +127,12 @@ export class ModelService implements MessageHandler {
         return;
       case M.MSG_SAMPLE_BATCH:
         code = this.batches.train(view, off, len, this.lastCommittedBatchId, this.weights.putInProgress || this.models.putInProgress);
-        if (code === M.ERR_OK) {
-          this.lastCommittedBatchId = this.batches.lastTrainedId;
-          if (this.checkpoints.saveEvery > 0 && this.lastCommittedBatchId % this.checkpoints.saveEvery === 0) this.save();
-        }
+        if (code === M.ERR_OK) this.batchCommitted();
+        break;
+      case M.MSG_RAW_SLICE:
+        // Answered only when refused or when it completes its batch (REPORT), like WEIGHTS_PUT chunks.
+        code = this.batches.trainSlice(view, off, len, this.lastCommittedBatchId, this.weights.putInProgress || this.models.putInProgress);
+        if (code === M.ERR_OK && this.batches.sliceTrained) this.batchCommitted();
         break;
       case M.MSG_PREDICT_REQ:
         code = this.batches.predict(view, off, len, this.weights.putInProgress || this.models.putInProgress);
@@ -143,6 +147,7 @@ export class ModelService implements MessageHandler {
         code = this.weights.commit(view, off, len);
         if (code === M.ERR_OK) {
           this.lastCommittedBatchId = this.weights.committedBatchId;
+          this.batches.dropSlices();
           this.log("weights committed");
           this.save();
           out.sendError(M.ERR_OK, seq, type, this.lastCommittedBatchId);
@@ -187,6 +192,12 @@ export class ModelService implements MessageHandler {
       if (type === M.MSG_SAMPLE_BATCH) detail = this.lastCommittedBatchId;
       out.sendError(code, seq, type, detail);
     }
+  }
+
+  /** The batch path trained batch lastTrainedId: it is committed; a checkpoint every saveEvery batches. */
+  private batchCommitted(): void {
+    this.lastCommittedBatchId = this.batches.lastTrainedId;
+    if (this.checkpoints.saveEvery > 0 && this.lastCommittedBatchId % this.checkpoints.saveEvery === 0) this.save();
   }
 
   // ---- input pipeline ----------------------------------------------------------------------------------
@@ -364,7 +375,7 @@ export class ModelService implements MessageHandler {
   private describeModel(c: M.Caps): void {
     const model = this.model;
     const r = model.config;
-    c.flags = M.CAPS_FLAG_MODEL_SPEC | M.CAPS_FLAG_CHECKPOINT_MSGS | M.CAPS_FLAG_MODEL_INSTALL | CAPS_FLAG_PIPELINE |
+    c.flags = M.CAPS_FLAG_MODEL_SPEC | M.CAPS_FLAG_CHECKPOINT_MSGS | M.CAPS_FLAG_MODEL_INSTALL | CAPS_FLAG_PIPELINE | M.CAPS_FLAG_RAW_SLICES |
       (this.checkpoints.enabled ? M.CAPS_FLAG_CHECKPOINTS_ON : 0);
     c.planBytes = model.plan.total;
     c.stateBytes = this.blob.byteLength;

@@ -16,6 +16,8 @@ export const MSG_SAMPLE_BATCH = 0x11;
 export const MSG_REPORT = 0x12;
 export const MSG_PREDICT_REQ = 0x13;
 export const MSG_PREDICT_RESULT = 0x14;
+/** RAW_SLICE (H->D): rows of a raw batch's windows, for windows longer than the line carries well in one frame. */
+export const MSG_RAW_SLICE = 0x15;
 export const MSG_WEIGHTS_GET = 0x20;
 export const MSG_WEIGHTS_DATA = 0x21;
 export const MSG_WEIGHTS_PUT = 0x22;
@@ -57,7 +59,7 @@ export function isSensorType(type: number): boolean {
 
 /** Sequenced types consume a sequence number and are retransmitted until acked (go-back-N). */
 export function isSequenced(type: number): boolean {
-  return type === MSG_ERROR || (type >= MSG_CONFIG && type <= MSG_PREDICT_RESULT) ||
+  return type === MSG_ERROR || (type >= MSG_CONFIG && type <= MSG_RAW_SLICE) ||
     (type >= MSG_WEIGHTS_GET && type <= MSG_MODEL_DATA) || (type >= MSG_PIPELINE_PUT && type <= MSG_SENSOR_RESULT);
 }
 
@@ -145,3 +147,5 @@ export const CAPS_FLAG_MODEL_INSTALL = 16;
 export const CAPS_FLAG_PIPELINE = 32;
 /** CAPS flag bit 6: the board has a sensor and takes SENSOR_MODE. */
 export const CAPS_FLAG_SENSOR = 64;
+/** CAPS flag bit 7: the board takes raw batches in slices of rows (RAW_SLICE), not only whole windows. */
+export const CAPS_FLAG_RAW_SLICES = 128;

@@ -5,6 +5,7 @@
 //   session-messages.ts   HELLO, CAPS, ACK, PING, PONG, ERROR, LOG
 //   training-messages.ts  CONFIG, SAMPLE_BATCH, PREDICT_REQ, REPORT, PREDICT_RESULT
 //   transfer-messages.ts  WEIGHTS_* (and the MODEL_* transfers that reuse them), MODEL_SPEC, CHECKPOINT_STATE
+//   raw-messages.ts       RAW_SLICE (a raw batch in several frames of rows)
 //   sensor.ts             PIPELINE_*, SENSOR_* (exported separately, see index.ts)
 //
 // Every codec works on a DataView at explicit offsets and never throws or allocates:
@@ -17,3 +18,4 @@ export * from "./codes.js";
 export * from "./session-messages.js";
 export * from "./training-messages.js";
 export * from "./transfer-messages.js";
+export * from "./raw-messages.js";
