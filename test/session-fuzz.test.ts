@@ -4,7 +4,7 @@
 // them for a long run). docs/testing.md has the counterexamples the fuzzer found in the pre-fix trees.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { fuzzSessions, meteredDevice, seen } from "./fuzz/session-model";
+import { RAW_SLICES, fuzzSessions, meteredDevice, seen } from "./fuzz/session-model";
 import type { Mutant } from "./fuzz/instrument";
 
 const root = process.cwd();
@@ -16,7 +16,9 @@ describe("session fuzzer", () => {
     const result = fuzzSessions(meteredDevice(root), { numRuns: runs, seed });
     if (result.failed) expect.fail(`${fc.defaultReportMessage(result)}\n${String((result.errorInstance as Error)?.message)}`);
     // What the runs reached: sessions opened, batches trained and refused, weights read and committed.
-    for (const kind of ["CAPS", "REPORT", "WEIGHTS_DATA", "PONG", "ERROR code=0 refType=35", "ERROR code=7 refType=17", "ERROR code=8 refType=17"]) {
+    // Raw slices (type 21): batches completed, and refused for skipped rows, changed labels, a lying length.
+    const raw = RAW_SLICES ? ["REPORT after RAW_SLICE", "ERROR code=10 refType=21", "ERROR code=3 refType=21", "ERROR code=2 refType=21"] : [];
+    for (const kind of ["CAPS", "REPORT", "WEIGHTS_DATA", "PONG", "ERROR code=0 refType=35", "ERROR code=7 refType=17", "ERROR code=8 refType=17", ...raw]) {
       expect(seen.get(kind) ?? 0, `no "${kind}" answer was checked`).toBeGreaterThan(0);
     }
     const meter = (globalThis as { __tpWork?: { max: number } }).__tpWork;
@@ -50,6 +52,15 @@ describe("session fuzzer", () => {
         replace: "  let power = 1;\n  for (let i = 0; i < k; i++) power *= base;\n  return power;\n  while (k > 0) {",
       }],
       found: /step 0xFFFFFFFF[\s\S]*one device turn ran more than/,
+    },
+    {
+      bug: "a RAW_SLICE that skips or repeats rows of its batch is accepted",
+      mutants: [{
+        name: "row continuity unchecked", file: "src/app/batch-trainer.ts",
+        find: "if (s.batchId !== this.sliceId || s.firstRow !== this.sliceNext) code = M.ERR_BLOB_RANGE;",
+        replace: "if (s.batchId !== this.sliceId) code = M.ERR_BLOB_RANGE;",
+      }],
+      found: /rawSlice\(id next, from (skip|back|random)/,
     },
   ];
   for (const m of mutants) {

@@ -74,13 +74,14 @@ export class BatchTrainer {
 
   /** Train and predict with `model` and `features` from now on (a new model, settings or pipeline). */
   bind(model: DenseModel, features: FeaturePipeline | null): void {
+    // Rows assembled for another pipeline or batch size are of no use; new settings (CONFIG) keep them.
+    if (features !== this.features || model.batchSize !== this.model.batchSize) this.dropSlices();
     this.model = model;
     this.features = features;
     this.softmax = model.config.loss === LossCode.SoftmaxCE;
     const n = model.batchSize * model.inputs;
     if (features !== null && this.rawX.length !== n) this.rawX = new Float32Array(n);
     if (features !== null && this.sliceLabels.length !== model.batchSize) this.sliceLabels = new Uint8Array(model.batchSize);
-    this.dropSlices(); // rows assembled for another model or pipeline
   }
 
   /**

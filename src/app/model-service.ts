@@ -189,7 +189,7 @@ export class ModelService implements MessageHandler {
         code = M.ERR_UNKNOWN_TYPE;
     }
     if (code !== M.ERR_OK) {
-      if (type === M.MSG_SAMPLE_BATCH) detail = this.lastCommittedBatchId;
+      if (type === M.MSG_SAMPLE_BATCH || type === M.MSG_RAW_SLICE) detail = this.lastCommittedBatchId;
       out.sendError(code, seq, type, detail);
     }
   }

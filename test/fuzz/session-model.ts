@@ -1,6 +1,9 @@
 // Model-based fuzzing of message SEQUENCES against the device session (issue 11): fast-check generates
 // random interleavings of HELLO variants, pings, batches with edge ids, weights get/put/commit with
 // overlapping, missing or poisoned chunks, CONFIG, resent frames, device reboots and the passing of time.
+// Raw batches in slices (RAW_SLICE) are fuzzed where the tree has them: the device gets a small input
+// pipeline, and slices arrive with edge ids, gaps, restarts, wrong or lying offsets, counts, shapes,
+// labels and lengths; the reference assembles the rows and computes the features itself.
 // Each command runs against a real DeviceSession (a metered copy of src/, see instrument.ts) through a
 // lossless fake serial port and a virtual clock, and against a small reference model of what the device
 // must hold: session state and the host's frame limit, the committed batch id, the staged weights, and a
@@ -32,6 +35,18 @@ export const WORK_LIMIT = 200_000;
 export const FOOTPRINT_FACTOR = 3;
 const DEVICE_FRAME = 1024; // DeviceSession's default receive and transmit limit
 const BLOB_MAGIC = 0x31575054;
+/** RAW_SLICE (0x15): local, like MAX_BATCH_ID. Older trees do not know it; the fuzzer sends it only where M has it. */
+const MSG_RAW_SLICE = 0x15;
+export const RAW_SLICES = (M as { MSG_RAW_SLICE?: number }).MSG_RAW_SLICE === MSG_RAW_SLICE;
+/**
+ * The device's input pipeline: 2 columns, windows of 5 rows, 2 raw points per column (the window's first 2
+ * and last 3 rows averaged), unnormalised: FUZZ_SPEC's 4 inputs. Plain data (src/features/spec.ts).
+ */
+const FUZZ_PIPELINE = {
+  columns: ["a", "b"], ranges: [4, 2.5], units: ["", ""], window: 5, stride: 5, features: 4, bands: 0, rawPoints: 2,
+  clip: 8, mean: [], scale: [], classes: [],
+};
+const WINDOW_ROWS = FUZZ_PIPELINE.window, COLUMNS = FUZZ_PIPELINE.columns.length;
 
 /** The device's model: small, Adam (bias correction from the step), batch size 2, two layers (frozen 0 or 1). */
 export const FUZZ_SPEC = {
@@ -55,7 +70,7 @@ interface Session {
   readonly lastCommittedBatchId?: number;
 }
 export interface DeviceCode {
-  newSession(model: AnyModel, options: { bootNonce: number; now: () => number }): Session;
+  newSession(model: AnyModel, options: { bootNonce: number; now: () => number; pipeline?: object }): Session;
   buildModel(spec: unknown): AnyModel;
 }
 
@@ -126,6 +141,8 @@ export class Reference {
   shadow: AnyModel;
   /** Where the host's next WEIGHTS_GET continues, and what it read last. */
   nextGet = 0;
+  /** The raw batch the device is assembling from RAW_SLICEs: its id, next row, labels and finished windows' inputs. */
+  slice: { id: number; next: number; labels: number[]; x: Float32Array; window: Int16Array } | null = null;
   constructor() {
     this.shadow = buildModel(FUZZ_SPEC as unknown as Spec);
   }
@@ -218,7 +235,7 @@ export class Rig {
     this.at = 0;
     this.tick = null;
     const model = this.code.buildModel(FUZZ_SPEC);
-    this.session = this.code.newSession(model, { bootNonce: this.bootNonce, now: () => this.clock });
+    this.session = this.code.newSession(model, { bootNonce: this.bootNonce, now: () => this.clock, pipeline: FUZZ_PIPELINE });
     this.turn("start", () => this.session.start(
       { read: (b) => this.read(b), write: (b) => { this.written += b.length; this.decoder.push(b.slice()); } },
       { repeat: (cb) => (this.tick = () => cb(null)), clear: () => (this.tick = null) }));
@@ -456,6 +473,7 @@ class Hello extends Step {
     ref.deviceOpen = true;
     ref.hostLimit = limit;
     ref.stage = { mode: "none" }; // a new session drops a half-done transfer
+    ref.slice = null; // and a raw batch half assembled (the host resends it from row 0)
     return [`CAPS nonce=${this.nonce} committed=${ref.committed}`];
   }
   toString() { return `hello(major ${this.major}, maxFrame ${this.maxFrame}, nonce ${this.nonce})`; }
@@ -515,6 +533,7 @@ class Batch extends Sequenced {
     const n = FUZZ_SPEC.inputs, steps = this.count / B;
     for (let s = 0; s < steps; s++) loss += ref.shadow.trainStep(this.x.subarray(s * B * n, (s + 1) * B * n), this.y.subarray(s * B, (s + 1) * B));
     ref.committed = id;
+    ref.slice = null; // a half-assembled raw batch of this id can no longer complete
     return [`REPORT batch=${id} step=${ref.shadow.step >>> 0} loss=${Math.fround(loss / steps)}`];
   }
   toString() { return `batch(id ${this.idKind}${this.idKind === "random" ? " " + this.random : ""}, ${this.count} samples${this.fault === "none" ? "" : ", " + this.fault})`; }
@@ -624,6 +643,7 @@ class WeightsCommit extends Sequenced {
     if (!ref.blobValid(st.bytes)) return [error(M.ERR_BAD_VALUE, T)];
     ref.loadBlob(st.bytes);
     ref.committed = this.id;
+    ref.slice = null;
     return [error(M.ERR_OK, T, this.id)];
   }
   toString() { return `weightsCommit(id ${this.idKind}${this.wrongTotal ? ", wrong total" : ""}${this.wrongCrc ? ", wrong CRC" : ""})`; }
@@ -693,6 +713,103 @@ class Config extends Sequenced {
   toString() { return `config(${this.kind})`; }
 }
 
+type SliceId = "next" | "duplicate" | "zero" | "gap";
+type SliceStart = "continue" | "start" | "skip" | "back" | "random";
+type SliceRows = "rest" | "one" | "window" | "random";
+type SliceFault = "none" | "label" | "other labels" | "columns" | "window rows" | "count" | "long" | "short" | "header only";
+/** A RAW_SLICE: rows [firstRow, firstRow + rows) of a raw batch of FUZZ_SPEC.batchSize windows. */
+class RawSliceCmd extends Sequenced {
+  constructor(readonly idKind: SliceId, readonly start: SliceStart, readonly rowsKind: SliceRows, readonly fault: SliceFault,
+    readonly random: number, readonly dataSeed: number) { super(); }
+  private f = { id: 0, count: 0, columns: 0, windowRows: 0, rows: 0, firstRow: 0, labels: [] as number[], data: new Int16Array(0), lengthOk: true, len: 0 };
+  protected type() { return MSG_RAW_SLICE; }
+  protected payload(ref: Reference): Uint8Array {
+    const c = ref.committed, B = FUZZ_SPEC.batchSize, total = B * WINDOW_ROWS;
+    const id = { next: c + 1, duplicate: Math.max(c, 1), zero: 0, gap: c + 2 }[this.idKind] >>> 0;
+    const next = ref.slice !== null && ref.slice.id === id ? ref.slice.next : 0;
+    const firstRow = { continue: next, start: 0, skip: next + 1, back: Math.max(0, next - 1), random: this.random % (total + 2) }[this.start];
+    const rows = { rest: Math.max(1, total - firstRow), one: 1, window: WINDOW_ROWS, random: this.random % (total + 1) }[this.rowsKind];
+    const count = this.fault === "count" ? B + 1 : B;
+    const columns = this.fault === "columns" ? COLUMNS + 1 : COLUMNS;
+    const windowRows = this.fault === "window rows" ? WINDOW_ROWS + 1 : WINDOW_ROWS;
+    const same = ref.slice !== null ? ref.slice.labels : [];
+    const labels = Array.from({ length: count }, (_, i) => same[i] ?? ((this.dataSeed + i) >>> 0) % 3);
+    if (this.fault === "label") labels[0] = 3;
+    if (this.fault === "other labels") labels[B - 1] = (labels[B - 1]! + 1) % 3;
+    let r = this.dataSeed | 1;
+    const data = Int16Array.from({ length: rows * columns }, () => { r = (Math.imul(r, 1103515245) + 12345) | 0; return (r >> 8) & 0xffff; });
+    const dataAt = (16 + count + 3) & ~3;
+    let len = dataAt + 2 * data.length;
+    if (this.fault === "long") len += 2;
+    if (this.fault === "short") len -= 2;
+    if (this.fault === "header only") len = 12;
+    const p = new Uint8Array(Math.max(len, dataAt + 2 * data.length));
+    const v = new DataView(p.buffer);
+    v.setUint32(0, id, true);
+    v.setUint16(4, count, true);
+    v.setUint8(6, columns);
+    v.setUint16(8, windowRows, true);
+    v.setUint16(10, rows, true);
+    v.setUint32(12, firstRow, true);
+    labels.forEach((l, i) => v.setUint8(16 + i, l));
+    data.forEach((x, i) => v.setInt16(dataAt + 2 * i, x, true));
+    this.f = { id, count, columns, windowRows, rows, firstRow, labels, data, lengthOk: len === dataAt + 2 * data.length, len };
+    return p.subarray(0, len);
+  }
+  protected expect(ref: Reference): string[] {
+    const T = MSG_RAW_SLICE, c = ref.committed, f = this.f, B = FUZZ_SPEC.batchSize;
+    const refuse = (code: number) => [error(code, T, c)];
+    // The codec's own checks, in its order; then the pipeline's shape, labels, state, order, continuity.
+    if (f.len < 16) return refuse(M.ERR_BAD_LENGTH);
+    if (f.id < 1 || f.id > MAX_BATCH_ID || f.rows < 1 || f.firstRow + f.rows > f.count * f.windowRows) return refuse(M.ERR_BAD_VALUE);
+    if (!f.lengthOk) return refuse(M.ERR_BAD_LENGTH);
+    if (f.columns !== COLUMNS || f.windowRows !== WINDOW_ROWS || f.count !== B) return refuse(M.ERR_SHAPE_MISMATCH);
+    if (f.labels.some((l) => l >= 3)) return refuse(M.ERR_BAD_LABEL);
+    if (ref.stage.mode === "put") return refuse(M.ERR_BAD_STATE);
+    if (f.id <= c) return refuse(M.ERR_BATCH_DUPLICATE);
+    if (f.id !== c + 1) return refuse(M.ERR_BATCH_GAP);
+    if (f.firstRow !== 0) {
+      const s = ref.slice;
+      if (s === null || s.id !== f.id || s.next !== f.firstRow) return refuse(M.ERR_BLOB_RANGE);
+      if (f.labels.some((l, i) => l !== s.labels[i])) return refuse(M.ERR_BAD_VALUE);
+    } else {
+      ref.slice = { id: f.id, next: 0, labels: f.labels.slice(), x: new Float32Array(B * FUZZ_SPEC.inputs), window: new Int16Array(WINDOW_ROWS * COLUMNS) };
+    }
+    const s = ref.slice!;
+    for (let k = 0; k < f.rows; k++, s.next++) {
+      const w = Math.floor(s.next / WINDOW_ROWS), row = s.next % WINDOW_ROWS;
+      for (let col = 0; col < COLUMNS; col++) s.window[row * COLUMNS + col] = f.data[k * COLUMNS + col]!;
+      if (row === WINDOW_ROWS - 1) windowInputs(s.window, s.x, w * FUZZ_SPEC.inputs);
+    }
+    if (s.next < B * WINDOW_ROWS) return [];
+    seen.set("REPORT after RAW_SLICE", (seen.get("REPORT after RAW_SLICE") ?? 0) + 1);
+    const loss = ref.shadow.trainStep(s.x, Uint8Array.from(s.labels));
+    ref.committed = f.id;
+    ref.slice = null;
+    return [`REPORT batch=${f.id} step=${ref.shadow.step >>> 0} loss=${Math.fround(loss)}`];
+  }
+  toString() {
+    return `rawSlice(id ${this.idKind}, from ${this.start}, rows ${this.rowsKind}${this.start === "random" || this.rowsKind === "random" ? " " + this.random : ""}${this.fault === "none" ? "" : ", " + this.fault})`;
+  }
+}
+
+/**
+ * FUZZ_PIPELINE's features of one window (int16 counts, row-major): per column, the mean of rows [0, 2) and
+ * of rows [2, 5) in the column's units, as src/features/pipeline.ts computes them, stored as float32.
+ */
+function windowInputs(window: Int16Array, out: Float32Array, at: number): void {
+  const R = FUZZ_PIPELINE.rawPoints;
+  for (let col = 0; col < COLUMNS; col++) {
+    const quantum = FUZZ_PIPELINE.ranges[col]! / 32767;
+    for (let i = 0; i < R; i++) {
+      const from = Math.floor((i * WINDOW_ROWS) / R), to = Math.floor(((i + 1) * WINDOW_ROWS) / R);
+      let sum = 0;
+      for (let r = from; r < to; r++) sum += window[r * COLUMNS + col]!;
+      out[at + col * R + i] = (sum / (to - from)) * quantum;
+    }
+  }
+}
+
 class Resend extends Step {
   protected apply(ref: Reference, rig: Real): string[] {
     const last = rig.lastSent;
@@ -725,6 +842,12 @@ class Reboot extends Step {
 export function commandArbitrary(): fc.Arbitrary<Cmd> {
   const u32 = fc.integer({ min: 0, max: 0xffffffff });
   const rarely = fc.constantFrom(false, false, false, true);
+  const slice = fc.tuple(
+    fc.constantFrom<SliceId>("next", "next", "next", "next", "next", "next", "duplicate", "zero", "gap"),
+    fc.constantFrom<SliceStart>("continue", "continue", "continue", "continue", "start", "start", "skip", "back", "random"),
+    fc.constantFrom<SliceRows>("rest", "rest", "one", "window", "window", "random"),
+    fc.constantFrom<SliceFault>("none", "none", "none", "none", "none", "none", "none", "none", "label", "other labels", "columns", "window rows", "count", "long", "short", "header only"),
+    fc.integer({ min: 0, max: 0xffff }), fc.integer()).map(([i, s, r, f, n, d]) => new RawSliceCmd(i, s, r, f, n, d));
   const [hello, ping, batch, get, put, commit, config, resend, advance, reboot] = [
     fc.tuple(fc.constantFrom(PROTOCOL_VERSION, PROTOCOL_VERSION + 1, PROTOCOL_VERSION - 1, 0, 255),
       fc.constantFrom(0, 16, 64, 127, 128, 129, 200, 1024, 4096, 65535), fc.integer({ min: 1, max: 0xffffffff })).map(([a, b, c]) => new Hello(a, b, c)),
@@ -749,7 +872,7 @@ export function commandArbitrary(): fc.Arbitrary<Cmd> {
     { arbitrary: hello, weight: 2 }, { arbitrary: ping, weight: 1 }, { arbitrary: batch, weight: 8 },
     { arbitrary: get, weight: 3 }, { arbitrary: put, weight: 4 }, { arbitrary: commit, weight: 3 },
     { arbitrary: config, weight: 2 }, { arbitrary: resend, weight: 1 }, { arbitrary: advance, weight: 1 },
-    { arbitrary: reboot, weight: 1 });
+    { arbitrary: reboot, weight: 1 }, ...(RAW_SLICES ? [{ arbitrary: slice as fc.Arbitrary<Cmd>, weight: 8 }] : []));
 }
 
 export interface FuzzOptions {
