@@ -36,6 +36,8 @@ const MESSAGES: [string, string, string, string, string][] = [
   ["WEIGHTS_PUT", "WeightsChunk", "m.offset = 4; m.total = 100;", "P.encodeWeightsPut(v, o, 256, m, new Uint8Array(16), 0, 16)", "decodeWeightsPut"],
   ["WEIGHTS_COMMIT", "WeightsCommit", "m.total = 100; m.blobCrc = 0xdeadbeef; m.batchId = 5;", "P.encodeWeightsCommit(v, o, 256, m)", "decodeWeightsCommit"],
   ["CHECKPOINT_STATE", "CheckpointState", "m.flags = 5; m.every = 10; m.saves = 0x80000000;", "P.encodeCheckpointState(v, o, 256, m)", "decodeCheckpointState"],
+  ["RAW_SLICE", "RawSlice", "m.batchId = 9; m.count = 2; m.columns = 3; m.windowRows = 5; m.rows = 4; m.firstRow = 3;",
+    "P.encodeRawSlice(v, o, 256, m, [1, 2], new Int16Array([1, -2, 3, -4, 5, -6, 7, -8, 9, -32768, 32767, 0]))", "decodeRawSlice"],
   ["SENSOR_MODE", "SensorMode", "m.mode = P.MODE_LEARN; m.label = 2; m.count = 10;", "P.encodeSensorMode(v, o, 256, m)", "decodeSensorMode"],
   ["SENSOR_WINDOW", "SensorWindow", "m.window = 0x90000000; m.columns = 6; m.rows = 2; m.windowRows = 50;",
     "P.encodeSensorWindowHeader(v, o, 256, m)", "decodeSensorWindow"],
