@@ -338,7 +338,8 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     (short ? `, the last one of ${short} samples` : "") + ")");
   print(`streamed ${result.batches} batches (${samples} samples) in ${seconds.toFixed(1)} s: ${(samples / seconds).toFixed(0)} samples/s` +
     (result.skipped ? `, ${result.skipped} already on the device` : "") + (result.replayed ? `, ${result.replayed} replayed after a device reset` : "") +
-    (result.split ? `; ${result.split} batches went out as smaller frames while the line was losing frames` : ""));
+    (result.split ? `; ${result.split} batches went out as smaller frames while the line was losing frames` : "") +
+    (result.sliced ? `; ${result.sliced} raw windows went out in slices of rows (RAW_SLICE)` : ""));
   print(`link: ${stats.bytesWritten} bytes out, ${stats.bytesRead} in, ${stats.framesRetransmitted} frames retransmitted, ${stats.timeouts} timeouts, ${stats.resets} device resets, ${dec.garbageBytes} garbage bytes skipped`);
   const last = history[history.length - 1];
   if (last) out.summary(`final: epoch ${last.epoch}/${epochs}  loss ${last.trainLoss.toFixed(4)}  train ${(last.trainAccuracy * 100).toFixed(1)}%  (the board's reports)`);
