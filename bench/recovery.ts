@@ -11,6 +11,8 @@ import { VirtualClock } from "../host-sim/sim/clock";
 import type { UartModel } from "../host-sim/sim/uart";
 import { loadDefaultDataset } from "../host-sim/data/gestures";
 import { defaultBatch, trainingBatches } from "../host-sim/commands/stream";
+import { putPipeline } from "../host-sim/link/sensor-link";
+import { CAPS_FLAG_RAW_SLICES } from "../src/protocol/index";
 
 export interface RecoveryCase {
   epochs: number;
@@ -24,6 +26,11 @@ export interface RecoveryCase {
   perFrame?: number;
   /** Split batches into smaller frames while the line loses frames (default true, as `stream` does). */
   adapt?: boolean;
+  /**
+   * Stream raw windows (one per batch) instead of features: "slices" as to a board that takes RAW_SLICE,
+   * "whole" as to one that does not (whole windows only).
+   */
+  raw?: "slices" | "whole";
   /** Diagnostics: every link event and report, with the virtual time. */
   trace?: (ms: number, what: string) => void;
 }
@@ -34,6 +41,8 @@ export interface RecoveryRun {
   batches: number;
   /** Batches sent as several smaller frames. */
   split: number;
+  /** Raw windows sent as RAW_SLICE frames of rows. */
+  sliced: number;
   weights: Uint8Array;
   stats: LinkStats;
   /** Handshakes after the first (a board restart, a credit resync or a silence deadline). */
@@ -46,7 +55,7 @@ export const MIXED_1E3: FaultRates = { bitFlip: 1e-3 / 3, drop: 1e-3 / 3, insert
 
 /** Streams `epochs` of the bundled data (default frame size, 8 samples) through the relay to the board. */
 export async function recoveryRun(c: RecoveryCase): Promise<RecoveryRun> {
-  const data = loadDefaultDataset();
+  const data = loadDefaultDataset({ keepSamples: c.raw !== undefined });
   const clock = new VirtualClock({ seed: 11 });
   return clock.run(async () => {
     const sim = await startSimulator({ engine: "node", pty: false, clock, baud: c.baud ?? 921600, cost: c.cost ?? "esp32", uart: c.uart, flashFile: null });
@@ -56,12 +65,14 @@ export async function recoveryRun(c: RecoveryCase): Promise<RecoveryRun> {
     const trace = c.trace;
     const link = new HostLink(hostPort, { clock, onEvent: trace && ((e) => trace(clock.now(), JSON.stringify(e))) });
     try {
-      await link.connect({ inputs: data.inputWidth, classes: data.classes.length });
-      const batch = c.perFrame ?? defaultBatch(data.inputWidth, link.info!.maxFrame);
+      const info = await link.connect({ inputs: data.inputWidth, classes: data.classes.length });
+      const batch = c.perFrame ?? (c.raw ? 1 : defaultBatch(data.inputWidth, info.maxFrame));
       await link.configure({ learningRate: 0.02, batchSize: batch });
+      if (c.raw === "whole") info.flags = (info.flags ?? 0) & ~CAPS_FLAG_RAW_SLICES; // as a board before RAW_SLICE
+      if (c.raw) await putPipeline(link, data.pipeline);
       relay.enabled = c.faults !== undefined;
       const start = clock.now();
-      const r = await link.sendBatches(trainingBatches(data, c.epochs, batch, 7), (r) => trace?.(clock.now(), `report ${r.batchId}`), {
+      const r = await link.sendBatches(trainingBatches(data, c.epochs, batch, 7, c.raw !== undefined), (r) => trace?.(clock.now(), `report ${r.batchId}`), {
         snapshotEvery: 0, adaptFrames: c.adapt === false ? undefined : { unit: 1 },
       });
       const ms = clock.now() - start;
@@ -69,7 +80,7 @@ export async function recoveryRun(c: RecoveryCase): Promise<RecoveryRun> {
       const w = await link.getWeights();
       const stats = { ...link.stats };
       await link.close();
-      return { ms, batches: r.lastBatchId, split: r.split, weights: w.blob, stats, rehandshakes: stats.sessions - 1, faults: relay.counts };
+      return { ms, batches: r.lastBatchId, split: r.split, sliced: r.sliced, weights: w.blob, stats, rehandshakes: stats.sessions - 1, faults: relay.counts };
     } finally {
       link.destroy();
       await sim.stop();
@@ -102,4 +113,13 @@ export async function recoveryBench(print: (line: string) => void = console.log)
   const whole = await recoveryRun({ epochs, faults: MIXED_1E3, adapt: false });
   print(`  1e-3 mixed, whole batches only (frame size not adapted): ${(whole.ms / 1000).toFixed(2)} s = ${(whole.ms / clean.ms).toFixed(2)}x clean, ` +
     `${whole.rehandshakes} re-handshakes; weights ${same(whole.weights, clean.weights) ? "bit-identical" : "DIFFER"}`);
+  // Raw windows (stream --raw): 1428 bytes of int16 rows each, one per batch; the board computes the features.
+  const rawEpochs = 5;
+  const rawClean = await recoveryRun({ epochs: rawEpochs, raw: "slices" });
+  print(`  raw windows (119 x 6 int16, one per batch), ${rawEpochs} epochs: clean line ${(rawClean.ms / 1000).toFixed(2)} s for ${rawClean.batches} windows (whole)`);
+  for (const [label, raw] of [["in RAW_SLICE frames of rows", "slices"], ["whole (board without RAW_SLICE)", "whole"]] as const) {
+    const r = await recoveryRun({ epochs: rawEpochs, raw, faults: MIXED_1E3 });
+    print(`  raw, 1e-3 mixed, ${label}: ${(r.ms / 1000).toFixed(2)} s = ${(r.ms / rawClean.ms).toFixed(2)}x clean; ${r.sliced} windows in slices, ` +
+      `${r.stats.framesRetransmitted} frames resent, ${r.rehandshakes} re-handshakes; weights ${same(r.weights, rawClean.weights) ? "bit-identical" : "DIFFER"}`);
+  }
 }
