@@ -3,6 +3,8 @@
 // allocate no heap slot. Host frames are encoded here in Node with src/protocol (as a host would send
 // them: consecutive batch ids and sequence numbers, the host byte position in every header, acks for the
 // device's REPORTs) and replayed inside XS through a fake serial port; docs/xs-meter.md has the method.
+// The same holds for raw windows in RAW_SLICE frames of rows on a board with an input pipeline (its window
+// buffer is made once, in the warm-up).
 import { beforeAll, describe, expect, it } from "vitest";
 import { readXsBundle } from "../host-sim/xs/twin";
 import { XsEngine } from "../host-sim/xs/xsnap";
@@ -26,11 +28,15 @@ interface HostStream {
   ends: number[];
 }
 
+/** The sequenced frames of batch k: [type, payload] each. */
+type Unit = (k: number) => [number, Uint8Array][];
+
 /**
- * HELLO, then for k = 1..batches: SAMPLE_BATCH id k (seq k, acking the device's REPORTs up to k - 1) and
- * an ACK frame acking REPORT k, which the device has sent by the time it reads that ACK.
+ * HELLO, then for k = 1..batches: the frames of batch k (SAMPLE_BATCH id k by default; consecutive seqs,
+ * acking the device's REPORTs up to k - 1) and an ACK frame acking REPORT k, which the device has sent by
+ * the time it reads that ACK.
  */
-function hostStream(batches: number): HostStream {
+function hostStream(batches: number, unit?: Unit): HostStream {
   const enc = new FrameEncoder(MAX_FRAME);
   const chunks: Uint8Array[] = [];
   const ends: number[] = [];
@@ -55,7 +61,15 @@ function hostStream(batches: number): HostStream {
   const ackMsg = new M.Ack();
   ackMsg.window = M.CREDIT_UNLIMITED;
   const av = new DataView(new ArrayBuffer(M.ACK_SIZE));
+  let seq = 1;
   for (let k = 1; k <= batches; k++) {
+    if (unit) {
+      for (const [type, payload] of unit(k)) frame(type, seq++, seqAdd(k, -1), payload);
+      if (M.encodeAck(av, 0, M.ACK_SIZE, ackMsg) < 0) throw new Error("encodeAck");
+      frame(M.MSG_ACK, seq, k, new Uint8Array(av.buffer));
+      ends.push(at);
+      continue;
+    }
     const labels: number[] = [];
     for (let s = 0; s < SAMPLES; s++) {
       const label = (k * SAMPLES + s) % GESTURE_CLASSES;
@@ -89,7 +103,7 @@ function hexPieces(bytes: Uint8Array): string[] {
  * 1 ms per read, and a frame decoder on the device's output that counts what came out. `rig.feed(n)`
  * delivers the next n units (HELLO, or a batch with its ACK) and lets the device write what it wants.
  */
-function rigScript(stream: HostStream): string {
+function rigScript(stream: HostStream, pipeline?: object): string {
   return `
 globalThis.rig = (function () {
   // Hex in short pieces: XS strings are UTF-8, so charCodeAt far into one long string is slow.
@@ -136,7 +150,7 @@ globalThis.rig = (function () {
     clear(t) { tick = null; },
   };
   const model = tinyprop.buildModel(${JSON.stringify(gestureModelSpec(INPUTS))});
-  const session = new tinyprop.DeviceSession(model, { bootNonce: 7, now: () => clock });
+  const session = new tinyprop.DeviceSession(model, { bootNonce: 7, now: () => clock, pipeline: ${JSON.stringify(pipeline ?? null)} });
   r.session = session;
   session.start(serial, timers);
   session.onWritable(128);
@@ -196,9 +210,9 @@ beforeAll(() => {
 });
 
 /** Warm up (HELLO + WARMUP batches), then slots after SHORT, SHORT and `long` more batches. */
-async function run(engine: XsEngine, setup: string, long: number) {
+async function run(engine: XsEngine, setup: string, long: number, host = stream, pipeline?: object) {
   await engine.evaluate(bundle);
-  await engine.evaluate(rigScript(stream));
+  await engine.evaluate(rigScript(host, pipeline));
   await engine.evaluate(`globalThis.canary = function () { for (let i = 0; i < 2000; i++) { const o = {}; } };`);
   if (setup) await engine.evaluate(setup);
   await engine.evaluate(`rig.feed(${1 + WARMUP});`); // HELLO + warm-up: lazy first-use allocations
@@ -248,6 +262,50 @@ describe("under XS, the device session allocates nothing in steady state", () =>
       await engine.close();
     }
   }, 30_000);
+
+  it("raw windows in RAW_SLICE frames of rows (3 per window), trained at their last row: no heap slot over 1000 windows", async () => {
+    // 6 columns, windows of 20 rows, 5 statistics per column: the gesture model's 30 inputs.
+    const ROWS = 20, COLUMNS = 6, SLICES = 3;
+    const pipeline = {
+      columns: ["a", "b", "c", "d", "e", "f"], ranges: [4, 4, 4, 500, 500, 500], units: ["", "", "", "", "", ""], window: ROWS,
+      stride: ROWS, features: 1, bands: 0, rawPoints: 0, clip: 8, mean: [], scale: [], classes: [],
+    };
+    const rng = new Random(5);
+    const rows = new Int16Array(ROWS * COLUMNS);
+    const slice = new M.RawSlice();
+    const raw = hostStream(BATCHES, (k) => {
+      for (let i = 0; i < rows.length; i++) rows[i] = Math.round((rng.uniform() * 2 - 1) * 20000);
+      const labels = [k % GESTURE_CLASSES];
+      const out: [number, Uint8Array][] = [];
+      for (let n = 0; n < SLICES; n++) {
+        const first = Math.floor((n * ROWS) / SLICES), end = Math.floor(((n + 1) * ROWS) / SLICES);
+        Object.assign(slice, { batchId: k, count: 1, columns: COLUMNS, windowRows: ROWS, rows: end - first, firstRow: first });
+        const payload = new Uint8Array(M.rawSliceLength(1, end - first, COLUMNS));
+        if (M.encodeRawSlice(new DataView(payload.buffer), 0, payload.length, slice, labels, rows.subarray(first * COLUMNS, end * COLUMNS)) < 0) throw new Error("encodeRawSlice");
+        out.push([M.MSG_RAW_SLICE, payload]);
+      }
+      return out;
+    });
+    const engine = await XsEngine.start();
+    try {
+      const { before, b, c, growth, after } = await run(engine, "", LONG, raw, pipeline);
+      expect(growth, `the device allocated ${growth} slots over ${LONG - SHORT} extra windows`).toBe(0);
+      expect(c.allocate, "the XS heap or chunk arena grew").toBe(b.allocate);
+      const fed = WARMUP + 2 * SHORT + LONG;
+      expect(before.lastCommitted).toBe(WARMUP);
+      expect(after.lastCommitted).toBe(fed);
+      expect(after.step - before.step).toBe(fed - WARMUP); // one step per window, at its last slice
+      expect(after.reports).toBe(fed);
+      expect(after.badReportSeq).toBe(0);
+      expect(after.errors).toBe(0);
+      expect(after.stats).toMatchObject({ accepted: SLICES * fed, batchesTrained: fed, batchesRefused: 0, handlerErrors: 0, gaps: 0, deferred: 0 });
+      expect(after.pos).toBe(raw.ends[fed]);
+      console.log(`device session under XS, raw windows in ${SLICES} slices: ${(c.compute - b.compute) / (LONG - SHORT) | 0} XS bytecodes per ` +
+        `window of ${ROWS} x ${COLUMNS} (frame decodes, rows, features, training, REPORT, ACKs), ${growth} slots over ${LONG - SHORT} windows`);
+    } finally {
+      await engine.close();
+    }
+  }, 60_000);
 
   it("the measurement can fail: a device whose batch views are not cached is caught", async () => {
     const engine = await XsEngine.start();
