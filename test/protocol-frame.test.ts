@@ -353,6 +353,25 @@ const examples: Record<string, Example> = {
       expect(P.decodeSensorWindow(v, o, l - 2, m)).toBe(P.ERR_BAD_LENGTH);
     },
   },
+  RAW_SLICE: {
+    type: P.MSG_RAW_SLICE,
+    // Rows 5..7 of a batch of 2 windows of 4 rows x 3 columns: the slice runs on from window 0 into window 1.
+    encode: (v, o, c) => P.encodeRawSlice(v, o, c, Object.assign(new P.RawSlice(), { batchId: 9, count: 2, columns: 3, windowRows: 4, rows: 3, firstRow: 3 }),
+      [1, 4], Int16Array.from([1, -2, 3, 32767, -32767, 0, 7, 8, 9])),
+    check: (v, o, l) => {
+      const m = new P.RawSlice();
+      expect(P.decodeRawSlice(v, o, l, m)).toBe(P.ERR_OK);
+      expect([m.batchId, m.count, m.columns, m.windowRows, m.rows, m.firstRow]).toEqual([9, 2, 3, 4, 3, 3]);
+      expect([v.getUint8(m.labelsOffset), v.getUint8(m.labelsOffset + 1)]).toEqual([1, 4]);
+      expect(m.dataOffset % 4).toBe(0);
+      expect(Array.from(new Int16Array(v.buffer, m.dataOffset, 9))).toEqual([1, -2, 3, 32767, -32767, 0, 7, 8, 9]);
+      expect(P.decodeRawSlice(v, o, l - 2, m)).toBe(P.ERR_BAD_LENGTH);
+      // A slice that claims rows past the batch's end (a peer lying about lengths) is refused.
+      v.setUint32(o + P.SLICE_FIRST_ROW, 6, true);
+      expect(P.decodeRawSlice(v, o, l, m)).toBe(P.ERR_BAD_VALUE);
+      v.setUint32(o + P.SLICE_FIRST_ROW, 3, true);
+    },
+  },
   SENSOR_RESULT: {
     type: P.MSG_SENSOR_RESULT,
     encode: (v, o, c) => P.encodeSensorResult(v, o, c, Object.assign(new P.SensorResult(), { mode: P.MODE_INFER, classIndex: 2, flags: P.SRES_DONE, window: 77, confidence: 0.75, loss: 0.5, remaining: 0, dropped: 3, clipped: 70000 })),
@@ -671,7 +690,7 @@ describe("message validation", () => {
 
   it("marks exactly the reliable types as sequenced", () => {
     const seqd = Object.entries(P).filter(([k, v]) => k.startsWith("MSG_") && P.isSequenced(v as number)).map(([k]) => k).sort();
-    expect(seqd).toEqual(["MSG_CHECKPOINT_GET", "MSG_CHECKPOINT_SAVE", "MSG_CHECKPOINT_STATE", "MSG_CONFIG", "MSG_ERROR", "MSG_MODEL_COMMIT", "MSG_MODEL_DATA", "MSG_MODEL_GET", "MSG_MODEL_PUT", "MSG_MODEL_SPEC", "MSG_MODEL_SPEC_GET", "MSG_PIPELINE", "MSG_PIPELINE_GET", "MSG_PIPELINE_PUT", "MSG_PREDICT_REQ", "MSG_PREDICT_RESULT", "MSG_REPORT", "MSG_SAMPLE_BATCH",
+    expect(seqd).toEqual(["MSG_CHECKPOINT_GET", "MSG_CHECKPOINT_SAVE", "MSG_CHECKPOINT_STATE", "MSG_CONFIG", "MSG_ERROR", "MSG_MODEL_COMMIT", "MSG_MODEL_DATA", "MSG_MODEL_GET", "MSG_MODEL_PUT", "MSG_MODEL_SPEC", "MSG_MODEL_SPEC_GET", "MSG_PIPELINE", "MSG_PIPELINE_GET", "MSG_PIPELINE_PUT", "MSG_PREDICT_REQ", "MSG_PREDICT_RESULT", "MSG_RAW_SLICE", "MSG_REPORT", "MSG_SAMPLE_BATCH",
       "MSG_SENSOR_MODE", "MSG_SENSOR_RESULT", "MSG_SENSOR_WINDOW",
       "MSG_WEIGHTS_COMMIT", "MSG_WEIGHTS_DATA", "MSG_WEIGHTS_GET", "MSG_WEIGHTS_PUT"]);
   });
