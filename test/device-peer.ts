@@ -185,8 +185,27 @@ export class DevicePeer {
     this.pump();
   }
 
-  /** HELLO (outside credit) and wait for the CAPS echoing its nonce. */
-  async hello(timeoutMs = 3000): Promise<M.Caps> {
+  /**
+   * HELLO (outside credit) and wait for the CAPS echoing its nonce. A host resends HELLO with a fresh nonce
+   * when no CAPS comes (docs/protocol.md): the first one can be lost to a board still booting or a loaded
+   * machine, so this does too, at growing intervals, and gives up only after `timeoutMs` of wall time.
+   */
+  async hello(timeoutMs = 30000): Promise<M.Caps> {
+    const end = Date.now() + timeoutMs;
+    for (let wait = 750; ; wait = Math.min(2 * wait, 4000)) {
+      const nonce = this.sendHello();
+      const until = Math.min(Date.now() + wait, end);
+      while (!(this.caps !== null && this.caps.hostNonce === nonce && this.devRead >= 0)) {
+        if (Date.now() > until) break;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      if (this.caps !== null && this.caps.hostNonce === nonce && this.devRead >= 0) return this.caps;
+      if (Date.now() > end) throw new Error(`timed out waiting for CAPS (${timeoutMs} ms, HELLO resent)`);
+    }
+  }
+
+  /** Starts a new session: forgets every frame state and writes one HELLO; returns its nonce. */
+  private sendHello(): number {
     const nonce = (Math.random() * 0xffffffff) >>> 0;
     const h = new M.Hello();
     h.hostNonce = nonce;
@@ -194,7 +213,6 @@ export class DevicePeer {
     const v = new DataView(new ArrayBuffer(16));
     const n = M.encodeHello(v, 0, 16, h);
     const wire = this.encode(M.MSG_HELLO, 1, new Uint8Array(v.buffer, 0, n)).slice();
-    // A new session: forget everything.
     this.nextSeq = 1;
     this.devExpected = 1;
     this.unacked.length = 0;
@@ -205,9 +223,24 @@ export class DevicePeer {
     this.stops = [];
     this.link.write(wire);
     this.written += wire.length;
-    await this.waitFor(() => this.caps !== null && this.caps.hostNonce === nonce, timeoutMs, "CAPS");
-    await this.waitFor(() => this.devRead >= 0, timeoutMs, "first ACK");
-    return this.caps!;
+    return nonce;
+  }
+
+  /** PING until a PONG with its value comes back (an unsequenced frame is not retransmitted). */
+  async ping(value: number, timeoutMs = 30000): Promise<RxFrame> {
+    const end = Date.now() + timeoutMs;
+    const from = this.frames.length;
+    const isPong = (f: RxFrame) => f.type === M.MSG_PONG && f.payload.length >= 4 && f.view.getUint32(0, true) === value >>> 0;
+    for (;;) {
+      this.sendUnsequenced(M.MSG_PING, u32s(value));
+      const until = Math.min(Date.now() + 1000, end);
+      while (Date.now() <= until) {
+        const f = this.frames.slice(from).find(isPong);
+        if (f) return f;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      if (Date.now() > end) throw new Error(`timed out waiting for PONG ${value} (${timeoutMs} ms)`);
+    }
   }
 
   send(type: number, payload: Uint8Array): number {
@@ -219,7 +252,7 @@ export class DevicePeer {
   }
 
   /** Next sequenced frame from the device of one of `types`, after index `from`. */
-  async next(types: number[], from = 0, timeoutMs = 3000): Promise<RxFrame> {
+  async next(types: number[], from = 0, timeoutMs = 30000): Promise<RxFrame> {
     let found: RxFrame | undefined;
     await this.waitFor(() => {
       found = this.frames.slice(from).find((f) => types.includes(f.type));
