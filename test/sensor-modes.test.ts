@@ -2,14 +2,16 @@
 // MPU-6050 driver interface replays a recording at the sensor rate; the host installs the pipeline and
 // runs record (windows back as CSV), infer (class + confidence) and learn (the board trains on its own
 // windows). Features on the board are the host's bit for bit: the board's confidences equal the
-// device model's scores of the host-computed features of the same rows.
-import { afterEach, describe, expect, it } from "vitest";
+// device model's scores of the host-computed features of the same rows. In virtual time: the replay runs
+// at the sensor rate on the simulator's clock, so a loaded machine cannot make it miss samples or time out.
+import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HostLink } from "../host-sim/link/link";
 import { asBytePort } from "../host-sim/link/port";
 import { startSimulator, type Engine } from "../host-sim/sim/simulator";
+import { VirtualClock } from "../host-sim/sim/clock";
 import { defaultDatasetDir, loadDefaultDataset } from "../host-sim/data/gestures";
 import { readCsvFile } from "../host-sim/data/csv";
 import { putPipeline } from "../host-sim/link/sensor-link";
@@ -23,12 +25,26 @@ const REPLAY = join(defaultDatasetDir(), `${data.classes[CLASS]}.csv`);
 const rows = readCsvFile(REPLAY, { columns: data.pipeline.columns }).values;
 const N = data.pipeline.window, C = data.pipeline.columns.length;
 const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
+let clock: VirtualClock | undefined;
+
+/** Runs `body` in virtual time; the boards it starts are stopped before the clock is. */
+async function inVirtualTime(body: () => Promise<void>): Promise<void> {
+  clock = new VirtualClock({ seed: 5 });
+  try {
+    await clock.run(async () => {
+      try {
+        await body();
+      } finally {
+        for (const c of cleanup.splice(0).reverse()) await c();
+      }
+    });
+  } finally {
+    clock = undefined;
+  }
+}
 
 async function board(engine: Engine, imu: string | null = REPLAY): Promise<HostLink> {
-  const sim = await startSimulator({ engine, pty: false, cost: "zero", flashFile: null, imu: imu ?? undefined });
+  const sim = await startSimulator({ engine, pty: false, clock, cost: "zero", flashFile: null, imu: imu ?? undefined });
   cleanup.push(() => sim.stop());
   const link = new HostLink(asBytePort(sim.port!, "board"));
   cleanup.push(() => link.destroy());
@@ -83,14 +99,14 @@ async function recordInferLearn(engine: Engine, windows: number): Promise<void> 
 
 describe("the board's own sensor (replayed IMU)", () => {
   it("node: record, infer and learn; board features equal the host's bit for bit", async () => {
-    await recordInferLearn("node", 3);
+    await inVirtualTime(() => recordInferLearn("node", 3));
   }, 60000);
 
   it("xs: the same under the XS engine", async () => {
-    await recordInferLearn("xs", 1);
+    await inVirtualTime(() => recordInferLearn("xs", 1));
   }, 120000);
 
-  it("refuses sensor modes without a pipeline, and reports a board without an IMU", async () => {
+  it("refuses sensor modes without a pipeline, and reports a board without an IMU", () => inVirtualTime(async () => {
     const link = await board("node");
     await expect(watchRun(link, { count: 1 })).rejects.toThrow(/no input pipeline/);
     await link.close();
@@ -98,12 +114,12 @@ describe("the board's own sensor (replayed IMU)", () => {
     await putPipeline(bare, data.pipeline);
     await expect(watchRun(bare, { count: 1 })).rejects.toThrow(/does not support a sensor/);
     await bare.close();
-  }, 60000);
+  }), 60000);
 
-  it("learn names the board's classes when the label is not one of them", async () => {
+  it("learn names the board's classes when the label is not one of them", () => inVirtualTime(async () => {
     const link = await board("node");
     await putPipeline(link, data.pipeline);
     await expect(learnRun(link, { label: "wave", count: 1 })).rejects.toThrow(/not one of the board's classes \(AlohomoraCharm/);
     await link.close();
-  }, 60000);
+  }), 60000);
 });
