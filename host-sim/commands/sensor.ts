@@ -14,12 +14,21 @@ import type { HostLink } from "../link/link";
 import { getPipeline, setSensorMode, SensorFeed, type RecordedWindow, type SensorResultInfo } from "../link/sensor-link";
 import { INT16_FULL, type PipelineSpec } from "../../src/features/index";
 
-/** Waits until `done()` or the board reports the end of its mode; checks the link every 50 ms. */
+/**
+ * Waits until `done()` or the board reports the end of its mode; checks the link every 50 ms. Gives up when
+ * the board sends no window and no result for `timeoutMs` (a long count on a slow sensor is not a timeout).
+ */
 async function until(feed: SensorFeed, done: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const start = Date.now();
+  let heard = feed.windows.length + feed.results.length;
+  let since = Date.now();
   while (!done()) {
     if (feed.problems.length > 0) throw new Error(feed.problems.join("; "));
-    if (Date.now() - start > timeoutMs) throw new Error(`${what}: the board sent nothing new for ${timeoutMs / 1000} s (is its sensor sampling?)`);
+    const now = feed.windows.length + feed.results.length;
+    if (now !== heard) {
+      heard = now;
+      since = Date.now();
+    }
+    if (Date.now() - since > timeoutMs) throw new Error(`${what}: the board sent nothing new for ${timeoutMs / 1000} s (is its sensor sampling?)`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
