@@ -77,7 +77,8 @@ async function recordInferLearn(engine: Engine, windows: number): Promise<void> 
   expect(back.windows.length).toBe(windows);
   expect(readFileSync(rec.file, "utf8").split("\n")[0]).toBe(data.pipeline.columns.join(","));
   // infer: the replay continues after the recorded rows; windows follow back to back (stride = window).
-  const results = await watchRun(link, { count: windows });
+  // The timeout is for silence: a count that takes longer than it (a window is ~0.95 s at 125 Hz) completes.
+  const results = await watchRun(link, { count: windows, timeoutMs: 1500 });
   expect(results.length).toBe(windows);
   for (let k = 0; k < windows; k++) {
     const scores = await link.predict(hostInputs((windows + k) * N), 1);
