@@ -374,14 +374,17 @@ const examples: Record<string, Example> = {
   },
   SENSOR_RESULT: {
     type: P.MSG_SENSOR_RESULT,
-    encode: (v, o, c) => P.encodeSensorResult(v, o, c, Object.assign(new P.SensorResult(), { mode: P.MODE_INFER, classIndex: 2, flags: P.SRES_DONE, window: 77, confidence: 0.75, loss: 0.5, remaining: 0, dropped: 3, clipped: 70000 })),
+    encode: (v, o, c) => P.encodeSensorResult(v, o, c, Object.assign(new P.SensorResult(), { mode: P.MODE_INFER, classIndex: 2, flags: P.SRES_DONE, window: 77, confidence: 0.75, loss: 0.5, remaining: 0, dropped: 3, clipped: 70000, clippedFeatures: 123456 })),
     check: (v, o, l) => {
       const m = new P.SensorResult();
       expect(P.decodeSensorResult(v, o, l, m)).toBe(P.ERR_OK);
-      expect({ ...m }).toEqual({ mode: P.MODE_INFER, classIndex: 2, flags: P.SRES_DONE, window: 77, confidence: 0.75, loss: 0.5, remaining: 0, dropped: 3, clipped: 70000 });
-      // A result from a board before the clipped field (20 bytes) still decodes, with clipped 0.
+      expect({ ...m }).toEqual({ mode: P.MODE_INFER, classIndex: 2, flags: P.SRES_DONE, window: 77, confidence: 0.75, loss: 0.5, remaining: 0, dropped: 3, clipped: 70000, clippedFeatures: 123456 });
+      // Results from boards before the clipped fields (20 bytes, or 24 without clippedFeatures) still decode, the
+      // fields they lack as 0.
       expect(P.decodeSensorResult(v, o, P.SRES_BASE_SIZE, m)).toBe(P.ERR_OK);
-      expect([m.window, m.dropped, m.clipped]).toEqual([77, 3, 0]);
+      expect([m.window, m.dropped, m.clipped, m.clippedFeatures]).toEqual([77, 3, 0, 0]);
+      expect(P.decodeSensorResult(v, o, P.SRES_CLIPPED_SIZE, m)).toBe(P.ERR_OK);
+      expect([m.window, m.dropped, m.clipped, m.clippedFeatures]).toEqual([77, 3, 70000, 0]);
     },
   },
 };

@@ -56,6 +56,17 @@ export function clippedWarning(n: number, what: string, p?: PipelineSpec): strin
   return `${n} sensor sample(s) were beyond their column's range${ranges} and clipped to it${what}`;
 }
 
+/** The clipped-model-input count of a mode's results (each result carries the count since the mode began). */
+export function clippedFeaturesOf(results: readonly SensorResultInfo[]): number {
+  return results.reduce((n, r) => Math.max(n, r.clippedFeatures), 0);
+}
+
+/** The warning for `n` normalised features clipped to the pipeline's ±clip on the board ("" when none). */
+export function clippedFeaturesWarning(n: number, what: string): string {
+  if (n === 0) return "";
+  return `${n} model input(s) (normalised features) were beyond the pipeline's clip and given to the model as ±clip${what}: the sensor reads outside what the training data covered`;
+}
+
 export interface RecordOptions { label: string; count: number; dir: string; timeoutMs?: number; print?: (line: string) => void }
 
 /** Record `count` windows of the board's sensor into <dir>/<label>.csv (appended; header written once). */
@@ -106,10 +117,12 @@ export interface WatchOptions { count: number; timeoutMs?: number; print?: (line
 export async function watchRun(link: HostLink, o: WatchOptions): Promise<SensorResultInfo[]> {
   const pipeline = await getPipeline(link);
   const name = (i: number) => pipeline.classes[i] ?? `class ${i}`;
-  let clipped = 0;
+  let clipped = 0, clippedFeatures = 0;
   const feed = new SensorFeed(undefined, (r) => {
-    const more = r.clipped > clipped ? `  (${r.clipped - clipped} samples clipped to the range)` : "";
+    let more = r.clipped > clipped ? `  (${r.clipped - clipped} samples clipped to the range)` : "";
+    if (r.clippedFeatures > clippedFeatures) more += `  (${r.clippedFeatures - clippedFeatures} model inputs clipped)`;
     clipped = Math.max(clipped, r.clipped);
+    clippedFeatures = Math.max(clippedFeatures, r.clippedFeatures);
     o.print?.(`${name(r.classIndex)}  ${(r.confidence * 100).toFixed(1)}%${r.dropped ? `  (${r.dropped} results dropped: link busy)` : ""}${more}`);
     o.onResult?.(r, name(r.classIndex));
   });
@@ -173,11 +186,12 @@ export const learnCommand: Command = {
     if (label === undefined) throw new UsageError("learn needs --label NAME (the class being performed)");
     const out = outputFor(args);
     const results = await withLink(args.string("port"), args.number("baud"), (link) =>
-      learnRun(link, { label, count: args.number("count"), print: (l) => out.info(l), onResult: (r) => out.event("window", { window: r.window, loss: r.loss, clippedSamples: r.clipped }) }));
+      learnRun(link, { label, count: args.number("count"), print: (l) => out.info(l), onResult: (r) => out.event("window", { window: r.window, loss: r.loss, clippedSamples: r.clipped, clippedFeatures: r.clippedFeatures }) }));
     out.summary(`learned ${results.length} windows of ${label}`);
-    const clipped = clippedOf(results);
+    const clipped = clippedOf(results), clippedFeatures = clippedFeaturesOf(results);
     if (clipped > 0) out.warn(clippedWarning(clipped, " before the board learned from them"));
-    out.event("summary", { label, windows: results.length, clippedSamples: clipped });
+    if (clippedFeatures > 0) out.warn(clippedFeaturesWarning(clippedFeatures, " while the board learned"));
+    out.event("summary", { label, windows: results.length, clippedSamples: clipped, clippedFeatures });
     return 0;
   },
 };
@@ -192,11 +206,12 @@ export const watchCommand: Command = {
     const out = outputFor(args);
     const results = await withLink(args.string("port"), args.number("baud"), (link) => watchRun(link, {
       count: args.number("count"), print: (l) => out.summary(l),
-      onResult: (r, className) => out.event("prediction", { window: r.window, class: className, classIndex: r.classIndex, confidence: r.confidence, dropped: r.dropped, clippedSamples: r.clipped }),
+      onResult: (r, className) => out.event("prediction", { window: r.window, class: className, classIndex: r.classIndex, confidence: r.confidence, dropped: r.dropped, clippedSamples: r.clipped, clippedFeatures: r.clippedFeatures }),
     }));
-    const clipped = clippedOf(results);
+    const clipped = clippedOf(results), clippedFeatures = clippedFeaturesOf(results);
     if (clipped > 0) out.warn(clippedWarning(clipped, " before the board classified them"));
-    out.event("summary", { windows: results.length, clippedSamples: clipped });
+    if (clippedFeatures > 0) out.warn(clippedFeaturesWarning(clippedFeatures, " while the board classified"));
+    out.event("summary", { windows: results.length, clippedSamples: clipped, clippedFeatures });
     return 0;
   },
 };

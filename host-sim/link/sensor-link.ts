@@ -17,6 +17,8 @@ export interface SensorResultInfo {
   mode: number; classIndex: number; window: number; confidence: number; loss: number; remaining: number; dropped: number; done: boolean;
   /** Samples beyond their column's range since the mode began (stored as the range's limit); 0 from older boards. */
   clipped: number;
+  /** Normalised model inputs beyond ±clip since the mode began (given to the model as ±clip); 0 from older boards. */
+  clippedFeatures: number;
 }
 
 function requireFlag(info: DeviceInfo | undefined, flag: number, what: string): DeviceInfo {
@@ -151,7 +153,7 @@ export class SensorFeed {
       if (P.decodeSensorResult(view, off, len, r) !== P.ERR_OK) return;
       const info: SensorResultInfo = {
         mode: r.mode, classIndex: r.classIndex, window: r.window, confidence: r.confidence, loss: r.loss, remaining: r.remaining, dropped: r.dropped,
-        clipped: r.clipped, done: (r.flags & P.SRES_DONE) !== 0,
+        clipped: r.clipped, clippedFeatures: r.clippedFeatures, done: (r.flags & P.SRES_DONE) !== 0,
       };
       this.results.push(info);
       this.onResult?.(info);

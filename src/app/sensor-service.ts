@@ -119,8 +119,9 @@ export class SensorService {
   private readonly modeMsg = new S.SensorMode();
   private readonly windowMsg = new S.SensorWindow();
   private readonly resultMsg = new S.SensorResult();
-  /** The pipeline's clipped-sample count when the mode began (results carry those since). */
+  /** The pipeline's clipped-sample and clipped-feature counts when the mode began (results carry those since). */
   private clippedAtBegin = 0;
+  private clippedFeaturesAtBegin = 0;
 
   constructor(out: SensorReplies, models: ModelService, driver: SensorDriver | null, settings: SensorSettings | null, log: (text: string) => void) {
     this.out = out;
@@ -308,6 +309,7 @@ export class SensorService {
     this.windows = 0;
     this.dropped = 0;
     this.clippedAtBegin = clippedTotal(pipe);
+    this.clippedFeaturesAtBegin = pipe.clippedFeatures;
     this.sendRow = -1;
     this.resultPending = false;
     pipe.reset();
@@ -482,6 +484,7 @@ export class SensorService {
     r.dropped = this.dropped;
     const pipe = this.models.features;
     r.clipped = pipe === null ? 0 : clippedTotal(pipe) - this.clippedAtBegin;
+    r.clippedFeatures = pipe === null ? 0 : pipe.clippedFeatures - this.clippedFeaturesAtBegin;
     const n = S.encodeSensorResult(this.out.view, PAYLOAD_OFFSET, this.out.payloadCap, r);
     if (n > 0) this.out.sendUnsolicited(S.MSG_SENSOR_RESULT, n);
   }

@@ -25,17 +25,20 @@ export const SWIN_DATA = 12;
 /**
  * SENSOR_RESULT: mode u8, class u8, flags u8, reserved u8, window u32, confidence f32, loss f32, remaining u16,
  * dropped u16 (results not sent because the link was busy, since the last one sent), clipped u32 (samples
- * beyond a column's range since the mode began, stored as the range's limit). Older boards send the first
- * SRES_BASE_SIZE bytes only: decoded with clipped 0 (and older hosts read the first 20 of the 24).
+ * beyond a column's range since the mode began, stored as the range's limit), clippedFeatures u32 (normalised
+ * model inputs beyond ±clip since the mode began, given to the model as ±clip). Older boards send the first
+ * SRES_BASE_SIZE or SRES_CLIPPED_SIZE bytes only: the fields they lack decode as 0 (and older hosts read
+ * the prefix they know).
  */
 export const SRES_MODE = 0, SRES_CLASS = 1, SRES_FLAGS = 2, SRES_WINDOW = 4, SRES_CONFIDENCE = 8, SRES_LOSS = 12;
-export const SRES_REMAINING = 16, SRES_DROPPED = 18, SRES_BASE_SIZE = 20, SRES_CLIPPED = 20, SRES_SIZE = 24;
+export const SRES_REMAINING = 16, SRES_DROPPED = 18, SRES_BASE_SIZE = 20, SRES_CLIPPED = 20, SRES_CLIPPED_SIZE = 24;
+export const SRES_CLIPPED_FEATURES = 24, SRES_SIZE = 28;
 /** SENSOR_RESULT flag: the mode's window count is reached; the board is idle again. */
 export const SRES_DONE = 1;
 
 export class SensorMode { mode = MODE_IDLE; label = 0; count = 0; }
 export class SensorWindow { window = 0; label = 0; columns = 0; firstRow = 0; rows = 0; windowRows = 0; dataOffset = 0; }
-export class SensorResult { mode = MODE_IDLE; classIndex = 0; flags = 0; window = 0; confidence = 0; loss = 0; remaining = 0; dropped = 0; clipped = 0; }
+export class SensorResult { mode = MODE_IDLE; classIndex = 0; flags = 0; window = 0; confidence = 0; loss = 0; remaining = 0; dropped = 0; clipped = 0; clippedFeatures = 0; }
 
 // The layouts. The device's side (decoding SENSOR_MODE, encoding SENSOR_WINDOW headers and SENSOR_RESULT, once
 // per window) is written out field by field, as cheap under XS as before the tables (layout.ts); the host's
@@ -51,9 +54,11 @@ const SENSOR_RESULT_BASE_FIELDS = [
   [F32, SRES_CONFIDENCE, "confidence"], [F32, SRES_LOSS, "loss"], [U16_SAT, SRES_REMAINING, "remaining"],
   [U16_SAT, SRES_DROPPED, "dropped"],
 ] as const;
-export const SENSOR_RESULT_LAYOUT = layout<SensorResult>(SRES_SIZE, [...SENSOR_RESULT_BASE_FIELDS, [U32, SRES_CLIPPED, "clipped"]]);
-/** A result from a board before the clipped field. */
+export const SENSOR_RESULT_LAYOUT = layout<SensorResult>(SRES_SIZE, [...SENSOR_RESULT_BASE_FIELDS, [U32, SRES_CLIPPED, "clipped"],
+  [U32, SRES_CLIPPED_FEATURES, "clippedFeatures"]]);
+/** Results from boards before the clipped fields: without either, and with clipped samples only. */
 const SENSOR_RESULT_BASE_LAYOUT = layout<SensorResult>(SRES_BASE_SIZE, [...SENSOR_RESULT_BASE_FIELDS]);
+const SENSOR_RESULT_CLIPPED_LAYOUT = layout<SensorResult>(SRES_CLIPPED_SIZE, [...SENSOR_RESULT_BASE_FIELDS, [U32, SRES_CLIPPED, "clipped"]]);
 
 export function encodeSensorMode(view: DataView, off: number, cap: number, m: SensorMode): number {
   if (cap < SMODE_SIZE) return -ERR_TOO_LARGE;
@@ -106,13 +111,16 @@ export function encodeSensorResult(view: DataView, off: number, cap: number, m: 
   view.setUint16(off + SRES_REMAINING, m.remaining > 0xffff ? 0xffff : m.remaining, true);
   view.setUint16(off + SRES_DROPPED, m.dropped > 0xffff ? 0xffff : m.dropped, true);
   view.setUint32(off + SRES_CLIPPED, m.clipped >= 0xffffffff ? 0xffffffff : m.clipped >>> 0, true);
+  view.setUint32(off + SRES_CLIPPED_FEATURES, m.clippedFeatures >= 0xffffffff ? 0xffffffff : m.clippedFeatures >>> 0, true);
   return SRES_SIZE;
 }
 
 export function decodeSensorResult(view: DataView, off: number, len: number, out: SensorResult): number {
-  // Boards before the clipped field send SRES_BASE_SIZE bytes: read with clipped 0.
+  // Boards before the clipped fields send SRES_BASE_SIZE or SRES_CLIPPED_SIZE bytes: the rest read as 0.
   out.clipped = 0;
-  const err = decodeFixed(view, off, len, len >= SRES_SIZE ? SENSOR_RESULT_LAYOUT : SENSOR_RESULT_BASE_LAYOUT, out);
+  out.clippedFeatures = 0;
+  const layout = len >= SRES_SIZE ? SENSOR_RESULT_LAYOUT : len >= SRES_CLIPPED_SIZE ? SENSOR_RESULT_CLIPPED_LAYOUT : SENSOR_RESULT_BASE_LAYOUT;
+  const err = decodeFixed(view, off, len, layout, out);
   if (err !== ERR_OK) return err;
   return out.mode <= MODE_INFER ? ERR_OK : ERR_BAD_VALUE;
 }
