@@ -1,6 +1,6 @@
 // The board on its own (issue 12): a pipeline installed by PIPELINE_PUT is checkpointed and survives a
 // power cycle; a board configured with config.sensor.mode "infer" classifies its own windows from boot and
-// reports them to a host that only says HELLO; holding the learn button (config.sensor.button, driven by
+// reports them to a host that only says HELLO (and to `watch --listen`, which leaves the mode running); holding the learn button (config.sensor.button, driven by
 // the simulator like `tinyprop sim` does from "press"/"release" on stdin) trains the model on the board's
 // own windows of the current class, a short press picks the next class, and what was learned is saved;
 // a host's counted mode takes over and the board goes home after it, a host's idle keeps it idle.
@@ -17,6 +17,7 @@ import { ensurePipeline, getPipeline, putPipeline, SensorFeed, setSensorMode } f
 import { FeaturePipeline } from "../src/features/index";
 import type { SensorConfig } from "../src/app/sensor-config";
 import * as P from "../src/protocol/index";
+import { watchRun } from "../host-sim/commands/sensor";
 
 const data = loadDefaultDataset();
 const CLASS = 2;
@@ -107,6 +108,20 @@ async function bootInfer(engine: Engine, windows: number): Promise<void> {
       expect(r.classIndex).toBe(best);
       expect(r.confidence).toBe(scores[best]); // the board's features of its own rows are the host's, bit for bit
     }
+    // watch --listen prints the board's own results and leaves its mode running (plain watch would start a
+    // host infer and, at Ctrl-C, set the sensor idle until the next boot).
+    const lines: string[] = [];
+    const watched = await watchRun(link, { count: 2, listen: true, print: (l) => lines.push(l) });
+    expect(watched.map((r) => r.mode)).toEqual([P.MODE_INFER, P.MODE_INFER]);
+    expect(watched.map((r) => r.remaining)).toEqual([0, 0]); // the home mode's (unbounded), not a counted host infer
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^(${data.classes.join("|")})  \\d+\\.\\d%`));
+    const still = new SensorFeed();
+    still.listen(link);
+    await sleep(2 * WINDOW_MS);
+    link.onUnsolicited(undefined);
+    expect(still.results.length).toBeGreaterThan(0);
+    expect(still.results.every((r) => r.mode === P.MODE_INFER)).toBe(true);
     await link.close();
   });
 }

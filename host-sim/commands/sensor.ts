@@ -11,7 +11,7 @@ import { outputFor } from "../report/output";
 import { resolvePort } from "./ports";
 import { openLink } from "../link/open";
 import type { HostLink } from "../link/link";
-import { getPipeline, setSensorMode, SensorFeed, type RecordedWindow, type SensorResultInfo } from "../link/sensor-link";
+import { getPipeline, MODES, setSensorMode, SensorFeed, type RecordedWindow, type SensorResultInfo } from "../link/sensor-link";
 import { INT16_FULL, type PipelineSpec } from "../../src/features/index";
 
 /**
@@ -111,9 +111,19 @@ export async function learnRun(link: HostLink, o: LearnOptions): Promise<SensorR
   return feed.results;
 }
 
-export interface WatchOptions { count: number; timeoutMs?: number; print?: (line: string) => void; onResult?: (r: SensorResultInfo, className: string) => void }
+export interface WatchOptions {
+  count: number; timeoutMs?: number; print?: (line: string) => void; onResult?: (r: SensorResultInfo, className: string) => void;
+  /**
+   * Only listen: send no SENSOR_MODE and leave the board's own mode (config.sensor.mode, the learn button)
+   * running when done, instead of starting infer and setting the sensor idle at Ctrl-C.
+   */
+  listen?: boolean;
+}
 
-/** The board classifies its windows; prints class and confidence of each (count 0: until interrupted). */
+/**
+ * The board classifies its windows; prints class and confidence of each (count 0: until interrupted). With
+ * `listen`, prints whatever the board's own mode reports (a learn result as its loss) and changes nothing.
+ */
 export async function watchRun(link: HostLink, o: WatchOptions): Promise<SensorResultInfo[]> {
   const pipeline = await getPipeline(link);
   const name = (i: number) => pipeline.classes[i] ?? `class ${i}`;
@@ -123,7 +133,8 @@ export async function watchRun(link: HostLink, o: WatchOptions): Promise<SensorR
     if (r.clippedFeatures > clippedFeatures) more += `  (${r.clippedFeatures - clippedFeatures} model inputs clipped)`;
     clipped = Math.max(clipped, r.clipped);
     clippedFeatures = Math.max(clippedFeatures, r.clippedFeatures);
-    o.print?.(`${name(r.classIndex)}  ${(r.confidence * 100).toFixed(1)}%${r.dropped ? `  (${r.dropped} results dropped: link busy)` : ""}${more}`);
+    const what = r.mode === MODES.learn ? `learned ${name(r.classIndex)}  loss ${r.loss.toFixed(4)}` : `${name(r.classIndex)}  ${(r.confidence * 100).toFixed(1)}%`;
+    o.print?.(`${what}${r.dropped ? `  (${r.dropped} results dropped: link busy)` : ""}${more}`);
     o.onResult?.(r, name(r.classIndex));
   });
   feed.listen(link);
@@ -131,9 +142,9 @@ export async function watchRun(link: HostLink, o: WatchOptions): Promise<SensorR
   const onSignal = () => { stop = true; };
   process.once("SIGINT", onSignal);
   try {
-    await setSensorMode(link, "infer", 0, o.count);
+    if (!o.listen) await setSensorMode(link, "infer", 0, o.count);
     await until(feed, () => stop || (o.count > 0 && feed.results.length >= o.count), o.timeoutMs ?? (o.count > 0 ? 30000 : Infinity), "watch");
-    if (stop || o.count === 0) await setSensorMode(link, "idle");
+    if (!o.listen && (stop || o.count === 0)) await setSensorMode(link, "idle");
   } finally {
     process.off("SIGINT", onSignal);
     link.onUnsolicited(undefined);
@@ -199,14 +210,18 @@ export const learnCommand: Command = {
 export const watchCommand: Command = {
   name: "watch",
   summary: "print the board's live classification of its own sensor (class and confidence per window)",
-  options: { ...linkOptions, count: countOption("windows to classify (0: until Ctrl-C)", 0), ...outputOptions },
-  examples: ["tinyprop watch --port /dev/ttyUSB0"],
+  options: {
+    ...linkOptions, count: countOption("windows to classify (0: until Ctrl-C)", 0),
+    listen: { type: "flag", help: "only listen to the board's own mode (config.sensor.mode, the learn button): start nothing, and leave it running" },
+    ...outputOptions,
+  },
+  examples: ["tinyprop watch --port /dev/ttyUSB0", "tinyprop watch --port /dev/ttyUSB0 --listen --count 10"],
   async run(args) {
     // watch's output is its results: printed in text and quiet modes, one "prediction" object each in json.
     const out = outputFor(args);
     const results = await withLink(args.string("port"), args.number("baud"), (link) => watchRun(link, {
-      count: args.number("count"), print: (l) => out.summary(l),
-      onResult: (r, className) => out.event("prediction", { window: r.window, class: className, classIndex: r.classIndex, confidence: r.confidence, dropped: r.dropped, clippedSamples: r.clipped, clippedFeatures: r.clippedFeatures }),
+      count: args.number("count"), listen: args.flag("listen"), print: (l) => out.summary(l),
+      onResult: (r, className) => out.event("prediction", { window: r.window, mode: r.mode === MODES.learn ? "learn" : "infer", class: className, classIndex: r.classIndex, confidence: r.confidence, loss: r.loss, dropped: r.dropped, clippedSamples: r.clipped, clippedFeatures: r.clippedFeatures }),
     }));
     const clipped = clippedOf(results), clippedFeatures = clippedFeaturesOf(results);
     if (clipped > 0) out.warn(clippedWarning(clipped, " before the board classified them"));
