@@ -9,12 +9,11 @@
 import { describe, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { runCli } from "./cli-run";
-import { VirtualClock } from "../host-sim/sim/clock";
+import { SensorBoards } from "./sensor-board";
 import { openLink } from "../host-sim/link/open";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HostLink } from "../host-sim/link/link";
-import { asBytePort } from "../host-sim/link/port";
+import type { HostLink } from "../host-sim/link/link";
 import { startSimulator, type Engine } from "../host-sim/sim/simulator";
 import { defaultDatasetDir, loadDefaultDataset } from "../host-sim/data/gestures";
 import { readCsvFile } from "../host-sim/data/csv";
@@ -31,32 +30,10 @@ const narrow: PipelineSpec = { ...data.pipeline, ranges: data.pipeline.ranges.ma
 const tight: PipelineSpec = { ...data.pipeline, clip: 0.5 };
 /** The built CLI as a child process (the simulated board runs in this process). */
 const cli = (args: string[]) => runCli(...args);
-const cleanup: (() => Promise<void> | void)[] = [];
-let clock: VirtualClock | undefined;
-
-/** Runs `body` in virtual time; the boards it starts are stopped before the clock is. */
-async function inVirtualTime(body: () => Promise<void>): Promise<void> {
-  clock = new VirtualClock({ seed: 9 });
-  try {
-    await clock.run(async () => {
-      try {
-        await body();
-      } finally {
-        for (const c of cleanup.splice(0).reverse()) await c();
-      }
-    });
-  } finally {
-    clock = undefined;
-  }
-}
-
+const boards = new SensorBoards(9, { inputs: data.inputWidth, classes: data.classes.length });
+const inVirtualTime = (body: () => Promise<void>) => boards.run(body);
 async function board(engine: Engine): Promise<HostLink> {
-  const sim = await startSimulator({ engine, pty: false, clock, cost: "zero", flashFile: null, imu: REPLAY });
-  cleanup.push(() => sim.stop());
-  const link = new HostLink(asBytePort(sim.port!, "board"));
-  cleanup.push(() => link.destroy());
-  await link.connect({ inputs: data.inputWidth, classes: data.classes.length });
-  return link;
+  return boards.board(engine, REPLAY);
 }
 
 /** Samples of replay rows [from, to) that `spec`'s ranges clip, counted by the host's copy of the pipeline. */

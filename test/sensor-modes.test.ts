@@ -8,10 +8,9 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HostLink } from "../host-sim/link/link";
-import { asBytePort } from "../host-sim/link/port";
-import { startSimulator, type Engine } from "../host-sim/sim/simulator";
-import { VirtualClock } from "../host-sim/sim/clock";
+import type { HostLink } from "../host-sim/link/link";
+import type { Engine } from "../host-sim/sim/simulator";
+import { SensorBoards } from "./sensor-board";
 import { defaultDatasetDir, loadDefaultDataset } from "../host-sim/data/gestures";
 import { readCsvFile } from "../host-sim/data/csv";
 import { putPipeline } from "../host-sim/link/sensor-link";
@@ -24,32 +23,10 @@ const CLASS = 2;
 const REPLAY = join(defaultDatasetDir(), `${data.classes[CLASS]}.csv`);
 const rows = readCsvFile(REPLAY, { columns: data.pipeline.columns }).values;
 const N = data.pipeline.window, C = data.pipeline.columns.length;
-const cleanup: (() => Promise<void> | void)[] = [];
-let clock: VirtualClock | undefined;
-
-/** Runs `body` in virtual time; the boards it starts are stopped before the clock is. */
-async function inVirtualTime(body: () => Promise<void>): Promise<void> {
-  clock = new VirtualClock({ seed: 5 });
-  try {
-    await clock.run(async () => {
-      try {
-        await body();
-      } finally {
-        for (const c of cleanup.splice(0).reverse()) await c();
-      }
-    });
-  } finally {
-    clock = undefined;
-  }
-}
-
+const boards = new SensorBoards(5, { inputs: data.inputWidth, classes: data.classes.length });
+const inVirtualTime = (body: () => Promise<void>) => boards.run(body);
 async function board(engine: Engine, imu: string | null = REPLAY): Promise<HostLink> {
-  const sim = await startSimulator({ engine, pty: false, clock, cost: "zero", flashFile: null, imu: imu ?? undefined });
-  cleanup.push(() => sim.stop());
-  const link = new HostLink(asBytePort(sim.port!, "board"));
-  cleanup.push(() => link.destroy());
-  await link.connect({ inputs: data.inputWidth, classes: data.classes.length });
-  return link;
+  return boards.board(engine, imu);
 }
 
 /** The host's model inputs for the replay's window starting at row `first` (same code as the board's). */
