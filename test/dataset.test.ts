@@ -5,9 +5,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CsvError, readCsvFile } from "../host-sim/data/csv";
+import { CsvError, isTimeColumn, readCsvFile } from "../host-sim/data/csv";
 import {
-  GESTURE_ROWS, IMU_COLUMNS, buildDataset, defaultDatasetDir, loadDataset, loadDefaultDataset, loadWindows, packageRoot, parseColumns,
+  GESTURE_ROWS, IMU_COLUMNS, buildDataset, defaultDatasetDir, describeReport, loadDataset, loadDefaultDataset, loadWindows, packageRoot, parseColumns,
 } from "../host-sim/data/gestures";
 import { FEATURE_RAW, FEATURE_STATS, FeaturePipeline } from "../src/features/index";
 
@@ -139,9 +139,26 @@ describe("errors name the file, the line and the setting", () => {
 
   it("non-numeric cells in a defaulted column say how to choose columns", () => {
     const dir = tmp(), path = join(dir, "d.csv");
-    writeFileSync(path, ["time,x,label", "12:00,1,a", "12:01,2,a"].join("\n"));
-    expect(() => loadWindows(path, { window: 1 })).toThrow(`${path}:2: non-numeric value "12:00" in column "time" (the inputs default to every column but the label column "label"; choose them with --columns)`);
+    writeFileSync(path, ["site,x,label", "A12,1,a", "A13,2,a"].join("\n"));
+    expect(() => loadWindows(path, { window: 1 })).toThrow(`${path}:2: non-numeric value "A12" in column "site" (the inputs default to every column but the label column "label" and time columns; choose them with --columns)`);
     expect(loadWindows(path, { window: 1, columns: "x" }).windows).toHaveLength(2);
+  });
+
+  it("time columns are left out of the default inputs, and the report says so; named, they are used", () => {
+    const dir = tmp(), path = join(dir, "d.csv");
+    writeFileSync(path, ["timestamp,x,time_ms,y,label", "12:00,1,0,5,a", "12:01,2,10,6,a", "12:02,3,20,7,b", "12:03,4,30,8,b"].join("\n"));
+    const set = loadWindows(path, { window: 1 });
+    expect(set.pipeline.columns).toEqual(["x", "y"]);
+    expect(set.timeColumns).toEqual(["timestamp", "time_ms"]);
+    const data = loadDataset(path, { window: 1, testPerClass: 1 });
+    expect(describeReport(data.report)).toContain(`note: columns "timestamp", "time_ms" not used as inputs (time columns: the model would learn the recording's clock, and a board's sensor has none; name them in --columns to use them)`);
+    const named = loadWindows(path, { window: 1, columns: "time_ms,y" });
+    expect([named.pipeline.columns, named.timeColumns]).toEqual([["time_ms", "y"], []]);
+    // A file with nothing but a time column and the label: that column is the input.
+    writeFileSync(path, ["t,label", "1,a", "2,b"].join("\n"));
+    expect(loadWindows(path, { window: 1 }).pipeline.columns).toEqual(["t"]);
+    expect(["t", "Time", "timestamp", "millis", "time_ms", "ts", "elapsed s"].every(isTimeColumn)).toBe(true);
+    expect(["x", "tilt", "temp", "aX", "timer", "stamp"].some(isTimeColumn)).toBe(false);
   });
 
   it("single file: unknown label, label change inside a window, short window", () => {

@@ -13,7 +13,7 @@ export const linkOptions = {
 /** How sensor CSV is read (host-sim/data): shared by train, evaluate, stream, predict and quantize. */
 export const dataOptions = {
   "label-column": { type: "string", value: "NAME", help: "column holding the class name, for a single CSV file (a folder of per-class files needs none)", default: "label" },
-  columns: { type: "string", value: "A,B:RANGE,...", help: "input columns by name (case as in the file), each optionally with its full scale and unit, e.g. ax:4g,gz:2000dps (default: every column but the label column, full scale learned from the data; a model's own columns when it has them)" },
+  columns: { type: "string", value: "A,B:RANGE,...", help: "input columns by name (case as in the file), each optionally with its full scale and unit, e.g. ax:4g,gz:2000dps (default: every column but the label column and time columns such as timestamp or millis, full scale learned from the data; a model's own columns when it has them)" },
   window: { type: "int", value: "ROWS", help: "rows per window (default 119, or the model's); 1 = one labelled row per sample (tabular data)", min: 1, max: 2048 },
   stride: { type: "int", value: "ROWS", help: "rows from one window start to the next (default: the window, i.e. back to back)", min: 1, max: 1 << 20 },
   features: { type: "string", value: "SETS", help: "features per window, comma-separated: stats, spectrum[:bands], raw[:points] (default stats; raw for --window 1)" },

@@ -93,6 +93,14 @@ export interface CsvTable {
  * and skip the line. `push` stops at the first bad line and the stream is then failed: every later call
  * rethrows the same error (a whole-file read must not continue past a bad line).
  */
+/**
+ * A column that holds time, not a sensor reading (timestamp, millis, t, ...): left out of the default inputs,
+ * since a model would learn the recording's clock and a board's sensor has no such column.
+ */
+export function isTimeColumn(name: string): boolean {
+  return /^(t|ts|time|timestamp|date|datetime|millis|micros|ms|us|sec|seconds|elapsed)([ _-]?(ms|us|s|sec))?$/i.test(name.trim());
+}
+
 export class CsvStream {
   readonly source: string;
   private readonly opts: CsvOptions;
@@ -102,6 +110,7 @@ export class CsvStream {
   private ended = false;
   private _header: string[] | undefined;
   private _columns: string[] = [];
+  private _timeColumns: string[] = [];
   private colIndex: Int32Array = new Int32Array(0);
   private labelIndex = -1;
   private labelSet: Set<string> | undefined;
@@ -120,6 +129,10 @@ export class CsvStream {
   /** Numeric columns extracted (order of CsvRow.values); empty until the header has been read. */
   get columns(): string[] {
     return this._columns;
+  }
+  /** Time columns left out of the default inputs (none when the columns were named). */
+  get timeColumns(): string[] {
+    return this._timeColumns;
   }
   /** Number of lines consumed so far (the last line number seen). */
   get linesRead(): number {
@@ -229,7 +242,11 @@ export class CsvStream {
         this.fail(line, `${setting}: missing label column "${labelColumn}" (header: ${excerpt(names.join(","), 200)})${nearNames([labelColumn], names)}${oneColumn}`);
       }
     }
-    const wanted = this.opts.columns ?? names.filter((_, i) => i !== labelIndex);
+    // By default every column but the label and time columns (unless time is all there is).
+    const others = names.filter((_, i) => i !== labelIndex);
+    const sensors = others.filter((n) => !isTimeColumn(n));
+    const wanted = this.opts.columns ?? (sensors.length > 0 ? sensors : others);
+    this._timeColumns = this.opts.columns || sensors.length === 0 ? [] : others.filter(isTimeColumn);
     const missing = wanted.filter((c) => !seen.has(c));
     if (missing.length > 0) {
       const setting = this.opts.columnsSetting ?? "columns";

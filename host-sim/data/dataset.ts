@@ -62,6 +62,8 @@ export interface DataReport {
   windowSetting: string;
   /** Files of a data folder that were not read. */
   ignoredFiles: string[];
+  /** Time columns left out of the default inputs. */
+  timeColumns: string[];
 }
 
 /** What was clipped or left out of a window set, with the normalised features clipped in each split. */
@@ -70,6 +72,7 @@ export function reportOf(set: WindowSet, clippedFeatures: { train: number; test:
     clippedSamples: set.pipeline.columns.map((column, c) => ({ column, count: set.clippedSamples[c]!, range: set.pipeline.ranges[c]!, first: set.firstClipped[c] ?? null }))
       .filter((c) => c.count > 0),
     rangesFrom: set.rangesFrom, clippedFeatures, uncoveredRows: set.uncoveredRows, uncovered: set.uncovered, windowSetting: set.windowSetting, ignoredFiles: set.ignoredFiles,
+    timeColumns: set.timeColumns,
   };
 }
 
@@ -168,6 +171,10 @@ export function describeReport(r: DataReport): string[] {
     const where = r.uncovered.map((u) => `${u.source} ${lineSpan(u.firstLine, u.lastLine)} (${u.rows} row${u.rows === 1 ? "" : "s"} of "${u.label}")`).join(", ");
     const more = r.uncovered.reduce((n, u) => n + u.rows, 0) < r.uncoveredRows ? ", ..." : "";
     lines.push(`note: ${r.uncoveredRows} rows at the ends of labelled runs fall after the last window and are not used (${r.windowSetting} do not tile them): ${where}${more}`);
+  }
+  if (r.timeColumns.length > 0) {
+    const names = r.timeColumns.map((c) => `"${c}"`).join(", ");
+    lines.push(`note: column${r.timeColumns.length === 1 ? "" : "s"} ${names} not used as input${r.timeColumns.length === 1 ? " (a time column" : "s (time columns"}: the model would learn the recording's clock, and a board's sensor has none; name ${r.timeColumns.length === 1 ? "it" : "them"} in --columns to use ${r.timeColumns.length === 1 ? "it" : "them"})`);
   }
   if (r.ignoredFiles.length > 0) lines.push(`note: not read (not .csv): ${r.ignoredFiles.slice(0, 5).join(", ")}${r.ignoredFiles.length > 5 ? ", ..." : ""}`);
   return lines;

@@ -108,6 +108,8 @@ export interface ReaderSettings {
 export class WindowReader {
   /** The numeric columns, once the first header has been read. */
   columns: string[] | undefined;
+  /** Time columns the first file's header had, left out of the default inputs. */
+  timeColumns: string[] = [];
   uncoveredRows = 0;
   uncovered: UncoveredRun[] = [];
   /** Per column, where the first sample beyond its range was (pass 2). */
@@ -152,12 +154,13 @@ export class WindowReader {
     if (out) this.firstClipped = Array.from(clips!, () => null);
     for (const file of files) {
       let checked = false;
-      const onRow = (row: CsvRow, stream: { source: string; columns: string[] }): void => {
+      const onRow = (row: CsvRow, stream: { source: string; columns: string[]; timeColumns: string[] }): void => {
         if (!checked) {
           checked = true;
           if (wanted === undefined) {
             wanted = [...stream.columns];
             wantedFrom = stream.source;
+            this.timeColumns = [...stream.timeColumns];
           }
           if (stream.columns.join(",") !== wanted.join(",")) {
             throw new CsvError(stream.source, 1, `columns ${stream.columns.join(",")} differ from ${wantedFrom || "the other files"}'s ${wanted.join(",")} (every file of a folder needs the same inputs: choose them with --columns)`);

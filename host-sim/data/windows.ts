@@ -29,7 +29,7 @@ export interface ColumnSpec {
 }
 
 export interface LoadOptions {
-  /** Input columns, e.g. ["ax", "ay"] or "ax:4g,ay:4g" (default: every column but the label column). */
+  /** Input columns, e.g. ["ax", "ay"] or "ax:4g,ay:4g" (default: every column but the label and time columns). */
   columns?: string | readonly (string | ColumnSpec)[];
   /** Single-file form: the column holding class names (default "label"). */
   labelColumn?: string;
@@ -80,6 +80,8 @@ export interface WindowSet {
   windowSetting: string;
   /** Files of a data folder that were not read (not .csv). */
   ignoredFiles: string[];
+  /** Time columns (timestamp, millis, ...) left out of the default inputs. */
+  timeColumns: string[];
   /** With keepSamples: each window's rows as int16 counts, windows.length x window x columns, oldest row first. */
   samples?: Int16Array;
 }
@@ -214,7 +216,7 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
     labelHint: options.labelColumn !== undefined ? "" : "; name the class column with --label-column, or give a folder of per-class CSV files",
     columnsSetting: model ? `${from} expects columns ${model.columns.join(",")} (its pipeline)` : settings.columns,
     // Cells the user did not choose can fail to parse: say how to choose.
-    valueHint: model || options.columns !== undefined ? "" : ` (the inputs default to every column ${folder ? "of the file" : `but the label column "${labelColumn}"`}; choose them with --columns)`,
+    valueHint: model || options.columns !== undefined ? "" : ` (the inputs default to every column ${folder ? "of the file" : `but the label column "${labelColumn}"`} and time columns; choose them with --columns)`,
   });
 
   // Pass 1, only when a full scale is to be learned: the largest |value| of each column.
@@ -244,6 +246,7 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
     classes, pipeline, windows, features: store.take(), clippedSamples: Array.from(pipe.clippedSamples), firstClipped: reader.firstClipped, rangesFrom,
     uncoveredRows: reader.uncoveredRows, uncovered: reader.uncovered, windowSetting: reader.s.windowSetting,
     ignoredFiles: ignored.map((f) => join(path, f)),
+    timeColumns: options.columns !== undefined || model ? [] : reader.timeColumns,
     ...(samples ? { samples: samples.take() } : {}),
   };
 }
