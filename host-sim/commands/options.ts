@@ -22,7 +22,7 @@ export const dataOptions = {
 
 /** Which part of the data is held out to measure accuracy. */
 export const splitOptions = {
-  "test-split": { type: "number", value: "F", help: "fraction of each class held out for testing, chosen at random with --seed (default: the last 5 gestures of each class in file order)", min: 0, max: 0.9 },
+  "test-split": { type: "number", value: "F", help: "fraction of each class held out for testing, chosen at random with --seed (default: the last 5 windows of each class in file order)", min: 0, max: 0.9 },
   test: { type: "string", value: "PATH", help: "CSV file or folder used as the test set instead of a split (all of the data then trains)" },
 } satisfies OptionTable;
 

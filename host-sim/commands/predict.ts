@@ -36,7 +36,7 @@ function pipelineOf(path: string): PipelineSpec {
 
 export const predictCommand: Command = {
   name: "predict",
-  summary: "classify the gestures in a CSV file or folder on the board",
+  summary: "classify the windows of a CSV file or folder on the board",
   positionals: [{ name: "data", help: "CSV file or folder of per-class CSV files" }],
   options: {
     ...linkOptions,

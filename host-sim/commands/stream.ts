@@ -206,7 +206,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     throw e;
   }
   const data = input.data;
-  print(`data: ${data.train.count} training and ${data.test.count} test gestures, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
+  print(`data: ${data.train.count} training and ${data.test.count} test windows, ${data.inputWidth} features, classes ${data.classes.join(", ")}`);
   if (input.throughBoard) print(`inputs: normalised with ${input.pipelineFrom} (its column ranges and the mean/scale learned from its training data)`);
   for (const line of describeReport(data.report)) out.note(line);
   const rawValues = data.pipeline.window * data.pipeline.columns.length;
@@ -219,7 +219,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
   const perEpoch = Math.ceil(data.train.count / batch); // the last one short when batch does not divide the set
   if (perEpoch < 1) {
     await link.close();
-    throw new UsageError(`--frame-samples ${batch} is larger than the ${data.train.count} training gestures`);
+    throw new UsageError(`--frame-samples ${batch} is larger than the ${data.train.count} training windows`);
   }
   const total = perEpoch * epochs;
   const identity = runIdentity(input, { epochs, batch, seed, lr, raw });
@@ -334,7 +334,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
 
   const samples = result.samples;
   const short = data.train.count % batch;
-  print(`trained ${epochs} epoch(s) x ${data.train.count} gestures, each once per epoch (${perEpoch} frames per epoch` +
+  print(`trained ${epochs} epoch(s) x ${data.train.count} windows, each once per epoch (${perEpoch} frames per epoch` +
     (short ? `, the last one of ${short} samples` : "") + ")");
   print(`streamed ${result.batches} batches (${samples} samples) in ${seconds.toFixed(1)} s: ${(samples / seconds).toFixed(0)} samples/s` +
     (result.skipped ? `, ${result.skipped} already on the device` : "") + (result.replayed ? `, ${result.replayed} replayed after a device reset` : "") +
@@ -352,7 +352,7 @@ export async function streamRun(o: StreamOptions): Promise<StreamResult> {
     extra: { device: info, link: stats, decoder: dec, state: stateFile, pipeline: data.pipeline, checkpoint: checkpoint ?? null },
   });
   for (const f of files) print(f);
-  out.summary(`final test accuracy: ${(testAccuracy * 100).toFixed(1)}% (${data.test.count} gestures held out, predicted on the device)`);
+  out.summary(`final test accuracy: ${(testAccuracy * 100).toFixed(1)}% (${data.test.count} windows held out, predicted on the device)`);
   out.event("summary", { testAccuracy, batches: result.batches, samples, seconds, last: last ?? null, confusion, log: logPath, checkpoint: checkpoint ?? null, dataReport: data.report });
   return { testAccuracy, batches: result.batches, samples, seconds, history, confusion, stats, checkpoint };
 }
