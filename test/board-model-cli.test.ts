@@ -72,6 +72,7 @@ describe("the board runs the user's model (CLI against the simulator)", () => {
     r = await cli("info", "--port", port);
     expect(r.code).toBe(0);
     expect(r.out).toContain("model classes: c0, c1, c2");
+    expect(r.out).toMatch(/softmax_cross_entropy, sgd lr 0\.05, batch/); // the board's float32 0.05 as it was set
     expect(r.out).toMatch(/model memory: plan \d+ bytes, model budget \d+ bytes, free memory \d+ bytes/);
 
     // Other class names with the same shape: refused while the data is read through the board's model,

@@ -9,6 +9,7 @@ import { describeCheckpoints } from "./checkpoint";
 import { canInstall, describeSpec } from "./weights";
 import { readPipeline, readSpec } from "../../src/modelfile/index";
 import { describeFeatures } from "../../src/features/spec";
+import { float32Text } from "../text";
 
 /** The board's model as `info` describes it: spec, dtype, classes, inputs, memory plan, budget, free memory. */
 export async function modelLines(link: HostLink): Promise<string[]> {
@@ -19,7 +20,7 @@ export async function modelLines(link: HostLink): Promise<string[]> {
   const pipeline = readPipeline(file);
   const o = spec.optimizer;
   const lines = [
-    `model spec: ${describeSpec(spec)}, ${spec.loss}, ${o.type}${o.momentum ? ` momentum ${o.momentum}` : ""} lr ${o.learningRate}, batch ${spec.batchSize ?? 1}, ${spec.frozen ?? 0} frozen layer(s)`,
+    `model spec: ${describeSpec(spec)}, ${spec.loss}, ${o.type}${o.momentum ? ` momentum ${float32Text(o.momentum)}` : ""} lr ${float32Text(o.learningRate)}, batch ${spec.batchSize ?? 1}, ${spec.frozen ?? 0} frozen layer(s)`,
     pipeline
       ? `model classes: ${pipeline.classes.length ? pipeline.classes.join(", ") : "(not named)"}; inputs: ${pipeline.columns.join(",")}, window ${pipeline.window}, features ${describeFeatures(pipeline)}`
       : "model classes: (not named: the model has no stored pipeline)",
