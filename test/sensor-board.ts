@@ -5,12 +5,14 @@ import { HostLink } from "../host-sim/link/link";
 import { asBytePort } from "../host-sim/link/port";
 import { startSimulator, type Engine } from "../host-sim/sim/simulator";
 import { VirtualClock } from "../host-sim/sim/clock";
+import type { SensorConfig } from "../src/app/sensor-config";
 
 export class SensorBoards {
   private clock: VirtualClock | undefined;
   private readonly stops: (() => Promise<void> | void)[] = [];
 
-  constructor(private readonly seed: number, private readonly shape: { inputs: number; classes: number }) {}
+  /** `shape`: the model the boards must have (the link checks it), or none for a board to be given one. */
+  constructor(private readonly seed: number, private readonly shape?: { inputs: number; classes: number }) {}
 
   /** Runs `body` in virtual time on a fresh clock. */
   async run(body: () => Promise<void>): Promise<void> {
@@ -28,9 +30,12 @@ export class SensorBoards {
     }
   }
 
-  /** Inside run(): a board replaying `imu` (null: no sensor), no flash, computing in no time; a link connected. */
-  async board(engine: Engine, imu: string | null): Promise<HostLink> {
-    const sim = await startSimulator({ engine, pty: false, clock: this.clock, cost: "zero", flashFile: null, imu: imu ?? undefined });
+  /**
+   * Inside run(): a board replaying `imu` (null: no sensor) with the manifest's sensor settings and `sensor`
+   * over them, no flash, computing in no time; a link connected.
+   */
+  async board(engine: Engine, imu: string | null, sensor?: SensorConfig): Promise<HostLink> {
+    const sim = await startSimulator({ engine, pty: false, clock: this.clock, cost: "zero", flashFile: null, imu: imu ?? undefined, sensor });
     this.stops.push(() => sim.stop());
     const link = new HostLink(asBytePort(sim.port!, "board"));
     this.stops.push(() => link.destroy());

@@ -33,12 +33,13 @@ async function until(feed: SensorFeed, done: () => boolean, timeoutMs: number, w
   }
 }
 
-/** A recorded window as CSV lines in the pipeline's units (value = counts x range / 32767). */
+/** A recorded window as CSV lines in the pipeline's units (value = counts x range / 32767, 7 digits). */
 export function windowRows(w: RecordedWindow, p: PipelineSpec): string[] {
   const lines: string[] = [];
   for (let r = 0; r < w.rows; r++) {
     const cells: string[] = [];
-    for (let c = 0; c < w.columns; c++) cells.push(String((w.counts[r * w.columns + c]! * p.ranges[c]!) / INT16_FULL));
+    // 7 significant digits: a count is 1/32767 of the range, so reading the CSV back gives the same counts.
+    for (let c = 0; c < w.columns; c++) cells.push(String(Number(((w.counts[r * w.columns + c]! * p.ranges[c]!) / INT16_FULL).toPrecision(7))));
     lines.push(cells.join(","));
   }
   return lines;

@@ -3,7 +3,8 @@ import type { Command } from "./command";
 import { linkOptions } from "./options";
 import { onShutdown, untilSignal } from "../lifecycle";
 import { startSimulator, type Engine, type Simulator } from "../sim/simulator";
-import type { SensorConfig } from "../../src/app/sensor-config";
+import { DEFAULT_COLUMNS, DEFAULT_FIELDS, DEFAULT_SCALES, type SensorConfig } from "../../src/app/sensor-config";
+import { UsageError } from "../args";
 
 export { startSimulator } from "../sim/simulator";
 export type { Simulator, SimulatorOptions, SimPort } from "../sim/simulator";
@@ -18,7 +19,10 @@ export const simCommand: Command = {
     ring: { type: "number", value: "BYTES", help: "the board's UART has an interrupt-filled receive ring of this size (0: the 128-byte FIFO only; docs/native-uart.md)", default: 0, min: 0, max: 1048576 },
     "reset-every": { type: "number", value: "MS", help: "power-cycle the board every MS milliseconds (0: never); SIGUSR1 or \"reset\" on stdin does it once", default: 0, min: 0, max: 86400000 },
     trace: { type: "flag", help: "print the device's trace output on stderr" },
-    imu: { type: "string", value: "FILE", help: "give the board an IMU (MPU-6050 stand-in) that replays this CSV's aX..gZ columns, one row per sample (for record, learn, watch)" },
+    imu: { type: "string", value: "FILE", help: "give the board an IMU (MPU-6050 stand-in) that replays this CSV's sensor columns (aX..gZ unless --sensor-columns), one row per sample (for record, learn, watch)" },
+    "sensor-columns": { type: "string", value: "A,B,...", help: "the board's sensor column names, taking the MPU-6050's readings in order: accelerometer x, y, z (in g), gyroscope x, y, z (deg/s) (overrides config.sensor.columns; default aX,aY,aZ,gX,gY,gZ)" },
+    "sensor-scales": { type: "string", value: "S,S,...", help: "per sensor column, driver unit -> column unit (1 keeps the driver's m/s^2 and deg/s; default 1/9.80665 for acceleration in g, 1 for rotation)" },
+    "sensor-hz": { type: "number", value: "HZ", help: "the board's sampling rate (overrides config.sensor.hz)", min: 1, max: 1000 },
     mode: { type: "string", value: "MODE", help: "what the board does with its IMU's windows from boot, with no host (overrides config.sensor.mode)", choices: ["off", "record", "learn", "infer"] },
     label: { type: "string", value: "NAME", help: "learn mode's class and the button's first one (overrides config.sensor.label)" },
     button: { type: "number", value: "PIN", help: "give the board a learn button on this GPIO (overrides config.sensor.button.pin); \"press\" / \"release\" on stdin work it", min: 0, max: 39 },
@@ -31,7 +35,10 @@ export const simCommand: Command = {
       uart: args.number("ring") > 0 ? { receive: "ring", ringSize: Math.floor(args.number("ring")) } : undefined,
       trace: args.flag("trace") ? (text) => process.stderr.write(`[device] ${text}`) : undefined,
       imu: args.optionalString("imu"),
-      sensor: sensorOverrides(args.optionalString("mode"), args.optionalString("label"), args.optionalNumber("button")),
+      sensor: sensorOverrides({
+        mode: args.optionalString("mode"), label: args.optionalString("label"), pin: args.optionalNumber("button"),
+        columns: args.optionalString("sensor-columns"), scales: args.optionalString("sensor-scales"), hz: args.optionalNumber("sensor-hz"),
+      }),
     });
     const unregister = onShutdown(() => sim.stop());
     console.log(sim.path);
@@ -50,11 +57,29 @@ export const simCommand: Command = {
 };
 
 /** config.sensor settings from the command line (undefined: the manifest's). */
-function sensorOverrides(mode: string | undefined, label: string | undefined, pin: number | undefined): SensorConfig | undefined {
+export function sensorOverrides(a: { mode?: string; label?: string; pin?: number; columns?: string; scales?: string; hz?: number }): SensorConfig | undefined {
   const o: SensorConfig = {};
-  if (mode !== undefined) o.mode = mode;
-  if (label !== undefined) o.label = /^\d+$/.test(label) ? Number(label) : label;
-  if (pin !== undefined) o.button = { pin };
+  if (a.mode !== undefined) o.mode = a.mode;
+  if (a.label !== undefined) o.label = /^\d+$/.test(a.label) ? Number(a.label) : a.label;
+  if (a.pin !== undefined) o.button = { pin: a.pin };
+  if (a.hz !== undefined) o.hz = a.hz;
+  if (a.columns !== undefined) {
+    const names = a.columns.split(",").map((c) => c.trim());
+    if (names.some((n) => n === "") || names.length > DEFAULT_FIELDS.length) {
+      throw new UsageError(`--sensor-columns ${a.columns}: 1 to ${DEFAULT_FIELDS.length} names, comma-separated (the MPU-6050's readings in order)`);
+    }
+    o.columns = names;
+    o.fields = DEFAULT_FIELDS.slice(0, names.length); // the manifest's fields belong to its own columns
+    o.scales = DEFAULT_SCALES.slice(0, names.length);
+  }
+  if (a.scales !== undefined) {
+    const n = (o.columns ?? DEFAULT_COLUMNS).length;
+    const scales = a.scales.split(",").map((x) => Number(x.trim()));
+    if (scales.length !== n || scales.some((x) => !Number.isFinite(x) || x === 0)) {
+      throw new UsageError(`--sensor-scales ${a.scales}: one non-zero number per sensor column (${n}: ${(o.columns ?? DEFAULT_COLUMNS).join(",")})`);
+    }
+    o.scales = scales;
+  }
   return Object.keys(o).length > 0 ? o : undefined;
 }
 

@@ -2,14 +2,14 @@
 // "sensor", default aX..gZ in g and deg/s) are read from the file and converted into the driver's units
 // (the board multiplies them back by its configured scales), so the board computes from the recording.
 import { readCsvFile } from "../data/csv";
-import { DEFAULT_COLUMNS, DEFAULT_FIELDS, DEFAULT_SCALES, type SensorConfig } from "../../src/app/sensor-config";
+import { sensorSettings, sensorSettingsError, type SensorConfig } from "../../src/app/sensor-config";
 import type { ReplayConfig } from "./imu-replay";
 
 /** The board config's "sensor" block with a replay of `file` (a label column, if any, is ignored). */
 export function replayConfig(file: string, sensor: SensorConfig = {}): SensorConfig & { replay: ReplayConfig } {
-  const columns = sensor.columns ?? DEFAULT_COLUMNS;
-  const fields = sensor.fields ?? DEFAULT_FIELDS;
-  const scales = sensor.scales ?? DEFAULT_SCALES;
+  const { columns, fields, scales } = sensorSettings(sensor);
+  const wrong = sensorSettingsError(sensorSettings(sensor));
+  if (wrong !== "") throw new Error(`--imu ${file}: ${wrong}`);
   const table = readCsvFile(file, { columns, columnsSetting: `--imu ${file}: the board's sensor columns ${columns.join(",")} (config.sensor.columns)` });
   const rows: number[] = new Array<number>(table.values.length);
   const C = columns.length;

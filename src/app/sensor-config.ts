@@ -52,14 +52,34 @@ export const DEFAULT_SCALES = [1 / STANDARD_GRAVITY, 1 / STANDARD_GRAVITY, 1 / S
 
 type DriverClass = new (options: { sensor: Record<string, unknown>; onError?: (message: string) => void }) => SensorDriver;
 
-/** The sensor's settings with defaults filled in. */
+/**
+ * The sensor's settings with defaults filled in. Columns without `fields` take the MPU-6050's readings in
+ * order (accelerometer x, y, z, then gyroscope x, y, z), and without `scales` those readings' defaults, so
+ * a 3-axis pipeline needs only `columns`.
+ */
 export function sensorSettings(c: SensorConfig): SensorSettings {
+  const columns = c.columns ?? DEFAULT_COLUMNS;
   return {
     hz: typeof c.hz === "number" ? c.hz : 119,
-    columns: c.columns ?? DEFAULT_COLUMNS,
-    fields: c.fields ?? DEFAULT_FIELDS,
-    scales: c.scales ?? DEFAULT_SCALES,
+    columns,
+    fields: c.fields ?? DEFAULT_FIELDS.slice(0, columns.length),
+    scales: c.scales ?? DEFAULT_SCALES.slice(0, columns.length),
   };
+}
+
+/** What is wrong with the settings, or "" (the board then runs without its sensor and says why). */
+export function sensorSettingsError(s: SensorSettings): string {
+  const C = s.columns.length;
+  if (C < 1 || C > 255) return "config.sensor.columns needs 1 to 255 names";
+  if (s.fields.length !== C) return "config.sensor.fields has " + s.fields.length + " entries for " + C + " columns (the MPU-6050 gives 6 readings)";
+  if (s.scales.length !== C) return "config.sensor.scales has " + s.scales.length + " entries for " + C + " columns";
+  for (let k = 0; k < C; k++) {
+    const f = s.fields[k];
+    if (typeof f !== "string" || f.indexOf(".") < 1) return "config.sensor.fields: \"" + String(f) + "\" is not group.axis (e.g. accelerometer.x)";
+    if (!(typeof s.scales[k] === "number" && Number.isFinite(s.scales[k]) && s.scales[k] !== 0)) return "config.sensor.scales: " + String(s.scales[k]) + " is not a finite non-zero number";
+  }
+  if (!(typeof s.hz === "number" && s.hz > 0 && s.hz <= 1000)) return "config.sensor.hz: " + String(s.hz) + " is not 1 to 1000 samples per second";
+  return "";
 }
 
 /** Opens the configured sensor, or returns null (no "sensor" settings, driver "", or the sensor failed). */
@@ -67,6 +87,12 @@ export function openSensor(c: SensorConfig, bus: unknown, Driver: unknown, log: 
   if (Object.keys(c).length === 0 || c.driver === "") return null;
   if (c.driver !== undefined && c.driver !== "mpu6050") {
     log("sensor: unknown driver " + c.driver);
+    return null;
+  }
+  const settings = sensorSettings(c);
+  const wrong = sensorSettingsError(settings);
+  if (wrong !== "") {
+    log("sensor off: " + wrong);
     return null;
   }
   if (bus === null || Driver === null) {
@@ -80,8 +106,8 @@ export function openSensor(c: SensorConfig, bus: unknown, Driver: unknown, log: 
     };
     const driver = new (Driver as DriverClass)({ sensor, onError: (m) => { failed = m; } });
     if (failed !== "") throw new Error(failed);
-    log("sensor: mpu6050 at " + (c.hz ?? 119) + " Hz");
-    return { driver, settings: sensorSettings(c) };
+    log("sensor: mpu6050 at " + settings.hz + " Hz, columns " + settings.columns.join(","));
+    return { driver, settings };
   } catch (e) {
     log("sensor off: " + String(e));
     return null;
