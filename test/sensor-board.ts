@@ -6,6 +6,25 @@ import { asBytePort } from "../host-sim/link/port";
 import { startSimulator, type Engine } from "../host-sim/sim/simulator";
 import { VirtualClock } from "../host-sim/sim/clock";
 import type { SensorConfig } from "../src/app/sensor-config";
+import { FeaturePipeline, type PipelineSpec } from "../src/features/index";
+
+/** The int16 counts the pipeline stores for the window of `rows` starting at row `first` (as record sends). */
+export function windowCounts(pipeline: PipelineSpec, rows: ArrayLike<number>, first: number): number[] {
+  const pipe = new FeaturePipeline({ ...pipeline, mean: [], scale: [] });
+  const C = pipeline.columns.length;
+  for (let r = first; r < first + pipeline.window; r++) pipe.pushRow(rows, r * C);
+  return Array.from(pipe.ring);
+}
+
+/** The host's model inputs for the window of `rows` (row-major, `pipeline`'s columns) starting at row `first`. */
+export function windowInputs(pipeline: PipelineSpec, rows: ArrayLike<number>, first: number): Float32Array {
+  const pipe = new FeaturePipeline(pipeline);
+  const C = pipeline.columns.length;
+  for (let r = first; r < first + pipeline.window; r++) pipe.pushRow(rows, r * C);
+  const x = new Float32Array(pipe.width);
+  pipe.extract(x, 0);
+  return x;
+}
 
 export class SensorBoards {
   private clock: VirtualClock | undefined;

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SensorBoards } from "./sensor-board";
+import { SensorBoards, windowCounts, windowInputs } from "./sensor-board";
 import { syntheticCsv } from "./synthetic-sensors";
 import { loadDataset } from "../host-sim/data/dataset";
 import { readCsvFile } from "../host-sim/data/csv";
@@ -19,7 +19,6 @@ import { recordRun, watchRun } from "../host-sim/commands/sensor";
 import { sensorOverrides } from "../host-sim/commands/sim";
 import { UsageError } from "../host-sim/args";
 import { openSensor, sensorSettings, sensorSettingsError, STANDARD_GRAVITY } from "../src/app/sensor-config";
-import { FeaturePipeline } from "../src/features/index";
 import type { Engine } from "../host-sim/sim/simulator";
 
 const dir = mkdtempSync(join(tmpdir(), "tinyprop-sensorcols-"));
@@ -27,7 +26,7 @@ const file = join(dir, "fan.csv");
 writeFileSync(file, syntheticCsv({ columns: ["ax", "ay", "az"], classes: 3, window: 64, windowsPerClass: 6, rate: 200, lowHz: 10, highHz: 40, noise: 0.2, seed: 2, unit: 9.81 }));
 const data = loadDataset(file, { window: 64, features: "stats,spectrum:8" });
 const rows = readCsvFile(file, { columns: ["ax", "ay", "az"] }).values;
-const N = 64, C = 3;
+const N = 64;
 
 describe("sensor settings", () => {
   it("columns alone take the MPU-6050's readings in order; mismatched settings turn the sensor off with the reason", () => {
@@ -55,13 +54,7 @@ describe("sensor settings", () => {
 });
 
 /** The host's model inputs for the file's window starting at row `first`, through the trained pipeline. */
-function hostInputs(first: number): Float32Array {
-  const pipe = new FeaturePipeline(data.pipeline);
-  for (let r = first; r < first + N; r++) pipe.pushRow(rows, r * C);
-  const x = new Float32Array(pipe.width);
-  pipe.extract(x, 0);
-  return x;
-}
+const hostInputs = (first: number) => windowInputs(data.pipeline, rows, first);
 
 async function threeAxisBoard(engine: Engine): Promise<void> {
   const boards = new SensorBoards(4);
@@ -71,18 +64,10 @@ async function threeAxisBoard(engine: Engine): Promise<void> {
     await installModel(link, freshModelFile(gestureModelSpec(data.inputWidth, 3, { layers: [{ units: 8, activation: "relu" }, { units: 3, activation: "softmax" }] }), data));
     // record: the board's windows are the file's rows (in m/s^2, as the pipeline's ranges count them).
     const rec = await recordRun(link, { label: "fan", count: 2, dir: mkdtempSync(join(tmpdir(), "tinyprop-record-")) });
-    for (let w = 0; w < 2; w++) {
-      const pipe = new FeaturePipeline({ ...data.pipeline, mean: [], scale: [] });
-      for (let r = w * N; r < (w + 1) * N; r++) pipe.pushRow(rows, r * C);
-      expect(Array.from(rec.windows[w]!.counts)).toEqual(Array.from(pipe.ring));
-    }
+    for (let w = 0; w < 2; w++) expect(Array.from(rec.windows[w]!.counts)).toEqual(windowCounts(data.pipeline, rows, w * N));
     // The CSV it wrote reads back as the same counts (values written to 7 digits).
     const written = readCsvFile(rec.file, { columns: ["ax", "ay", "az"] }).values;
-    for (let w = 0; w < 2; w++) {
-      const pipe = new FeaturePipeline({ ...data.pipeline, mean: [], scale: [] });
-      for (let r = w * N; r < (w + 1) * N; r++) pipe.pushRow(written, r * C);
-      expect(Array.from(pipe.ring)).toEqual(Array.from(rec.windows[w]!.counts));
-    }
+    for (let w = 0; w < 2; w++) expect(windowCounts(data.pipeline, written, w * N)).toEqual(Array.from(rec.windows[w]!.counts));
     // infer: the board's class and confidence are the model's on the host's features of the same rows.
     const seen = await watchRun(link, { count: 2 });
     for (let k = 0; k < 2; k++) {

@@ -10,19 +10,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HostLink } from "../host-sim/link/link";
 import type { Engine } from "../host-sim/sim/simulator";
-import { SensorBoards } from "./sensor-board";
+import { SensorBoards, windowCounts, windowInputs } from "./sensor-board";
 import { defaultDatasetDir, loadDefaultDataset } from "../host-sim/data/gestures";
 import { readCsvFile } from "../host-sim/data/csv";
 import { putPipeline } from "../host-sim/link/sensor-link";
 import { learnRun, recordRun, watchRun } from "../host-sim/commands/sensor";
 import { loadWindows } from "../host-sim/data/dataset";
-import { FeaturePipeline } from "../src/features/index";
 
 const data = loadDefaultDataset();
 const CLASS = 2;
 const REPLAY = join(defaultDatasetDir(), `${data.classes[CLASS]}.csv`);
 const rows = readCsvFile(REPLAY, { columns: data.pipeline.columns }).values;
-const N = data.pipeline.window, C = data.pipeline.columns.length;
+const N = data.pipeline.window;
 const boards = new SensorBoards(5, { inputs: data.inputWidth, classes: data.classes.length });
 const inVirtualTime = (body: () => Promise<void>) => boards.run(body);
 async function board(engine: Engine, imu: string | null = REPLAY): Promise<HostLink> {
@@ -30,13 +29,7 @@ async function board(engine: Engine, imu: string | null = REPLAY): Promise<HostL
 }
 
 /** The host's model inputs for the replay's window starting at row `first` (same code as the board's). */
-function hostInputs(first: number): Float32Array {
-  const pipe = new FeaturePipeline(data.pipeline);
-  for (let r = first; r < first + N; r++) pipe.pushRow(rows, r * C);
-  const x = new Float32Array(pipe.width);
-  pipe.extract(x, 0);
-  return x;
-}
+const hostInputs = (first: number) => windowInputs(data.pipeline, rows, first);
 
 async function recordInferLearn(engine: Engine, windows: number): Promise<void> {
   const link = await board(engine);
@@ -46,9 +39,7 @@ async function recordInferLearn(engine: Engine, windows: number): Promise<void> 
   const rec = await recordRun(link, { label: "wand", count: windows, dir });
   expect(rec.windows.length).toBe(windows);
   for (let w = 0; w < windows; w++) {
-    const pipe = new FeaturePipeline({ ...data.pipeline, mean: [], scale: [] });
-    for (let r = w * N; r < (w + 1) * N; r++) pipe.pushRow(rows, r * C);
-    expect(Array.from(rec.windows[w]!.counts)).toEqual(Array.from(pipe.ring));
+    expect(Array.from(rec.windows[w]!.counts)).toEqual(windowCounts(data.pipeline, rows, w * N));
   }
   const back = loadWindows(dir, { pipeline: { ...data.pipeline, classes: [] } });
   expect(back.windows.length).toBe(windows);
