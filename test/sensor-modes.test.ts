@@ -4,6 +4,7 @@
 // windows). Features on the board are the host's bit for bit: the board's confidences equal the
 // device model's scores of the host-computed features of the same rows. In virtual time: the replay runs
 // at the sensor rate on the simulator's clock, so a loaded machine cannot make it miss samples or time out.
+// Then as a user runs them: the built CLI's record, watch and learn over a pty to the board under XS.
 import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,9 @@ import { readCsvFile } from "../host-sim/data/csv";
 import { putPipeline } from "../host-sim/link/sensor-link";
 import { learnRun, recordRun, watchRun } from "../host-sim/commands/sensor";
 import { loadWindows } from "../host-sim/data/dataset";
+import { startSimulator } from "../host-sim/sim/simulator";
+import { openLink } from "../host-sim/link/open";
+import { runCli } from "./cli-run";
 
 const data = loadDefaultDataset();
 const CLASS = 2;
@@ -91,4 +95,36 @@ describe("the board's own sensor (replayed IMU)", () => {
     await expect(learnRun(link, { label: "wave", count: 1 })).rejects.toThrow(/not one of the board's classes \(AlohomoraCharm/);
     await link.close();
   }), 60000);
+});
+
+describe("the CLI's sensor modes over a pty, board under XS", () => {
+  it("record writes the replay's first window, watch classifies the next as the board's model does, learn trains", async () => {
+    const sim = await startSimulator({ engine: "xs", pty: true, cost: "zero", flashFile: null, imu: REPLAY });
+    try {
+      const port = ["--port", sim.path!, "--baud", String(sim.baud)];
+      const { link } = await openLink(sim.path!, sim.baud);
+      await putPipeline(link, data.pipeline);
+      await link.close();
+      // The replay advances only while a mode samples, so each command gets the next window of rows.
+      const dir = mkdtempSync(join(tmpdir(), "tinyprop-record-cli-"));
+      const rec = await runCli("record", ...port, "--label", "wand", "--count", "1", "-o", dir);
+      expect(rec.code, rec.err).toBe(0);
+      const written = readCsvFile(join(dir, "wand.csv"), { columns: data.pipeline.columns }).values;
+      expect(windowCounts(data.pipeline, written, 0)).toEqual(windowCounts(data.pipeline, rows, 0));
+      const watch = await runCli("watch", ...port, "--count", "1", "--json");
+      expect(watch.code, watch.err).toBe(0);
+      const seen = watch.out.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).find((o) => o.type === "prediction")!;
+      // What watch printed is the board's model on the host's features of window 1, bit for bit.
+      const check = await openLink(sim.path!, sim.baud);
+      const scores = await check.link.predict(hostInputs(N), 1);
+      await check.link.close();
+      const best = scores.indexOf(Math.max(...scores));
+      expect([seen.classIndex, seen.confidence, seen.class]).toEqual([best, scores[best], data.classes[best]]);
+      const learn = await runCli("learn", ...port, "--label", data.classes[CLASS]!, "--count", "1", "--json");
+      expect(learn.code, learn.err).toBe(0);
+      expect(JSON.parse(learn.out.trim().split("\n").pop()!)).toMatchObject({ type: "summary", label: data.classes[CLASS], windows: 1 });
+    } finally {
+      await sim.stop();
+    }
+  }, 120_000);
 });
