@@ -14,7 +14,6 @@ import { readModelFile } from "../modelfile";
 import { readPipeline } from "../../src/modelfile/index";
 import { featureWidth, pipelineProblem, type PipelineSpec } from "../../src/features/index";
 import { readFileSync } from "node:fs";
-import { DTYPE_F32 } from "../../src/protocol/index";
 import { openLink } from "../link/open";
 import { CsvError } from "../data/csv";
 import { canInstall } from "./weights";

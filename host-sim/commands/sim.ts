@@ -3,7 +3,7 @@ import type { Command } from "./command";
 import { linkOptions } from "./options";
 import { onShutdown, untilSignal } from "../lifecycle";
 import { startSimulator, type Engine, type Simulator } from "../sim/simulator";
-import { DEFAULT_COLUMNS, DEFAULT_FIELDS, DEFAULT_SCALES, type SensorConfig } from "../../src/app/sensor-config";
+import { DEFAULT_COLUMNS, DEFAULT_FIELDS, sensorSettings, type SensorConfig } from "../../src/app/sensor-config";
 import { UsageError } from "../args";
 
 export { startSimulator } from "../sim/simulator";
@@ -68,9 +68,9 @@ export function sensorOverrides(a: { mode?: string; label?: string; pin?: number
     if (names.some((n) => n === "") || names.length > DEFAULT_FIELDS.length) {
       throw new UsageError(`--sensor-columns ${a.columns}: 1 to ${DEFAULT_FIELDS.length} names, comma-separated (the MPU-6050's readings in order)`);
     }
-    o.columns = names;
-    o.fields = DEFAULT_FIELDS.slice(0, names.length); // the manifest's fields belong to its own columns
-    o.scales = DEFAULT_SCALES.slice(0, names.length);
+    // The manifest's fields and scales belong to its own columns: take the defaults for these.
+    const { fields, scales } = sensorSettings({ columns: names });
+    Object.assign(o, { columns: names, fields, scales });
   }
   if (a.scales !== undefined) {
     const n = (o.columns ?? DEFAULT_COLUMNS).length;

@@ -86,14 +86,6 @@ export interface CsvTable {
 }
 
 /**
- * Incremental parser. Feed it with `pushLine` (one line, without its line end) or `push` (any chunk of
- * text, lines may be split across chunks), then call `end()` once the input is finished.
- *
- * `pushLine` throws a CsvError for a bad line but leaves the parser usable, so a live reader can report
- * and skip the line. `push` stops at the first bad line and the stream is then failed: every later call
- * rethrows the same error (a whole-file read must not continue past a bad line).
- */
-/**
  * A column that holds time, not a sensor reading (timestamp, millis, t, ...): left out of the default inputs,
  * since a model would learn the recording's clock and a board's sensor has no such column.
  */
@@ -101,6 +93,14 @@ export function isTimeColumn(name: string): boolean {
   return /^(t|ts|time|timestamp|date|datetime|millis|micros|ms|us|sec|seconds|elapsed)([ _-]?(ms|us|s|sec))?$/i.test(name.trim());
 }
 
+/**
+ * Incremental parser. Feed it with `pushLine` (one line, without its line end) or `push` (any chunk of
+ * text, lines may be split across chunks), then call `end()` once the input is finished.
+ *
+ * `pushLine` throws a CsvError for a bad line but leaves the parser usable, so a live reader can report
+ * and skip the line. `push` stops at the first bad line and the stream is then failed: every later call
+ * rethrows the same error (a whole-file read must not continue past a bad line).
+ */
 export class CsvStream {
   readonly source: string;
   private readonly opts: CsvOptions;

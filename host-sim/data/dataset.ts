@@ -174,7 +174,8 @@ export function describeReport(r: DataReport): string[] {
   }
   if (r.timeColumns.length > 0) {
     const names = r.timeColumns.map((c) => `"${c}"`).join(", ");
-    lines.push(`note: column${r.timeColumns.length === 1 ? "" : "s"} ${names} not used as input${r.timeColumns.length === 1 ? " (a time column" : "s (time columns"}: the model would learn the recording's clock, and a board's sensor has none; name ${r.timeColumns.length === 1 ? "it" : "them"} in --columns to use ${r.timeColumns.length === 1 ? "it" : "them"})`);
+    const [s, a, it] = r.timeColumns.length === 1 ? ["", "a time column", "it"] : ["s", "time columns", "them"];
+    lines.push(`note: column${s} ${names} not used as input${s} (${a}: the model would learn the recording's clock, and a board's sensor has none; name ${it} in --columns to use ${it})`);
   }
   if (r.ignoredFiles.length > 0) lines.push(`note: not read (not .csv): ${r.ignoredFiles.slice(0, 5).join(", ")}${r.ignoredFiles.length > 5 ? ", ..." : ""}`);
   return lines;

@@ -246,7 +246,7 @@ export function loadWindows(path: string, options: LoadOptions = {}): WindowSet 
     classes, pipeline, windows, features: store.take(), clippedSamples: Array.from(pipe.clippedSamples), firstClipped: reader.firstClipped, rangesFrom,
     uncoveredRows: reader.uncoveredRows, uncovered: reader.uncovered, windowSetting: reader.s.windowSetting,
     ignoredFiles: ignored.map((f) => join(path, f)),
-    timeColumns: options.columns !== undefined || model ? [] : reader.timeColumns,
+    timeColumns: reader.timeColumns, // none when the columns were named (by --columns or the model)
     ...(samples ? { samples: samples.take() } : {}),
   };
 }

@@ -7,8 +7,9 @@ import type { ReplayConfig } from "./imu-replay";
 
 /** The board config's "sensor" block with a replay of `file` (a label column, if any, is ignored). */
 export function replayConfig(file: string, sensor: SensorConfig = {}): SensorConfig & { replay: ReplayConfig } {
-  const { columns, fields, scales } = sensorSettings(sensor);
-  const wrong = sensorSettingsError(sensorSettings(sensor));
+  const settings = sensorSettings(sensor);
+  const { columns, fields, scales } = settings;
+  const wrong = sensorSettingsError(settings);
   if (wrong !== "") throw new Error(`--imu ${file}: ${wrong}`);
   const table = readCsvFile(file, { columns, columnsSetting: `--imu ${file}: the board's sensor columns ${columns.join(",")} (config.sensor.columns)` });
   const rows: number[] = new Array<number>(table.values.length);
