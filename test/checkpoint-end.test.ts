@@ -3,6 +3,7 @@
 // the run leaves the board at the run's last batch (not at its last automatic save); `weights put` ends
 // the same way; `info` shows the partition and the last save; a board without checkpoints is warned
 // about at the start and at the end of a run, which still succeeds.
+import { hostConnection } from "./link-helpers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,6 @@ import { join } from "node:path";
 import { VirtualClock } from "../host-sim/sim/clock";
 import { startSimulator, type Simulator } from "../host-sim/sim/simulator";
 import { HostLink } from "../host-sim/link/link";
-import { asBytePort } from "../host-sim/link/port";
 import { streamRun } from "../host-sim/commands/stream";
 import { infoLines } from "../host-sim/commands/info";
 import { saveAtEnd } from "../host-sim/commands/checkpoint";
@@ -40,14 +40,9 @@ function withBoard<T>(checkpoints: boolean, body: (sim: Simulator) => Promise<T>
 }
 
 /** The board's in-process port for one link: closing the link leaves the simulator's port open for the next. */
-function boardPort(sim: Simulator) {
-  const p = sim.port!;
-  return asBytePort({ write: (b: Uint8Array) => p.write(b), onData: (cb: (b: Uint8Array) => void) => p.on("data", cb) }, "sim");
-}
-
 /** A new link to the board, and its CAPS. */
 async function connect(sim: Simulator) {
-  const link = new HostLink(boardPort(sim));
+  const link = new HostLink(hostConnection(sim));
   const info = await link.connect({ inputs: data.inputWidth, classes: data.classes.length });
   return { link, info };
 }
@@ -55,7 +50,7 @@ async function connect(sim: Simulator) {
 function streamOptions(sim: Simulator, lines: string[]) {
   const dir = mkdtempSync(join(tmpdir(), "tinyprop-ckend-"));
   return {
-    source: "bundled", data, port: "sim", connection: boardPort(sim), epochs: 1,
+    source: "bundled", data, port: "sim", connection: hostConnection(sim), epochs: 1,
     chartPath: join(dir, "c.svg"), logPath: join(dir, "log.json"), print: (l: string) => lines.push(l),
   };
 }

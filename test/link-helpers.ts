@@ -3,7 +3,7 @@
 import { buildModel, Random } from "../src/index";
 import { gestureModelSpec } from "../src/app/gesture-model";
 import { HostLink, type SampleBatch } from "../host-sim/link/link";
-import { asBytePort } from "../host-sim/link/port";
+import { asBytePort, type BytePort } from "../host-sim/link/port";
 import { startSimulator, type Engine, type Simulator } from "../host-sim/sim/simulator";
 
 export const TINY_SPEC = gestureModelSpec(8, 3, { layers: [{ units: 6, activation: "relu" }, { units: 3, activation: "softmax" }] });
@@ -45,4 +45,10 @@ export async function connectedBoard(engine: Engine, cleanup: (() => Promise<voi
   cleanup.push(() => link.destroy());
   await link.connect();
   return { sim, link };
+}
+
+/** A host process's own connection to the in-process board (closing it does not unplug the board). */
+export function hostConnection(sim: Simulator, name = "sim"): BytePort {
+  const p = sim.port!;
+  return asBytePort({ write: (b: Uint8Array) => p.write(b), onData: (cb: (b: Uint8Array) => void) => p.on("data", cb) }, name);
 }

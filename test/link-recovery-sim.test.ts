@@ -4,11 +4,12 @@
 // re-handshake, because the host cuts batches into smaller frames while frames are being lost (a 1 KB
 // frame is lost 63% of the time there) and goes back to whole batches on a clean line. `npm run bench`
 // prints the same measurement for 20 epochs (bench/recovery.ts).
+import { hostConnection } from "./link-helpers";
 import { describe, expect, it } from "vitest";
 import { MIXED_1E3, recoveryRun } from "../bench/recovery";
 import { FrameSizer, scheduledSize, type FrameSizeBreakpoint } from "../host-sim/link/frame-size";
 import { HostLink, type ReportInfo } from "../host-sim/link/link";
-import { asBytePort, memoryPortPair } from "../host-sim/link/port";
+import { memoryPortPair } from "../host-sim/link/port";
 import { FaultRelay } from "../host-sim/link/fault-relay";
 import { VirtualClock } from "../host-sim/sim/clock";
 import { startSimulator } from "../host-sim/sim/simulator";
@@ -87,11 +88,10 @@ describe("a resumed run replays the frame sizes of the run it continues", () => 
     const clock = new VirtualClock({ seed: 2 });
     await clock.run(async () => {
       const sim = await startSimulator({ engine: "node", pty: false, clock, baud: 921600, flashFile: null });
-      const p = sim.port!;
       // A host process: its own port into a relay that damages 1e-3 of the bytes both ways.
       const host = () => {
         const [hostPort, relayHost] = memoryPortPair();
-        const board = asBytePort({ write: (b: Uint8Array) => p.write(b), onData: (cb: (b: Uint8Array) => void) => p.on("data", cb) }, "sim");
+        const board = hostConnection(sim);
         new FaultRelay(relayHost, board, { seed: 9, toDevice: MIXED_1E3, toHost: MIXED_1E3 });
         return new HostLink(hostPort, { clock });
       };

@@ -2,11 +2,11 @@
 // any model (the device encodes it within the host's limit, and 16 layers take 72 bytes); weights and
 // model files come in chunks; MODEL_SPEC, which is one frame, cannot fit, and the host says what limit
 // it needs instead of passing on TOO_LARGE. Simulated board, virtual time.
+import { hostConnection } from "./link-helpers";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../host-sim/sim/clock";
 import { startSimulator } from "../host-sim/sim/simulator";
 import { HostLink } from "../host-sim/link/link";
-import { asBytePort } from "../host-sim/link/port";
 import * as P from "../src/protocol/index";
 
 describe("a host with a 128-byte frame limit", () => {
@@ -25,8 +25,7 @@ describe("a host with a 128-byte frame limit", () => {
     await clock.run(async () => {
       const sim = await startSimulator({ engine: "node", pty: false, clock, cost: "zero" });
       try {
-        const p = sim.port!;
-        const port = asBytePort({ write: (b: Uint8Array) => p.write(b), onData: (cb: (b: Uint8Array) => void) => p.on("data", cb) }, "sim");
+        const port = hostConnection(sim);
         const link = new HostLink(port, { clock, maxFrame: P.MIN_FRAME_LIMIT });
         const info = await link.connect();
         expect(info.layerSizes).toEqual([30, 32, 5]);

@@ -5,10 +5,10 @@
 // own windows of the current class, a short press picks the next class, and what was learned is saved;
 // a host's counted mode takes over and the board goes home after it, a host's idle keeps it idle.
 // Node and XS engines, in virtual time (the sensor's timer runs at 119 Hz: 8 ms per row, ~1 s per window).
+import { hostConnection } from "./link-helpers";
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { HostLink } from "../host-sim/link/link";
-import { asBytePort } from "../host-sim/link/port";
 import { startSimulator, type Engine, type Simulator } from "../host-sim/sim/simulator";
 import { VirtualClock } from "../host-sim/sim/clock";
 import { defaultDatasetDir, loadDefaultDataset } from "../host-sim/data/gestures";
@@ -51,8 +51,7 @@ async function onBoard(engine: Engine, sensor: SensorConfig | undefined | { flas
     const links: HostLink[] = [];
     const connect = async (): Promise<HostLink> => {
       // A host process of its own on the board's port (closing it does not unplug the board).
-      const p = sim.port!;
-      const port = asBytePort({ write: (b: Uint8Array) => p.write(b), onData: (cb: (b: Uint8Array) => void) => p.on("data", cb) }, "board");
+      const port = hostConnection(sim, "board");
       const link = new HostLink(port, { clock });
       links.push(link);
       await link.connect({ inputs: data.inputWidth, classes: data.classes.length });

@@ -5,14 +5,14 @@
 // on a simulated board (virtual time); data B with other statistics (values 1.7x, another seed) is streamed;
 // every feature vector the board is sent (training batches and the test split's PREDICTs) equals what the
 // model's pipeline makes of B, and differs from B's own normalisation (the old behaviour).
+import { hostConnection } from "./link-helpers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VirtualClock } from "../host-sim/sim/clock";
-import { startSimulator, type Simulator } from "../host-sim/sim/simulator";
+import { startSimulator } from "../host-sim/sim/simulator";
 import { HostLink, type SampleBatch } from "../host-sim/link/link";
-import { asBytePort } from "../host-sim/link/port";
 import { streamRun, trainingBatches } from "../host-sim/commands/stream";
 import { freshModelFile } from "../host-sim/commands/init";
 import { installModel } from "../host-sim/commands/weights";
@@ -30,11 +30,6 @@ const shape = { columns: ["ax", "ay", "az"], classes: 3, window: 119, windowsPer
 const fileA = join(dir, "a.csv"), fileB = join(dir, "b.csv");
 writeFileSync(fileA, syntheticCsv({ ...shape, seed: 1 }));
 writeFileSync(fileB, syntheticCsv({ ...shape, seed: 4, unit: 1.7 }));
-
-function boardPort(sim: Simulator) {
-  const p = sim.port!;
-  return asBytePort({ write: (b: Uint8Array) => p.write(b), onData: (cb: (b: Uint8Array) => void) => p.on("data", cb) }, "sim");
-}
 
 function concat(parts: Float32Array[]): Float32Array {
   const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
@@ -77,12 +72,12 @@ describe("stream to a board that has a model", () => {
     const result = await clock.run(async () => {
       const sim = await startSimulator({ engine: "node", pty: false, clock, cost: "zero" });
       try {
-        const link = new HostLink(boardPort(sim));
+        const link = new HostLink(hostConnection(sim));
         await link.connect();
         await installModel(link, model);
         await link.close();
         return await streamRun({
-          source: fileB, port: "sim", connection: boardPort(sim), epochs: 2, seed: 5,
+          source: fileB, port: "sim", connection: hostConnection(sim), epochs: 2, seed: 5,
           chartPath: join(dir, "c.svg"), logPath: join(dir, "log.json"), print: (l) => lines.push(l),
         });
       } finally {

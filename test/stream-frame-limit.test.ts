@@ -1,13 +1,13 @@
 // `stream` without --frame-samples puts as many samples in a SAMPLE_BATCH frame as the board's receive limit
 // (its CAPS maxFrame) takes, not as many as a fixed 1024-byte limit would: a board built with a smaller
 // config.serial.maxFrame is streamed in frames it accepts. Simulated board, virtual time.
+import { hostConnection } from "./link-helpers";
 import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VirtualClock } from "../host-sim/sim/clock";
 import { startSimulator } from "../host-sim/sim/simulator";
-import { asBytePort } from "../host-sim/link/port";
 import { defaultBatch, streamRun } from "../host-sim/commands/stream";
 import { loadDefaultDataset } from "../host-sim/data/gestures";
 
@@ -22,8 +22,7 @@ describe("stream's frame size follows the board's CAPS maxFrame", () => {
     await clock.run(async () => {
       const sim = await startSimulator({ engine: "node", pty: false, clock, cost: "zero", maxFrame: 512 });
       try {
-        const p = sim.port!;
-        const connection = asBytePort({ write: (b: Uint8Array) => p.write(b), onData: (cb: (b: Uint8Array) => void) => p.on("data", cb) }, "sim");
+        const connection = hostConnection(sim);
         const dir = mkdtempSync(join(tmpdir(), "tinyprop-maxframe-"));
         const r = await streamRun({
           source: "bundled", data, port: "sim", connection, epochs: 1,

@@ -3,6 +3,7 @@
 // exactly the vectors sent (the raw windows with --raw) and of the pipeline; --resume after another model
 // (another pipeline) was put on the board is refused by name before anything is sent. In virtual time
 // against the in-process simulator; then the built CLI against a simulator on a pty, as a user runs it.
+import { hostConnection } from "./link-helpers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,6 @@ import { join } from "node:path";
 import { VirtualClock } from "../host-sim/sim/clock";
 import { startSimulator, type Simulator } from "../host-sim/sim/simulator";
 import { HostLink, type SampleBatch } from "../host-sim/link/link";
-import { asBytePort } from "../host-sim/link/port";
 import { streamRun, trainingBatches, type StreamOptions } from "../host-sim/commands/stream";
 import { checkResume, runIdentity, throughOptions, type StreamLoader, type ThroughPipeline } from "../host-sim/commands/stream-input";
 import { freshModelFile } from "../host-sim/commands/init";
@@ -39,11 +39,6 @@ const modelA = freshModelFile(spec(dataA.inputWidth), dataA), modelB = freshMode
 const BOARD = { pipeline: readPipeline(modelA)!, source: "the board's model" };
 const viaA = (keepSamples = false) => loadDataset(fileB, { keepSamples, ...throughOptions(BOARD) });
 const inputOf = (data: Dataset) => ({ data, throughBoard: true, pipelineFrom: "the board's model's pipeline" });
-
-function boardPort(sim: Simulator) {
-  const p = sim.port!;
-  return asBytePort({ write: (b: Uint8Array) => p.write(b), onData: (cb: (b: Uint8Array) => void) => p.on("data", cb) }, "sim");
-}
 
 /** Every batch handed to the link, as sent. */
 function tapBatches(): SampleBatch[] {
@@ -77,7 +72,7 @@ function onBoardWithModelA<T>(body: (sim: Simulator) => Promise<T>): Promise<T> 
   return clock.run(async () => {
     const sim = await startSimulator({ engine: "node", pty: false, clock, cost: "zero" });
     try {
-      const link = new HostLink(boardPort(sim));
+      const link = new HostLink(hostConnection(sim));
       await link.connect();
       await installModel(link, modelA);
       await link.close();
@@ -101,7 +96,7 @@ describe("stream to a board with a model: one read, one report, the fingerprint 
     const lines: string[] = [];
     const stateFile = at("features.state.json");
     const options = (sim: Simulator): StreamOptions => ({
-      source: fileB, load, port: "sim", connection: boardPort(sim), epochs: 1, seed: 5, statePath: stateFile,
+      source: fileB, load, port: "sim", connection: hostConnection(sim), epochs: 1, seed: 5, statePath: stateFile,
       chartPath: at("f.svg"), logPath: at("f.json"), print: (l) => lines.push(l),
     });
     const outcome = await onBoardWithModelA(async (sim) => {
@@ -109,7 +104,7 @@ describe("stream to a board with a model: one read, one report, the fingerprint 
       const loadsOfFirst = loads.length;
       // The same board model (trained further, its pipeline unchanged): --resume goes on, with nothing left to send.
       const again = await streamRun({ ...options(sim), resume: true, print: () => undefined });
-      const link = new HostLink(boardPort(sim));
+      const link = new HostLink(hostConnection(sim));
       await link.connect();
       await installModel(link, modelB);
       await link.close();
@@ -152,7 +147,7 @@ describe("stream to a board with a model: one read, one report, the fingerprint 
     const stateFile = at("raw.state.json");
     const lines: string[] = [];
     await onBoardWithModelA((sim) => streamRun({
-      source: fileB, load, raw: true, port: "sim", connection: boardPort(sim), epochs: 1, seed: 5, statePath: stateFile,
+      source: fileB, load, raw: true, port: "sim", connection: hostConnection(sim), epochs: 1, seed: 5, statePath: stateFile,
       chartPath: at("r.svg"), logPath: at("r.json"), print: (l) => lines.push(l),
     }));
     expect(loads.length).toBe(1);

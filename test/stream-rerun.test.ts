@@ -3,22 +3,17 @@
 // has the same schema as train's, with tool version, data source, class names and options; the chart is
 // written as SVG and PNG with the confusion matrix; the state file's place is printed. In virtual time
 // against the in-process simulator, so a loaded machine cannot stretch the link's timers.
+import { hostConnection } from "./link-helpers";
 import { describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startSimulator, type Simulator } from "../host-sim/sim/simulator";
+import { startSimulator } from "../host-sim/sim/simulator";
 import { VirtualClock } from "../host-sim/sim/clock";
-import { asBytePort } from "../host-sim/link/port";
 import { streamRun } from "../host-sim/commands/stream";
 import { loadDefaultDataset } from "../host-sim/data/gestures";
 import { UsageError } from "../host-sim/args";
 import { runLog } from "../host-sim/report/run";
-
-function boardPort(sim: Simulator) {
-  const p = sim.port!;
-  return asBytePort({ write: (b: Uint8Array) => p.write(b), onData: (cb: (b: Uint8Array) => void) => p.on("data", cb) }, "sim");
-}
 
 describe("stream reruns and run records", () => {
   it("refuses a second run on a board that already trained unless --fresh or --resume; logs share train's schema", async () => {
@@ -29,7 +24,7 @@ describe("stream reruns and run records", () => {
       const sim = await startSimulator({ engine: "node", pty: false, clock });
       try {
         const lines: string[] = [];
-        const base = { source: "bundled", data, port: "sim", connection: boardPort(sim), epochs: 1, chartPath: join(dir, "c.svg"), logPath: join(dir, "log.json"), print: (l: string) => lines.push(l) };
+        const base = { source: "bundled", data, port: "sim", connection: hostConnection(sim), epochs: 1, chartPath: join(dir, "c.svg"), logPath: join(dir, "log.json"), print: (l: string) => lines.push(l) };
         const first = await streamRun(base);
         expect(first.batches).toBeGreaterThan(0);
         expect(lines.join("\n")).toContain(`run state (for --resume): ${join(dir, "log.state.json")}`);
@@ -43,12 +38,12 @@ describe("stream reruns and run records", () => {
         expect(existsSync(join(dir, "c.png"))).toBe(true);
 
         const before = readFileSync(join(dir, "log.state.json"), "utf8");
-        const again = streamRun({ ...base, connection: boardPort(sim), print: () => undefined });
+        const again = streamRun({ ...base, connection: hostConnection(sim), print: () => undefined });
         await expect(again).rejects.toBeInstanceOf(UsageError);
         await expect(again).rejects.toThrow(/already trained up to batch \d+.*--resume.*--fresh/s);
         expect(readFileSync(join(dir, "log.state.json"), "utf8")).toBe(before); // the saved run is untouched
 
-        const fresh = await streamRun({ ...base, connection: boardPort(sim), fresh: true, print: () => undefined });
+        const fresh = await streamRun({ ...base, connection: hostConnection(sim), fresh: true, print: () => undefined });
         expect(fresh.batches).toBe(first.batches);
       } finally {
         await sim.stop();
